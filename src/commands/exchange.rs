@@ -1,0 +1,69 @@
+//! `oauthctl exchange-code`: the authorization_code grant (RFC 6749 §4.1.3) with an optional PKCE
+//! verifier (RFC 7636 §4.5). Never retried: a code is single-use (RFC 6749 §4.1.2).
+
+use std::io::{IsTerminal, Read};
+
+use super::{Context, TokenResult, client_secret, request_token};
+use crate::error::{Error, Result};
+use crate::oauth::Grant;
+use crate::resolve::ProfileLayer;
+use crate::secret::{Secret, SecretSource};
+
+pub struct ExchangeInput {
+    /// The code as given on the command line; `None` or `-` reads stdin.
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+}
+
+pub fn run(ctx: &Context, mut flags: ProfileLayer, input: ExchangeInput) -> Result<TokenResult> {
+    let code_from_stdin = matches!(input.code.as_deref(), None | Some("-"));
+    if code_from_stdin && flags.secret == Some(SecretSource::Stdin) {
+        return Err(Error::Usage(
+            "the code and the client secret cannot both come from stdin; give the secret through OAUTHCTL_CLIENT_SECRET or --client-secret-file".into(),
+        ));
+    }
+    if input.redirect_uri.is_some() {
+        flags.redirect_uri = input.redirect_uri;
+    }
+    let config = ctx.load_config()?;
+    let profile = ctx.resolve_profile(&config, flags)?;
+    let code = Secret::new(match input.code {
+        Some(code) if code != "-" => code,
+        _ => read_code_from_stdin()?,
+    });
+    if code.expose().is_empty() {
+        return Err(Error::Usage("the authorization code is empty".into()));
+    }
+    let verifier = input.code_verifier.map(Secret::new);
+    let secret = client_secret(&profile, &config)?;
+    let grant = Grant::AuthorizationCode {
+        code: &code,
+        redirect_uri: profile.redirect_uri.as_deref(),
+        code_verifier: verifier.as_ref(),
+    };
+    let token = request_token(ctx, &profile, secret.as_ref(), &grant)?;
+    Ok(TokenResult {
+        token,
+        cached: false,
+    })
+}
+
+fn read_code_from_stdin() -> Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(Error::Usage(
+            "no authorization code: give it as an argument, or pipe it on stdin".into(),
+        ));
+    }
+    let mut text = String::new();
+    stdin
+        .take(64 * 1024)
+        .read_to_string(&mut text)
+        .map_err(|e| {
+            Error::Usage(format!(
+                "cannot read the authorization code from stdin: {e}"
+            ))
+        })?;
+    Ok(text.lines().next().unwrap_or("").trim().to_string())
+}

@@ -1,0 +1,126 @@
+//! One file per subcommand. Each returns data for `output` to render; none prints.
+//!
+//! This file holds what the token commands share: loading the config, resolving the profile,
+//! reading the secret, and making one token request.
+
+pub mod exchange;
+pub mod fetch;
+pub mod inspect;
+pub mod profiles;
+
+use std::path::PathBuf;
+
+use crate::config::{AuthMethod, Config};
+use crate::error::{Error, Result};
+use crate::http::{Trace, Transport, check_url};
+use crate::oauth::{Grant, TokenResponse, build_request, parse_token_response};
+use crate::resolve::{Profile, ProfileLayer, resolve};
+use crate::secret::{Secret, SecretSource};
+
+/// What every command may need from the global flags.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub config_path: PathBuf,
+    /// Given by `--config`/`OAUTHCTL_CONFIG`: then a missing file is an error.
+    pub config_explicit: bool,
+    /// `-p` / `OAUTHCTL_PROFILE`.
+    pub profile: Option<String>,
+    /// `-p` was typed on this command line (not inherited from the environment).
+    pub profile_on_command_line: bool,
+    pub verbose: bool,
+}
+
+impl Context {
+    pub fn load_config(&self) -> Result<Config> {
+        Config::load(&self.config_path, self.config_explicit)
+    }
+
+    /// The profile this run uses, with flag and env overrides applied.
+    pub fn resolve_profile(&self, config: &Config, flags: ProfileLayer) -> Result<Profile> {
+        resolve(self.profile.as_deref(), config, flags, &|key| {
+            std::env::var(key).ok()
+        })
+    }
+
+    pub fn trace(&self) -> Trace {
+        Trace::new(self.verbose)
+    }
+}
+
+/// The client secret for this profile, or `None` for a public client (`auth_method = "none"`).
+pub fn client_secret(profile: &Profile, config: &Config) -> Result<Option<Secret>> {
+    profile.check_endpoints()?;
+    if profile.auth_method == AuthMethod::None {
+        return Ok(None);
+    }
+    match &profile.secret {
+        Some(SecretSource::Literal(_))
+            if profile.origins.get("client_secret") == Some(&crate::resolve::Origin::Profile) =>
+        {
+            if let Some(problem) = &config.unsafe_for_secrets {
+                // SECURITY 4: as ssh refuses a private key others can read.
+                return Err(Error::Config(format!(
+                    "refusing the literal client_secret of {} in `{}`: {problem}; or move the secret out with client_secret_env / client_secret_file",
+                    profile.describe(),
+                    config.path.display()
+                )));
+            }
+            profile.secret.as_ref().map(SecretSource::read).transpose()
+        }
+        Some(source) => source.read().map(Some),
+        None => crate::secret::prompt(&profile.describe()).map(Some),
+    }
+}
+
+/// Sends one token request for `grant` and parses the answer.
+pub fn request_token(
+    ctx: &Context,
+    profile: &Profile,
+    secret: Option<&Secret>,
+    grant: &Grant<'_>,
+) -> Result<TokenResponse> {
+    let mut trace = ctx.trace();
+    let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
+    let token_url = match (&profile.token_url, &profile.issuer) {
+        (Some(url), _) => url.clone(),
+        (None, Some(issuer)) => crate::oauth::discover_token_url(&transport, issuer, &trace)?,
+        (None, None) => profile.require_token_url()?.to_string(),
+    };
+    check_url(&token_url, "token_url")?;
+    let profile = Profile {
+        token_url: Some(token_url),
+        ..profile.clone()
+    };
+    if let Some(secret) = secret {
+        trace.mask(secret.expose());
+    }
+    if let Grant::AuthorizationCode {
+        code,
+        code_verifier,
+        ..
+    } = grant
+    {
+        trace.mask(code.expose());
+        if let Some(v) = code_verifier {
+            trace.mask(v.expose());
+        }
+    }
+    let request = build_request(&profile, secret, grant)?;
+    let response = transport.post_form(
+        &crate::http::FormPost {
+            url: &request.url,
+            headers: &request.headers,
+            form: &request.form,
+        },
+        &trace,
+    )?;
+    parse_token_response(&response, &request.url, crate::timefmt::now(), &trace)
+}
+
+/// A token and how it was obtained, for `output`.
+#[derive(Debug, Clone)]
+pub struct TokenResult {
+    pub token: TokenResponse,
+    /// Served from the cache (always false until the cache exists).
+    pub cached: bool,
+}

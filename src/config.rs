@@ -1,0 +1,598 @@
+//! The TOML config file (DESIGN §3): where it lives, its strict model, and atomic edits.
+//!
+//! Loading happens in two passes over the same text: a spanned `toml_edit` walk that rejects unknown
+//! keys with their line and the nearest valid key, then a typed serde pass for values. Edits
+//! (`profiles add/remove`) go through `toml_edit::DocumentMut` so other profiles' comments and
+//! layout survive, and are written atomically (temp file in the same directory, fsync, rename).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Keys allowed at the top level of the file.
+pub const TOP_KEYS: &[&str] = &["default_profile", "profiles"];
+
+/// Keys allowed in a `[profiles.NAME]` table, in the order `profiles add` writes them.
+pub const PROFILE_KEYS: &[&str] = &[
+    "token_url",
+    "issuer",
+    "grant",
+    "client_id",
+    "client_secret",
+    "client_secret_env",
+    "client_secret_file",
+    "client_secret_command",
+    "auth_method",
+    "basic_encoding",
+    "grant_params",
+    "scope",
+    "audience",
+    "resource",
+    "redirect_uri",
+    "params",
+    "headers",
+    "timeout_secs",
+    "ca_file",
+    "min_ttl_secs",
+    "retries",
+    "retry_max_secs",
+];
+
+/// Refuse absurd files before parsing them.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+macro_rules! keyword_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> std::result::Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!("`{s}` is not one of: {}", Self::NAMES.join(", "))),
+                }
+            }
+        }
+    };
+}
+
+keyword_enum! {
+    /// How the client authenticates at the token endpoint (RFC 6749 §2.3.1).
+    AuthMethod { Basic = "basic", Post = "post", None = "none" }
+}
+keyword_enum! {
+    /// Whether the Basic credentials are form-urlencoded before base64 (RFC 6749 §2.3.1) or not.
+    BasicEncoding { Form = "form", Raw = "raw" }
+}
+keyword_enum! {
+    /// Where grant parameters (`grant_type`, `scope`, …) go: the form body or the URL query.
+    GrantParams { Body = "body", Query = "query" }
+}
+keyword_enum! {
+    /// What `fetch` does for this profile.
+    Grant { ClientCredentials = "client_credentials", AuthorizationCode = "authorization_code", DeviceCode = "device_code" }
+}
+
+/// One `[profiles.NAME]` table as written in the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileEntry {
+    pub token_url: Option<String>,
+    pub issuer: Option<String>,
+    pub grant: Option<Grant>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub client_secret_env: Option<String>,
+    pub client_secret_file: Option<PathBuf>,
+    pub client_secret_command: Option<Vec<String>>,
+    pub auth_method: Option<AuthMethod>,
+    pub basic_encoding: Option<BasicEncoding>,
+    pub grant_params: Option<GrantParams>,
+    pub scope: Option<String>,
+    pub audience: Option<String>,
+    pub resource: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub params: Option<BTreeMap<String, String>>,
+    pub headers: Option<BTreeMap<String, String>>,
+    pub timeout_secs: Option<u64>,
+    pub ca_file: Option<PathBuf>,
+    pub min_ttl_secs: Option<u64>,
+    pub retries: Option<u32>,
+    pub retry_max_secs: Option<u64>,
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub default_profile: Option<String>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, ProfileEntry>,
+}
+
+/// A config file as loaded: its path, whether it exists, its content, and whether its permissions
+/// allow it to hold a literal secret.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub exists: bool,
+    pub file: ConfigFile,
+    /// Why a literal `client_secret` in this file must be refused (SECURITY 4), if it must.
+    pub unsafe_for_secrets: Option<String>,
+}
+
+/// `--config` / `OAUTHCTL_CONFIG` (clap merges the two), else `<config dir>/oauthctl/config.toml`.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    directories::ProjectDirs::from("", "", "oauthctl")
+        .map(|dirs| dirs.config_dir().join("config.toml"))
+        .ok_or_else(|| {
+            Error::Config(
+                "cannot find a home directory for the config file; use --config FILE".into(),
+            )
+        })
+}
+
+impl Config {
+    /// Loads the file. A missing file is an empty config unless the user named it explicitly.
+    pub fn load(path: &Path, explicit: bool) -> Result<Config> {
+        let text = match read_text(path)? {
+            Some(text) => text,
+            None if explicit => {
+                return Err(Error::Config(format!(
+                    "config file `{}` does not exist",
+                    path.display()
+                )));
+            }
+            None => {
+                return Ok(Config {
+                    path: path.to_path_buf(),
+                    exists: false,
+                    file: ConfigFile::default(),
+                    unsafe_for_secrets: None,
+                });
+            }
+        };
+        let file = parse(&text, path)?;
+        Ok(Config {
+            path: path.to_path_buf(),
+            exists: true,
+            file,
+            unsafe_for_secrets: permission_problem(path),
+        })
+    }
+}
+
+/// Reads the file as UTF-8; `None` when it does not exist.
+fn read_text(path: &Path) -> Result<Option<String>> {
+    let bytes = match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::Config(format!(
+                "cannot read config `{}`: {e}",
+                path.display()
+            )));
+        }
+        Ok(meta) if meta.len() > MAX_CONFIG_BYTES => {
+            return Err(Error::Config(format!(
+                "config `{}` is larger than 1 MiB",
+                path.display()
+            )));
+        }
+        Ok(_) => std::fs::read(path)
+            .map_err(|e| Error::Config(format!("cannot read config `{}`: {e}", path.display())))?,
+    };
+    String::from_utf8(bytes).map(Some).map_err(|e| {
+        Error::Config(format!(
+            "config `{}` is not valid UTF-8 (byte {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// Parses and validates config text; errors name the file, the line and the problem.
+pub fn parse(text: &str, path: &Path) -> Result<ConfigFile> {
+    let at = |span: Option<std::ops::Range<usize>>| match span {
+        Some(span) => format!(
+            "config `{}` line {}",
+            path.display(),
+            line_of(text, span.start)
+        ),
+        None => format!("config `{}`", path.display()),
+    };
+    let doc = toml_edit::Document::parse(text)
+        .map_err(|e| Error::Config(format!("{}: {}", at(e.span()), one_line(e.message()))))?;
+    check_keys(doc.as_table(), TOP_KEYS, "at the top level", &at)?;
+    if let Some(profiles) = doc.get("profiles") {
+        let Some(profiles) = profiles.as_table_like() else {
+            return Err(Error::Config(format!(
+                "{}: `profiles` must be a table",
+                at(profiles.span())
+            )));
+        };
+        for (name, item) in profiles.iter() {
+            let Some(table) = item.as_table_like() else {
+                return Err(Error::Config(format!(
+                    "{}: profile `{name}` must be a table",
+                    at(item.span())
+                )));
+            };
+            check_keys(table, PROFILE_KEYS, &format!("in profile `{name}`"), &at)?;
+        }
+    }
+    toml::from_str::<ConfigFile>(text)
+        .map_err(|e| Error::Config(format!("{}: {}", at(e.span()), one_line(e.message()))))
+}
+
+fn check_keys(
+    table: &dyn toml_edit::TableLike,
+    allowed: &[&str],
+    place: &str,
+    at: &dyn Fn(Option<std::ops::Range<usize>>) -> String,
+) -> Result<()> {
+    for (name, _) in table.iter() {
+        if allowed.contains(&name) {
+            continue;
+        }
+        let span = table.get_key_value(name).and_then(|(key, _)| key.span());
+        return Err(Error::Config(format!(
+            "{}: unknown key `{name}` {place} (did you mean `{}`?)",
+            at(span),
+            nearest(name, allowed)
+        )));
+    }
+    Ok(())
+}
+
+/// The candidate most similar to `word` (Jaro-Winkler, as clap's own suggestions use).
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> &'a str {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(word, c), *c))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+        .unwrap_or("")
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Why a literal secret in this file would be exposed: group/other access or another owner.
+#[cfg(unix)]
+fn permission_problem(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    let mode = meta.mode() & 0o777;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Some(format!(
+            "it is owned by uid {}, not by you (uid {me})",
+            meta.uid()
+        ));
+    }
+    if mode & 0o077 != 0 {
+        return Some(format!(
+            "it is accessible by group or others (mode {mode:04o}); run `chmod 600 {}`",
+            path.display()
+        ));
+    }
+    None
+}
+
+#[cfg(not(unix))]
+fn permission_problem(_path: &Path) -> Option<String> {
+    None
+}
+
+/// Values for a new profile, in the shape of the file.
+pub type NewProfile = Vec<(&'static str, toml_edit::Item)>;
+
+/// Adds (or with `replace`, replaces) a profile, keeping everything else in the file as it was.
+pub fn add_profile(
+    path: &Path,
+    name: &str,
+    values: NewProfile,
+    make_default: bool,
+    replace: bool,
+) -> Result<()> {
+    let text = read_text(path)?.unwrap_or_default();
+    // Validate the existing file first: never rewrite a file we could not load.
+    parse(&text, path)?;
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        Error::Config(format!(
+            "config `{}`: {}",
+            path.display(),
+            one_line(e.message())
+        ))
+    })?;
+    if doc.get("profiles").is_none() {
+        let mut profiles = toml_edit::Table::new();
+        profiles.set_implicit(true);
+        doc.insert("profiles", toml_edit::Item::Table(profiles));
+    }
+    let profiles = doc["profiles"].as_table_like_mut().ok_or_else(|| {
+        Error::Config(format!(
+            "config `{}`: `profiles` must be a table",
+            path.display()
+        ))
+    })?;
+    if profiles.contains_key(name) && !replace {
+        return Err(Error::Config(format!(
+            "profile `{name}` already exists in `{}` (use --replace to overwrite it)",
+            path.display()
+        )));
+    }
+    let mut table = toml_edit::Table::new();
+    for (key, item) in values {
+        table.insert(key, item);
+    }
+    profiles.insert(name, toml_edit::Item::Table(table));
+    if make_default {
+        doc["default_profile"] = toml_edit::value(name);
+    }
+    let out = doc.to_string();
+    // What we write must load again; this also catches keys we would not accept.
+    parse(&out, path)?;
+    write_atomically(path, out.as_bytes())
+}
+
+/// Removes a profile; returns whether it was the default (whose `default_profile` line goes too).
+pub fn remove_profile(path: &Path, name: &str) -> Result<bool> {
+    let Some(text) = read_text(path)? else {
+        return Err(Error::Config(format!(
+            "config file `{}` does not exist",
+            path.display()
+        )));
+    };
+    let file = parse(&text, path)?;
+    if !file.profiles.contains_key(name) {
+        return Err(missing_profile(name, &file, path));
+    }
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        Error::Config(format!(
+            "config `{}`: {}",
+            path.display(),
+            one_line(e.message())
+        ))
+    })?;
+    if let Some(profiles) = doc.get_mut("profiles").and_then(|p| p.as_table_like_mut()) {
+        profiles.remove(name);
+    }
+    let was_default = file.default_profile.as_deref() == Some(name);
+    if was_default {
+        doc.remove("default_profile");
+    }
+    write_atomically(path, doc.to_string().as_bytes())?;
+    Ok(was_default)
+}
+
+/// The error for a profile name that is not in the file, with the nearest name when there is one.
+pub fn missing_profile(name: &str, file: &ConfigFile, path: &Path) -> Error {
+    let names: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
+    let hint = if names.is_empty() {
+        " (it has no profiles; add one with `oauthctl profiles add NAME --token-url …`)".to_string()
+    } else {
+        format!(
+            " (did you mean `{}`? profiles: {})",
+            nearest(name, &names),
+            names.join(", ")
+        )
+    };
+    Error::Config(format!(
+        "profile `{name}` not found in `{}`{hint}",
+        path.display()
+    ))
+}
+
+/// Writes via a temp file in the same directory, fsync and rename, so readers see the old file or
+/// the new one, never a partial one. New files are 0600, in a 0700 directory; existing files keep
+/// their mode.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let fail = |what: &str, e: std::io::Error| {
+        Error::Config(format!("cannot {what} `{}`: {e}", path.display()))
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    create_private_dir(&dir).map_err(|e| fail("create the directory of", e))?;
+    let mode = existing_mode(path).unwrap_or(0o600);
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("config"),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = open_new(&tmp, mode)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(|e| fail("write", e))
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+#[cfg(unix)]
+fn existing_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn existing_mode(_path: &Path) -> Option<u32> {
+    None
+}
+
+#[cfg(unix)]
+fn open_new(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)?;
+    // The umask may have masked bits off (or, at umask 000, nothing): set the mode exactly.
+    file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    Ok(file)
+}
+
+#[cfg(not(unix))]
+fn open_new(path: &Path, _mode: u32) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_err(text: &str) -> String {
+        parse(text, Path::new("c.toml")).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn full_example_parses() {
+        let text = r#"
+default_profile = "watson"
+[profiles.watson]
+token_url = "https://api.watsonwork.ibm.com/oauth/token"
+grant = "client_credentials"
+client_id = "my-app-id"
+client_secret_env = "WATSON_APP_SECRET"
+auth_method = "basic"
+basic_encoding = "raw"
+grant_params = "query"
+scope = "read write"
+audience = "https://api.example"
+resource = "https://api.example"
+redirect_uri = "https://app.example/callback"
+params = { tenant = "acme" }
+headers = { Accept = "application/json" }
+timeout_secs = 30
+ca_file = "/etc/ssl/private-ca.pem"
+min_ttl_secs = 60
+retries = 3
+retry_max_secs = 30
+"#;
+        let file = parse(text, Path::new("c.toml")).unwrap();
+        let p = &file.profiles["watson"];
+        assert_eq!(file.default_profile.as_deref(), Some("watson"));
+        assert_eq!(p.basic_encoding, Some(BasicEncoding::Raw));
+        assert_eq!(p.grant_params, Some(GrantParams::Query));
+        assert_eq!(p.params.as_ref().unwrap()["tenant"], "acme");
+        assert_eq!(p.timeout_secs, Some(30));
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_the_line_and_the_nearest_key() {
+        let err = parse_err("[profiles.a]\ntoken_url = \"https://x\"\ntokn_url = \"y\"\n");
+        assert_eq!(
+            err,
+            "config `c.toml` line 3: unknown key `tokn_url` in profile `a` (did you mean `token_url`?)"
+        );
+        let err = parse_err("default_profil = \"a\"\n");
+        assert_eq!(
+            err,
+            "config `c.toml` line 1: unknown key `default_profil` at the top level (did you mean `default_profile`?)"
+        );
+        let err = parse_err("[profiles.a]\nclient-id = \"x\"\n");
+        assert!(err.contains("did you mean `client_id`?"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_line() {
+        let err = parse_err("[profiles.a]\n\ntimeout_secs = \"ten\"\n");
+        assert!(err.starts_with("config `c.toml` line 3: "), "{err}");
+        let err = parse_err("[profiles.a]\nauth_method = \"header\"\n");
+        assert!(err.contains("line 2") && err.contains("header"), "{err}");
+        assert!(!err.contains('\n'));
+        let err = parse_err("profiles = 3\n");
+        assert!(err.contains("`profiles` must be a table"), "{err}");
+    }
+
+    #[test]
+    fn hostile_toml_is_a_clean_error() {
+        let deep = format!("x = {}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let err = parse_err(&deep);
+        assert!(err.starts_with("config `c.toml`"), "{err}");
+        let err = parse_err("[profiles.a\n");
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn keyword_enums_round_trip() {
+        for name in AuthMethod::NAMES {
+            assert_eq!(AuthMethod::from_str(name).unwrap().as_str(), *name);
+        }
+        assert!(
+            Grant::from_str("password")
+                .unwrap_err()
+                .contains("client_credentials")
+        );
+    }
+
+    #[test]
+    fn nearest_picks_the_closest() {
+        assert_eq!(nearest("scopes", PROFILE_KEYS), "scope");
+        assert_eq!(
+            nearest("client_secret_cmd", PROFILE_KEYS),
+            "client_secret_command"
+        );
+        assert_eq!(nearest("tokenurl", PROFILE_KEYS), "token_url");
+    }
+}

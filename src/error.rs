@@ -1,0 +1,140 @@
+//! The one error type of oauthctl and the one place that maps it to an exit code (DESIGN §5).
+//!
+//! Every failure a user can meet is a variant here; the variant, not the message, decides the exit
+//! code. Messages are single lines that say what was wrong and where.
+
+use std::process::ExitCode;
+
+/// The exit codes of DESIGN §5, in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    Internal = 1,
+    Usage = 2,
+    Refused = 3,
+    Unreachable = 4,
+    BadToken = 5,
+    LoginRequired = 6,
+    Config = 78,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// What the authorization server said when it refused a request (RFC 6749 §5.2), plus the
+/// provider-specific fields some servers send instead (`message`, `status`, `path`, `timestamp`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// HTTP status of the response.
+    pub status: u16,
+    /// RFC 6749 §5.2 `error`, when the body had one.
+    pub code: Option<String>,
+    /// `error_description`, else the provider's `message`.
+    pub description: Option<String>,
+    /// The whole line shown to the user.
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A command line that parses but makes no sense (clap's own errors exit 2 before this).
+    #[error("{0}")]
+    Usage(String),
+    /// Bad TOML, unknown key, missing profile, no secret, unreadable secret source.
+    #[error("{0}")]
+    Config(String),
+    /// The authorization server answered with an OAuth error or another 4xx.
+    #[error("{}", .0.message)]
+    Refused(Box<Refusal>),
+    /// No usable answer: DNS, connect, TLS, timeout, 5xx, a response that is not a token.
+    #[error("{message}")]
+    Unreachable {
+        message: String,
+        status: Option<u16>,
+    },
+    /// `inspect` was given something that is not a JWT, or `--require-valid` failed.
+    #[error("{0}")]
+    BadToken(String),
+    /// A user profile has no usable refresh token.
+    #[error("{0}")]
+    LoginRequired(String),
+    /// A bug or an environment failure that fits nowhere else.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn unreachable(message: impl Into<String>) -> Error {
+        Error::Unreachable {
+            message: message.into(),
+            status: None,
+        }
+    }
+
+    /// The exit code this error ends the program with.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Usage(_) => Exit::Usage,
+            Error::Config(_) => Exit::Config,
+            Error::Refused(_) => Exit::Refused,
+            Error::Unreachable { .. } => Exit::Unreachable,
+            Error::BadToken(_) => Exit::BadToken,
+            Error::LoginRequired(_) => Exit::LoginRequired,
+            Error::Internal(_) => Exit::Internal,
+        }
+    }
+
+    /// Stable machine-readable name of the error class, used in `-o json` errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Usage(_) => "usage",
+            Error::Config(_) => "config",
+            Error::Refused(_) => "refused",
+            Error::Unreachable { .. } => "unreachable",
+            Error::BadToken(_) => "bad_token",
+            Error::LoginRequired(_) => "login_required",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// `(code, description, status)` for the JSON error object of DESIGN §4.
+    pub fn oauth_fields(&self) -> (Option<&str>, Option<&str>, Option<u16>) {
+        match self {
+            Error::Refused(r) => (r.code.as_deref(), r.description.as_deref(), Some(r.status)),
+            Error::Unreachable { status, .. } => (None, None, *status),
+            _ => (None, None, None),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_class_has_its_documented_exit_code() {
+        let refused = Error::Refused(Box::new(Refusal {
+            status: 401,
+            code: Some("invalid_client".into()),
+            description: None,
+            message: "m".into(),
+        }));
+        let cases = [
+            (Error::Usage("u".into()), 2),
+            (Error::Config("c".into()), 78),
+            (refused, 3),
+            (Error::unreachable("n"), 4),
+            (Error::BadToken("b".into()), 5),
+            (Error::LoginRequired("l".into()), 6),
+            (Error::Internal("i".into()), 1),
+        ];
+        for (error, code) in cases {
+            assert_eq!(error.exit() as u8, code, "{error:?}");
+        }
+    }
+}

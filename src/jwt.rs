@@ -1,0 +1,307 @@
+//! JWT decoding for `inspect` (RFC 7519 over RFC 7515 compact JWS). Pure: no I/O, no clock.
+//!
+//! Decoding is not verification, and nothing here pretends otherwise. Errors say exactly what is
+//! wrong: how many segments, which one is not base64url and where, which one is not JSON.
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// A decoded (not verified) JWT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Jwt {
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+    /// Length of the decoded signature in bytes; 0 for an unsecured JWT.
+    pub signature_len: usize,
+}
+
+/// A NumericDate claim (RFC 7519 §2) as found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimeClaim {
+    Absent,
+    /// Whole seconds since the epoch (fractions dropped).
+    At(i64),
+    /// Present but not a number: flagged, never silently ignored (SECURITY 33).
+    Invalid(String),
+}
+
+impl Jwt {
+    pub fn time(&self, name: &str) -> TimeClaim {
+        match self.claims.get(name) {
+            None => TimeClaim::Absent,
+            Some(Value::Number(n)) => match n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite() && f.abs() < 1e15)
+                    .map(|f| f.floor() as i64)
+            }) {
+                Some(secs) => TimeClaim::At(secs),
+                None => TimeClaim::Invalid(format!("`{name}` is out of range")),
+            },
+            Some(Value::String(_)) => {
+                TimeClaim::Invalid(format!("`{name}` is a string, not a NumericDate"))
+            }
+            Some(other) => TimeClaim::Invalid(format!(
+                "`{name}` is {}, not a NumericDate",
+                json_kind(other)
+            )),
+        }
+    }
+
+    /// `exp` when it is a valid NumericDate.
+    pub fn exp(&self) -> Option<i64> {
+        match self.time("exp") {
+            TimeClaim::At(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Decodes a compact JWS. Accepts surrounding whitespace and a leading `Bearer ` or
+/// `Authorization: Bearer ` so that `fetch -o header | inspect` works too.
+pub fn decode(input: &str) -> Result<Jwt> {
+    let token = strip_prefixes(input.trim());
+    if token.is_empty() {
+        return Err(bad("the input is empty"));
+    }
+    if let Some(pos) = token.find(|c: char| c.is_whitespace()) {
+        return Err(bad(format!(
+            "the token contains whitespace at position {}",
+            pos + 1
+        )));
+    }
+    let segments: Vec<&str> = token.split('.').collect();
+    match segments.len() {
+        3 => {}
+        1 => {
+            return Err(bad(
+                "not a JWT: it has no `.`-separated segments (opaque tokens cannot be decoded)",
+            ));
+        }
+        // RFC 7516 §7.1: five segments is a JWE.
+        5 => {
+            return Err(bad(
+                "this is an encrypted JWT (JWE, 5 segments); it cannot be decoded without the key",
+            ));
+        }
+        n => {
+            return Err(bad(format!(
+                "not a JWT: expected 3 `.`-separated segments (header.claims.signature), found {n}"
+            )));
+        }
+    }
+    // Left to right, so the first problem reported is the first one in the token.
+    let header_bytes = segment(segments[0], "header")?;
+    if header_bytes.is_empty() {
+        return Err(bad("the header segment is empty"));
+    }
+    let header = object(&header_bytes, "header")?;
+    let claims = object(&segment(segments[1], "claims")?, "claims")?;
+    let signature = segment(segments[2], "signature")?;
+    Ok(Jwt {
+        header,
+        claims,
+        signature_len: signature.len(),
+    })
+}
+
+fn strip_prefixes(token: &str) -> &str {
+    let mut t = token;
+    if t.len() >= 14 && t[..14].eq_ignore_ascii_case("authorization:") {
+        t = t[14..].trim_start();
+    }
+    if t.len() >= 7 && t[..7].eq_ignore_ascii_case("bearer ") {
+        t = t[7..].trim_start();
+    }
+    t
+}
+
+fn bad(message: impl Into<String>) -> Error {
+    Error::BadToken(message.into())
+}
+
+/// base64url without padding (RFC 7515 §2), with the position of the first offending character.
+fn segment(text: &str, name: &str) -> Result<Vec<u8>> {
+    if let Some(pos) = text.find('=') {
+        return Err(bad(format!(
+            "the {name} segment has `=` padding at position {}; JWT segments are unpadded base64url (RFC 7515 §2)",
+            pos + 1
+        )));
+    }
+    if let Some((pos, c)) = text
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        let shown = if c.is_ascii_graphic() {
+            format!("`{c}`")
+        } else {
+            format!("{:?}", c)
+        };
+        return Err(bad(format!(
+            "the {name} segment is not base64url: invalid character {shown} at position {}",
+            pos + 1
+        )));
+    }
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|e| bad(format!("the {name} segment is not valid base64url: {e}")))
+}
+
+fn object(bytes: &[u8], name: &str) -> Result<Map<String, Value>> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        bad(format!(
+            "the {name} segment is not UTF-8 text (invalid byte at {})",
+            e.valid_up_to()
+        ))
+    })?;
+    serde_json::from_str::<UniqueObject>(text)
+        .map(|o| o.0)
+        .map_err(|e| bad(format!("the {name} segment is not a JSON object: {e}")))
+}
+
+/// A JSON object whose member names are unique: RFC 7519 §4 lets a parser reject duplicates, and
+/// we do, since two `exp` claims read differently by two parsers is an attack (SECURITY 33).
+struct UniqueObject(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for UniqueObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = UniqueObject;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<UniqueObject, A::Error> {
+                let mut map = Map::new();
+                while let Some(key) = access.next_key::<String>()? {
+                    if map.contains_key(&key) {
+                        return Err(de::Error::custom(format!("duplicate member `{key}`")));
+                    }
+                    let value = access.next_value::<Value>()?;
+                    map.insert(key, value);
+                }
+                Ok(UniqueObject(map))
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// Builds an unsigned-looking token from JSON text, for tests.
+    pub fn make(header: &str, claims: &str) -> String {
+        format!(
+            "{}.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        )
+    }
+
+    #[test]
+    fn decodes_header_claims_and_times_in_order() {
+        let t = make(
+            r#"{"alg":"RS256","typ":"JWT"}"#,
+            r#"{"sub":"me","exp":1700000000,"iat":1.9e9,"nbf":"soon"}"#,
+        );
+        let jwt = decode(&format!("  {t}\n")).unwrap();
+        assert_eq!(jwt.header["alg"], "RS256");
+        assert_eq!(
+            jwt.claims.keys().collect::<Vec<_>>(),
+            ["sub", "exp", "iat", "nbf"]
+        );
+        assert_eq!(jwt.time("exp"), TimeClaim::At(1_700_000_000));
+        assert_eq!(jwt.time("iat"), TimeClaim::At(1_900_000_000));
+        assert!(matches!(jwt.time("nbf"), TimeClaim::Invalid(m) if m.contains("string")));
+        assert_eq!(jwt.time("jti"), TimeClaim::Absent);
+        assert_eq!(jwt.signature_len, 3);
+        assert_eq!(decode(&format!("Authorization: Bearer {t}")).unwrap(), jwt);
+        assert_eq!(decode(&format!("bearer {t}")).unwrap(), jwt);
+    }
+
+    #[test]
+    fn decodes_the_tencent_sample_from_the_seeds() {
+        let t = "eyJraWQiOiJmOTY5NGQ5My1kNTQxLTQ5ODUtODhkYy00MjIyOTg3MzAwOGUiLCJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJURU5BTlRfQ0xJRU5UX0lEIiwiYXVkIjoiVEVOQU5UX0NMSUVOVF9JRCIsIm5iZiI6MTY0MDU4ODgyOCwic2NvcGUiOlsiaWRlbnRpdHlfcHJvb2ZpbmciXSwiaXNzIjoiaHR0cHM6XC9cL3NhbXBsZS5wb3J0YWwudGVuY2VudGNpYW0uY29tIiwiZXhwIjoxNjQwNTg5MTI4LCJpYXQiOjE2NDA1ODg4MjgsImp0aSI6Ijk5MzliYzNmLTVlZGYtNDZjMy04ZjVjLTJiMWRjMWFjZmE5MCJ9.D8khbU3BkWTHD6sRTY9M_bbRq7AF4MGina2S1ycFA2HOUo-k_P_f81V4fP1DLO7n-1_5em_Dmxo768wsFcvUIYWRlSLh91kXPTyBV5mHt6IZRnT3eMpqTiMKC_ubzUc_7DSpE8-99-CpfrQ19hcpMwkoLYh1dwYjUJB6xyZPzqlezrHy4unUHLTpyjGeecgNNLUScY9W0diGxVnbsMuTW7T00OsltNoJj11qtOllbh5kd1B4umvA3UJpGucVMZQ2YTvltHyDBefWabP4ektzktAwDTALGIu1EsQfb5j9Rru3R0L0nAvjT8HiIqthLvvMdkjXAW983zj0yCPe3GqF3g";
+        let jwt = decode(t).unwrap();
+        assert_eq!(jwt.claims["iss"], "https://sample.portal.tencentciam.com");
+        assert_eq!(jwt.exp(), Some(1_640_589_128));
+        assert_eq!(jwt.signature_len, 256);
+    }
+
+    fn err(input: &str) -> String {
+        let e = decode(input).unwrap_err();
+        assert!(matches!(e, Error::BadToken(_)));
+        e.to_string()
+    }
+
+    #[test]
+    fn malformed_input_says_what_is_wrong() {
+        let good = make(r#"{"alg":"none"}"#, r#"{"a":1}"#);
+        let (h, rest) = good.split_once('.').unwrap();
+        assert!(err("").contains("empty"));
+        assert!(err("opaque-token").contains("no `.`-separated segments"));
+        assert!(err("a.b").contains("found 2"));
+        assert!(err("a.b.c.d").contains("found 4"));
+        assert!(err("a.b.c.d.e").contains("JWE"));
+        assert!(err(&format!("{h}=.{rest}")).contains("header segment has `=` padding"));
+        assert!(
+            err(&format!("{h}.ab+c.x"))
+                .contains("claims segment is not base64url: invalid character `+` at position 3")
+        );
+        assert!(
+            err(&format!("{h}.{}.x", URL_SAFE_NO_PAD.encode("not json")))
+                .contains("claims segment is not a JSON object")
+        );
+        assert!(
+            err(&format!("{h}.{}.x", URL_SAFE_NO_PAD.encode("[1]")))
+                .contains("claims segment is not a JSON object")
+        );
+        assert!(
+            err(&format!("{h}.{}.x", URL_SAFE_NO_PAD.encode([0xff, 0xfe]))).contains("not UTF-8")
+        );
+        assert!(
+            err(&format!("{}.e30.x", URL_SAFE_NO_PAD.encode("{}{"))).contains("header segment")
+        );
+        assert!(err(&format!("{h}.e30.x y")).contains("whitespace"));
+        assert!(err(&format!("{h}.A.x")).contains("claims segment is not valid base64url"));
+        assert!(err(&format!("{h}.e30.x")).contains("signature segment is not valid base64url"));
+        assert!(err(".e30.").contains("header segment is empty"));
+    }
+
+    #[test]
+    fn duplicate_claims_are_rejected() {
+        let t = make(r#"{"alg":"none"}"#, r#"{"exp":1,"exp":2}"#);
+        assert!(err(&t).contains("duplicate member `exp`"));
+    }
+
+    #[test]
+    fn unsecured_jwt_has_an_empty_signature() {
+        let t = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            URL_SAFE_NO_PAD.encode("{}")
+        );
+        assert_eq!(decode(&t).unwrap().signature_len, 0);
+    }
+}

@@ -1,0 +1,229 @@
+//! oauthctl: get OAuth 2.0 access tokens from the command line and see what is in them.
+//!
+//! `main` parses the command line, runs one command, writes its rendered output in one piece and
+//! maps the outcome to an exit code (DESIGN §5). A broken pipe is success; a panic is exit 1 with
+//! no payload printed (it could hold server data).
+
+mod cli;
+mod commands;
+mod config;
+mod error;
+mod http;
+mod jwt;
+mod oauth;
+mod output;
+mod resolve;
+mod secret;
+mod timefmt;
+mod untrusted;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
+
+use cli::{Cli, Command, OutputFormat, Overrides, ProfilesCommand};
+use commands::Context;
+use error::{Error, Exit};
+use resolve::ProfileLayer;
+use secret::SecretSource;
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("oauthctl: error: internal error{place}; this is a bug, please report it");
+    }));
+    match std::panic::catch_unwind(run) {
+        Ok(exit) => exit.into(),
+        Err(_) => Exit::Internal.into(),
+    }
+}
+
+fn run() -> Exit {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            // --help and --version come here too, with exit code 0.
+            let code = e.exit_code();
+            let _ = e.print();
+            return if code == 0 {
+                Exit::Success
+            } else {
+                Exit::Usage
+            };
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return Exit::Usage;
+        }
+    };
+    let profile_on_command_line =
+        subcommand_value_source(&matches, "profile") == Some(ValueSource::CommandLine);
+    let format = cli.output;
+    let result = config::locate(cli.config.as_deref()).and_then(|config_path| {
+        let ctx = Context {
+            config_path,
+            config_explicit: cli.config.is_some(),
+            profile: cli.profile.clone(),
+            profile_on_command_line,
+            verbose: cli.verbose,
+        };
+        dispatch(&ctx, cli.command, format)
+    });
+    match result {
+        Ok(rendered) => {
+            if let Some(note) = rendered.note {
+                eprintln!("oauthctl: {note}");
+            }
+            write_stdout(&rendered.stdout)
+        }
+        Err(e) => {
+            let _ = std::io::stderr().write_all(output::error(format, &e).as_bytes());
+            e.exit()
+        }
+    }
+}
+
+/// Global args are recorded on the subcommand that was typed after them too.
+fn subcommand_value_source(matches: &clap::ArgMatches, id: &str) -> Option<ValueSource> {
+    let mut current = matches;
+    let mut source = current.value_source(id);
+    while let Some((_, sub)) = current.subcommand() {
+        if let Some(s) = sub.value_source(id) {
+            source = Some(s);
+        }
+        current = sub;
+    }
+    source
+}
+
+fn dispatch(
+    ctx: &Context,
+    command: Command,
+    format: OutputFormat,
+) -> Result<output::Rendered, Error> {
+    match command {
+        Command::Fetch(args) => output::token(
+            format,
+            &commands::fetch::run(ctx, layer_from(&args.overrides))?,
+        ),
+        Command::ExchangeCode(args) => {
+            let input = commands::exchange::ExchangeInput {
+                code: args.code,
+                redirect_uri: args.redirect_uri,
+                code_verifier: args.code_verifier,
+            };
+            output::token(
+                format,
+                &commands::exchange::run(ctx, layer_from(&args.overrides), input)?,
+            )
+        }
+        Command::Inspect(args) => {
+            output::require_view_format(format, "inspect")?;
+            let inspection = commands::inspect::run(
+                ctx,
+                layer_from(&args.overrides),
+                args.token,
+                args.require_valid,
+            )?;
+            Ok(output::inspection(format, &inspection))
+        }
+        Command::Profiles(sub) => {
+            output::require_view_format(format, "profiles")?;
+            let outcome = match sub {
+                ProfilesCommand::List => commands::profiles::list(ctx)?,
+                ProfilesCommand::Show { name } => commands::profiles::show(ctx, name)?,
+                ProfilesCommand::Path => commands::profiles::path(ctx),
+                ProfilesCommand::Remove { name } => commands::profiles::remove(ctx, &name)?,
+                ProfilesCommand::Add(args) => {
+                    commands::profiles::add(ctx, new_profile_from(*args))?
+                }
+            };
+            Ok(output::profiles(format, &outcome))
+        }
+    }
+}
+
+/// Flags as a resolution layer (the top of flag > env > profile > default).
+fn layer_from(o: &Overrides) -> ProfileLayer {
+    let secret = if o.client_secret_stdin {
+        Some(SecretSource::Stdin)
+    } else if let Some(var) = &o.client_secret_env {
+        Some(SecretSource::Env(var.clone()))
+    } else {
+        o.client_secret_file.clone().map(SecretSource::File)
+    };
+    ProfileLayer {
+        token_url: o.token_url.clone(),
+        client_id: o.client_id.clone(),
+        secret,
+        auth_method: o.auth_method,
+        basic_encoding: o.basic_encoding,
+        grant_params: o.grant_params,
+        scope: o.scope.clone(),
+        audience: o.audience.clone(),
+        resource: o.resource.clone(),
+        params: o.params.clone(),
+        headers: o.headers.clone(),
+        timeout_secs: o.timeout_secs,
+        ca_file: o.ca_file.clone(),
+        ..Default::default()
+    }
+}
+
+fn new_profile_from(a: cli::AddArgs) -> commands::profiles::NewProfileSpec {
+    let secret = if let Some(var) = a.client_secret_env {
+        Some(SecretSource::Env(var))
+    } else if let Some(path) = a.client_secret_file {
+        Some(SecretSource::File(path))
+    } else {
+        a.client_secret_command.map(SecretSource::Command)
+    };
+    commands::profiles::NewProfileSpec {
+        name: a.name,
+        layer: ProfileLayer {
+            token_url: a.token_url,
+            issuer: a.issuer,
+            grant: a.grant,
+            client_id: a.client_id,
+            secret,
+            auth_method: a.auth_method,
+            basic_encoding: a.basic_encoding,
+            grant_params: a.grant_params,
+            scope: a.scope,
+            audience: a.audience,
+            resource: a.resource,
+            redirect_uri: a.redirect_uri,
+            params: a.params,
+            headers: a.headers,
+            timeout_secs: a.timeout_secs,
+            ca_file: a.ca_file,
+            min_ttl_secs: a.min_ttl_secs,
+            retries: a.retries,
+            retry_max_secs: a.retry_max_secs,
+        },
+        secret_from_stdin: a.client_secret_stdin,
+        make_default: a.default,
+        replace: a.replace,
+    }
+}
+
+/// Writes all of stdout at once. A reader that went away (`| head`) is not an error (DESIGN §4).
+fn write_stdout(text: &str) -> Exit {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Exit::Success,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Err(e) => {
+            eprintln!("oauthctl: error: cannot write to stdout: {e}");
+            Exit::Internal
+        }
+    }
+}

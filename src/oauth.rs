@@ -1,0 +1,681 @@
+//! Token requests and responses (RFC 6749): building the request a profile describes, and turning
+//! whatever the server answered into a token or one clear error.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Map, Value};
+
+use crate::config::{AuthMethod, BasicEncoding, GrantParams};
+use crate::error::{Error, Refusal, Result};
+use crate::http::{Response, Trace, host_of};
+use crate::resolve::Profile;
+use crate::secret::Secret;
+use crate::untrusted::{printable, summarize_body};
+
+/// `expires_in` beyond this (ten years) is nonsense and treated as absent (SECURITY 26).
+const MAX_EXPIRES_IN: u64 = 10 * 365 * 24 * 3600;
+
+/// The grant being requested, with its grant-specific parameters.
+#[derive(Debug)]
+pub enum Grant<'a> {
+    /// RFC 6749 §4.4.2.
+    ClientCredentials,
+    /// RFC 6749 §4.1.3, with the RFC 7636 §4.5 verifier when PKCE was used.
+    AuthorizationCode {
+        code: &'a Secret,
+        redirect_uri: Option<&'a str>,
+        code_verifier: Option<&'a Secret>,
+    },
+}
+
+/// A request ready for the transport.
+#[derive(Debug, PartialEq)]
+pub struct TokenRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub form: Vec<(String, String)>,
+}
+
+/// RFC 6749 §2.3.1: id and secret are form-urlencoded (Appendix B) before base64, unless the
+/// profile says the server compares them raw.
+pub fn basic_authorization(client_id: &str, secret: &str, encoding: BasicEncoding) -> String {
+    let pair = match encoding {
+        BasicEncoding::Form => format!("{}:{}", form_encode(client_id), form_encode(secret)),
+        BasicEncoding::Raw => format!("{client_id}:{secret}"),
+    };
+    format!("Basic {}", STANDARD.encode(pair))
+}
+
+fn form_encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Builds the token request for `grant` as the profile describes it.
+pub fn build_request(
+    profile: &Profile,
+    secret: Option<&Secret>,
+    grant: &Grant<'_>,
+) -> Result<TokenRequest> {
+    let token_url = profile.require_token_url()?;
+    let client_id = profile.require_client_id()?;
+    let mut grant_fields: Vec<(String, String)> = Vec::new();
+    let mut push = |k: &str, v: &str| grant_fields.push((k.to_string(), v.to_string()));
+    match grant {
+        Grant::ClientCredentials => push("grant_type", "client_credentials"),
+        Grant::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => {
+            push("grant_type", "authorization_code");
+            push("code", code.expose());
+            if let Some(uri) = redirect_uri {
+                push("redirect_uri", uri);
+            }
+            if let Some(verifier) = code_verifier {
+                push("code_verifier", verifier.expose());
+            }
+        }
+    }
+    // RFC 6749 §3.3: scope is one space-separated string.
+    if let Some(scope) = &profile.scope {
+        push("scope", scope);
+    }
+    if let Some(audience) = &profile.audience {
+        push("audience", audience);
+    }
+    // RFC 8707 §2.
+    if let Some(resource) = &profile.resource {
+        push("resource", resource);
+    }
+    for (k, v) in &profile.params {
+        push(k, v);
+    }
+
+    let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
+    let mut credential_fields = Vec::new();
+    match profile.auth_method {
+        AuthMethod::Basic => {
+            let secret =
+                secret.ok_or_else(|| Error::Internal("basic auth without a secret".into()))?;
+            headers.push((
+                "Authorization".into(),
+                basic_authorization(client_id, secret.expose(), profile.basic_encoding),
+            ));
+        }
+        AuthMethod::Post => {
+            let secret =
+                secret.ok_or_else(|| Error::Internal("post auth without a secret".into()))?;
+            credential_fields.push(("client_id".to_string(), client_id.to_string()));
+            credential_fields.push(("client_secret".to_string(), secret.expose().to_string()));
+        }
+        // A public client identifies itself in the body (RFC 6749 §3.2.1, §4.1.3).
+        AuthMethod::None => {
+            credential_fields.push(("client_id".to_string(), client_id.to_string()))
+        }
+    }
+    for (name, value) in &profile.headers {
+        match headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some(existing) => *existing = (name.clone(), value.clone()),
+            None => headers.push((name.clone(), value.clone())),
+        }
+    }
+
+    let (url, form) = match profile.grant_params {
+        GrantParams::Body => (
+            token_url.to_string(),
+            grant_fields.into_iter().chain(credential_fields).collect(),
+        ),
+        GrantParams::Query => {
+            // Credentials never go in the URI (RFC 6749 §2.3.1), even when grant parameters do.
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query.extend_pairs(&grant_fields);
+            let separator = if token_url.contains('?') { '&' } else { '?' };
+            (
+                format!("{token_url}{separator}{}", query.finish()),
+                credential_fields,
+            )
+        }
+    };
+    Ok(TokenRequest { url, headers, form })
+}
+
+/// A token response (RFC 6749 §5.1), every field the provider sent kept as it was.
+#[derive(Debug, Clone)]
+pub struct TokenResponse {
+    pub fields: Map<String, Value>,
+    pub access_token: String,
+    pub token_type: Option<String>,
+    /// Unix seconds, from `expires_in` or else the JWT's own `exp`.
+    pub expires_at: Option<i64>,
+}
+
+impl TokenResponse {
+    /// RFC 6750 bearer tokens; `token_type` is case-insensitive (RFC 6749 §5.1). A missing type is
+    /// taken as Bearer, as several providers omit it.
+    pub fn is_bearer(&self) -> bool {
+        self.token_type
+            .as_deref()
+            .is_none_or(|t| t.eq_ignore_ascii_case("bearer"))
+    }
+}
+
+/// Turns the server's answer into a token, or into the error the user should see.
+pub fn parse_token_response(
+    response: &Response,
+    url: &str,
+    now: i64,
+    trace: &Trace,
+) -> Result<TokenResponse> {
+    let host = host_of(url);
+    let status = response.status;
+    if (300..400).contains(&status) {
+        return Err(Error::Unreachable {
+            message: format!(
+                "the token endpoint {host} answered HTTP {status} redirecting to {}; redirects are not followed",
+                response
+                    .location
+                    .as_deref()
+                    .map(|l| printable(l, 200))
+                    .unwrap_or_else(|| "(no Location)".into())
+            ),
+            status: Some(status),
+        });
+    }
+    let json = parse_json_object(&response.body, trace);
+    if !(200..300).contains(&status) {
+        return Err(error_from(status, json, response, &host));
+    }
+    let not_a_token = |why: String| Error::Unreachable {
+        message: format!("the token endpoint {host} answered HTTP {status} but {why}"),
+        status: Some(status),
+    };
+    let fields = match json {
+        Ok(fields) => fields,
+        Err(why) => return Err(not_a_token(why)),
+    };
+    let access_token = match fields.get("access_token") {
+        Some(Value::String(t)) if !t.is_empty() => t.clone(),
+        Some(Value::String(_)) => return Err(not_a_token("its access_token is empty".into())),
+        Some(_) => return Err(not_a_token("its access_token is not a string".into())),
+        None => return Err(not_a_token("the response has no access_token".into())),
+    };
+    let expires_at = expires_in(fields.get("expires_in"))
+        .map(|secs| now + secs as i64)
+        .or_else(|| {
+            crate::jwt::decode(&access_token)
+                .ok()
+                .and_then(|jwt| jwt.exp())
+        });
+    Ok(TokenResponse {
+        token_type: fields
+            .get("token_type")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        access_token,
+        expires_at,
+        fields,
+    })
+}
+
+/// `expires_in` as RFC 6749 §5.1 means it: a non-negative whole number of seconds, tolerated as a
+/// numeric string; anything else is treated as absent (SECURITY 26).
+pub fn expires_in(value: Option<&Value>) -> Option<u64> {
+    let secs = match value? {
+        Value::Number(n) => n.as_u64()?,
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse().ok()?
+        }
+        _ => return None,
+    };
+    (secs <= MAX_EXPIRES_IN).then_some(secs)
+}
+
+/// The body as a JSON object. One known flaw is tolerated: a trailing comma before the closing
+/// brace, as one documented provider (seed 003) sends.
+fn parse_json_object(
+    body: &[u8],
+    trace: &Trace,
+) -> std::result::Result<Map<String, Value>, String> {
+    let first = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => return Ok(map),
+        Ok(_) => return Err("its body is JSON but not an object".into()),
+        Err(e) => e,
+    };
+    if let Some(repaired) = without_trailing_comma(body) {
+        if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&repaired) {
+            trace.line("note: the response had a trailing comma before its closing brace (invalid JSON); accepted");
+            return Ok(map);
+        }
+    }
+    if body.is_empty() {
+        return Err("its body is empty".into());
+    }
+    Err(format!(
+        "its body is not valid JSON ({first}): {}",
+        summarize_body(body)
+    ))
+}
+
+fn without_trailing_comma(body: &[u8]) -> Option<Vec<u8>> {
+    let end = body.iter().rposition(|b| !b.is_ascii_whitespace())?;
+    if body[end] != b'}' {
+        return None;
+    }
+    let comma = body[..end].iter().rposition(|b| !b.is_ascii_whitespace())?;
+    if body[comma] != b',' {
+        return None;
+    }
+    let mut repaired = body.to_vec();
+    repaired.remove(comma);
+    Some(repaired)
+}
+
+/// RFC 6749 §5.2 errors and the providers' own variants, as one line in the provider's words.
+fn error_from(
+    status: u16,
+    json: std::result::Result<Map<String, Value>, String>,
+    response: &Response,
+    host: &str,
+) -> Error {
+    let text = |map: &Map<String, Value>, key: &str| {
+        map.get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| printable(s, 300))
+    };
+    let (code, description, detail) = match &json {
+        Ok(map) => {
+            let code = text(map, "error");
+            let description = text(map, "error_description");
+            let message = text(map, "message");
+            let mut words: Vec<String> = Vec::new();
+            for part in [&description, &message].into_iter().flatten() {
+                if !words.contains(part) {
+                    words.push(part.clone());
+                }
+            }
+            if let Some(uri) = text(map, "error_uri") {
+                words.push(format!("see {uri}"));
+            }
+            let detail = match (&code, words.is_empty()) {
+                (Some(code), true) => code.clone(),
+                (Some(code), false) => format!("{code}: {}", words.join(" — ")),
+                (None, false) => words.join(" — "),
+                (None, true) => format!(
+                    "{} (no OAuth error in the body)",
+                    Value::Object(map.clone())
+                ),
+            };
+            (code, description.or(message), printable(&detail, 600))
+        }
+        Err(_) => {
+            let kind = response
+                .content_type
+                .as_deref()
+                .unwrap_or("no content type");
+            (
+                None,
+                None,
+                format!(
+                    "{} ({})",
+                    summarize_body(&response.body),
+                    printable(kind, 80)
+                ),
+            )
+        }
+    };
+    if (400..500).contains(&status) && status != 408 && status != 429 {
+        let message =
+            format!("the token endpoint {host} refused the request (HTTP {status}): {detail}");
+        return Error::Refused(Box::new(Refusal {
+            status,
+            code,
+            description,
+            message,
+        }));
+    }
+    Error::Unreachable {
+        message: format!("the token endpoint {host} failed (HTTP {status}): {detail}"),
+        status: Some(status),
+    }
+}
+
+/// The token endpoint from the issuer's metadata: OpenID Connect Discovery 1.0 §4, then RFC 8414
+/// §3. Metadata naming another issuer is refused (RFC 8414 §3.3, OIDC Discovery §4.3): it would let
+/// one server speak for another.
+pub fn discover_token_url(
+    transport: &crate::http::Transport,
+    issuer: &str,
+    trace: &Trace,
+) -> Result<String> {
+    crate::http::check_url(issuer, "issuer")?;
+    let base = issuer.trim_end_matches('/');
+    let mut candidates = vec![format!("{base}/.well-known/openid-configuration")];
+    // RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
+    if let Some((scheme_host, path)) = base.split_once("://").and_then(|(scheme, rest)| {
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        Some((format!("{scheme}://{host}"), path.to_string()))
+    }) {
+        let suffix = if path.is_empty() {
+            String::new()
+        } else {
+            format!("/{path}")
+        };
+        candidates.push(format!(
+            "{scheme_host}/.well-known/oauth-authorization-server{suffix}"
+        ));
+    }
+    let mut last_error = None;
+    for url in candidates {
+        let response = transport.get(&url, trace)?;
+        if response.status != 200 {
+            last_error = Some(format!("{url} answered HTTP {}", response.status));
+            continue;
+        }
+        let metadata = parse_json_object(&response.body, trace)
+            .map_err(|why| Error::unreachable(format!("issuer metadata at {url}: {why}")))?;
+        let named = metadata.get("issuer").and_then(Value::as_str).unwrap_or("");
+        if named != issuer && named.trim_end_matches('/') != base {
+            return Err(Error::Config(format!(
+                "issuer metadata at {url} names issuer `{}`, not the configured `{issuer}`; refusing it",
+                printable(named, 200)
+            )));
+        }
+        return match metadata.get("token_endpoint").and_then(Value::as_str) {
+            Some(endpoint) => Ok(endpoint.to_string()),
+            None => Err(Error::unreachable(format!(
+                "issuer metadata at {url} has no token_endpoint"
+            ))),
+        };
+    }
+    Err(Error::unreachable(format!(
+        "cannot discover the token endpoint of `{issuer}`: {}",
+        last_error.unwrap_or_default()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::{ProfileLayer, merge};
+
+    fn profile(edit: impl FnOnce(&mut ProfileLayer)) -> Profile {
+        let mut layer = ProfileLayer {
+            token_url: Some("https://idp.example/token".into()),
+            client_id: Some("app".into()),
+            ..Default::default()
+        };
+        edit(&mut layer);
+        merge(
+            Some("t".into()),
+            layer,
+            ProfileLayer::default(),
+            ProfileLayer::default(),
+        )
+    }
+
+    fn response(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            content_type: Some("application/json".into()),
+            location: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn basic_header_matches_the_rfc_6749_vector() {
+        // SECURITY.md test vector (AppAuth-Android#337).
+        let header = basic_authorization(
+            "1PpG/Q 1",
+            "z/tZ9VwFZqApmIQ+ZH1I5pLk/uB4ud:X2/8bL+wfFTt1rFw=",
+            BasicEncoding::Form,
+        );
+        assert_eq!(
+            header,
+            "Basic MVBwRyUyRlErMTp6JTJGdFo5VndGWnFBcG1JUSUyQlpIMUk1cExrJTJGdUI0dWQlM0FYMiUyRjhiTCUyQndmRlR0MXJGdyUzRA=="
+        );
+        assert_eq!(
+            basic_authorization("app", "secret", BasicEncoding::Raw),
+            "Basic YXBwOnNlY3JldA=="
+        );
+    }
+
+    #[test]
+    fn client_credentials_with_basic_auth_keeps_the_secret_out_of_the_body() {
+        let secret = Secret::new("s+/=".into());
+        let p = profile(|l| l.scope = Some("read write".into()));
+        let req = build_request(&p, Some(&secret), &Grant::ClientCredentials).unwrap();
+        assert_eq!(req.url, "https://idp.example/token");
+        assert_eq!(
+            req.form,
+            vec![
+                ("grant_type".into(), "client_credentials".into()),
+                ("scope".into(), "read write".into())
+            ]
+        );
+        assert!(
+            req.headers
+                .iter()
+                .any(|(n, v)| n == "Authorization" && v.starts_with("Basic "))
+        );
+    }
+
+    #[test]
+    fn post_auth_puts_credentials_in_the_body_and_query_mode_moves_only_grant_params() {
+        let secret = Secret::new("s".into());
+        let p = profile(|l| {
+            l.auth_method = Some(AuthMethod::Post);
+            l.grant_params = Some(GrantParams::Query);
+            l.params = vec![("tenant".into(), "a b".into())];
+        });
+        let req = build_request(&p, Some(&secret), &Grant::ClientCredentials).unwrap();
+        assert_eq!(
+            req.url,
+            "https://idp.example/token?grant_type=client_credentials&tenant=a+b"
+        );
+        assert_eq!(
+            req.form,
+            vec![
+                ("client_id".into(), "app".into()),
+                ("client_secret".into(), "s".into())
+            ]
+        );
+        assert!(!req.headers.iter().any(|(n, _)| n == "Authorization"));
+    }
+
+    #[test]
+    fn code_exchange_with_pkce_for_a_public_client() {
+        let code = Secret::new("c0de".into());
+        let verifier = Secret::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
+        let p = profile(|l| l.auth_method = Some(AuthMethod::None));
+        let grant = Grant::AuthorizationCode {
+            code: &code,
+            redirect_uri: Some("http://127.0.0.1/cb"),
+            code_verifier: Some(&verifier),
+        };
+        let req = build_request(&p, None, &grant).unwrap();
+        let keys: Vec<&str> = req.form.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "grant_type",
+                "code",
+                "redirect_uri",
+                "code_verifier",
+                "client_id"
+            ]
+        );
+    }
+
+    #[test]
+    fn profile_headers_override_defaults_case_insensitively() {
+        let p = profile(|l| {
+            l.auth_method = Some(AuthMethod::None);
+            l.headers = vec![
+                ("accept".into(), "application/vnd+json".into()),
+                ("X-Tenant".into(), "t".into()),
+            ];
+        });
+        let req = build_request(&p, None, &Grant::ClientCredentials).unwrap();
+        assert_eq!(
+            req.headers,
+            vec![
+                ("accept".into(), "application/vnd+json".into()),
+                ("X-Tenant".into(), "t".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn expires_in_tolerance() {
+        let v = |s: &str| serde_json::from_str::<Value>(s).unwrap();
+        assert_eq!(expires_in(Some(&v("3600"))), Some(3600));
+        assert_eq!(expires_in(Some(&v("\"3599\""))), Some(3599));
+        for bad in [
+            "-5", "1.5", "\"1.5\"", "\"\"", "1e12", "null", "true", "\"soon\"",
+        ] {
+            assert_eq!(expires_in(Some(&v(bad))), None, "{bad}");
+        }
+        assert_eq!(expires_in(None), None);
+    }
+
+    #[test]
+    fn success_keeps_every_field_and_computes_expiry() {
+        let body =
+            r#"{"access_token":"at","token_type":"bearer","expires_in":60,"id":"u1","jti":"j"}"#;
+        let token =
+            parse_token_response(&response(200, body), "https://x/t", 1000, &Trace::default())
+                .unwrap();
+        assert_eq!(token.access_token, "at");
+        assert_eq!(token.expires_at, Some(1060));
+        assert!(token.is_bearer());
+        assert_eq!(token.fields["id"], "u1");
+    }
+
+    #[test]
+    fn exactly_a_trailing_comma_is_tolerated() {
+        let body =
+            "{\n  \"access_token\":\"someAccessTokenValue\",\n  \"refresh_token\":\"r\",\n}\n";
+        let token = parse_token_response(&response(200, body), "https://x/t", 0, &Trace::default())
+            .unwrap();
+        assert_eq!(token.fields["refresh_token"], "r");
+        for bad in [
+            "{\"access_token\":\"a\",,}",
+            "{\"access_token\":\"a\"",
+            "[\"a\",]",
+            "{\"access_token\":\"a\",]",
+        ] {
+            let err =
+                parse_token_response(&response(200, bad), "https://x/t", 0, &Trace::default())
+                    .unwrap_err();
+            assert!(matches!(err, Error::Unreachable { .. }), "{bad}");
+        }
+    }
+
+    #[test]
+    fn missing_or_empty_access_token_is_an_error() {
+        for body in [
+            r#"{"token_type":"bearer"}"#,
+            r#"{"access_token":""}"#,
+            r#"{"access_token":5}"#,
+            "[]",
+            "",
+        ] {
+            let err =
+                parse_token_response(&response(200, body), "https://x/t", 0, &Trace::default())
+                    .unwrap_err();
+            assert_eq!(err.exit() as u8, 4, "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn oauth_errors_become_one_line_in_the_providers_words() {
+        let watson = r#"{"error":"invalid_client","error_description":"Bad credentials","message":"Bad credentials","path":"/oauth/token","status":"401","timestamp":"2020-01-01T00:00:00.000Z"}"#;
+        let err = parse_token_response(
+            &response(401, watson),
+            "https://api.x/oauth/token",
+            0,
+            &Trace::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the token endpoint api.x refused the request (HTTP 401): invalid_client: Bad credentials"
+        );
+        assert_eq!(
+            err.oauth_fields(),
+            (Some("invalid_client"), Some("Bad credentials"), Some(401))
+        );
+
+        let igni = r#"{"error":"invalid_client","message":"Client authentication failed"}"#;
+        let err = parse_token_response(
+            &response(401, igni),
+            "https://w.igni.co/t",
+            0,
+            &Trace::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("invalid_client: Client authentication failed"),
+            "{err}"
+        );
+        assert_eq!(err.oauth_fields().1, Some("Client authentication failed"));
+
+        let err = parse_token_response(
+            &response(400, r#"{"error" : "invalid_scope"}"#),
+            "https://x/t",
+            0,
+            &Trace::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().ends_with("(HTTP 400): invalid_scope"),
+            "{err}"
+        );
+        assert_eq!(err.exit() as u8, 3);
+    }
+
+    #[test]
+    fn html_and_5xx_are_summarised_not_dumped() {
+        let mut resp = response(
+            502,
+            "<html><head><title>502 Bad Gateway</title></head><body>\x1b[31m…</body></html>",
+        );
+        resp.content_type = Some("text/html".into());
+        let err = parse_token_response(&resp, "https://x/t", 0, &Trace::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the token endpoint x failed (HTTP 502): 502 Bad Gateway (text/html)"
+        );
+        assert_eq!(err.exit() as u8, 4);
+        let mut resp = response(403, "Forbidden\n");
+        resp.content_type = Some("text/plain".into());
+        let err = parse_token_response(&resp, "https://x/t", 0, &Trace::default()).unwrap_err();
+        assert_eq!(err.exit() as u8, 3);
+        assert!(
+            err.to_string()
+                .ends_with("(HTTP 403): Forbidden (text/plain)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn redirects_are_reported_with_their_target() {
+        let mut resp = response(302, "");
+        resp.location = Some("https://elsewhere/t".into());
+        let err = parse_token_response(&resp, "https://x/t", 0, &Trace::default()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("redirecting to https://elsewhere/t"),
+            "{err}"
+        );
+        assert_eq!(err.exit() as u8, 4);
+    }
+}

@@ -1,0 +1,504 @@
+//! Rendering (DESIGN §4): text, JSON, header, env and exec-credential. Everything is rendered to
+//! a string first and written in one go by `main`, so a failure never leaves half an output.
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::cli::OutputFormat;
+use crate::commands::TokenResult;
+use crate::commands::inspect::{Inspection, Validity};
+use crate::commands::profiles::Outcome;
+use crate::error::{Error, Result};
+use crate::jwt::TimeClaim;
+use crate::timefmt::{relative, rfc3339};
+use crate::untrusted::printable;
+
+/// What goes to stdout, and an optional note for stderr.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub stdout: String,
+    pub note: Option<String>,
+}
+
+impl From<String> for Rendered {
+    fn from(stdout: String) -> Rendered {
+        Rendered { stdout, note: None }
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    // Serializing our own Values and structs cannot fail.
+    let mut text = serde_json::to_string_pretty(value).expect("JSON values serialize");
+    text.push('\n');
+    text
+}
+
+/// `fetch` / `exchange-code` output.
+pub fn token(format: OutputFormat, result: &TokenResult) -> Result<Rendered> {
+    let token = &result.token;
+    let bearer_only = |what: &str| -> Result<()> {
+        if token.is_bearer() {
+            return Ok(());
+        }
+        // RFC 6750 applies to Bearer tokens only; a DPoP or MAC token sent as Bearer fails, or
+        // worse, works where it should not.
+        Err(Error::unreachable(format!(
+            "the token_type is `{}`, not Bearer; refusing to print it as {what} (use -o json or -o text)",
+            printable(token.token_type.as_deref().unwrap_or(""), 40)
+        )))
+    };
+    let text = match format {
+        OutputFormat::Text => format!("{}\n", token.access_token),
+        OutputFormat::Json => {
+            let mut fields: Map<String, Value> = token.fields.clone();
+            fields.insert(
+                "expires_at".into(),
+                token.expires_at.map_or(Value::Null, Value::from),
+            );
+            fields.insert("cached".into(), Value::Bool(result.cached));
+            to_json(&fields)
+        }
+        OutputFormat::Header => {
+            bearer_only("an Authorization header")?;
+            format!("Authorization: Bearer {}\n", token.access_token)
+        }
+        OutputFormat::Env => {
+            let mut out = format!(
+                "export OAUTHCTL_ACCESS_TOKEN={}\n",
+                shell_quote(&token.access_token)
+            );
+            out.push_str(&format!(
+                "export OAUTHCTL_TOKEN_TYPE={}\n",
+                shell_quote(token.token_type.as_deref().unwrap_or("Bearer"))
+            ));
+            if let Some(at) = token.expires_at {
+                out.push_str(&format!("export OAUTHCTL_EXPIRES_AT={at}\n"));
+            }
+            out
+        }
+        OutputFormat::ExecCredential => {
+            bearer_only("a Kubernetes ExecCredential")?;
+            let mut status = json!({ "token": token.access_token });
+            if let Some(at) = token.expires_at {
+                status["expirationTimestamp"] = Value::String(rfc3339(at));
+            }
+            to_json(&json!({
+                "apiVersion": "client.authentication.k8s.io/v1",
+                "kind": "ExecCredential",
+                "status": status,
+            }))
+        }
+    };
+    Ok(text.into())
+}
+
+/// POSIX single quotes: the only character needing care inside them is `'` itself.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// Refuses token-only formats for commands that do not produce a token.
+pub fn require_view_format(format: OutputFormat, command: &str) -> Result<()> {
+    match format {
+        OutputFormat::Text | OutputFormat::Json => Ok(()),
+        other => Err(Error::Usage(format!(
+            "-o {} applies to fetch and exchange-code only; {command} supports -o text and -o json",
+            clap::ValueEnum::to_possible_value(&other)
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default()
+        ))),
+    }
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => printable(s, 300),
+        other => printable(&other.to_string(), 300),
+    }
+}
+
+fn aligned(rows: &[(String, String)], indent: &str) -> String {
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    rows.iter()
+        .map(|(k, v)| format!("{indent}{k:width$}  {v}\n"))
+        .collect()
+}
+
+fn time_json(claim: &TimeClaim, now: i64) -> Value {
+    match claim {
+        TimeClaim::Absent => Value::Null,
+        TimeClaim::At(t) => json!({ "unix": t, "utc": rfc3339(*t), "relative": relative(*t, now) }),
+        TimeClaim::Invalid(why) => json!({ "error": why }),
+    }
+}
+
+/// `inspect` output.
+pub fn inspection(format: OutputFormat, inspection: &Inspection) -> Rendered {
+    let now = inspection.now;
+    let validity = inspection.validity();
+    if format == OutputFormat::Json {
+        let times: Map<String, Value> = inspection
+            .times()
+            .iter()
+            .map(|(name, claim)| (name.to_string(), time_json(claim, now)))
+            .collect();
+        let state = match &validity {
+            Validity::Valid { expires_at } => json!({ "state": "valid", "expires_at": expires_at }),
+            Validity::Expired { at } => json!({ "state": "expired", "expired_at": at }),
+            Validity::NotYetValid { from } => {
+                json!({ "state": "not_yet_valid", "valid_from": from })
+            }
+            Validity::Unknown { why } => json!({ "state": "unknown", "reason": why }),
+        };
+        return to_json(&json!({
+            "header": inspection.jwt.header,
+            "claims": inspection.jwt.claims,
+            "times": times,
+            "validity": state,
+            "signature_verified": false,
+        }))
+        .into();
+    }
+    let row = |k: &String, v: &Value| (printable(k, 60), value_text(v));
+    let header: Vec<_> = inspection
+        .jwt
+        .header
+        .iter()
+        .map(|(k, v)| row(k, v))
+        .collect();
+    let claims: Vec<_> = inspection
+        .jwt
+        .claims
+        .iter()
+        .map(|(k, v)| {
+            let (key, mut text) = row(k, v);
+            match inspection.jwt.time(k) {
+                TimeClaim::At(t) if crate::commands::inspect::TIME_CLAIMS.contains(&k.as_str()) => {
+                    text = format!("{text}  {} ({})", rfc3339(t), relative(t, now));
+                }
+                TimeClaim::Invalid(why)
+                    if crate::commands::inspect::TIME_CLAIMS.contains(&k.as_str()) =>
+                {
+                    text = format!("{text}  (INVALID: {why})");
+                }
+                _ => {}
+            }
+            (key, text)
+        })
+        .collect();
+    let status = match validity {
+        Validity::Valid {
+            expires_at: Some(at),
+        } => format!("valid, expires {} ({})", fmt_rel(at, now), rfc3339(at)),
+        Validity::Valid { expires_at: None } => {
+            "valid (no exp claim: it never expires by itself)".to_string()
+        }
+        Validity::Expired { at } => format!("EXPIRED {} ({})", relative(at, now), rfc3339(at)),
+        Validity::NotYetValid { from } => format!(
+            "NOT YET VALID: valid from {} ({})",
+            rfc3339(from),
+            relative(from, now)
+        ),
+        Validity::Unknown { why } => format!("UNKNOWN: {why}"),
+    };
+    let signature = if inspection.jwt.signature_len == 0 {
+        "UNVERIFIED: the token is unsigned (empty signature)".to_string()
+    } else {
+        "UNVERIFIED: decoded only; oauthctl did not check the signature".to_string()
+    };
+    let mut out = String::from("Header\n");
+    out.push_str(&aligned(&header, "  "));
+    out.push_str("Claims\n");
+    out.push_str(&aligned(&claims, "  "));
+    out.push_str(&aligned(
+        &[("Status".into(), status), ("Signature".into(), signature)],
+        "",
+    ));
+    out.into()
+}
+
+fn fmt_rel(at: i64, now: i64) -> String {
+    relative(at, now)
+}
+
+/// `profiles …` output.
+pub fn profiles(format: OutputFormat, outcome: &Outcome) -> Rendered {
+    let json_out = format == OutputFormat::Json;
+    match outcome {
+        Outcome::Path(path) => {
+            if json_out {
+                to_json(&json!({ "path": path })).into()
+            } else {
+                format!("{}\n", path.display()).into()
+            }
+        }
+        Outcome::List { path, profiles } => {
+            if json_out {
+                let list: Vec<Value> = profiles
+                    .iter()
+                    .map(|p| json!({ "name": p.name, "default": p.is_default, "endpoint": p.endpoint }))
+                    .collect();
+                return to_json(&list).into();
+            }
+            let rows: Vec<(String, String)> = profiles
+                .iter()
+                .map(|p| {
+                    let mark = if p.is_default { "* " } else { "  " };
+                    (
+                        format!("{mark}{}", printable(&p.name, 60)),
+                        p.endpoint
+                            .as_deref()
+                            .map(|e| printable(e, 200))
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let note = profiles
+                .is_empty()
+                .then(|| format!("no profiles in `{}`", path.display()));
+            Rendered {
+                stdout: aligned(&rows, ""),
+                note,
+            }
+        }
+        Outcome::Show { profile, secret } => {
+            let p = profile;
+            let opt = |v: &Option<String>| v.clone().map(Value::String).unwrap_or(Value::Null);
+            let pairs = |v: &[(String, String)]| -> Value {
+                Value::Object(
+                    v.iter()
+                        .map(|(k, x)| (k.clone(), Value::String(x.clone())))
+                        .collect(),
+                )
+            };
+            let mut fields: Vec<(&str, Value)> = vec![
+                ("token_url", opt(&p.token_url)),
+                ("issuer", opt(&p.issuer)),
+                ("grant", p.grant.as_str().into()),
+                ("client_id", opt(&p.client_id)),
+                ("auth_method", p.auth_method.as_str().into()),
+                ("basic_encoding", p.basic_encoding.as_str().into()),
+                ("grant_params", p.grant_params.as_str().into()),
+                ("scope", opt(&p.scope)),
+                ("audience", opt(&p.audience)),
+                ("resource", opt(&p.resource)),
+                ("redirect_uri", opt(&p.redirect_uri)),
+                ("params", pairs(&p.params)),
+                ("headers", pairs(&p.headers)),
+                ("timeout_secs", p.timeout.as_secs().into()),
+                (
+                    "ca_file",
+                    p.ca_file
+                        .as_ref()
+                        .map(|f| f.display().to_string())
+                        .map(Value::String)
+                        .unwrap_or(Value::Null),
+                ),
+                ("min_ttl_secs", p.min_ttl_secs.into()),
+                ("retries", p.retries.into()),
+                ("retry_max_secs", p.retry_max_secs.into()),
+            ];
+            fields.retain(|(_, v)| !v.is_null() && v.as_object().is_none_or(|o| !o.is_empty()));
+            let origin = |key: &str| p.origins.get(key).map(|o| o.to_string());
+            if json_out {
+                let values: Map<String, Value> = fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect();
+                let origins: Map<String, Value> = fields
+                    .iter()
+                    .filter_map(|(k, _)| origin(k).map(|o| (k.to_string(), Value::String(o))))
+                    .collect();
+                return to_json(&json!({
+                    "name": p.name,
+                    "values": values,
+                    "origins": origins,
+                    "client_secret": {
+                        "value": "***",
+                        "source": secret.source,
+                        "from": secret.origin.map(|o| o.to_string()),
+                        "overrides": secret.shadowed,
+                    },
+                }))
+                .into();
+            }
+            let mut rows = vec![("profile".to_string(), p.label().to_string())];
+            for (key, value) in &fields {
+                let shown = match value {
+                    Value::Object(map) => map
+                        .iter()
+                        .map(|(k, v)| format!("{k} = {}", value_text(v)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    other => value_text(other),
+                };
+                let from = origin(key).map(|o| format!("  ({o})")).unwrap_or_default();
+                rows.push((key.to_string(), format!("{shown}{from}")));
+            }
+            let mut secret_row = format!("*** from {}", secret.source);
+            if let Some(origin) = secret.origin {
+                secret_row.push_str(&format!("  ({origin})"));
+            }
+            if let Some(shadowed) = &secret.shadowed {
+                secret_row.push_str(&format!("; overrides the profile's {shadowed}"));
+            }
+            rows.insert(5, ("client_secret".to_string(), secret_row));
+            aligned(&rows, "").into()
+        }
+        Outcome::Added {
+            name,
+            path,
+            made_default,
+        } => {
+            let default = if *made_default {
+                " as the default profile"
+            } else {
+                ""
+            };
+            message(
+                json_out,
+                "added",
+                name,
+                path,
+                &format!("added profile `{name}`{default} to {}", path.display()),
+            )
+        }
+        Outcome::Removed {
+            name,
+            path,
+            was_default,
+        } => {
+            let default = if *was_default {
+                " (it was the default; default_profile removed too)"
+            } else {
+                ""
+            };
+            message(
+                json_out,
+                "removed",
+                name,
+                path,
+                &format!("removed profile `{name}` from {}{default}", path.display()),
+            )
+        }
+    }
+}
+
+fn message(
+    json_out: bool,
+    action: &str,
+    name: &str,
+    path: &std::path::Path,
+    text: &str,
+) -> Rendered {
+    if json_out {
+        to_json(&json!({ action: name, "path": path })).into()
+    } else {
+        format!("{text}\n").into()
+    }
+}
+
+/// The error line(s) for stderr: `oauthctl: error: …`, or one JSON object with `-o json`.
+pub fn error(format: OutputFormat, error: &Error) -> String {
+    let message = printable(&error.to_string(), 2000);
+    if format == OutputFormat::Json {
+        let (code, description, status) = error.oauth_fields();
+        let body = json!({
+            "error": {
+                "kind": error.kind(),
+                "code": code,
+                "description": description.map(str::to_string).unwrap_or_else(|| message.clone()),
+                "status": status,
+                "exit_code": error.exit() as u8,
+                "message": message,
+            }
+        });
+        return format!("{body}\n");
+    }
+    format!("oauthctl: error: {message}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::TokenResponse;
+
+    fn result(token_type: Option<&str>, expires_at: Option<i64>) -> TokenResult {
+        let mut fields = Map::new();
+        fields.insert("access_token".into(), "tok'en".into());
+        fields.insert("custom".into(), 1.into());
+        TokenResult {
+            token: TokenResponse {
+                fields,
+                access_token: "tok'en".into(),
+                token_type: token_type.map(String::from),
+                expires_at,
+            },
+            cached: false,
+        }
+    }
+
+    #[test]
+    fn token_formats() {
+        let r = result(Some("bearer"), Some(1_640_589_128));
+        assert_eq!(token(OutputFormat::Text, &r).unwrap().stdout, "tok'en\n");
+        assert_eq!(
+            token(OutputFormat::Header, &r).unwrap().stdout,
+            "Authorization: Bearer tok'en\n"
+        );
+        let env = token(OutputFormat::Env, &r).unwrap().stdout;
+        assert_eq!(
+            env,
+            "export OAUTHCTL_ACCESS_TOKEN='tok'\\''en'\nexport OAUTHCTL_TOKEN_TYPE='bearer'\nexport OAUTHCTL_EXPIRES_AT=1640589128\n"
+        );
+        let json: Value =
+            serde_json::from_str(&token(OutputFormat::Json, &r).unwrap().stdout).unwrap();
+        assert_eq!(json["custom"], 1);
+        assert_eq!(json["expires_at"], 1_640_589_128);
+        assert_eq!(json["cached"], false);
+        let exec: Value =
+            serde_json::from_str(&token(OutputFormat::ExecCredential, &r).unwrap().stdout).unwrap();
+        assert_eq!(exec["apiVersion"], "client.authentication.k8s.io/v1");
+        assert_eq!(exec["kind"], "ExecCredential");
+        assert_eq!(exec["status"]["token"], "tok'en");
+        assert_eq!(
+            exec["status"]["expirationTimestamp"],
+            "2021-12-27T07:12:08Z"
+        );
+    }
+
+    #[test]
+    fn non_bearer_tokens_are_never_printed_as_bearer() {
+        let r = result(Some("DPoP"), None);
+        assert!(token(OutputFormat::Header, &r).is_err());
+        assert!(token(OutputFormat::ExecCredential, &r).is_err());
+        assert_eq!(token(OutputFormat::Text, &r).unwrap().stdout, "tok'en\n");
+        for ok in ["Bearer", "BEARER", "bearer"] {
+            assert!(token(OutputFormat::Header, &result(Some(ok), None)).is_ok());
+        }
+    }
+
+    #[test]
+    fn json_errors_carry_the_oauth_fields() {
+        let err = Error::Refused(Box::new(crate::error::Refusal {
+            status: 401,
+            code: Some("invalid_client".into()),
+            description: Some("Client authentication failed".into()),
+            message: "refused".into(),
+        }));
+        let v: Value = serde_json::from_str(&error(OutputFormat::Json, &err)).unwrap();
+        assert_eq!(v["error"]["kind"], "refused");
+        assert_eq!(v["error"]["code"], "invalid_client");
+        assert_eq!(v["error"]["description"], "Client authentication failed");
+        assert_eq!(v["error"]["status"], 401);
+        assert_eq!(v["error"]["exit_code"], 3);
+        assert_eq!(
+            error(OutputFormat::Text, &Error::Config("bad\x1b[0m".into())),
+            "oauthctl: error: bad\\u{1b}[0m\n"
+        );
+    }
+}

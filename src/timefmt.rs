@@ -1,0 +1,111 @@
+//! Unix seconds as UTC RFC 3339 and as "in 4m 59s" / "3h ago" (for `inspect` and `expires_at`).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Seconds since the epoch, now.
+pub fn now() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
+
+/// `2021-12-27T07:12:08Z`. Years outside 0..=9999 are written as `±YYYYY…` plain numbers would
+/// mislead, so they get a clear marker instead.
+pub fn rfc3339(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        return format!("(year {y}, out of range)");
+    }
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian), exact for all i64 day counts
+/// that correspond to representable years.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days as i128 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = if m <= 2 { y + 1 } else { y };
+    (y.clamp(i64::MIN as i128, i64::MAX as i128) as i64, m, d)
+}
+
+/// A duration in its two largest units: `4m 59s`, `3h`, `2d 5h`, `4y 12d`.
+pub fn span(secs: u64) -> String {
+    const UNITS: [(u64, &str); 5] = [
+        (365 * 86_400, "y"),
+        (86_400, "d"),
+        (3600, "h"),
+        (60, "m"),
+        (1, "s"),
+    ];
+    if secs == 0 {
+        return "0s".into();
+    }
+    let mut parts = Vec::new();
+    let mut rest = secs;
+    for (size, name) in UNITS {
+        if rest >= size {
+            parts.push(format!("{}{name}", rest / size));
+            rest %= size;
+        } else if !parts.is_empty() {
+            // The second unit is zero: stop, "3h" reads better than "3h 0m".
+            break;
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    parts.join(" ")
+}
+
+/// `in 4m 59s` or `3h ago` relative to `now`.
+pub fn relative(at: i64, now: i64) -> String {
+    if at >= now {
+        format!("in {}", span((at - now) as u64))
+    } else {
+        format!("{} ago", span(now.abs_diff(at)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_640_589_128), "2021-12-27T07:12:08Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert!(rfc3339(253_402_300_800).contains("out of range"));
+        assert!(rfc3339(i64::MAX).contains("out of range"));
+        assert!(rfc3339(i64::MIN).contains("out of range"));
+    }
+
+    #[test]
+    fn spans_use_two_units() {
+        assert_eq!(span(299), "4m 59s");
+        assert_eq!(span(3 * 3600), "3h");
+        assert_eq!(span(3 * 3600 + 59), "3h");
+        assert_eq!(span(2 * 86_400 + 5 * 3600 + 7), "2d 5h");
+        assert_eq!(span(59), "59s");
+        assert_eq!(span(0), "0s");
+        assert_eq!(relative(1299, 1000), "in 4m 59s");
+        assert_eq!(relative(1000, 1000 + 3 * 3600), "3h ago");
+    }
+}
