@@ -1,0 +1,1 @@
+//! The core command-line contract: fetch, exchange-code, inspect, profiles, errors and exit codes.
