@@ -237,7 +237,7 @@ pub struct AddArgs {
     pub client_secret_file: Option<PathBuf>,
     /// Secret source: this command, as a JSON array of argv (run without a shell)
     #[arg(long, value_name = "JSON_ARRAY", value_parser = parse_argv, group = "add_secret")]
-    pub client_secret_command: Option<Vec<String>>,
+    pub client_secret_command: Option<Argv>,
     /// Store a literal client_secret read from stdin (the file must be private: mode 0600)
     #[arg(long, group = "add_secret")]
     pub client_secret_stdin: bool,
@@ -310,9 +310,13 @@ fn parse_verifier(s: &str) -> Result<String, String> {
     }
 }
 
-fn parse_argv(s: &str) -> Result<Vec<String>, String> {
+/// A program and its arguments, given as one JSON array (clap would read a bare `Vec` as many values).
+#[derive(Debug, Clone)]
+pub struct Argv(pub Vec<String>);
+
+fn parse_argv(s: &str) -> Result<Argv, String> {
     match serde_json::from_str::<Vec<String>>(s) {
-        Ok(argv) if !argv.is_empty() => Ok(argv),
+        Ok(argv) if !argv.is_empty() => Ok(Argv(argv)),
         _ => Err(
             "expected a non-empty JSON array of strings, e.g. '[\"pass\",\"show\",\"idp\"]'".into(),
         ),

@@ -389,10 +389,54 @@ pub fn remove_profile(path: &Path, name: &str) -> Result<bool> {
     }
     let was_default = file.default_profile.as_deref() == Some(name);
     if was_default {
-        doc.remove("default_profile");
+        remove_keeping_comments(&mut doc, "default_profile");
     }
     write_atomically(path, doc.to_string().as_bytes())?;
     Ok(was_default)
+}
+
+/// Removes a top-level key, but hands the comments above it (often the file's own header) to
+/// whatever now comes first, instead of deleting them with the key.
+fn remove_keeping_comments(doc: &mut toml_edit::DocumentMut, key: &str) {
+    let comments = doc
+        .as_table_mut()
+        .key_mut(key)
+        .and_then(|k| {
+            k.leaf_decor()
+                .prefix()
+                .and_then(|p| p.as_str())
+                .map(str::to_string)
+        })
+        .filter(|p| p.contains('#'));
+    doc.remove(key);
+    let Some(comments) = comments else { return };
+    let prepend = |decor: &mut toml_edit::Decor| {
+        let existing = decor
+            .prefix()
+            .and_then(|p| p.as_str())
+            .unwrap_or("")
+            .to_string();
+        decor.set_prefix(format!("{comments}{existing}"));
+    };
+    // The schema has no other top-level value, so what comes first now is the `[profiles]` table
+    // itself when written out, else the profile table written first.
+    let Some(profiles) = doc
+        .get_mut("profiles")
+        .and_then(toml_edit::Item::as_table_mut)
+    else {
+        return;
+    };
+    if !profiles.is_implicit() {
+        prepend(profiles.decor_mut());
+        return;
+    }
+    let first = profiles
+        .iter()
+        .filter_map(|(name, item)| Some((item.as_table()?.position()?, name.to_string())))
+        .min();
+    if let Some(table) = first.and_then(|(_, name)| profiles.get_mut(&name)?.as_table_mut()) {
+        prepend(table.decor_mut());
+    }
 }
 
 /// The error for a profile name that is not in the file, with the nearest name when there is one.

@@ -184,7 +184,8 @@ fn new_profile_from(a: cli::AddArgs) -> commands::profiles::NewProfileSpec {
     } else if let Some(path) = a.client_secret_file {
         Some(SecretSource::File(path))
     } else {
-        a.client_secret_command.map(SecretSource::Command)
+        a.client_secret_command
+            .map(|argv| SecretSource::Command(argv.0))
     };
     commands::profiles::NewProfileSpec {
         name: a.name,

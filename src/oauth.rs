@@ -357,17 +357,15 @@ pub fn discover_token_url(
     let base = issuer.trim_end_matches('/');
     let mut candidates = vec![format!("{base}/.well-known/openid-configuration")];
     // RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
-    if let Some((scheme_host, path)) = base.split_once("://").and_then(|(scheme, rest)| {
+    if let Some((scheme, rest)) = base.split_once("://") {
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-        Some((format!("{scheme}://{host}"), path.to_string()))
-    }) {
         let suffix = if path.is_empty() {
             String::new()
         } else {
             format!("/{path}")
         };
         candidates.push(format!(
-            "{scheme_host}/.well-known/oauth-authorization-server{suffix}"
+            "{scheme}://{host}/.well-known/oauth-authorization-server{suffix}"
         ));
     }
     let mut last_error = None;
