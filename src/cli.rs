@@ -85,6 +85,15 @@ pub enum Command {
     /// List, show, add and remove profiles in the config file
     #[command(subcommand)]
     Profiles(ProfilesCommand),
+
+    /// Print a shell completion script (the same files are committed under completions/)
+    #[command(
+        after_help = "Examples:\n  oauthctl completions bash > ~/.local/share/bash-completion/completions/oauthctl\n  oauthctl completions zsh > \"${fpath[1]}/_oauthctl\"\n  oauthctl completions fish > ~/.config/fish/completions/oauthctl.fish"
+    )]
+    Completions {
+        /// bash, zsh, fish, powershell or elvish
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Per-run overrides of profile fields; each also has an `OAUTHCTL_*` env var (flag > env > profile).

@@ -135,6 +135,13 @@ fn dispatch(
             )?;
             Ok(output::inspection(format, &inspection))
         }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "oauthctl", &mut script);
+            String::from_utf8(script)
+                .map(output::Rendered::from)
+                .map_err(|_| Error::Internal("completion script is not UTF-8".into()))
+        }
         Command::Profiles(sub) => {
             output::require_view_format(format, "profiles")?;
             let outcome = match sub {
