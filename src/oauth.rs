@@ -2,8 +2,9 @@
 //! whatever the server answered into a token or one clear error.
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use crate::config::{AuthMethod, BasicEncoding, GrantParams};
 use crate::error::{Error, Refusal, Result};
@@ -48,6 +49,11 @@ pub fn basic_authorization(client_id: &str, secret: &str, encoding: BasicEncodin
 
 fn form_encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// RFC 7636 §4.2 S256: BASE64URL(SHA256(ASCII(code_verifier))), unpadded.
+pub fn s256_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// Builds the token request for `grant` as the profile describes it.
@@ -441,6 +447,14 @@ mod tests {
         assert_eq!(
             basic_authorization("app", "secret", BasicEncoding::Raw),
             "Basic YXBwOnNlY3JldA=="
+        );
+    }
+
+    #[test]
+    fn s256_challenge_matches_rfc_7636_appendix_b() {
+        assert_eq!(
+            s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 

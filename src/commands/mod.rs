@@ -103,6 +103,13 @@ pub fn request_token(
         trace.mask(code.expose());
         if let Some(v) = code_verifier {
             trace.mask(v.expose());
+            // The challenge is public (it went through the browser), and comparing it with the
+            // one sent to the authorization endpoint is how a PKCE `invalid_grant` is debugged.
+            trace.line(&format!(
+                "note: the code_verifier's S256 code_challenge is {} (RFC 7636 §4.2); \
+                 it must match the one sent with the authorization request",
+                crate::oauth::s256_challenge(v.expose())
+            ));
         }
     }
     let request = build_request(&profile, secret, grant)?;

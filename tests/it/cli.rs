@@ -856,6 +856,28 @@ fn exchange_code_sends_code_redirect_uri_and_verifier() {
         ("web".to_string(), "ws".to_string())
     );
 
+    // -v shows the verifier's S256 challenge (RFC 7636 App. B vector), never the verifier or code.
+    let assert = env
+        .cmd()
+        .args(["-v", "-p", "web", "exchange-code", "the-code"])
+        .env("WEB_SECRET", "ws")
+        .env("OAUTHCTL_CODE_VERIFIER", verifier)
+        .assert()
+        .success();
+    let stderr = stderr_of(&assert);
+    assert!(
+        stderr.contains("S256 code_challenge is E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(verifier) && !stderr.contains("the-code"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("code=***") && stderr.contains("code_verifier=***"),
+        "{stderr}"
+    );
+
     // The code from stdin, --redirect-uri overriding the profile, a public client.
     env.cmd()
         .args([
