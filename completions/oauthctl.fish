@@ -24,9 +24,9 @@ function __fish_oauthctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c oauthctl -n "__fish_oauthctl_needs_command" -s c -l config -d 'Config file [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_needs_command" -s p -l profile -d 'Profile to use [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_needs_command" -s o -l output -d 'Output format (header, env and exec-credential: fetch and exchange-code only)' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+complete -c oauthctl -n "__fish_oauthctl_needs_command" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_needs_command" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_needs_command" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
 json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
@@ -54,9 +54,9 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l param -d 'Ex
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l header -d 'Extra request header, repeatable [env: OAUTHCTL_HEADERS, one per line]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l timeout-secs -l timeout -d 'Whole-request deadline in seconds [env: OAUTHCTL_TIMEOUT_SECS] [default: 30]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l ca-file -l cacert -d 'Extra trusted root certificates (PEM) [env: OAUTHCTL_CA_FILE]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s c -l config -d 'Config file [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s p -l profile -d 'Profile to use [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s o -l output -d 'Output format (header, env and exec-credential: fetch and exchange-code only)' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
 json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
@@ -80,9 +80,9 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l para
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l header -d 'Extra request header, repeatable [env: OAUTHCTL_HEADERS, one per line]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l timeout-secs -l timeout -d 'Whole-request deadline in seconds [env: OAUTHCTL_TIMEOUT_SECS] [default: 30]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l ca-file -l cacert -d 'Extra trusted root certificates (PEM) [env: OAUTHCTL_CA_FILE]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s c -l config -d 'Config file [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s p -l profile -d 'Profile to use [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s o -l output -d 'Output format (header, env and exec-credential: fetch and exchange-code only)' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
 json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
@@ -104,9 +104,9 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l param -d '
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l header -d 'Extra request header, repeatable [env: OAUTHCTL_HEADERS, one per line]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l timeout-secs -l timeout -d 'Whole-request deadline in seconds [env: OAUTHCTL_TIMEOUT_SECS] [default: 30]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l ca-file -l cacert -d 'Extra trusted root certificates (PEM) [env: OAUTHCTL_CA_FILE]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s c -l config -d 'Config file [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s p -l profile -d 'Profile to use [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s o -l output -d 'Output format (header, env and exec-credential: fetch and exchange-code only)' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
 json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
@@ -115,9 +115,9 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l require-va
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l client-secret-stdin -d 'Read the client secret from standard input (the secret itself: OAUTHCTL_CLIENT_SECRET)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and not __fish_seen_subcommand_from list show add remove path help" -s c -l config -d 'Config file [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and not __fish_seen_subcommand_from list show add remove path help" -s p -l profile -d 'Profile to use [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and not __fish_seen_subcommand_from list show add remove path help" -s o -l output -d 'Output format (header, env and exec-credential: fetch and exchange-code only)' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and not __fish_seen_subcommand_from list show add remove path help" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and not __fish_seen_subcommand_from list show add remove path help" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and not __fish_seen_subcommand_from list show add remove path help" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
 json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
@@ -130,18 +130,18 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and not __fi
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and not __fish_seen_subcommand_from list show add remove path help" -f -a "remove" -d 'Remove a profile'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and not __fish_seen_subcommand_from list show add remove path help" -f -a "path" -d 'Print the config file\'s path'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and not __fish_seen_subcommand_from list show add remove path help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from list" -s c -l config -d 'Config file [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format (header, env and exec-credential: fetch and exchange-code only)' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from list" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
 json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
 exec-credential\t'A Kubernetes client-go ExecCredential'"
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from show" -s c -l config -d 'Config file [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format (header, env and exec-credential: fetch and exchange-code only)' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from show" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
 json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
@@ -169,9 +169,9 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_s
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -l min-ttl-secs -d 'Reuse a cached token only with at least this much life left' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -l retries -d 'Retries for client_credentials / refresh requests' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -l retry-max-secs -d 'Give up rather than wait longer than this in total' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s c -l config -d 'Config file [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s p -l profile -d 'Profile to use [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format (header, env and exec-credential: fetch and exchange-code only)' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
 json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
@@ -181,18 +181,18 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_s
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -l replace -d 'Overwrite a profile of the same name'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from remove" -s c -l config -d 'Config file [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from remove" -s p -l profile -d 'Profile to use [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format (header, env and exec-credential: fetch and exchange-code only)' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from remove" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from remove" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
 json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
 exec-credential\t'A Kubernetes client-go ExecCredential'"
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from path" -s c -l config -d 'Config file [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from path" -s p -l profile -d 'Profile to use [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from path" -s o -l output -d 'Output format (header, env and exec-credential: fetch and exchange-code only)' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from path" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from path" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from path" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
 json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
@@ -205,9 +205,9 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_s
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove a profile'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the config file\'s path'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand completions" -s c -l config -d 'Config file [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand completions" -s p -l profile -d 'Profile to use [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand completions" -s o -l output -d 'Output format (header, env and exec-credential: fetch and exchange-code only)' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand completions" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand completions" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand completions" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
 json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'

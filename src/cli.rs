@@ -16,29 +16,18 @@ use crate::resolve::{parse_header, parse_param};
     after_help = "Examples:\n  oauthctl fetch -p watson\n  curl -H \"Authorization: Bearer $(oauthctl fetch)\" https://api.example/\n  OAUTHCTL_TOKEN_URL=https://idp/token OAUTHCTL_CLIENT_ID=ci OAUTHCTL_CLIENT_SECRET=… oauthctl fetch -o json\n  oauthctl fetch | oauthctl inspect"
 )]
 pub struct Cli {
-    /// Config file [default: ~/.config/oauthctl/config.toml]
-    #[arg(
-        short = 'c',
-        long,
-        global = true,
-        env = "OAUTHCTL_CONFIG",
-        value_name = "FILE"
-    )]
+    /// Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]
+    #[arg(short = 'c', long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Profile to use [default: the config's default_profile]
-    #[arg(
-        short = 'p',
-        long,
-        global = true,
-        env = "OAUTHCTL_PROFILE",
-        value_name = "NAME"
-    )]
+    /// Profile to use [env: OAUTHCTL_PROFILE] [default: the config's default_profile]
+    #[arg(short = 'p', long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// Output format (header, env and exec-credential: fetch and exchange-code only)
-    #[arg(short = 'o', long, global = true, env = "OAUTHCTL_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, json, header, env, exec-credential (the last three: fetch and
+    /// exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]
+    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
 
     /// Trace requests and responses on stderr (secrets redacted)
     #[arg(short = 'v', long, global = true)]
@@ -178,7 +167,12 @@ pub struct ExchangeArgs {
     pub redirect_uri: Option<String>,
 
     /// PKCE code_verifier (RFC 7636); prefer the env var, which stays out of the process list
-    #[arg(long, env = "OAUTHCTL_CODE_VERIFIER", hide_env_values = true, value_name = "VERIFIER", value_parser = parse_verifier)]
+    #[arg(
+        long,
+        env = "OAUTHCTL_CODE_VERIFIER",
+        hide_env_values = true,
+        value_name = "VERIFIER"
+    )]
     pub code_verifier: Option<String>,
 
     #[command(flatten)]
@@ -304,21 +298,6 @@ fn keyword<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
     s.parse()
 }
 
-/// RFC 7636 §4.1: 43–128 characters from the unreserved set.
-fn parse_verifier(s: &str) -> Result<String, String> {
-    let ok_chars = s
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-    if (43..=128).contains(&s.len()) && ok_chars {
-        Ok(s.to_string())
-    } else {
-        Err(
-            "a PKCE code_verifier is 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)"
-                .into(),
-        )
-    }
-}
-
 /// A program and its arguments, given as one JSON array (clap would read a bare `Vec` as many values).
 #[derive(Debug, Clone)]
 pub struct Argv(pub Vec<String>);
@@ -340,13 +319,5 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn verifier_rules() {
-        assert!(parse_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").is_ok());
-        assert!(parse_verifier("short").is_err());
-        assert!(parse_verifier(&"a".repeat(129)).is_err());
-        assert!(parse_verifier(&format!("{}+", "a".repeat(43))).is_err());
     }
 }

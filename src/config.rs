@@ -191,13 +191,7 @@ fn read_text(path: &Path) -> Result<Option<String>> {
                 path.display()
             )));
         }
-        Ok(meta) if meta.len() > MAX_CONFIG_BYTES => {
-            return Err(Error::Config(format!(
-                "config `{}` is larger than 1 MiB",
-                path.display()
-            )));
-        }
-        Ok(_) => std::fs::read(path)
+        Ok(_) => read_capped(path, MAX_CONFIG_BYTES)
             .map_err(|e| Error::Config(format!("cannot read config `{}`: {e}", path.display())))?,
     };
     String::from_utf8(bytes).map(Some).map_err(|e| {
@@ -207,6 +201,22 @@ fn read_text(path: &Path) -> Result<Option<String>> {
             e.utf8_error().valid_up_to()
         ))
     })
+}
+
+/// Reads at most `cap` bytes; a larger file (or an endless one, like a FIFO) is an error.
+pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(cap + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(std::io::Error::other(format!(
+            "larger than {} KiB",
+            cap / 1024
+        )));
+    }
+    Ok(bytes)
 }
 
 /// Parses and validates config text; errors name the file, the line and the problem.

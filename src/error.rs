@@ -74,6 +74,26 @@ impl Error {
         }
     }
 
+    /// The same error with `scrub` applied to every text it carries.
+    pub fn scrubbed(self, scrub: impl Fn(&str) -> String) -> Error {
+        match self {
+            Error::Refused(mut r) => {
+                r.message = scrub(&r.message);
+                r.description = r.description.as_deref().map(&scrub);
+                Error::Refused(r)
+            }
+            Error::Unreachable { message, status } => Error::Unreachable {
+                message: scrub(&message),
+                status,
+            },
+            Error::Usage(m) => Error::Usage(scrub(&m)),
+            Error::Config(m) => Error::Config(scrub(&m)),
+            Error::BadToken(m) => Error::BadToken(scrub(&m)),
+            Error::LoginRequired(m) => Error::LoginRequired(scrub(&m)),
+            Error::Internal(m) => Error::Internal(scrub(&m)),
+        }
+    }
+
     /// The exit code this error ends the program with.
     pub fn exit(&self) -> Exit {
         match self {

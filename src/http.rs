@@ -2,7 +2,7 @@
 //! deadline, no redirects, a 1 MiB body cap, plain http only to loopback, and a `--verbose` trace
 //! with every secret redacted.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -76,13 +76,26 @@ impl Trace {
         }
     }
 
+    /// Remembers the credentials of a Basic header (their base64 form is the secret there).
+    pub fn mask_authorization(&mut self, value: &str) {
+        if let Some((_, credentials)) = value.split_once(' ') {
+            self.masks.push(credentials.trim().to_string());
+        }
+    }
+
+    /// `text` with every remembered secret replaced by `***`. Used on trace lines and on every
+    /// error message built from what a server said (a server may echo the request back).
+    pub fn scrub(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for mask in &self.masks {
+            text = text.replace(mask.as_str(), "***");
+        }
+        text
+    }
+
     pub fn line(&self, text: &str) {
         if self.enabled {
-            let mut text = printable(text, 4096);
-            for mask in &self.masks {
-                text = text.replace(mask.as_str(), "***");
-            }
-            eprintln!("oauthctl: {text}");
+            eprintln!("oauthctl: {}", self.scrub(&printable(text, 4096)));
         }
     }
 }
@@ -104,6 +117,14 @@ pub fn check_url(url: &str, what: &str) -> Result<()> {
             printable(url, 200)
         ))
     })?;
+    // RFC 6749 §3.2: the token endpoint URI must not include a fragment (and grant parameters
+    // appended after one would never be sent).
+    if url.contains('#') {
+        return Err(Error::Config(format!(
+            "{what} `{}` has a #fragment, which a token endpoint URL must not have",
+            printable(url, 200)
+        )));
+    }
     let host = uri
         .host()
         .ok_or_else(|| Error::Config(format!("{what} `{}` has no host", printable(url, 200))))?;
@@ -124,7 +145,6 @@ pub fn check_url(url: &str, what: &str) -> Result<()> {
 fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
-        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
@@ -249,7 +269,7 @@ impl Transport {
 
 /// Mozilla's roots plus the ones in `path`: `ca_file` adds trust, it does not replace it.
 fn roots_with(path: &Path) -> Result<ureq::tls::RootCerts> {
-    let pem = std::fs::read(path)
+    let pem = crate::config::read_capped(path, MAX_BODY_BYTES)
         .map_err(|e| Error::Config(format!("cannot read ca_file `{}`: {e}", path.display())))?;
     let mut extra = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
@@ -317,16 +337,28 @@ pub fn redact_header(name: &str, value: &str) -> String {
     }
 }
 
-/// A response body for the trace: JSON with token fields masked, or the first bytes of anything else.
+/// A response body for the trace: JSON with token fields masked at any depth, or only the size of
+/// anything else.
 pub fn redact_body(body: &[u8]) -> String {
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(serde_json::Value::Object(mut map)) => {
-            for (key, value) in map.iter_mut() {
-                if is_secret_field(key) {
-                    *value = serde_json::Value::String("***".into());
+    fn redact(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    if is_secret_field(&key.to_ascii_lowercase()) {
+                        *v = serde_json::Value::String("***".into());
+                    } else {
+                        redact(v);
+                    }
                 }
             }
-            serde_json::Value::Object(map).to_string()
+            serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
+            _ => {}
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut value @ serde_json::Value::Object(_)) => {
+            redact(&mut value);
+            value.to_string()
         }
         _ if body.is_empty() => "(empty body)".to_string(),
         // Not JSON: no field to find the token in, so show only its size.
@@ -351,6 +383,7 @@ mod tests {
             assert!(check_url(ok, "token_url").is_ok(), "{ok}");
         }
         for bad in [
+            "https://idp.example/token#frag",
             "http://idp.example/token",
             "http://10.0.0.1/t",
             "http://127.0.0.1.evil.com/t",
@@ -391,6 +424,12 @@ mod tests {
         assert_eq!(
             redact_body(b"<html>at</html>"),
             "(15 bytes, not a JSON object)"
+        );
+        let nested =
+            redact_body(br#"{"data":{"Access_Token":"n1","list":[{"id_token":"n2"}]},"ok":1}"#);
+        assert_eq!(
+            nested,
+            r#"{"data":{"Access_Token":"***","list":[{"id_token":"***"}]},"ok":1}"#
         );
     }
 

@@ -122,14 +122,13 @@ pub fn decode(input: &str) -> Result<Jwt> {
 }
 
 fn strip_prefixes(token: &str) -> &str {
-    let mut t = token;
-    if t.len() >= 14 && t[..14].eq_ignore_ascii_case("authorization:") {
-        t = t[14..].trim_start();
+    fn strip<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+        let head = text.get(..prefix.len())?;
+        head.eq_ignore_ascii_case(prefix)
+            .then(|| text[prefix.len()..].trim_start())
     }
-    if t.len() >= 7 && t[..7].eq_ignore_ascii_case("bearer ") {
-        t = t[7..].trim_start();
-    }
-    t
+    let t = strip(token, "authorization:").unwrap_or(token);
+    strip(t, "bearer ").unwrap_or(t)
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -260,6 +259,8 @@ pub mod tests {
         let good = make(r#"{"alg":"none"}"#, r#"{"a":1}"#);
         let (h, rest) = good.split_once('.').unwrap();
         assert!(err("").contains("empty"));
+        assert!(err("aéééééééééééééé").contains("no `.`-separated segments"));
+        assert!(err("Bearer").contains("no `.`-separated segments"));
         assert!(err("opaque-token").contains("no `.`-separated segments"));
         assert!(err("a.b").contains("found 2"));
         assert!(err("a.b.c.d").contains("found 4"));

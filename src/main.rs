@@ -18,10 +18,10 @@ mod timefmt;
 mod untrusted;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::parser::ValueSource;
-use clap::{CommandFactory, FromArgMatches};
+use clap::{CommandFactory, FromArgMatches, ValueEnum};
 
 use cli::{Cli, Command, OutputFormat, Overrides, ProfilesCommand};
 use commands::Context;
@@ -64,15 +64,32 @@ fn run() -> Exit {
             return Exit::Usage;
         }
     };
-    let profile_on_command_line =
-        subcommand_value_source(&matches, "profile") == Some(ValueSource::CommandLine);
-    let format = cli.output;
-    let result = config::locate(cli.config.as_deref()).and_then(|config_path| {
+    // These three are read here rather than by clap so that an empty variable counts as unset,
+    // like every other OAUTHCTL_* variable.
+    let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let format = match cli.output {
+        Some(format) => format,
+        None => match from_env("OAUTHCTL_OUTPUT").map(|v| OutputFormat::from_str(&v, false)) {
+            None => OutputFormat::Text,
+            Some(Ok(format)) => format,
+            Some(Err(_)) => {
+                eprintln!(
+                    "oauthctl: error: env var OAUTHCTL_OUTPUT is not one of text, json, header, env, exec-credential"
+                );
+                return Exit::Usage;
+            }
+        },
+    };
+    let config_flag = cli
+        .config
+        .clone()
+        .or_else(|| from_env("OAUTHCTL_CONFIG").map(PathBuf::from));
+    let result = config::locate(config_flag.as_deref()).and_then(|config_path| {
         let ctx = Context {
             config_path,
-            config_explicit: cli.config.is_some(),
-            profile: cli.profile.clone(),
-            profile_on_command_line,
+            config_explicit: config_flag.is_some(),
+            profile: cli.profile.clone().or_else(|| from_env("OAUTHCTL_PROFILE")),
+            profile_on_command_line: cli.profile.is_some(),
             verbose: cli.verbose,
         };
         dispatch(&ctx, cli.command, format)
@@ -89,19 +106,6 @@ fn run() -> Exit {
             e.exit()
         }
     }
-}
-
-/// Global args are recorded on the subcommand that was typed after them too.
-fn subcommand_value_source(matches: &clap::ArgMatches, id: &str) -> Option<ValueSource> {
-    let mut current = matches;
-    let mut source = current.value_source(id);
-    while let Some((_, sub)) = current.subcommand() {
-        if let Some(s) = sub.value_source(id) {
-            source = Some(s);
-        }
-        current = sub;
-    }
-    source
 }
 
 fn dispatch(

@@ -185,7 +185,7 @@ pub fn parse_token_response(
                 response
                     .location
                     .as_deref()
-                    .map(|l| printable(l, 200))
+                    .map(|l| printable(&crate::http::redact_url(l), 200))
                     .unwrap_or_else(|| "(no Location)".into())
             ),
             status: Some(status),
@@ -201,10 +201,33 @@ pub fn parse_token_response(
     };
     let fields = match json {
         Ok(fields) => fields,
-        Err(why) => return Err(not_a_token(why)),
+        // Never quote a 2xx body: it may well hold the token in another format.
+        Err(why) => {
+            let kind = response
+                .content_type
+                .as_deref()
+                .unwrap_or("no content type");
+            return Err(not_a_token(format!(
+                "{why} ({} bytes, {})",
+                response.body.len(),
+                printable(kind, 80)
+            )));
+        }
     };
     let access_token = match fields.get("access_token") {
-        Some(Value::String(t)) if !t.is_empty() => t.clone(),
+        // RFC 6749 App. A.12: access-token = 1*VSCHAR. Anything else would corrupt a header or
+        // the "token and a newline" promise of `-o text`.
+        Some(Value::String(t))
+            if !t.is_empty() && t.bytes().all(|b| (0x20..=0x7e).contains(&b)) =>
+        {
+            t.clone()
+        }
+        Some(Value::String(t)) if !t.is_empty() => {
+            return Err(not_a_token(
+                "its access_token has characters outside printable ASCII (RFC 6749 App. A.12)"
+                    .into(),
+            ));
+        }
         Some(Value::String(_)) => return Err(not_a_token("its access_token is empty".into())),
         Some(_) => return Err(not_a_token("its access_token is not a string".into())),
         None => return Err(not_a_token("the response has no access_token".into())),
@@ -260,10 +283,7 @@ fn parse_json_object(
     if body.is_empty() {
         return Err("its body is empty".into());
     }
-    Err(format!(
-        "its body is not valid JSON ({first}): {}",
-        summarize_body(body)
-    ))
+    Err(format!("its body is not valid JSON ({first})"))
 }
 
 fn without_trailing_comma(body: &[u8]) -> Option<Vec<u8>> {
@@ -312,9 +332,10 @@ fn error_from(
                 (Some(code), true) => code.clone(),
                 (Some(code), false) => format!("{code}: {}", words.join(" — ")),
                 (None, false) => words.join(" — "),
+                // Name the fields, never their values: the body may echo the request.
                 (None, true) => format!(
-                    "{} (no OAuth error in the body)",
-                    Value::Object(map.clone())
+                    "no OAuth error in the body (fields: {})",
+                    printable(&map.keys().cloned().collect::<Vec<_>>().join(", "), 200)
                 ),
             };
             (code, description.or(message), printable(&detail, 600))
@@ -384,7 +405,8 @@ pub fn discover_token_url(
         let metadata = parse_json_object(&response.body, trace)
             .map_err(|why| Error::unreachable(format!("issuer metadata at {url}: {why}")))?;
         let named = metadata.get("issuer").and_then(Value::as_str).unwrap_or("");
-        if named != issuer && named.trim_end_matches('/') != base {
+        // RFC 8414 §3.3 / OIDC Discovery §4.3: identical, not merely similar.
+        if named != issuer {
             return Err(Error::Config(format!(
                 "issuer metadata at {url} names issuer `{}`, not the configured `{issuer}`; refusing it",
                 printable(named, 200)

@@ -193,7 +193,7 @@ pub fn inspection(format: OutputFormat, inspection: &Inspection) -> Rendered {
     let status = match validity {
         Validity::Valid {
             expires_at: Some(at),
-        } => format!("valid, expires {} ({})", fmt_rel(at, now), rfc3339(at)),
+        } => format!("valid, expires {} ({})", relative(at, now), rfc3339(at)),
         Validity::Valid { expires_at: None } => {
             "valid (no exp claim: it never expires by itself)".to_string()
         }
@@ -219,10 +219,6 @@ pub fn inspection(format: OutputFormat, inspection: &Inspection) -> Rendered {
         "",
     ));
     out.into()
-}
-
-fn fmt_rel(at: i64, now: i64) -> String {
-    relative(at, now)
 }
 
 /// `profiles …` output.
@@ -268,12 +264,20 @@ pub fn profiles(format: OutputFormat, outcome: &Outcome) -> Rendered {
         Outcome::Show { profile, secret } => {
             let p = profile;
             let opt = |v: &Option<String>| v.clone().map(Value::String).unwrap_or(Value::Null);
-            let pairs = |v: &[(String, String)]| -> Value {
+            // The same redaction as the -v trace: a static API key in `headers` is a secret too.
+            let pairs = |v: &[(String, String)], redact: &dyn Fn(&str, &str) -> String| -> Value {
                 Value::Object(
                     v.iter()
-                        .map(|(k, x)| (k.clone(), Value::String(x.clone())))
+                        .map(|(k, x)| (k.clone(), Value::String(redact(k, x))))
                         .collect(),
                 )
+            };
+            let param = |k: &str, v: &str| {
+                if crate::http::SECRET_FIELDS.contains(&k) {
+                    "***".to_string()
+                } else {
+                    v.to_string()
+                }
             };
             let mut fields: Vec<(&str, Value)> = vec![
                 ("token_url", opt(&p.token_url)),
@@ -287,8 +291,8 @@ pub fn profiles(format: OutputFormat, outcome: &Outcome) -> Rendered {
                 ("audience", opt(&p.audience)),
                 ("resource", opt(&p.resource)),
                 ("redirect_uri", opt(&p.redirect_uri)),
-                ("params", pairs(&p.params)),
-                ("headers", pairs(&p.headers)),
+                ("params", pairs(&p.params, &param)),
+                ("headers", pairs(&p.headers, &crate::http::redact_header)),
                 ("timeout_secs", p.timeout.as_secs().into()),
                 (
                     "ca_file",
@@ -339,14 +343,23 @@ pub fn profiles(format: OutputFormat, outcome: &Outcome) -> Rendered {
                 let from = origin(key).map(|o| format!("  ({o})")).unwrap_or_default();
                 rows.push((key.to_string(), format!("{shown}{from}")));
             }
-            let mut secret_row = format!("*** from {}", secret.source);
+            // `origin` is set only when a source supplies a value.
+            let mut secret_row = match secret.origin {
+                Some(_) => format!("*** from {}", secret.source),
+                None => secret.source.clone(),
+            };
             if let Some(origin) = secret.origin {
                 secret_row.push_str(&format!("  ({origin})"));
             }
             if let Some(shadowed) = &secret.shadowed {
                 secret_row.push_str(&format!("; overrides the profile's {shadowed}"));
             }
-            rows.insert(5, ("client_secret".to_string(), secret_row));
+            // Right after client_id, wherever that is.
+            let at = rows
+                .iter()
+                .position(|(k, _)| k == "client_id")
+                .map_or(rows.len(), |i| i + 1);
+            rows.insert(at, ("client_secret".to_string(), secret_row));
             aligned(&rows, "").into()
         }
         Outcome::Added {

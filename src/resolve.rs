@@ -271,9 +271,12 @@ pub fn env_layer(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ProfileLayer
     let headers = match get("headers") {
         Some(v) => v
             .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                parse_header(l).map_err(|e| Error::Config(format!("env var OAUTHCTL_HEADERS: {e}")))
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(n, l)| {
+                parse_header(l).map_err(|e| {
+                    Error::Config(format!("env var OAUTHCTL_HEADERS line {}: {e}", n + 1))
+                })
             })
             .collect::<Result<_>>()?,
         None => Vec::new(),
@@ -305,14 +308,14 @@ pub fn env_layer(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ProfileLayer
 pub fn parse_header(line: &str) -> std::result::Result<(String, String), String> {
     let (name, value) = line
         .split_once(':')
-        .ok_or_else(|| format!("`{line}` is not `Name: value`"))?;
+        .ok_or_else(|| "a header must be `Name: value` (no `:` found)".to_string())?;
     let name = name.trim();
     let valid_name = !name.is_empty()
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
     if !valid_name {
-        return Err(format!("`{name}` is not a valid header name"));
+        return Err("the header name is empty or has characters a header name cannot have".into());
     }
     let value = value.trim();
     if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
@@ -581,6 +584,16 @@ mod tests {
             .to_string();
         assert!(
             err.contains("OAUTHCTL_TIMEOUT_SECS") && err.contains("soon"),
+            "{err}"
+        );
+        let err = env_layer(&env(&[(
+            "OAUTHCTL_HEADERS",
+            "Accept: x\nAuthorization Bearer SECRET",
+        )]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("OAUTHCTL_HEADERS line 2") && !err.contains("SECRET"),
             "{err}"
         );
         let err = env_layer(&env(&[("OAUTHCTL_AUTH_METHOD", "header")])).unwrap_err();

@@ -162,16 +162,25 @@ fn run_secret_command(argv: &[String]) -> Result<String> {
         return Err(Error::Config("client_secret_command is empty".into()));
     };
     let what = format!("client_secret_command `{program}`");
+    let timed_out = || {
+        Error::Config(format!(
+            "{what} did not finish within {}s",
+            COMMAND_TIMEOUT.as_secs()
+        ))
+    };
     let mut child = secret_command(program, args)
         .spawn()
         .map_err(|e| Error::Config(format!("cannot run {what}: {e}")))?;
     let mut stdout = child.stdout.take().expect("stdout is piped");
-    let reader = std::thread::spawn(move || {
+    // The read runs beside the wait: a command that forks a child holding the pipe open must not
+    // outlive the deadline either.
+    let (sender, output) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let mut buf = Vec::new();
         let result = (&mut stdout)
             .take(MAX_SECRET_BYTES as u64 + 1)
             .read_to_end(&mut buf);
-        result.map(|_| buf)
+        let _ = sender.send(result.map(|_| buf));
     });
     let deadline = Instant::now() + COMMAND_TIMEOUT;
     let status = loop {
@@ -180,19 +189,20 @@ fn run_secret_command(argv: &[String]) -> Result<String> {
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(Error::Config(format!(
-                    "{what} did not finish within {}s",
-                    COMMAND_TIMEOUT.as_secs()
-                )));
+                return Err(timed_out());
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
             Err(e) => return Err(Error::Config(format!("cannot wait for {what}: {e}"))),
         }
     };
-    let output = reader
-        .join()
-        .map_err(|_| Error::Internal(format!("reading {what} failed")))?
+    let output = output
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .map_err(|_| timed_out())?
         .map_err(|e| Error::Config(format!("cannot read the output of {what}: {e}")))?;
+    // Checked before the status: a command cut off at the cap dies of SIGPIPE.
+    if output.len() > MAX_SECRET_BYTES {
+        return Err(Error::Config(format!("{what} printed more than 64 KiB")));
+    }
     if !status.success() {
         return Err(Error::Config(format!(
             "{what} failed ({status}); its output is not shown"
@@ -201,6 +211,8 @@ fn run_secret_command(argv: &[String]) -> Result<String> {
     bytes_to_secret(output, &what)
 }
 
+/// The command with none of oauthctl's own `OAUTHCTL_*` variables: they can hold the secret
+/// override or a PKCE verifier (SECURITY 6).
 fn secret_command(program: &str, args: &[String]) -> Command {
     let mut command = Command::new(program);
     command
@@ -209,6 +221,11 @@ fn secret_command(program: &str, args: &[String]) -> Command {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+    for (name, _) in std::env::vars_os() {
+        if name.as_encoded_bytes().starts_with(b"OAUTHCTL_") {
+            command.env_remove(name);
+        }
+    }
     command
 }
 
@@ -265,10 +282,18 @@ mod tests {
             .to_string();
         assert!(err.contains("failed"), "{err}");
         assert!(!err.contains("leaked-value"), "{err}");
+        let big =
+            SecretSource::Command(argv(&["sh", "-c", "head -c 70000 /dev/zero | tr '\\0' a"]))
+                .read()
+                .unwrap_err()
+                .to_string();
+        assert!(big.contains("more than 64 KiB"), "{big}");
+        let started = Instant::now();
         let missing = SecretSource::Command(argv(&["/nonexistent/oauthctl-test"]))
             .read()
             .unwrap_err();
         assert!(matches!(missing, Error::Config(_)));
+        assert!(started.elapsed() < COMMAND_TIMEOUT);
     }
 
     #[test]

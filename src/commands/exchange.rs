@@ -36,6 +36,9 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: ExchangeInput) -> Resu
         return Err(Error::Usage("the authorization code is empty".into()));
     }
     let verifier = input.code_verifier.map(Secret::new);
+    if let Some(v) = &verifier {
+        check_verifier(v.expose())?;
+    }
     let secret = client_secret(&profile, &config)?;
     let grant = Grant::AuthorizationCode {
         code: &code,
@@ -47,6 +50,21 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: ExchangeInput) -> Resu
         token,
         cached: false,
     })
+}
+
+/// RFC 7636 §4.1: 43–128 characters from the unreserved set. The message never repeats the
+/// value (clap's own validation would echo it).
+fn check_verifier(verifier: &str) -> Result<()> {
+    let unreserved = verifier
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    if (43..=128).contains(&verifier.len()) && unreserved {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "the PKCE code_verifier ({} characters) is not 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)",
+        verifier.chars().count()
+    )))
 }
 
 fn read_code_from_stdin() -> Result<String> {
@@ -66,4 +84,21 @@ fn read_code_from_stdin() -> Result<String> {
             ))
         })?;
     Ok(text.lines().next().unwrap_or("").trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verifier_rules_and_no_echo() {
+        assert!(check_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").is_ok());
+        assert!(check_verifier(&"a".repeat(128)).is_ok());
+        assert!(check_verifier(&"a".repeat(42)).is_err());
+        assert!(check_verifier(&"a".repeat(129)).is_err());
+        let err = check_verifier(&format!("{}+SECRET", "a".repeat(43)))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("SECRET"), "{err}");
+    }
 }

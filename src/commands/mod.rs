@@ -53,20 +53,18 @@ pub fn client_secret(profile: &Profile, config: &Config) -> Result<Option<Secret
     if profile.auth_method == AuthMethod::None {
         return Ok(None);
     }
+    // Only the config file can hold a literal. SECURITY 4: refused, as ssh refuses a private key
+    // others can read, when the file is not private.
+    if let (Some(SecretSource::Literal(_)), Some(problem)) =
+        (&profile.secret, &config.unsafe_for_secrets)
+    {
+        return Err(Error::Config(format!(
+            "refusing the literal client_secret of {} in `{}`: {problem}; or move the secret out with client_secret_env / client_secret_file",
+            profile.describe(),
+            config.path.display()
+        )));
+    }
     match &profile.secret {
-        Some(SecretSource::Literal(_))
-            if profile.origins.get("client_secret") == Some(&crate::resolve::Origin::Profile) =>
-        {
-            if let Some(problem) = &config.unsafe_for_secrets {
-                // SECURITY 4: as ssh refuses a private key others can read.
-                return Err(Error::Config(format!(
-                    "refusing the literal client_secret of {} in `{}`: {problem}; or move the secret out with client_secret_env / client_secret_file",
-                    profile.describe(),
-                    config.path.display()
-                )));
-            }
-            profile.secret.as_ref().map(SecretSource::read).transpose()
-        }
         Some(source) => source.read().map(Some),
         None => crate::secret::prompt(&profile.describe()).map(Some),
     }
@@ -113,15 +111,24 @@ pub fn request_token(
         }
     }
     let request = build_request(&profile, secret, grant)?;
-    let response = transport.post_form(
-        &crate::http::FormPost {
-            url: &request.url,
-            headers: &request.headers,
-            form: &request.form,
-        },
-        &trace,
-    )?;
-    parse_token_response(&response, &request.url, crate::timefmt::now(), &trace)
+    for (name, value) in &request.headers {
+        if name.eq_ignore_ascii_case("authorization") {
+            trace.mask_authorization(value);
+        }
+    }
+    let post = crate::http::FormPost {
+        url: &request.url,
+        headers: &request.headers,
+        form: &request.form,
+    };
+    // A server may echo the request (credentials, code, verifier) in an error or a Location: every
+    // message built from its answer is scrubbed of what we sent (SECURITY 38).
+    transport
+        .post_form(&post, &trace)
+        .and_then(|response| {
+            parse_token_response(&response, &request.url, crate::timefmt::now(), &trace)
+        })
+        .map_err(|e| e.scrubbed(|text| trace.scrub(text)))
 }
 
 /// A token and how it was obtained, for `output`.

@@ -80,7 +80,10 @@ pub fn show(ctx: &Context, name: Option<String>) -> Result<Outcome> {
         Some(name) => config.file.profiles[name].to_layer(name, &config)?.secret,
         None => None,
     };
-    let origin = profile.origins.get("client_secret").copied();
+    let origin = match profile.auth_method {
+        config::AuthMethod::None => None,
+        _ => profile.origins.get("client_secret").copied(),
+    };
     let source = match (&profile.secret, profile.auth_method) {
         (_, config::AuthMethod::None) => "none needed (auth_method = none)".to_string(),
         (Some(source), _) => source.describe(),

@@ -1511,3 +1511,209 @@ fn prompts_for_the_secret_on_a_terminal_with_echo_off() {
         "typed-secret"
     );
 }
+
+// ---------------------------------------------------------------- secrets a server echoes back
+
+const CANARY: &str = "CANARY-s3cr3t+/=";
+
+/// A server that echoes the request back in every way a careless server might.
+fn echoing_server() -> StubServer {
+    StubServer::start(|req: &Recorded| {
+        let echoed = format!(
+            "{}?{}",
+            req.body_str(),
+            req.query.clone().unwrap_or_default()
+        );
+        match req.path.as_str() {
+            "/form-token" => Reply::new(200, "application/x-www-form-urlencoded", &format!("access_token={CANARY}&token_type=bearer")),
+            "/echo-error" => Reply::json(400, &json!({"error": "invalid_request", "error_description": format!("bad request: {echoed}")}).to_string()),
+            "/echo-no-error" => Reply::json(400, &json!({"request": echoed, "auth": req.header("authorization")}).to_string()),
+            "/echo-html" => Reply::new(500, "text/html", &format!("<title>{}</title>", req.header("authorization").unwrap_or_default())),
+            "/redirect" => Reply::new(302, "text/plain", "").with_header("Location", &format!("https://elsewhere/t?{echoed}")),
+            "/crlf" => Reply::json(200, r#"{"access_token":"abc\r\nX-Evil: 1","token_type":"bearer"}"#),
+            _ => Reply::json(404, "{}"),
+        }
+    })
+}
+
+fn assert_no_canary(stderr: &str) {
+    let encoded = form_urlencoded_encode(CANARY);
+    for leak in [CANARY, encoded.as_str(), "CANARY-s3cr3t"] {
+        assert!(!stderr.contains(leak), "{leak:?} leaked into {stderr:?}");
+    }
+}
+
+#[test]
+fn secrets_echoed_by_a_server_never_reach_the_user() {
+    let server = echoing_server();
+    let env = Env::new();
+    let run = |path: &str, extra: &[&str], code: i32, message: &str| {
+        let stderr = fails(
+            env.cmd()
+                .args([
+                    "fetch",
+                    "--token-url",
+                    &server.url(path),
+                    "--client-id",
+                    "app",
+                ])
+                .args(extra)
+                .env("OAUTHCTL_CLIENT_SECRET", CANARY)
+                .assert(),
+            code,
+            message,
+        );
+        assert_no_canary(&stderr);
+    };
+    run("/form-token", &[], 4, "not valid JSON");
+    run(
+        "/echo-error",
+        &["--auth-method", "post"],
+        3,
+        "invalid_request: bad request: ",
+    );
+    run(
+        "/echo-error",
+        &["--auth-method", "post", "--grant-params", "query"],
+        3,
+        "client_secret=***",
+    );
+    run(
+        "/echo-no-error",
+        &[],
+        3,
+        "no OAuth error in the body (fields: request, auth)",
+    );
+    run("/echo-html", &[], 4, "(HTTP 500): Basic *** (text/html)");
+    run(
+        "/redirect",
+        &["--auth-method", "post"],
+        4,
+        "client_secret=***",
+    );
+    run("/crlf", &[], 4, "outside printable ASCII");
+
+    // The code and verifier of an exchange, echoed in a redirect's Location.
+    let verifier = "CANARY-verifier-0123456789-0123456789-0123456789";
+    let stderr = fails(
+        env.cmd()
+            .args([
+                "exchange-code",
+                "--token-url",
+                &server.url("/redirect"),
+                "--client-id",
+                "app",
+                "--auth-method",
+                "none",
+            ])
+            .args(["--grant-params", "query", "-"])
+            .env("OAUTHCTL_CODE_VERIFIER", verifier)
+            .write_stdin("CANARY-code\n")
+            .assert(),
+        4,
+        "redirecting to",
+    );
+    assert!(!stderr.contains("CANARY"), "{stderr}");
+}
+
+#[test]
+fn an_invalid_verifier_is_a_usage_error_that_does_not_echo_it() {
+    let env = Env::new();
+    let stderr = fails(
+        env.cmd()
+            .args([
+                "exchange-code",
+                "--token-url",
+                "https://idp.example/t",
+                "--client-id",
+                "c",
+                "code",
+            ])
+            .env("OAUTHCTL_CODE_VERIFIER", "CANARY+short")
+            .assert(),
+        2,
+        "code_verifier (12 characters) is not 43 to 128 characters",
+    );
+    assert!(!stderr.contains("CANARY"), "{stderr}");
+}
+
+#[test]
+fn a_secret_command_sees_no_oauthctl_variables() {
+    let server = token_server("t");
+    let env = Env::new();
+    let dump = env.home.path().join("child-env");
+    env.write_config(&format!(
+        "[profiles.p]\ntoken_url = \"{}\"\nclient_id = \"c\"\nclient_secret_command = [\"sh\", \"-c\", \"env > '{}'; echo s\"]\n",
+        server.url("/t"),
+        dump.display()
+    ));
+    env.cmd()
+        .args(["-p", "p", "exchange-code", "code"])
+        .env(
+            "OAUTHCTL_CODE_VERIFIER",
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        )
+        .env("OAUTHCTL_SCOPE", "x")
+        .assert()
+        .success();
+    let child_env = std::fs::read_to_string(&dump).unwrap();
+    assert!(
+        child_env.contains("HOME="),
+        "the dump should be a real environment"
+    );
+    assert!(!child_env.contains("OAUTHCTL_"), "{child_env}");
+}
+
+#[test]
+fn empty_global_env_vars_count_as_unset() {
+    let server = token_server("t");
+    let env = Env::new();
+    env.write_config(&basic_profile(&server));
+    env.cmd()
+        .arg("fetch")
+        .env("APP_SECRET", "x")
+        .env("OAUTHCTL_PROFILE", "")
+        .env("OAUTHCTL_CONFIG", "")
+        .env("OAUTHCTL_OUTPUT", "")
+        .assert()
+        .success()
+        .stdout("t\n");
+    env.cmd()
+        .arg("fetch")
+        .env("APP_SECRET", "x")
+        .env("OAUTHCTL_OUTPUT", "json")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"cached\": false"));
+    fails(
+        env.cmd()
+            .arg("fetch")
+            .env("OAUTHCTL_OUTPUT", "yaml")
+            .assert(),
+        2,
+        "OAUTHCTL_OUTPUT",
+    );
+}
+
+#[test]
+fn profiles_show_redacts_secret_looking_headers_and_params() {
+    let env = Env::new();
+    env.write_config(
+        "[profiles.p]\ntoken_url = \"https://idp.example/t\"\nclient_id = \"c\"\nauth_method = \"none\"\n\
+         headers = { X-Api-Key = \"KEY-CANARY\", Accept = \"application/json\" }\nparams = { client_assertion = \"ASSERT-CANARY\", tenant = \"acme\" }\n",
+    );
+    let out = stdout_of(&env.cmd().args(["profiles", "show", "p"]).assert().success());
+    assert!(!out.contains("CANARY"), "{out}");
+    assert!(
+        out.contains("X-Api-Key = ***") && out.contains("Accept = application/json"),
+        "{out}"
+    );
+    assert!(
+        out.contains("tenant = acme") && out.contains("client_assertion = ***"),
+        "{out}"
+    );
+    assert!(
+        out.contains("client_secret   none needed (auth_method = none)"),
+        "{out}"
+    );
+}
