@@ -4,5 +4,6 @@ mod common;
 mod server;
 
 mod cli;
+mod e2e;
 mod harness;
 mod providers;
