@@ -16,6 +16,9 @@ _oauthctl() {
             ",$1")
                 cmd="oauthctl"
                 ;;
+            oauthctl,cache)
+                cmd="oauthctl__subcmd__cache"
+                ;;
             oauthctl,completions)
                 cmd="oauthctl__subcmd__completions"
                 ;;
@@ -34,6 +37,27 @@ _oauthctl() {
             oauthctl,profiles)
                 cmd="oauthctl__subcmd__profiles"
                 ;;
+            oauthctl__subcmd__cache,clear)
+                cmd="oauthctl__subcmd__cache__subcmd__clear"
+                ;;
+            oauthctl__subcmd__cache,help)
+                cmd="oauthctl__subcmd__cache__subcmd__help"
+                ;;
+            oauthctl__subcmd__cache,list)
+                cmd="oauthctl__subcmd__cache__subcmd__list"
+                ;;
+            oauthctl__subcmd__cache__subcmd__help,clear)
+                cmd="oauthctl__subcmd__cache__subcmd__help__subcmd__clear"
+                ;;
+            oauthctl__subcmd__cache__subcmd__help,help)
+                cmd="oauthctl__subcmd__cache__subcmd__help__subcmd__help"
+                ;;
+            oauthctl__subcmd__cache__subcmd__help,list)
+                cmd="oauthctl__subcmd__cache__subcmd__help__subcmd__list"
+                ;;
+            oauthctl__subcmd__help,cache)
+                cmd="oauthctl__subcmd__help__subcmd__cache"
+                ;;
             oauthctl__subcmd__help,completions)
                 cmd="oauthctl__subcmd__help__subcmd__completions"
                 ;;
@@ -51,6 +75,12 @@ _oauthctl() {
                 ;;
             oauthctl__subcmd__help,profiles)
                 cmd="oauthctl__subcmd__help__subcmd__profiles"
+                ;;
+            oauthctl__subcmd__help__subcmd__cache,clear)
+                cmd="oauthctl__subcmd__help__subcmd__cache__subcmd__clear"
+                ;;
+            oauthctl__subcmd__help__subcmd__cache,list)
+                cmd="oauthctl__subcmd__help__subcmd__cache__subcmd__list"
                 ;;
             oauthctl__subcmd__help__subcmd__profiles,add)
                 cmd="oauthctl__subcmd__help__subcmd__profiles__subcmd__add"
@@ -110,8 +140,178 @@ _oauthctl() {
 
     case "${cmd}" in
         oauthctl)
-            opts="-c -p -o -v -h -V --config --profile --output --verbose --help --version fetch exchange-code inspect profiles completions help"
+            opts="-c -p -o -v -h -V --config --profile --output --verbose --help --version fetch exchange-code inspect profiles cache completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        oauthctl__subcmd__cache)
+            opts="-c -p -o -v -h --config --profile --output --verbose --help list clear help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        oauthctl__subcmd__cache__subcmd__clear)
+            opts="-c -p -o -v -h --config --profile --output --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        oauthctl__subcmd__cache__subcmd__help)
+            opts="list clear help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        oauthctl__subcmd__cache__subcmd__help__subcmd__clear)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        oauthctl__subcmd__cache__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        oauthctl__subcmd__cache__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        oauthctl__subcmd__cache__subcmd__list)
+            opts="-c -p -o -v -h --config --profile --output --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -186,7 +386,7 @@ _oauthctl() {
             return 0
             ;;
         oauthctl__subcmd__exchange__subcmd__code)
-            opts="-c -p -o -v -h --redirect-uri --code-verifier --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --config --profile --output --verbose --help"
+            opts="-c -p -o -v -h --no-cache --redirect-uri --code-verifier --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --config --profile --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -296,12 +496,16 @@ _oauthctl() {
             return 0
             ;;
         oauthctl__subcmd__fetch)
-            opts="-c -p -o -v -h --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --config --profile --output --verbose --help"
+            opts="-c -p -o -v -h --no-cache --force --min-ttl --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --config --profile --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --min-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --token-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -398,8 +602,50 @@ _oauthctl() {
             return 0
             ;;
         oauthctl__subcmd__help)
-            opts="fetch exchange-code inspect profiles completions help"
+            opts="fetch exchange-code inspect profiles cache completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        oauthctl__subcmd__help__subcmd__cache)
+            opts="list clear"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        oauthctl__subcmd__help__subcmd__cache__subcmd__clear)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        oauthctl__subcmd__help__subcmd__cache__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

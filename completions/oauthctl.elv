@@ -34,10 +34,12 @@ set edit:completion:arg-completer[oauthctl] = {|@words|
             cand exchange-code 'Exchange an authorization code for tokens (RFC 6749 §4.1.3, PKCE RFC 7636)'
             cand inspect 'Decode a JWT: header, claims and times (the signature is NOT verified)'
             cand profiles 'List, show, add and remove profiles in the config file'
+            cand cache 'Show or forget cached tokens (the tokens themselves are never shown)'
             cand completions 'Print a shell completion script (the same files are committed under completions/)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'oauthctl;fetch'= {
+            cand --min-ttl 'Reuse a cached token only with more than this many seconds left [env: OAUTHCTL_MIN_TTL_SECS] [default: 60]'
             cand --token-url 'Token endpoint URL [env: OAUTHCTL_TOKEN_URL]'
             cand --client-id 'Client identifier [env: OAUTHCTL_CLIENT_ID]'
             cand --client-secret-env 'Read the client secret from this env var'
@@ -60,6 +62,8 @@ set edit:completion:arg-completer[oauthctl] = {|@words|
             cand --profile 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config''s default_profile]'
             cand -o 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]'
             cand --output 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]'
+            cand --no-cache 'Neither read nor write the token cache'
+            cand --force 'Ignore a cached access token and get a new one (a cached refresh token is still used)'
             cand --client-secret-stdin 'Read the client secret from standard input (the secret itself: OAUTHCTL_CLIENT_SECRET)'
             cand -v 'Trace requests and responses on stderr (secrets redacted)'
             cand --verbose 'Trace requests and responses on stderr (secrets redacted)'
@@ -91,6 +95,7 @@ set edit:completion:arg-completer[oauthctl] = {|@words|
             cand --profile 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config''s default_profile]'
             cand -o 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]'
             cand --output 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]'
+            cand --no-cache 'Do not store the tokens in the cache (by default they are, so that `fetch` can refresh)'
             cand --client-secret-stdin 'Read the client secret from standard input (the secret itself: OAUTHCTL_CLIENT_SECRET)'
             cand -v 'Trace requests and responses on stderr (secrets redacted)'
             cand --verbose 'Trace requests and responses on stderr (secrets redacted)'
@@ -249,6 +254,56 @@ set edit:completion:arg-completer[oauthctl] = {|@words|
         }
         &'oauthctl;profiles;help;help'= {
         }
+        &'oauthctl;cache'= {
+            cand -c 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]'
+            cand --config 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]'
+            cand -p 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config''s default_profile]'
+            cand --profile 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config''s default_profile]'
+            cand -o 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]'
+            cand --output 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]'
+            cand -v 'Trace requests and responses on stderr (secrets redacted)'
+            cand --verbose 'Trace requests and responses on stderr (secrets redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand list 'List cached entries: profile, key, expiry, whether a refresh token is held'
+            cand clear 'Forget cached tokens: all of them, or with -p those of one profile'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'oauthctl;cache;list'= {
+            cand -c 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]'
+            cand --config 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]'
+            cand -p 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config''s default_profile]'
+            cand --profile 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config''s default_profile]'
+            cand -o 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]'
+            cand --output 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]'
+            cand -v 'Trace requests and responses on stderr (secrets redacted)'
+            cand --verbose 'Trace requests and responses on stderr (secrets redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'oauthctl;cache;clear'= {
+            cand -c 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]'
+            cand --config 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]'
+            cand -p 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config''s default_profile]'
+            cand --profile 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config''s default_profile]'
+            cand -o 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]'
+            cand --output 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]'
+            cand -v 'Trace requests and responses on stderr (secrets redacted)'
+            cand --verbose 'Trace requests and responses on stderr (secrets redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'oauthctl;cache;help'= {
+            cand list 'List cached entries: profile, key, expiry, whether a refresh token is held'
+            cand clear 'Forget cached tokens: all of them, or with -p those of one profile'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'oauthctl;cache;help;list'= {
+        }
+        &'oauthctl;cache;help;clear'= {
+        }
+        &'oauthctl;cache;help;help'= {
+        }
         &'oauthctl;completions'= {
             cand -c 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]'
             cand --config 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]'
@@ -266,6 +321,7 @@ set edit:completion:arg-completer[oauthctl] = {|@words|
             cand exchange-code 'Exchange an authorization code for tokens (RFC 6749 §4.1.3, PKCE RFC 7636)'
             cand inspect 'Decode a JWT: header, claims and times (the signature is NOT verified)'
             cand profiles 'List, show, add and remove profiles in the config file'
+            cand cache 'Show or forget cached tokens (the tokens themselves are never shown)'
             cand completions 'Print a shell completion script (the same files are committed under completions/)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -291,6 +347,14 @@ set edit:completion:arg-completer[oauthctl] = {|@words|
         &'oauthctl;help;profiles;remove'= {
         }
         &'oauthctl;help;profiles;path'= {
+        }
+        &'oauthctl;help;cache'= {
+            cand list 'List cached entries: profile, key, expiry, whether a refresh token is held'
+            cand clear 'Forget cached tokens: all of them, or with -p those of one profile'
+        }
+        &'oauthctl;help;cache;list'= {
+        }
+        &'oauthctl;help;cache;clear'= {
         }
         &'oauthctl;help;completions'= {
         }

@@ -38,8 +38,10 @@ complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "fetch" -d 'Get an
 complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "exchange-code" -d 'Exchange an authorization code for tokens (RFC 6749 §4.1.3, PKCE RFC 7636)'
 complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "inspect" -d 'Decode a JWT: header, claims and times (the signature is NOT verified)'
 complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "profiles" -d 'List, show, add and remove profiles in the config file'
+complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "cache" -d 'Show or forget cached tokens (the tokens themselves are never shown)'
 complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "completions" -d 'Print a shell completion script (the same files are committed under completions/)'
 complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l min-ttl -d 'Reuse a cached token only with more than this many seconds left [env: OAUTHCTL_MIN_TTL_SECS] [default: 60]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l token-url -d 'Token endpoint URL [env: OAUTHCTL_TOKEN_URL]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l client-id -d 'Client identifier [env: OAUTHCTL_CLIENT_ID]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l client-secret-env -d 'Read the client secret from this env var' -r
@@ -61,6 +63,8 @@ json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
 exec-credential\t'A Kubernetes client-go ExecCredential'"
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l no-cache -d 'Neither read nor write the token cache'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l force -d 'Ignore a cached access token and get a new one (a cached refresh token is still used)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l client-secret-stdin -d 'Read the client secret from standard input (the secret itself: OAUTHCTL_CLIENT_SECRET)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -87,6 +91,7 @@ json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
 exec-credential\t'A Kubernetes client-go ExecCredential'"
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l no-cache -d 'Do not store the tokens in the cache (by default they are, so that `fetch` can refresh)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l client-secret-stdin -d 'Read the client secret from standard input (the secret itself: OAUTHCTL_CLIENT_SECRET)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -205,6 +210,39 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_s
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove a profile'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the config file\'s path'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and not __fish_seen_subcommand_from list clear help" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and not __fish_seen_subcommand_from list clear help" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and not __fish_seen_subcommand_from list clear help" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+json\t'One JSON document'
+header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
+env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
+exec-credential\t'A Kubernetes client-go ExecCredential'"
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and not __fish_seen_subcommand_from list clear help" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and not __fish_seen_subcommand_from list clear help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and not __fish_seen_subcommand_from list clear help" -f -a "list" -d 'List cached entries: profile, key, expiry, whether a refresh token is held'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and not __fish_seen_subcommand_from list clear help" -f -a "clear" -d 'Forget cached tokens: all of them, or with -p those of one profile'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and not __fish_seen_subcommand_from list clear help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and __fish_seen_subcommand_from list" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+json\t'One JSON document'
+header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
+env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
+exec-credential\t'A Kubernetes client-go ExecCredential'"
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and __fish_seen_subcommand_from clear" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and __fish_seen_subcommand_from clear" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and __fish_seen_subcommand_from clear" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+json\t'One JSON document'
+header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
+env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
+exec-credential\t'A Kubernetes client-go ExecCredential'"
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and __fish_seen_subcommand_from clear" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and __fish_seen_subcommand_from clear" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "list" -d 'List cached entries: profile, key, expiry, whether a refresh token is held'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "clear" -d 'Forget cached tokens: all of them, or with -p those of one profile'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand completions" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand completions" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand completions" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
@@ -214,14 +252,17 @@ env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
 exec-credential\t'A Kubernetes client-go ExecCredential'"
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand completions" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and not __fish_seen_subcommand_from fetch exchange-code inspect profiles completions help" -f -a "fetch" -d 'Get an access token with the client_credentials grant (RFC 6749 §4.4)'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and not __fish_seen_subcommand_from fetch exchange-code inspect profiles completions help" -f -a "exchange-code" -d 'Exchange an authorization code for tokens (RFC 6749 §4.1.3, PKCE RFC 7636)'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and not __fish_seen_subcommand_from fetch exchange-code inspect profiles completions help" -f -a "inspect" -d 'Decode a JWT: header, claims and times (the signature is NOT verified)'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and not __fish_seen_subcommand_from fetch exchange-code inspect profiles completions help" -f -a "profiles" -d 'List, show, add and remove profiles in the config file'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and not __fish_seen_subcommand_from fetch exchange-code inspect profiles completions help" -f -a "completions" -d 'Print a shell completion script (the same files are committed under completions/)'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and not __fish_seen_subcommand_from fetch exchange-code inspect profiles completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and not __fish_seen_subcommand_from fetch exchange-code inspect profiles cache completions help" -f -a "fetch" -d 'Get an access token with the client_credentials grant (RFC 6749 §4.4)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and not __fish_seen_subcommand_from fetch exchange-code inspect profiles cache completions help" -f -a "exchange-code" -d 'Exchange an authorization code for tokens (RFC 6749 §4.1.3, PKCE RFC 7636)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and not __fish_seen_subcommand_from fetch exchange-code inspect profiles cache completions help" -f -a "inspect" -d 'Decode a JWT: header, claims and times (the signature is NOT verified)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and not __fish_seen_subcommand_from fetch exchange-code inspect profiles cache completions help" -f -a "profiles" -d 'List, show, add and remove profiles in the config file'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and not __fish_seen_subcommand_from fetch exchange-code inspect profiles cache completions help" -f -a "cache" -d 'Show or forget cached tokens (the tokens themselves are never shown)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and not __fish_seen_subcommand_from fetch exchange-code inspect profiles cache completions help" -f -a "completions" -d 'Print a shell completion script (the same files are committed under completions/)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and not __fish_seen_subcommand_from fetch exchange-code inspect profiles cache completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and __fish_seen_subcommand_from profiles" -f -a "list" -d 'List profiles (the default is marked)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and __fish_seen_subcommand_from profiles" -f -a "show" -d 'Show one profile as it resolves now, with where each value comes from (never the secret)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and __fish_seen_subcommand_from profiles" -f -a "add" -d 'Add a profile (flags are named like the config keys)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and __fish_seen_subcommand_from profiles" -f -a "remove" -d 'Remove a profile'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and __fish_seen_subcommand_from profiles" -f -a "path" -d 'Print the config file\'s path'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "list" -d 'List cached entries: profile, key, expiry, whether a refresh token is held'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "clear" -d 'Forget cached tokens: all of them, or with -p those of one profile'

@@ -75,6 +75,10 @@ pub enum Command {
     #[command(subcommand)]
     Profiles(ProfilesCommand),
 
+    /// Show or forget cached tokens (the tokens themselves are never shown)
+    #[command(subcommand)]
+    Cache(CacheCommand),
+
     /// Print a shell completion script (the same files are committed under completions/)
     #[command(
         after_help = "Examples:\n  oauthctl completions bash > ~/.local/share/bash-completion/completions/oauthctl\n  oauthctl completions zsh > \"${fpath[1]}/_oauthctl\"\n  oauthctl completions fish > ~/.config/fish/completions/oauthctl.fish"
@@ -151,6 +155,18 @@ pub struct Overrides {
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
+    /// Neither read nor write the token cache
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Ignore a cached access token and get a new one (a cached refresh token is still used)
+    #[arg(long, conflicts_with = "no_cache")]
+    pub force: bool,
+
+    /// Reuse a cached token only with more than this many seconds left [env: OAUTHCTL_MIN_TTL_SECS] [default: 60]
+    #[arg(long = "min-ttl", value_name = "SECS")]
+    pub min_ttl: Option<u64>,
+
     #[command(flatten)]
     pub overrides: Overrides,
 }
@@ -161,6 +177,10 @@ pub struct ExchangeArgs {
     /// the process list
     #[arg(value_name = "CODE")]
     pub code: Option<String>,
+
+    /// Do not store the tokens in the cache (by default they are, so that `fetch` can refresh)
+    #[arg(long)]
+    pub no_cache: bool,
 
     /// redirect_uri used in the authorization request [env: OAUTHCTL_REDIRECT_URI]
     #[arg(long, value_name = "URI")]
@@ -214,6 +234,15 @@ pub enum ProfilesCommand {
     },
     /// Print the config file's path
     Path,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// List cached entries: profile, key, expiry, whether a refresh token is held
+    List,
+    /// Forget cached tokens: all of them, or with -p those of one profile
+    #[command(after_help = "Examples:\n  oauthctl cache clear\n  oauthctl cache clear -p watson")]
+    Clear,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,6 @@
 //! layout survive, and are written atomically (temp file in the same directory, fsync, rename).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -191,7 +190,7 @@ fn read_text(path: &Path) -> Result<Option<String>> {
                 path.display()
             )));
         }
-        Ok(_) => read_capped(path, MAX_CONFIG_BYTES)
+        Ok(_) => crate::files::read_capped(path, MAX_CONFIG_BYTES)
             .map_err(|e| Error::Config(format!("cannot read config `{}`: {e}", path.display())))?,
     };
     String::from_utf8(bytes).map(Some).map_err(|e| {
@@ -201,22 +200,6 @@ fn read_text(path: &Path) -> Result<Option<String>> {
             e.utf8_error().valid_up_to()
         ))
     })
-}
-
-/// Reads at most `cap` bytes; a larger file (or an endless one, like a FIFO) is an error.
-pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(cap + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > cap {
-        return Err(std::io::Error::other(format!(
-            "larger than {} KiB",
-            cap / 1024
-        )));
-    }
-    Ok(bytes)
 }
 
 /// Parses and validates config text; errors name the file, the line and the problem.
@@ -372,7 +355,7 @@ pub fn add_profile(
     let out = doc.to_string();
     // What we write must load again; this also catches keys we would not accept.
     parse(&out, path)?;
-    write_atomically(path, out.as_bytes())
+    write_config(path, out.as_bytes())
 }
 
 /// Removes a profile; returns whether it was the default (whose `default_profile` line goes too).
@@ -401,7 +384,7 @@ pub fn remove_profile(path: &Path, name: &str) -> Result<bool> {
     if was_default {
         remove_keeping_comments(&mut doc, "default_profile");
     }
-    write_atomically(path, doc.to_string().as_bytes())?;
+    write_config(path, doc.to_string().as_bytes())?;
     Ok(was_default)
 }
 
@@ -449,6 +432,12 @@ fn remove_keeping_comments(doc: &mut toml_edit::DocumentMut, key: &str) {
     }
 }
 
+/// Config edits keep the file's mode; a new file is 0600 in a 0700 directory.
+fn write_config(path: &Path, bytes: &[u8]) -> Result<()> {
+    crate::files::write_atomically(path, bytes, crate::files::Mode::KeepOr(0o600))
+        .map_err(|e| Error::Config(format!("cannot write `{}`: {e}", path.display())))
+}
+
 /// The error for a profile name that is not in the file, with the nearest name when there is one.
 pub fn missing_profile(name: &str, file: &ConfigFile, path: &Path) -> Error {
     let names: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
@@ -465,90 +454,6 @@ pub fn missing_profile(name: &str, file: &ConfigFile, path: &Path) -> Error {
         "profile `{name}` not found in `{}`{hint}",
         path.display()
     ))
-}
-
-/// Writes via a temp file in the same directory, fsync and rename, so readers see the old file or
-/// the new one, never a partial one. New files are 0600, in a 0700 directory; existing files keep
-/// their mode.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let fail = |what: &str, e: std::io::Error| {
-        Error::Config(format!("cannot {what} `{}`: {e}", path.display()))
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    create_private_dir(&dir).map_err(|e| fail("create the directory of", e))?;
-    let mode = existing_mode(path).unwrap_or(0o600);
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("config"),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = open_new(&tmp, mode)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(|e| fail("write", e))
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
-}
-
-#[cfg(unix)]
-fn existing_mode(path: &Path) -> Option<u32> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .ok()
-        .map(|m| m.permissions().mode() & 0o7777)
-}
-
-#[cfg(not(unix))]
-fn existing_mode(_path: &Path) -> Option<u32> {
-    None
-}
-
-#[cfg(unix)]
-fn open_new(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)?;
-    // The umask may have masked bits off (or, at umask 000, nothing): set the mode exactly.
-    file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-    Ok(file)
-}
-
-#[cfg(not(unix))]
-fn open_new(path: &Path, _mode: u32) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
 }
 
 #[cfg(test)]

@@ -269,7 +269,7 @@ impl Transport {
 
 /// Mozilla's roots plus the ones in `path`: `ca_file` adds trust, it does not replace it.
 fn roots_with(path: &Path) -> Result<ureq::tls::RootCerts> {
-    let pem = crate::config::read_capped(path, MAX_BODY_BYTES)
+    let pem = crate::files::read_capped(path, MAX_BODY_BYTES)
         .map_err(|e| Error::Config(format!("cannot read ca_file `{}`: {e}", path.display())))?;
     let mut extra = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {

@@ -4,10 +4,12 @@
 //! maps the outcome to an exit code (DESIGN §5). A broken pipe is success; a panic is exit 1 with
 //! no payload printed (it could hold server data).
 
+mod cache;
 mod cli;
 mod commands;
 mod config;
 mod error;
+mod files;
 mod http;
 mod jwt;
 mod oauth;
@@ -23,7 +25,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, ValueEnum};
 
-use cli::{Cli, Command, OutputFormat, Overrides, ProfilesCommand};
+use cli::{CacheCommand, Cli, Command, OutputFormat, Overrides, ProfilesCommand};
 use commands::Context;
 use error::{Error, Exit};
 use resolve::ProfileLayer;
@@ -116,13 +118,24 @@ fn dispatch(
     match command {
         Command::Fetch(args) => output::token(
             format,
-            &commands::fetch::run(ctx, layer_from(&args.overrides))?,
+            &commands::fetch::run(
+                ctx,
+                ProfileLayer {
+                    min_ttl_secs: args.min_ttl,
+                    ..layer_from(&args.overrides)
+                },
+                commands::fetch::CacheUse {
+                    bypass: args.no_cache,
+                    force: args.force,
+                },
+            )?,
         ),
         Command::ExchangeCode(args) => {
             let input = commands::exchange::ExchangeInput {
                 code: args.code,
                 redirect_uri: args.redirect_uri,
                 code_verifier: args.code_verifier,
+                no_cache: args.no_cache,
             };
             output::token(
                 format,
@@ -138,6 +151,14 @@ fn dispatch(
                 args.require_valid,
             )?;
             Ok(output::inspection(format, &inspection))
+        }
+        Command::Cache(sub) => {
+            output::require_view_format(format, "cache")?;
+            let outcome = match sub {
+                CacheCommand::List => commands::cache::list()?,
+                CacheCommand::Clear => commands::cache::clear(ctx)?,
+            };
+            Ok(output::cache(format, &outcome))
         }
         Command::Completions { shell } => {
             let mut script = Vec::new();

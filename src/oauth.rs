@@ -27,6 +27,8 @@ pub enum Grant<'a> {
         redirect_uri: Option<&'a str>,
         code_verifier: Option<&'a Secret>,
     },
+    /// RFC 6749 §6.
+    RefreshToken { refresh_token: &'a Secret },
 }
 
 /// A request ready for the transport.
@@ -82,13 +84,21 @@ pub fn build_request(
                 push("code_verifier", verifier.expose());
             }
         }
+        Grant::RefreshToken { refresh_token } => {
+            push("grant_type", "refresh_token");
+            push("refresh_token", refresh_token.expose());
+        }
     }
-    // RFC 6749 §3.3: scope is one space-separated string.
-    if let Some(scope) = &profile.scope {
-        push("scope", scope);
-    }
-    if let Some(audience) = &profile.audience {
-        push("audience", audience);
+    // Scope (RFC 6749 §3.3, one space-separated string) and audience ask for what to grant, which
+    // only client_credentials decides at the token endpoint: a code carries its grant (§4.1.3) and
+    // a refresh without scope keeps the original one (§6).
+    if matches!(grant, Grant::ClientCredentials) {
+        if let Some(scope) = &profile.scope {
+            push("scope", scope);
+        }
+        if let Some(audience) = &profile.audience {
+            push("audience", audience);
+        }
     }
     // RFC 8707 §2.
     if let Some(resource) = &profile.resource {
@@ -162,6 +172,30 @@ pub struct TokenResponse {
 impl TokenResponse {
     /// RFC 6750 bearer tokens; `token_type` is case-insensitive (RFC 6749 §5.1). A missing type is
     /// taken as Bearer, as several providers omit it.
+    /// A token as the cache kept it.
+    pub fn from_cache(
+        fields: Map<String, Value>,
+        expires_at: Option<i64>,
+    ) -> Option<TokenResponse> {
+        let access_token = fields.get("access_token")?.as_str()?.to_string();
+        Some(TokenResponse {
+            token_type: fields
+                .get("token_type")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            access_token,
+            expires_at,
+            fields,
+        })
+    }
+
+    pub fn refresh_token(&self) -> Option<&str> {
+        self.fields
+            .get("refresh_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+    }
+
     pub fn is_bearer(&self) -> bool {
         self.token_type
             .as_deref()

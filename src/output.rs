@@ -89,7 +89,10 @@ pub fn token(format: OutputFormat, result: &TokenResult) -> Result<Rendered> {
             }))
         }
     };
-    Ok(text.into())
+    Ok(Rendered {
+        stdout: text,
+        note: result.note.clone(),
+    })
 }
 
 /// POSIX single quotes: the only character needing care inside them is `'` itself.
@@ -415,6 +418,79 @@ fn message(
     }
 }
 
+/// `cache …` output.
+pub fn cache(format: OutputFormat, outcome: &crate::commands::cache::Outcome) -> Rendered {
+    use crate::commands::cache::Outcome;
+    let json_out = format == OutputFormat::Json;
+    let now = crate::timefmt::now();
+    match outcome {
+        Outcome::List { dir, entries } => {
+            if json_out {
+                let list: Vec<Value> = entries
+                    .iter()
+                    .map(|v| {
+                        json!({
+                            "key": v.key.0,
+                            "profile": v.entry.profile,
+                            "endpoint": v.entry.endpoint,
+                            "client_id": v.entry.client_id,
+                            "grant": v.entry.grant,
+                            "scope": v.entry.scope,
+                            "expires_at": v.entry.expires_at,
+                            "has_refresh_token": v.entry.refresh_token().is_some(),
+                        })
+                    })
+                    .collect();
+                return to_json(&list).into();
+            }
+            let mut rows = vec![(
+                "PROFILE".to_string(),
+                "KEY           EXPIRES                   REFRESH  ENDPOINT".to_string(),
+            )];
+            for v in entries {
+                let expires = match v.entry.expires_at {
+                    Some(at) if at > now => {
+                        format!("in {}", crate::timefmt::span((at - now) as u64))
+                    }
+                    Some(at) => format!("expired {}", relative(at, now)),
+                    None => "unknown".to_string(),
+                };
+                let refresh = if v.entry.refresh_token().is_some() {
+                    "yes"
+                } else {
+                    "no"
+                };
+                rows.push((
+                    printable(v.entry.profile.as_deref().unwrap_or("-"), 40),
+                    format!(
+                        "{:<12}  {expires:<24}  {refresh:<7}  {}",
+                        v.key.short(),
+                        printable(&v.entry.endpoint, 200)
+                    ),
+                ));
+            }
+            let note = entries
+                .is_empty()
+                .then(|| format!("no cached tokens in `{}`", dir.display()));
+            Rendered {
+                stdout: aligned(&rows, ""),
+                note,
+            }
+        }
+        Outcome::Cleared { dir, removed } => {
+            if json_out {
+                return to_json(&json!({ "removed": removed, "dir": dir })).into();
+            }
+            let plural = if *removed == 1 { "" } else { "s" };
+            format!(
+                "removed {removed} cached token{plural} from {}\n",
+                dir.display()
+            )
+            .into()
+        }
+    }
+}
+
 /// The error line(s) for stderr: `oauthctl: error: …`, or one JSON object with `-o json`.
 pub fn error(format: OutputFormat, error: &Error) -> String {
     let message = printable(&error.to_string(), 2000);
@@ -452,6 +528,7 @@ mod tests {
                 expires_at,
             },
             cached: false,
+            note: None,
         }
     }
 

@@ -4,6 +4,8 @@
 use std::io::{IsTerminal, Read};
 
 use super::{Context, TokenResult, client_secret, request_token};
+use crate::cache::{Cache, Key};
+use crate::config::Grant as ProfileGrant;
 use crate::error::{Error, Result};
 use crate::oauth::Grant;
 use crate::resolve::ProfileLayer;
@@ -14,6 +16,8 @@ pub struct ExchangeInput {
     pub code: Option<String>,
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
+    /// Do not store the tokens in the cache.
+    pub no_cache: bool,
 }
 
 pub fn run(ctx: &Context, mut flags: ProfileLayer, input: ExchangeInput) -> Result<TokenResult> {
@@ -46,9 +50,24 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: ExchangeInput) -> Resu
         code_verifier: verifier.as_ref(),
     };
     let token = request_token(ctx, &profile, secret.as_ref(), &grant)?;
+    // The code is spent now: a cache problem must not lose the tokens, so it is only a warning.
+    let note = if input.no_cache {
+        None
+    } else {
+        Cache::locate()
+            .and_then(Cache::open)
+            .and_then(|cache| {
+                let grant = ProfileGrant::AuthorizationCode.as_str();
+                let key = Key::for_request(&profile, grant);
+                super::fetch::store(&cache, &key, &profile, grant, &token, None)
+            })
+            .err()
+            .map(|e| format!("warning: the tokens were not cached: {e}"))
+    };
     Ok(TokenResult {
         token,
         cached: false,
+        note,
     })
 }
 

@@ -1,28 +1,172 @@
-//! `oauthctl fetch`: a client_credentials token (RFC 6749 §4.4) for the selected profile.
+//! `oauthctl fetch`: a token for the selected profile. From the cache while it has more than
+//! `min_ttl_secs` left; else renewed with the cached refresh token (RFC 6749 §6); else, for a
+//! client_credentials profile, a new one (RFC 6749 §4.4). The per-key lock makes parallel runs
+//! send one request between them (DESIGN §7).
+
+use std::time::Duration;
 
 use super::{Context, TokenResult, client_secret, request_token};
-use crate::config::Grant as ProfileGrant;
+use crate::cache::{Cache, Entry, Key};
+use crate::config::{Config, Grant as ProfileGrant};
 use crate::error::{Error, Result};
-use crate::oauth::Grant;
-use crate::resolve::ProfileLayer;
+use crate::oauth::{Grant, TokenResponse};
+use crate::resolve::{Profile, ProfileLayer};
+use crate::secret::Secret;
+use crate::timefmt::now;
 
-pub fn run(ctx: &Context, flags: ProfileLayer) -> Result<TokenResult> {
+/// The cache controls of `fetch`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CacheUse {
+    /// Neither read nor write the cache.
+    pub bypass: bool,
+    /// Ignore a cached access token (a refresh token may still be used).
+    pub force: bool,
+}
+
+pub fn run(ctx: &Context, flags: ProfileLayer, cache_use: CacheUse) -> Result<TokenResult> {
     let config = ctx.load_config()?;
     let profile = ctx.resolve_profile(&config, flags)?;
-    if profile.grant != ProfileGrant::ClientCredentials {
-        // A user profile needs a refresh token from an earlier sign-in; fetch never opens a
-        // browser or prompts for one (it runs in CI).
-        return Err(Error::LoginRequired(format!(
-            "login required: {} (grant = {}) has no usable refresh token; run `oauthctl login -p {}`",
-            profile.describe(),
-            profile.grant.as_str(),
-            profile.label()
-        )));
+    profile.check_endpoints()?;
+    if cache_use.bypass {
+        return fetch_new(ctx, &profile, &config).map(|token| TokenResult {
+            token,
+            cached: false,
+            note: None,
+        });
     }
-    let secret = client_secret(&profile, &config)?;
-    let token = request_token(ctx, &profile, secret.as_ref(), &Grant::ClientCredentials)?;
+    let cache = Cache::open(Cache::locate()?)?;
+    let key = Key::for_request(&profile, profile.grant.as_str());
+    // Wait for a holder at most as long as its own request may take.
+    let _lock = cache.lock(&key, profile.timeout + Duration::from_secs(5))?;
+    let entry = cache.load(&key);
+    if let Some(entry) = &entry
+        && !cache_use.force
+        && entry.is_fresh(now(), profile.min_ttl_secs)
+        && let Some(token) = TokenResponse::from_cache(entry.response.clone(), entry.expires_at)
+    {
+        return Ok(TokenResult {
+            token,
+            cached: true,
+            note: None,
+        });
+    }
+    let renewed = match entry.as_ref().and_then(Entry::refresh_token) {
+        Some(refresh_token) => refresh(ctx, &profile, &config, &cache, &key, refresh_token)?,
+        None => None,
+    };
+    let token = match renewed {
+        Some(token) => token,
+        None => fetch_new(ctx, &profile, &config)?,
+    };
+    let note = store(
+        &cache,
+        &key,
+        &profile,
+        profile.grant.as_str(),
+        &token,
+        entry.as_ref(),
+    )
+    .err();
     Ok(TokenResult {
         token,
         cached: false,
+        note: note.map(|e| format!("warning: the token was not cached: {e}")),
     })
+}
+
+/// A new token without a refresh token: client_credentials, or for a user profile, nothing
+/// (fetch never opens a browser or prompts in CI).
+fn fetch_new(ctx: &Context, profile: &Profile, config: &Config) -> Result<TokenResponse> {
+    if profile.grant != ProfileGrant::ClientCredentials {
+        return Err(login_required(profile, "has no usable refresh token"));
+    }
+    let secret = client_secret(profile, config)?;
+    request_token(ctx, profile, secret.as_ref(), &Grant::ClientCredentials)
+}
+
+fn login_required(profile: &Profile, why: &str) -> Error {
+    let name = profile.name.as_deref().unwrap_or("NAME");
+    Error::LoginRequired(format!(
+        "login required: {} (grant = {}) {why}; sign in again with `oauthctl exchange-code -p {name} CODE`",
+        profile.describe(),
+        profile.grant.as_str(),
+    ))
+}
+
+/// Renews with the refresh token. `Ok(None)`: the server refused it (`invalid_grant`), the entry
+/// is dropped, and a client_credentials profile may fetch anew.
+fn refresh(
+    ctx: &Context,
+    profile: &Profile,
+    config: &Config,
+    cache: &Cache,
+    key: &Key,
+    refresh_token: &str,
+) -> Result<Option<TokenResponse>> {
+    let secret = client_secret(profile, config)?;
+    let refresh_token = Secret::new(refresh_token.to_string());
+    let grant = Grant::RefreshToken {
+        refresh_token: &refresh_token,
+    };
+    match request_token(ctx, profile, secret.as_ref(), &grant) {
+        Ok(token) => Ok(Some(token)),
+        Err(Error::Refused(refusal)) if refusal.code.as_deref() == Some("invalid_grant") => {
+            cache.remove(key);
+            if profile.grant == ProfileGrant::ClientCredentials {
+                ctx.trace().line("note: the cached refresh token was refused (invalid_grant); dropped it, fetching a new token");
+                return Ok(None);
+            }
+            Err(login_required(
+                profile,
+                &format!(
+                    "had its refresh token refused ({}); the cached entry was dropped",
+                    refusal.message
+                ),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Caches a token that can be reused: one with a known expiry, or a refresh token. A token with
+/// neither is never cached as eternal (SECURITY 14). A refresh response without a new refresh
+/// token keeps the old one (RFC 6749 §6, SECURITY 30).
+pub fn store(
+    cache: &Cache,
+    key: &Key,
+    profile: &Profile,
+    grant: &str,
+    token: &TokenResponse,
+    previous: Option<&Entry>,
+) -> Result<()> {
+    let mut response = token.fields.clone();
+    if token.refresh_token().is_none()
+        && let Some(old) = previous.and_then(Entry::refresh_token)
+    {
+        response.insert("refresh_token".into(), old.into());
+    }
+    let has_refresh = response
+        .get("refresh_token")
+        .and_then(|v| v.as_str())
+        .is_some_and(|t| !t.is_empty());
+    if token.expires_at.is_none() && !has_refresh {
+        cache.remove(key);
+        return Ok(());
+    }
+    let entry = Entry {
+        version: crate::cache::FORMAT_VERSION,
+        profile: profile.name.clone(),
+        endpoint: profile
+            .token_url
+            .clone()
+            .or_else(|| profile.issuer.clone())
+            .unwrap_or_default(),
+        client_id: profile.client_id.clone().unwrap_or_default(),
+        grant: grant.to_string(),
+        scope: profile.scope.clone(),
+        stored_at: now(),
+        expires_at: token.expires_at,
+        response,
+    };
+    cache.store(key, &entry)
 }

@@ -73,7 +73,11 @@ pub fn run(
     let text = match token.as_deref() {
         Some("-") => read_stdin()?,
         Some(token) => token.to_string(),
-        None if ctx.profile_on_command_line => super::fetch::run(ctx, flags)?.token.access_token,
+        None if ctx.profile_on_command_line => {
+            super::fetch::run(ctx, flags, Default::default())?
+                .token
+                .access_token
+        }
         None if !std::io::stdin().is_terminal() => read_stdin()?,
         None => {
             return Err(Error::Usage(

@@ -3,6 +3,7 @@
 //! This file holds what the token commands share: loading the config, resolving the profile,
 //! reading the secret, and making one token request.
 
+pub mod cache;
 pub mod exchange;
 pub mod fetch;
 pub mod inspect;
@@ -135,6 +136,8 @@ pub fn request_token(
 #[derive(Debug, Clone)]
 pub struct TokenResult {
     pub token: TokenResponse,
-    /// Served from the cache (always false until the cache exists).
+    /// Served from the cache.
     pub cached: bool,
+    /// A warning for stderr (e.g. the token could not be cached).
+    pub note: Option<String>,
 }

@@ -163,8 +163,12 @@ fn flags_beat_env_vars_which_beat_the_profile() {
     let server = token_server("t");
     let env = Env::new();
     env.write_config(&basic_profile(&server));
+    // These runs are about what is sent, so none may be answered from the cache.
     let scope_sent = |cmd: &mut assert_cmd::Command| {
-        cmd.env("APP_SECRET", "x").assert().success();
+        cmd.arg("--no-cache")
+            .env("APP_SECRET", "x")
+            .assert()
+            .success();
         server
             .requests()
             .last()
@@ -187,7 +191,7 @@ fn flags_beat_env_vars_which_beat_the_profile() {
     );
     // An override of the secret source: OAUTHCTL_CLIENT_SECRET beats the profile's env var.
     env.cmd()
-        .arg("fetch")
+        .args(["fetch", "--no-cache"])
         .env("APP_SECRET", "from-profile")
         .env("OAUTHCTL_CLIENT_SECRET", "from-override")
         .assert()
@@ -341,17 +345,17 @@ fn secret_sources_file_command_and_stdin() {
             .1
     };
     assert_eq!(
-        secret_sent(env.cmd().args(["-p", "file", "fetch"])),
+        secret_sent(env.cmd().args(["-p", "file", "fetch", "--no-cache"])),
         "from-file"
     );
     assert_eq!(
-        secret_sent(env.cmd().args(["-p", "cmd", "fetch"])),
+        secret_sent(env.cmd().args(["-p", "cmd", "fetch", "--no-cache"])),
         "from-command"
     );
     assert_eq!(
         secret_sent(
             env.cmd()
-                .args(["-p", "none", "fetch", "--client-secret-stdin"])
+                .args(["-p", "none", "fetch", "--no-cache", "--client-secret-stdin"])
                 .write_stdin("from-stdin\n")
         ),
         "from-stdin"
@@ -420,6 +424,8 @@ fn a_literal_secret_in_a_readable_config_is_refused() {
     );
 
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // (A cached token would be served without reading the secret at all.)
+    std::fs::remove_dir_all(env.home.path().join(".cache")).unwrap();
     let stderr = fails(
         env.cmd().args(["-p", "p", "fetch"]).assert(),
         78,
@@ -1115,7 +1121,8 @@ fn fetch_pipes_into_inspect_and_inspect_p_fetches_the_profiles_token() {
         .assert()
         .success()
         .stdout(predicate::str::contains("\"sub\": \"svc\""));
-    assert_eq!(server.request_count(), 3);
+    // One request: the later runs are served by the token cache.
+    assert_eq!(server.request_count(), 1);
 }
 
 #[test]
@@ -1684,7 +1691,7 @@ fn empty_global_env_vars_count_as_unset() {
         .env("OAUTHCTL_OUTPUT", "json")
         .assert()
         .success()
-        .stdout(predicate::str::contains("\"cached\": false"));
+        .stdout(predicate::str::contains("\"cached\": true"));
     fails(
         env.cmd()
             .arg("fetch")

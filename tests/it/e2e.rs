@@ -526,11 +526,24 @@ fn e2e_fetch_with_client_secret_basic_prints_the_issued_token() {
     assert_eq!(info["kind"], "ClientCredentials");
     assert_eq!(info["clientId"], id);
 
+    // The second run is served by the token cache: the same token, no new request.
     let assert = fetch().args(["-o", "json"]).assert().success();
+    let cached = json_out(&assert);
+    assert_eq!(
+        (cached["cached"].as_bool(), cached["access_token"].as_str()),
+        (Some(true), Some(token.as_str()))
+    );
+
+    let assert = fetch().args(["-o", "json", "--force"]).assert().success();
     let v = json_out(&assert);
     assert_eq!(v["token_type"], "Bearer");
     assert_eq!(v["expires_in"], 300);
     assert_eq!(v["cached"], false);
+    assert_ne!(
+        v["access_token"].as_str(),
+        Some(token.as_str()),
+        "--force gets a new token"
+    );
     let expires_at = v["expires_at"]
         .as_i64()
         .expect("expires_at from expires_in");
