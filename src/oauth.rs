@@ -308,11 +308,11 @@ fn parse_json_object(
         Ok(_) => return Err("its body is JSON but not an object".into()),
         Err(e) => e,
     };
-    if let Some(repaired) = without_trailing_comma(body) {
-        if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&repaired) {
-            trace.line("note: the response had a trailing comma before its closing brace (invalid JSON); accepted");
-            return Ok(map);
-        }
+    if let Some(repaired) = without_trailing_comma(body)
+        && let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&repaired)
+    {
+        trace.line("note: the response had a trailing comma before its closing brace (invalid JSON); accepted");
+        return Ok(map);
     }
     if body.is_empty() {
         return Err("its body is empty".into());
