@@ -148,14 +148,13 @@ impl Cache {
     /// (a dead one releases at once), so we go on without it rather than block forever.
     pub fn lock(&self, key: &Key, wait: Duration) -> Result<KeyLock> {
         let path = self.path(key, "lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| {
-                Error::Config(format!("cannot open cache lock `{}`: {e}", path.display()))
-            })?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path).map_err(|e| {
+            Error::Config(format!("cannot open cache lock `{}`: {e}", path.display()))
+        })?;
         let deadline = Instant::now() + wait;
         loop {
             match file.try_lock() {

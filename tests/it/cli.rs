@@ -3,79 +3,23 @@
 
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use predicates::prelude::*;
 use serde_json::{Value, json};
 
-use crate::common::Env;
+use crate::common::{Env, fails, form, jwt, now, stderr_of, stdout_of, token_reply, token_server};
 use crate::server::{Recorded, Reply, StubServer};
 
 const SECRET: &str = "s3cr3t+/=&% :x";
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// A JWT-shaped token with these claims (the signature is junk: inspect never verifies).
-fn jwt(claims: Value) -> String {
-    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#);
-    format!(
-        "{header}.{}.c2lnbmF0dXJl",
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    )
-}
-
-fn token_reply(token: &str) -> Reply {
-    Reply::json(
-        200,
-        &json!({"access_token": token, "token_type": "Bearer", "expires_in": 300, "vendor_field": {"x": 1}})
-            .to_string(),
-    )
-}
-
-/// A token endpoint that answers every request with `token`.
-fn token_server(token: &str) -> StubServer {
-    let reply = token_reply(token);
-    StubServer::start(move |_| reply.clone())
-}
 
 fn basic_profile(server: &StubServer) -> String {
     format!(
         "default_profile = \"app\"\n\n[profiles.app]\ntoken_url = \"{}\"\nclient_id = \"my app\"\nclient_secret_env = \"APP_SECRET\"\nscope = \"read write\"\n",
         server.url("/oauth/token")
     )
-}
-
-fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8(assert.get_output().stdout.clone()).unwrap()
-}
-
-fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8(assert.get_output().stderr.clone()).unwrap()
-}
-
-/// Asserts the documented failure shape: exit code, empty stdout, one message on stderr.
-fn fails(assert: assert_cmd::assert::Assert, code: i32, message: &str) -> String {
-    let assert = assert.failure().code(code).stdout("");
-    let stderr = stderr_of(&assert);
-    assert!(
-        stderr.contains(message),
-        "stderr should contain {message:?}, was {stderr:?}"
-    );
-    stderr
-}
-
-fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
 }
 
 // ---------------------------------------------------------------- fetch

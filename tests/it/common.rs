@@ -5,9 +5,14 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use assert_cmd::Command;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+use crate::server::{Reply, StubServer};
 
 /// ureq reads every one of these (ALL_PROXY, HTTPS_PROXY, HTTP_PROXY in either case, and NO_PROXY),
 /// so any of them would route a test's loopback request elsewhere.
@@ -80,4 +85,62 @@ impl Env {
             .unwrap_or_else(|e| panic!("chmod 600 {}: {e}", path.display()));
         path
     }
+}
+
+// ---------------------------------------------------------------- shared assertions and fixtures
+
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A JWT-shaped token with these claims (the signature is junk: inspect never verifies).
+pub fn jwt(claims: Value) -> String {
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#);
+    format!(
+        "{header}.{}.c2lnbmF0dXJl",
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
+}
+
+pub fn token_reply(token: &str) -> Reply {
+    Reply::json(
+        200,
+        &json!({"access_token": token, "token_type": "Bearer", "expires_in": 300, "vendor_field": {"x": 1}})
+            .to_string(),
+    )
+}
+
+/// A token endpoint that answers every request with `token`.
+pub fn token_server(token: &str) -> StubServer {
+    let reply = token_reply(token);
+    StubServer::start(move |_| reply.clone())
+}
+
+pub fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(assert.get_output().stdout.clone()).unwrap()
+}
+
+pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(assert.get_output().stderr.clone()).unwrap()
+}
+
+/// Asserts the documented failure shape: exit code, empty stdout, one message on stderr.
+pub fn fails(assert: assert_cmd::assert::Assert, code: i32, message: &str) -> String {
+    let assert = assert.failure().code(code).stdout("");
+    let stderr = stderr_of(&assert);
+    assert!(
+        stderr.contains(message),
+        "stderr should contain {message:?}, was {stderr:?}"
+    );
+    stderr
+}
+
+pub fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }

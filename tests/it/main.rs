@@ -3,6 +3,7 @@
 mod common;
 mod server;
 
+mod cache;
 mod cli;
 mod e2e;
 mod harness;

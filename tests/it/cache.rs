@@ -1,0 +1,481 @@
+//! The token cache (issue 5, DESIGN §7, SECURITY 7–14), seen from outside: what reaches the server,
+//! what lands on disk, and what parallel runs do.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::{Env, fails, jwt, now, stdout_of, token_server};
+use crate::server::{Recorded, Reply, StubServer};
+
+fn cache_dir(env: &Env) -> PathBuf {
+    env.home.path().join(".cache/oauthctl")
+}
+
+fn cache_files(env: &Env) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(cache_dir(env))
+        .map(|d| {
+            d.map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// A token endpoint issuing `tok-1`, `tok-2`, … with `expires_in`, slowly enough that parallel
+/// runs overlap.
+fn counting_server(expires_in: Option<u64>, delay: Duration) -> StubServer {
+    let n = AtomicUsize::new(0);
+    StubServer::start(move |_| {
+        std::thread::sleep(delay);
+        let i = n.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut body = json!({"access_token": format!("tok-{i}"), "token_type": "Bearer"});
+        if let Some(secs) = expires_in {
+            body["expires_in"] = secs.into();
+        }
+        Reply::json(200, &body.to_string())
+    })
+}
+
+fn profile(env: &Env, server: &StubServer, extra: &str) -> PathBuf {
+    env.write_config(&format!(
+        "default_profile = \"app\"\n[profiles.app]\ntoken_url = \"{}\"\nclient_id = \"app\"\nclient_secret_env = \"APP_SECRET\"\n{extra}",
+        server.url("/token")
+    ))
+}
+
+fn fetch(env: &Env, args: &[&str]) -> String {
+    stdout_of(
+        &env.cmd()
+            .arg("fetch")
+            .args(args)
+            .env("APP_SECRET", "the-client-secret")
+            .assert()
+            .success(),
+    )
+}
+
+#[test]
+fn a_second_fetch_is_served_from_the_cache() {
+    let server = counting_server(Some(3600), Duration::ZERO);
+    let env = Env::new();
+    profile(&env, &server, "");
+    assert_eq!(fetch(&env, &[]), "tok-1\n");
+    assert_eq!(fetch(&env, &[]), "tok-1\n");
+    let v: Value = serde_json::from_str(&fetch(&env, &["-o", "json"])).unwrap();
+    assert_eq!(
+        (v["access_token"].as_str(), v["cached"].as_bool()),
+        (Some("tok-1"), Some(true))
+    );
+    assert!(v["expires_at"].as_i64().unwrap() > now() + 3500);
+    assert_eq!(server.request_count(), 1);
+
+    assert_eq!(fetch(&env, &["--force"]), "tok-2\n");
+    assert_eq!(
+        fetch(&env, &[]),
+        "tok-2\n",
+        "--force replaced the cached token"
+    );
+    assert_eq!(fetch(&env, &["--no-cache"]), "tok-3\n");
+    assert_eq!(
+        fetch(&env, &[]),
+        "tok-2\n",
+        "--no-cache neither reads nor writes the cache"
+    );
+    assert_eq!(server.request_count(), 3);
+}
+
+#[test]
+fn twenty_parallel_cold_fetches_send_one_request() {
+    let server = counting_server(Some(3600), Duration::from_millis(300));
+    let env = Env::new();
+    profile(&env, &server, "");
+    let outputs = Arc::new(Mutex::new(Vec::new()));
+    std::thread::scope(|scope| {
+        for _ in 0..20 {
+            let outputs = outputs.clone();
+            let env = &env;
+            scope.spawn(move || {
+                let out = fetch(env, &[]);
+                outputs.lock().unwrap().push(out);
+            });
+        }
+    });
+    let outputs = outputs.lock().unwrap();
+    assert_eq!(outputs.len(), 20);
+    assert!(outputs.iter().all(|o| o == "tok-1\n"), "{outputs:?}");
+    assert_eq!(
+        server.request_count(),
+        1,
+        "the per-key lock makes one request for all"
+    );
+}
+
+#[test]
+fn the_expiry_margin_decides_reuse() {
+    // 90 s left: reused under the default 60 s margin, not under --min-ttl 100.
+    let server = counting_server(Some(90), Duration::ZERO);
+    let env = Env::new();
+    profile(&env, &server, "");
+    assert_eq!(fetch(&env, &[]), "tok-1\n");
+    assert_eq!(fetch(&env, &[]), "tok-1\n");
+    assert_eq!(fetch(&env, &["--min-ttl", "100"]), "tok-2\n");
+    // The profile's min_ttl_secs works the same way.
+    profile(&env, &server, "min_ttl_secs = 120\n");
+    assert_eq!(fetch(&env, &[]), "tok-3\n");
+
+    // 50 s left is inside the default margin: never reused.
+    let short = counting_server(Some(50), Duration::ZERO);
+    let env = Env::new();
+    profile(&env, &short, "");
+    assert_eq!(fetch(&env, &[]), "tok-1\n");
+    assert_eq!(fetch(&env, &[]), "tok-2\n");
+}
+
+#[test]
+fn a_token_without_expiry_is_never_cached_unless_its_jwt_says_when() {
+    let server = counting_server(None, Duration::ZERO);
+    let env = Env::new();
+    profile(&env, &server, "");
+    assert_eq!(fetch(&env, &[]), "tok-1\n");
+    assert_eq!(fetch(&env, &[]), "tok-2\n");
+    assert!(cache_files(&env).is_empty());
+
+    let token = jwt(json!({"exp": now() + 3600}));
+    let jwt_server = token_server(&token);
+    // token_server sends expires_in; this one must not.
+    let body = json!({"access_token": token, "token_type": "Bearer"}).to_string();
+    let no_expires_in = StubServer::start(move |_| Reply::json(200, &body));
+    drop(jwt_server);
+    let env = Env::new();
+    profile(&env, &no_expires_in, "");
+    fetch(&env, &[]);
+    let v: Value = serde_json::from_str(&fetch(&env, &["-o", "json"])).unwrap();
+    assert_eq!(v["cached"], true);
+    assert_eq!(no_expires_in.request_count(), 1);
+}
+
+#[test]
+fn a_corrupt_or_truncated_cache_file_is_a_miss() {
+    let server = counting_server(Some(3600), Duration::ZERO);
+    let env = Env::new();
+    profile(&env, &server, "");
+    fetch(&env, &[]);
+    let file = cache_files(&env).pop().unwrap();
+    let content = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &content[..content.len() / 2]).unwrap();
+    assert_eq!(fetch(&env, &[]), "tok-2\n");
+    std::fs::write(&file, b"\x00\xffnot json").unwrap();
+    assert_eq!(fetch(&env, &[]), "tok-3\n");
+    assert_eq!(
+        fetch(&env, &[]),
+        "tok-3\n",
+        "and the rewritten file is good again"
+    );
+}
+
+#[test]
+fn files_are_private_even_under_umask_000_and_never_hold_the_secret() {
+    let server = counting_server(Some(3600), Duration::ZERO);
+    let env = Env::new();
+    profile(&env, &server, "");
+    let bin = assert_cmd::cargo::cargo_bin!("oauthctl");
+    let run = |extra: &str| {
+        env.hermetic(assert_cmd::Command::new("sh"))
+            .args(["-c", &format!("umask 000; exec \"$BIN\" fetch {extra}")])
+            .env("BIN", bin)
+            .env("APP_SECRET", "the-client-secret")
+            .assert()
+            .success();
+    };
+    run("");
+    assert_eq!(mode(&cache_dir(&env)), 0o700);
+    for entry in std::fs::read_dir(cache_dir(&env)).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+        let content = std::fs::read_to_string(&path).unwrap();
+        assert!(!content.contains("the-client-secret"), "{}", path.display());
+    }
+    // A file someone loosened is private again after the next write.
+    let file = cache_files(&env).pop().unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    run("--force");
+    assert_eq!(mode(&file), 0o600);
+}
+
+#[test]
+fn unsafe_cache_directories_are_refused() {
+    let server = counting_server(Some(3600), Duration::ZERO);
+    let env = Env::new();
+    profile(&env, &server, "");
+    let elsewhere = env.home.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::create_dir_all(env.home.path().join(".cache")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, cache_dir(&env)).unwrap();
+    let run = || env.cmd().arg("fetch").env("APP_SECRET", "s").assert();
+    fails(run(), 78, "is a symbolic link");
+    std::fs::remove_file(cache_dir(&env)).unwrap();
+    std::fs::create_dir(cache_dir(&env)).unwrap();
+    std::fs::set_permissions(cache_dir(&env), std::fs::Permissions::from_mode(0o777)).unwrap();
+    fails(run(), 78, "writable by group or others");
+    assert_eq!(server.request_count(), 0);
+    // --no-cache is the way out, and says so.
+    env.cmd()
+        .args(["fetch", "--no-cache"])
+        .env("APP_SECRET", "s")
+        .assert()
+        .success();
+}
+
+#[test]
+fn profiles_differing_only_in_scope_audience_or_client_id_never_share_an_entry() {
+    let server = counting_server(Some(3600), Duration::ZERO);
+    let env = Env::new();
+    profile(&env, &server, "");
+    let tokens: Vec<String> = [
+        vec![],
+        vec!["--scope", "a"],
+        vec!["--scope", "b"],
+        vec!["--audience", "https://api.example"],
+        vec!["--resource", "https://api.example"],
+        vec!["--client-id", "other"],
+        vec!["--param", "tenant=x"],
+    ]
+    .iter()
+    .map(|args| fetch(&env, args))
+    .collect();
+    let distinct: std::collections::HashSet<&String> = tokens.iter().collect();
+    assert_eq!(distinct.len(), tokens.len(), "{tokens:?}");
+    assert_eq!(cache_files(&env).len(), tokens.len());
+    // And each one is then reused.
+    assert_eq!(fetch(&env, &["--scope", "b"]), tokens[2]);
+    assert_eq!(fetch(&env, &["--client-id", "other"]), tokens[5]);
+}
+
+/// A server for a user profile: `exchange-code` gets `rt-0` with an access token living
+/// `code_expires_in`; each refresh gives an hour-long token and rotates `rt-N` to `rt-N+1` unless
+/// `rotate` is off; `revoked` refresh tokens get `invalid_grant`.
+struct Rotating {
+    server: StubServer,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+fn rotating_server(
+    rotate: bool,
+    revoked: &'static [&'static str],
+    code_expires_in: u64,
+) -> Rotating {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let n = AtomicUsize::new(0);
+    let server = StubServer::start(move |req: &Recorded| {
+        std::thread::sleep(Duration::from_millis(100));
+        let i = n.fetch_add(1, Ordering::SeqCst);
+        match req.form_value("grant_type").as_deref() {
+            Some("authorization_code") => Reply::json(
+                200,
+                &json!({"access_token": "at-0", "refresh_token": "rt-0", "expires_in": code_expires_in})
+                    .to_string(),
+            ),
+            Some("refresh_token") => {
+                let rt = req.form_value("refresh_token").unwrap();
+                log.lock().unwrap().push(rt.clone());
+                if revoked.contains(&rt.as_str()) {
+                    return Reply::json(
+                        400,
+                        r#"{"error":"invalid_grant","error_description":"refresh token revoked"}"#,
+                    );
+                }
+                let mut body =
+                    json!({"access_token": format!("at-{}", i), "expires_in": 3600});
+                if rotate {
+                    body["refresh_token"] = format!("rt-{}", i).into();
+                }
+                Reply::json(200, &body.to_string())
+            }
+            _ => Reply::json(400, r#"{"error":"unsupported_grant_type"}"#),
+        }
+    });
+    Rotating { server, seen }
+}
+
+fn user_profile(env: &Env, server: &StubServer) {
+    env.write_config(&format!(
+        "default_profile = \"user\"\n[profiles.user]\ntoken_url = \"{}\"\nclient_id = \"web\"\nclient_secret_env = \"WEB_SECRET\"\ngrant = \"authorization_code\"\nredirect_uri = \"http://127.0.0.1:9/cb\"\n",
+        server.url("/token")
+    ));
+}
+
+fn user_fetch(env: &Env, args: &[&str]) -> assert_cmd::assert::Assert {
+    env.cmd()
+        .arg("fetch")
+        .args(args)
+        .env("WEB_SECRET", "ws")
+        .assert()
+}
+
+#[test]
+fn exchange_code_stores_tokens_that_fetch_refreshes_with_rotation() {
+    let rotating = rotating_server(true, &[], 3600);
+    let env = Env::new();
+    user_profile(&env, &rotating.server);
+    env.cmd()
+        .args(["exchange-code", "the-code"])
+        .env("WEB_SECRET", "ws")
+        .assert()
+        .success()
+        .stdout("at-0\n");
+    // Fresh: served from the cache.
+    user_fetch(&env, &[]).success().stdout("at-0\n");
+    // --force renews with the refresh token, which rotates: the newest one is stored.
+    user_fetch(&env, &["--force"]).success().stdout("at-1\n");
+    user_fetch(&env, &["--force"]).success().stdout("at-2\n");
+    assert_eq!(*rotating.seen.lock().unwrap(), ["rt-0", "rt-1"]);
+    let refresh = rotating.server.requests().pop().unwrap();
+    assert_eq!(
+        refresh.form(),
+        crate::common::form(&[("grant_type", "refresh_token"), ("refresh_token", "rt-1")]),
+        "RFC 6749 §6: no scope, so the original grant is kept"
+    );
+    assert_eq!(
+        refresh.basic_credentials().unwrap(),
+        ("web".to_string(), "ws".to_string())
+    );
+}
+
+#[test]
+fn a_refresh_without_a_new_refresh_token_keeps_the_old_one() {
+    let rotating = rotating_server(false, &[], 3600);
+    let env = Env::new();
+    user_profile(&env, &rotating.server);
+    env.cmd()
+        .args(["exchange-code", "c"])
+        .env("WEB_SECRET", "ws")
+        .assert()
+        .success();
+    user_fetch(&env, &["--force"]).success().stdout("at-1\n");
+    user_fetch(&env, &["--force"]).success().stdout("at-2\n");
+    assert_eq!(*rotating.seen.lock().unwrap(), ["rt-0", "rt-0"]);
+}
+
+#[test]
+fn a_stale_token_is_refreshed_once_by_ten_parallel_runs() {
+    // The exchanged token's 30 s are inside the 60 s margin: stale for every run at once.
+    let rotating = rotating_server(true, &[], 30);
+    let env = Env::new();
+    user_profile(&env, &rotating.server);
+    env.cmd()
+        .args(["exchange-code", "c"])
+        .env("WEB_SECRET", "ws")
+        .assert()
+        .success();
+    let outputs = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..10 {
+            scope.spawn(|| {
+                let out = stdout_of(&user_fetch(&env, &[]).success());
+                outputs.lock().unwrap().push(out);
+            });
+        }
+    });
+    let outputs = outputs.into_inner().unwrap();
+    assert!(outputs.iter().all(|o| o == "at-1\n"), "{outputs:?}");
+    assert_eq!(
+        *rotating.seen.lock().unwrap(),
+        ["rt-0"],
+        "one refresh request for ten runs"
+    );
+}
+
+#[test]
+fn a_refused_refresh_token_drops_the_entry_and_says_login_is_required() {
+    let rotating = rotating_server(true, &["rt-0"], 3600);
+    let env = Env::new();
+    user_profile(&env, &rotating.server);
+    env.cmd()
+        .args(["exchange-code", "c"])
+        .env("WEB_SECRET", "ws")
+        .assert()
+        .success();
+    let stderr = fails(
+        user_fetch(&env, &["--force"]),
+        6,
+        "login required: profile `user`",
+    );
+    assert!(
+        stderr.contains("invalid_grant: refresh token revoked") && stderr.contains("dropped"),
+        "{stderr}"
+    );
+    assert!(cache_files(&env).is_empty());
+    // Without an entry there is nothing to refresh: still login required, with no request.
+    fails(user_fetch(&env, &[]), 6, "has no usable refresh token");
+    assert_eq!(rotating.seen.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn cache_list_and_clear() {
+    let server = counting_server(Some(3600), Duration::ZERO);
+    let env = Env::new();
+    env.write_config(&format!(
+        "[profiles.one]\ntoken_url = \"{url}\"\nclient_id = \"one\"\nclient_secret_env = \"S\"\n[profiles.two]\ntoken_url = \"{url}\"\nclient_id = \"two\"\nclient_secret_env = \"S\"\n",
+        url = server.url("/token")
+    ));
+    for p in ["one", "two"] {
+        env.cmd()
+            .args(["-p", p, "fetch"])
+            .env("S", "s")
+            .assert()
+            .success();
+    }
+    let list = stdout_of(&env.cmd().args(["cache", "list"]).assert().success());
+    assert!(list.starts_with("PROFILE  KEY"), "{list}");
+    assert!(
+        list.contains("one") && list.contains("two") && list.contains(" in "),
+        "{list}"
+    );
+    assert!(!list.contains("tok-"), "no token is ever shown: {list}");
+    let json: Value = serde_json::from_str(&stdout_of(
+        &env.cmd()
+            .args(["cache", "list", "-o", "json"])
+            .assert()
+            .success(),
+    ))
+    .unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 2);
+    assert_eq!(json[0]["profile"], "one");
+    assert_eq!(json[0]["has_refresh_token"], false);
+    assert!(!json.to_string().contains("tok-"));
+
+    env.cmd()
+        .args(["-p", "one", "cache", "clear"])
+        .assert()
+        .success()
+        .stdout(predicate_contains("removed 1 cached token"));
+    let left = stdout_of(&env.cmd().args(["cache", "list"]).assert().success());
+    assert!(!left.contains("one ") && left.contains("two"), "{left}");
+    env.cmd()
+        .args(["cache", "clear"])
+        .assert()
+        .success()
+        .stdout(predicate_contains("removed 1 cached token"));
+    assert!(cache_files(&env).is_empty());
+    env.cmd()
+        .args(["cache", "list"])
+        .assert()
+        .success()
+        .stdout(predicate_contains("PROFILE"));
+}
+
+fn predicate_contains(text: &str) -> predicates::str::ContainsPredicate {
+    predicates::str::contains(text)
+}
