@@ -52,6 +52,8 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, Subcommand)]
+// Build each subcommand's arguments only when it runs: `fetch` pays for its own flags, not all.
+#[command(defer = true)]
 pub enum Command {
     /// Get an access token with the client_credentials grant (RFC 6749 §4.4)
     #[command(
@@ -214,6 +216,8 @@ pub struct InspectArgs {
 }
 
 #[derive(Debug, Subcommand)]
+// Build each subcommand's arguments only when it runs: `fetch` pays for its own flags, not all.
+#[command(defer = true)]
 pub enum ProfilesCommand {
     /// List profiles (the default is marked)
     List,
@@ -237,6 +241,8 @@ pub enum ProfilesCommand {
 }
 
 #[derive(Debug, Subcommand)]
+// Build each subcommand's arguments only when it runs: `fetch` pays for its own flags, not all.
+#[command(defer = true)]
 pub enum CacheCommand {
     /// List cached entries: profile, key, expiry, whether a refresh token is held
     List,
