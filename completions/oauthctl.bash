@@ -386,12 +386,36 @@ _oauthctl() {
             return 0
             ;;
         oauthctl__subcmd__exchange__subcmd__code)
-            opts="-c -p -o -v -h --no-cache --redirect-uri --code-verifier --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --config --profile --output --verbose --help"
+            opts="-c -p -o -v -h --config --profile --output --verbose --no-cache --redirect-uri --code-verifier --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
+                    return 0
+                    ;;
                 --redirect-uri)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -464,6 +488,20 @@ _oauthctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        oauthctl__subcmd__fetch)
+            opts="-c -p -o -v -h --config --profile --output --verbose --no-cache --force --min-ttl --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -488,20 +526,6 @@ _oauthctl() {
                     COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
                     return 0
                     ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        oauthctl__subcmd__fetch)
-            opts="-c -p -o -v -h --no-cache --force --min-ttl --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --config --profile --output --verbose --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
                 --min-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -568,30 +592,6 @@ _oauthctl() {
                     ;;
                 --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -c)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --output)
-                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
-                    return 0
-                    ;;
-                -o)
-                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -812,12 +812,36 @@ _oauthctl() {
             return 0
             ;;
         oauthctl__subcmd__inspect)
-            opts="-c -p -o -v -h --require-valid --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --config --profile --output --verbose --help"
+            opts="-c -p -o -v -h --config --profile --output --verbose --require-valid --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
+                    return 0
+                    ;;
                 --token-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -882,30 +906,6 @@ _oauthctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -c)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --output)
-                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
-                    return 0
-                    ;;
-                -o)
-                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -952,12 +952,36 @@ _oauthctl() {
             return 0
             ;;
         oauthctl__subcmd__profiles__subcmd__add)
-            opts="-c -p -o -v -h --token-url --issuer --grant --client-id --client-secret-env --client-secret-file --client-secret-command --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --redirect-uri --param --header --timeout-secs --ca-file --min-ttl-secs --retries --retry-max-secs --default --replace --config --profile --output --verbose --help"
+            opts="-c -p -o -v -h --config --profile --output --verbose --token-url --issuer --grant --client-id --client-secret-env --client-secret-file --client-secret-command --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --redirect-uri --param --header --timeout-secs --ca-file --min-ttl-secs --retries --retry-max-secs --default --replace --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
+                    return 0
+                    ;;
                 --token-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1040,30 +1064,6 @@ _oauthctl() {
                     ;;
                 --retry-max-secs)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -c)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --output)
-                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
-                    return 0
-                    ;;
-                -o)
-                    COMPREPLY=($(compgen -W "text json header env exec-credential" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -34,13 +34,20 @@ exec-credential\t'A Kubernetes client-go ExecCredential'"
 complete -c oauthctl -n "__fish_oauthctl_needs_command" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c oauthctl -n "__fish_oauthctl_needs_command" -s V -l version -d 'Print version'
-complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "fetch" -d 'Get an access token with the client_credentials grant (RFC 6749 §4.4)'
-complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "exchange-code" -d 'Exchange an authorization code for tokens (RFC 6749 §4.1.3, PKCE RFC 7636)'
-complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "inspect" -d 'Decode a JWT: header, claims and times (the signature is NOT verified)'
+complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "fetch" -d 'Per-run overrides of profile fields; each also has an `OAUTHCTL_*` env var (flag > env > profile)'
+complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "exchange-code" -d 'Per-run overrides of profile fields; each also has an `OAUTHCTL_*` env var (flag > env > profile)'
+complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "inspect" -d 'Per-run overrides of profile fields; each also has an `OAUTHCTL_*` env var (flag > env > profile)'
 complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "profiles" -d 'List, show, add and remove profiles in the config file'
 complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "cache" -d 'Show or forget cached tokens (the tokens themselves are never shown)'
 complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "completions" -d 'Print a shell completion script (the same files are committed under completions/)'
 complete -c oauthctl -n "__fish_oauthctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+json\t'One JSON document'
+header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
+env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
+exec-credential\t'A Kubernetes client-go ExecCredential'"
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l min-ttl -d 'Reuse a cached token only with more than this many seconds left [env: OAUTHCTL_MIN_TTL_SECS] [default: 60]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l token-url -d 'Token endpoint URL [env: OAUTHCTL_TOKEN_URL]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l client-id -d 'Client identifier [env: OAUTHCTL_CLIENT_ID]' -r
@@ -56,18 +63,18 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l param -d 'Ex
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l header -d 'Extra request header, repeatable [env: OAUTHCTL_HEADERS, one per line]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l timeout-secs -l timeout -d 'Whole-request deadline in seconds [env: OAUTHCTL_TIMEOUT_SECS] [default: 30]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l ca-file -l cacert -d 'Extra trusted root certificates (PEM) [env: OAUTHCTL_CA_FILE]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l no-cache -d 'Neither read nor write the token cache'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l force -d 'Ignore a cached access token and get a new one (a cached refresh token is still used)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l client-secret-stdin -d 'Read the client secret from standard input (the secret itself: OAUTHCTL_CLIENT_SECRET)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
 json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
 exec-credential\t'A Kubernetes client-go ExecCredential'"
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l no-cache -d 'Neither read nor write the token cache'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l force -d 'Ignore a cached access token and get a new one (a cached refresh token is still used)'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l client-secret-stdin -d 'Read the client secret from standard input (the secret itself: OAUTHCTL_CLIENT_SECRET)'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l redirect-uri -d 'redirect_uri used in the authorization request [env: OAUTHCTL_REDIRECT_URI]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l code-verifier -d 'PKCE code_verifier (RFC 7636); prefer the env var, which stays out of the process list' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l token-url -d 'Token endpoint URL [env: OAUTHCTL_TOKEN_URL]' -r
@@ -84,17 +91,17 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l para
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l header -d 'Extra request header, repeatable [env: OAUTHCTL_HEADERS, one per line]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l timeout-secs -l timeout -d 'Whole-request deadline in seconds [env: OAUTHCTL_TIMEOUT_SECS] [default: 30]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l ca-file -l cacert -d 'Extra trusted root certificates (PEM) [env: OAUTHCTL_CA_FILE]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l no-cache -d 'Do not store the tokens in the cache (by default they are, so that `fetch` can refresh)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l client-secret-stdin -d 'Read the client secret from standard input (the secret itself: OAUTHCTL_CLIENT_SECRET)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
 json\t'One JSON document'
 header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
 env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
 exec-credential\t'A Kubernetes client-go ExecCredential'"
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l no-cache -d 'Do not store the tokens in the cache (by default they are, so that `fetch` can refresh)'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l client-secret-stdin -d 'Read the client secret from standard input (the secret itself: OAUTHCTL_CLIENT_SECRET)'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l token-url -d 'Token endpoint URL [env: OAUTHCTL_TOKEN_URL]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l client-id -d 'Client identifier [env: OAUTHCTL_CLIENT_ID]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l client-secret-env -d 'Read the client secret from this env var' -r
@@ -109,16 +116,9 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l param -d '
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l header -d 'Extra request header, repeatable [env: OAUTHCTL_HEADERS, one per line]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l timeout-secs -l timeout -d 'Whole-request deadline in seconds [env: OAUTHCTL_TIMEOUT_SECS] [default: 30]' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l ca-file -l cacert -d 'Extra trusted root certificates (PEM) [env: OAUTHCTL_CA_FILE]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
-json\t'One JSON document'
-header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
-env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
-exec-credential\t'A Kubernetes client-go ExecCredential'"
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l require-valid -d 'Exit 5 unless the token is within its exp/nbf window'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -l client-secret-stdin -d 'Read the client secret from standard input (the secret itself: OAUTHCTL_CLIENT_SECRET)'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and not __fish_seen_subcommand_from list show add remove path help" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and not __fish_seen_subcommand_from list show add remove path help" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
@@ -153,6 +153,13 @@ env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
 exec-credential\t'A Kubernetes client-go ExecCredential'"
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
+json\t'One JSON document'
+header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
+env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
+exec-credential\t'A Kubernetes client-go ExecCredential'"
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -l token-url -d 'Token endpoint URL' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -l issuer -d 'Issuer URL (for discovery instead of token_url)' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -l grant -d 'What `fetch` does: client_credentials, authorization_code, device_code' -r
@@ -174,17 +181,10 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_s
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -l min-ttl-secs -d 'Reuse a cached token only with at least this much life left' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -l retries -d 'Retries for client_credentials / refresh requests' -r
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -l retry-max-secs -d 'Give up rather than wait longer than this in total' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format: text, json, header, env, exec-credential (the last three: fetch and exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]' -r -f -a "text\t'Bare token (fetch/exchange-code) or a readable view'
-json\t'One JSON document'
-header\t'`Authorization: Bearer <token>`, for `curl -H @-`'
-env\t'`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`'
-exec-credential\t'A Kubernetes client-go ExecCredential'"
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -l client-secret-stdin -d 'Store a literal client_secret read from stdin (the file must be private: mode 0600)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -l default -d 'Make this the default_profile'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -l replace -d 'Overwrite a profile of the same name'
-complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from remove" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand profiles; and __fish_seen_subcommand_from remove" -s p -l profile -d 'Profile to use [env: OAUTHCTL_PROFILE] [default: the config\'s default_profile]' -r
