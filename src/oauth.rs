@@ -146,13 +146,17 @@ pub fn build_request(
             grant_fields.into_iter().chain(credential_fields).collect(),
         ),
         GrantParams::Query => {
-            // Credentials never go in the URI (RFC 6749 §2.3.1), even when grant parameters do.
+            // Credentials never go in the URI (RFC 6749 §2.3.1), and neither does any other secret
+            // (code, verifier, refresh token): URIs end up in server and proxy logs.
+            let (secret, public): (Vec<_>, Vec<_>) = grant_fields
+                .into_iter()
+                .partition(|(k, _)| crate::http::SECRET_FIELDS.contains(&k.as_str()));
             let mut query = form_urlencoded::Serializer::new(String::new());
-            query.extend_pairs(&grant_fields);
+            query.extend_pairs(&public);
             let separator = if token_url.contains('?') { '&' } else { '?' };
             (
                 format!("{token_url}{separator}{}", query.finish()),
-                credential_fields,
+                secret.into_iter().chain(credential_fields).collect(),
             )
         }
     };
@@ -555,6 +559,35 @@ mod tests {
             ]
         );
         assert!(!req.headers.iter().any(|(n, _)| n == "Authorization"));
+    }
+
+    #[test]
+    fn query_mode_never_puts_a_secret_in_the_uri() {
+        let code = Secret::new("c0de".into());
+        let verifier = Secret::new("v".repeat(43));
+        let p = profile(|l| {
+            l.auth_method = Some(AuthMethod::None);
+            l.grant_params = Some(GrantParams::Query);
+        });
+        let grant = Grant::AuthorizationCode {
+            code: &code,
+            redirect_uri: Some("http://127.0.0.1/cb"),
+            code_verifier: Some(&verifier),
+        };
+        let req = build_request(&p, None, &grant).unwrap();
+        assert_eq!(
+            req.url,
+            "https://idp.example/token?grant_type=authorization_code&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb"
+        );
+        let keys: Vec<&str> = req.form.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["code", "code_verifier", "client_id"]);
+        let rt = Secret::new("rt".into());
+        let req = build_request(&p, None, &Grant::RefreshToken { refresh_token: &rt }).unwrap();
+        assert_eq!(
+            req.url,
+            "https://idp.example/token?grant_type=refresh_token"
+        );
+        assert_eq!(req.form[0], ("refresh_token".to_string(), "rt".to_string()));
     }
 
     #[test]

@@ -500,7 +500,12 @@ pub fn error(format: OutputFormat, error: &Error) -> String {
             "error": {
                 "kind": error.kind(),
                 "code": code,
-                "description": description.map(str::to_string).unwrap_or_else(|| message.clone()),
+                // DESIGN §4: a refusal's description is the server's own words (or null); any other
+                // error is described by our message.
+                "description": match error {
+                    Error::Refused(_) => description.map(str::to_string),
+                    _ => Some(description.map(str::to_string).unwrap_or_else(|| message.clone())),
+                },
                 "status": status,
                 "exit_code": error.exit() as u8,
                 "message": message,

@@ -50,12 +50,14 @@ pub fn run(ctx: &Context, flags: ProfileLayer, cache_use: CacheUse) -> Result<To
             note: None,
         });
     }
-    let renewed = match entry.as_ref().and_then(Entry::refresh_token) {
+    // A client_credentials client can always ask again, so it does (RFC 6749 §4.4.3: its
+    // refresh tokens are not to be relied on); only user profiles renew with the refresh token.
+    let refresh_token = entry
+        .as_ref()
+        .and_then(Entry::refresh_token)
+        .filter(|_| profile.grant != ProfileGrant::ClientCredentials);
+    let token = match refresh_token {
         Some(refresh_token) => refresh(ctx, &profile, &config, &cache, &key, refresh_token)?,
-        None => None,
-    };
-    let token = match renewed {
-        Some(token) => token,
         None => fetch_new(ctx, &profile, &config)?,
     };
     let note = store(
@@ -93,8 +95,8 @@ fn login_required(profile: &Profile, why: &str) -> Error {
     ))
 }
 
-/// Renews with the refresh token. `Ok(None)`: the server refused it (`invalid_grant`), the entry
-/// is dropped, and a client_credentials profile may fetch anew.
+/// Renews a user profile's token with its refresh token (RFC 6749 §6). A refused refresh token
+/// (`invalid_grant`) drops the entry: the user must sign in again.
 fn refresh(
     ctx: &Context,
     profile: &Profile,
@@ -102,20 +104,15 @@ fn refresh(
     cache: &Cache,
     key: &Key,
     refresh_token: &str,
-) -> Result<Option<TokenResponse>> {
+) -> Result<TokenResponse> {
     let secret = client_secret(profile, config)?;
     let refresh_token = Secret::new(refresh_token.to_string());
     let grant = Grant::RefreshToken {
         refresh_token: &refresh_token,
     };
     match request_token(ctx, profile, secret.as_ref(), &grant) {
-        Ok(token) => Ok(Some(token)),
         Err(Error::Refused(refusal)) if refusal.code.as_deref() == Some("invalid_grant") => {
             cache.remove(key);
-            if profile.grant == ProfileGrant::ClientCredentials {
-                ctx.trace().line("note: the cached refresh token was refused (invalid_grant); dropped it, fetching a new token");
-                return Ok(None);
-            }
             Err(login_required(
                 profile,
                 &format!(
@@ -124,7 +121,7 @@ fn refresh(
                 ),
             ))
         }
-        Err(e) => Err(e),
+        other => other,
     }
 }
 
