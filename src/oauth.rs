@@ -182,7 +182,15 @@ impl TokenResponse {
         expires_at: Option<i64>,
     ) -> Option<TokenResponse> {
         let access_token = fields.get("access_token")?.as_str()?.to_string();
-        Some(TokenResponse {
+        Some(TokenResponse::new(fields, access_token, expires_at))
+    }
+
+    fn new(
+        fields: Map<String, Value>,
+        access_token: String,
+        expires_at: Option<i64>,
+    ) -> TokenResponse {
+        TokenResponse {
             token_type: fields
                 .get("token_type")
                 .and_then(Value::as_str)
@@ -190,7 +198,7 @@ impl TokenResponse {
             access_token,
             expires_at,
             fields,
-        })
+        }
     }
 
     pub fn refresh_token(&self) -> Option<&str> {
@@ -277,15 +285,7 @@ pub fn parse_token_response(
                 .ok()
                 .and_then(|jwt| jwt.exp())
         });
-    Ok(TokenResponse {
-        token_type: fields
-            .get("token_type")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        access_token,
-        expires_at,
-        fields,
-    })
+    Ok(TokenResponse::new(fields, access_token, expires_at))
 }
 
 /// `expires_in` as RFC 6749 §5.1 means it: a non-negative whole number of seconds, tolerated as a
