@@ -185,13 +185,12 @@ fn dispatch(
 
 /// Flags as a resolution layer (the top of flag > env > profile > default).
 fn layer_from(o: &Overrides) -> ProfileLayer {
-    let secret = if o.client_secret_stdin {
-        Some(SecretSource::Stdin)
-    } else if let Some(var) = &o.client_secret_env {
-        Some(SecretSource::Env(var.clone()))
-    } else {
-        o.client_secret_file.clone().map(SecretSource::File)
-    };
+    let secret = secret_flag(
+        o.client_secret_stdin,
+        o.client_secret_env.clone(),
+        o.client_secret_file.clone(),
+        None,
+    );
     ProfileLayer {
         token_url: o.token_url.clone(),
         client_id: o.client_id.clone(),
@@ -211,14 +210,13 @@ fn layer_from(o: &Overrides) -> ProfileLayer {
 }
 
 fn new_profile_from(a: cli::AddArgs) -> commands::profiles::NewProfileSpec {
-    let secret = if let Some(var) = a.client_secret_env {
-        Some(SecretSource::Env(var))
-    } else if let Some(path) = a.client_secret_file {
-        Some(SecretSource::File(path))
-    } else {
-        a.client_secret_command
-            .map(|argv| SecretSource::Command(argv.0))
-    };
+    // `--client-secret-stdin` on `add` stores a literal, handled by the command itself.
+    let secret = secret_flag(
+        false,
+        a.client_secret_env,
+        a.client_secret_file,
+        a.client_secret_command.map(|argv| argv.0),
+    );
     commands::profiles::NewProfileSpec {
         name: a.name,
         layer: ProfileLayer {
@@ -246,6 +244,21 @@ fn new_profile_from(a: cli::AddArgs) -> commands::profiles::NewProfileSpec {
         make_default: a.default,
         replace: a.replace,
     }
+}
+
+/// The secret source named by flags (clap lets at most one of them through).
+fn secret_flag(
+    stdin: bool,
+    env: Option<String>,
+    file: Option<PathBuf>,
+    command: Option<Vec<String>>,
+) -> Option<SecretSource> {
+    if stdin {
+        return Some(SecretSource::Stdin);
+    }
+    env.map(SecretSource::Env)
+        .or(file.map(SecretSource::File))
+        .or(command.map(SecretSource::Command))
 }
 
 /// Writes all of stdout at once. A reader that went away (`| head`) is not an error (DESIGN §4).
