@@ -442,11 +442,10 @@ fn failed_json(assert: Assert, expected: &JsonError<'_>) -> Value {
     assert_eq!(error["code"], json!(expected.code), "{value}");
     match expected.description {
         Some(description) => assert_eq!(error["description"], description, "{value}"),
-        // The server sent no description: oauthctl leaves it null or repeats its own message.
-        None => {
-            let own = error["description"].is_null() || error["description"] == error["message"];
-            assert!(own, "{value}");
-        }
+        // The server sent no description: a refusal's stays null (DESIGN §4: the server's words
+        // only); any other error is described by oauthctl's own message.
+        None if expected.kind == "refused" => assert!(error["description"].is_null(), "{value}"),
+        None => assert_eq!(error["description"], error["message"], "{value}"),
     }
     assert_eq!(error["status"], expected.status, "{value}");
     assert_eq!(error["exit_code"], expected.exit_code, "{value}");
