@@ -3,8 +3,6 @@
 //! Every failure a user can meet is a variant here; the variant, not the message, decides the exit
 //! code. Messages are single lines that say what was wrong and where.
 
-use std::process::ExitCode;
-
 /// The exit codes of DESIGN §5, in one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -16,12 +14,6 @@ pub enum Exit {
     BadToken = 5,
     LoginRequired = 6,
     Config = 78,
-}
-
-impl From<Exit> for ExitCode {
-    fn from(exit: Exit) -> ExitCode {
-        ExitCode::from(exit as u8)
-    }
 }
 
 /// What the authorization server said when it refused a request (RFC 6749 §5.2), plus the

@@ -3,25 +3,14 @@
 //! `main` parses the command line, runs one command, writes its rendered output in one piece and
 //! maps the outcome to an exit code (DESIGN §5). A broken pipe is success; a panic is exit 1 with
 //! no payload printed (it could hold server data).
+//!
+//! The process starts at the C `main` below rather than through std's runtime: see `start.rs`.
 
-mod cache;
-mod cli;
-mod commands;
-mod config;
-mod error;
-mod files;
-mod http;
-mod jwt;
-mod oauth;
-mod output;
-mod resolve;
-mod secret;
-mod timefmt;
-mod untrusted;
+#![no_main]
 
+use oauthctl::{cli, commands, config, error, output, resolve, secret, start};
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, ValueEnum};
 
@@ -31,7 +20,15 @@ use error::{Error, Exit};
 use resolve::ProfileLayer;
 use secret::SecretSource;
 
-fn main() -> ExitCode {
+/// The process entry point, called by the C runtime (see `start.rs`).
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    start::init();
+    guarded_run() as libc::c_int
+}
+
+/// `run`, with a panic reported as exit 1 and no payload printed.
+fn guarded_run() -> Exit {
     std::panic::set_hook(Box::new(|info| {
         let place = info
             .location()
@@ -39,10 +36,7 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("oauthctl: error: internal error{place}; this is a bug, please report it");
     }));
-    match std::panic::catch_unwind(run) {
-        Ok(exit) => exit.into(),
-        Err(_) => Exit::Internal.into(),
-    }
+    std::panic::catch_unwind(run).unwrap_or(Exit::Internal)
 }
 
 fn run() -> Exit {

@@ -479,3 +479,34 @@ fn cache_list_and_clear() {
 fn predicate_contains(text: &str) -> predicates::str::ContainsPredicate {
     predicates::str::contains(text)
 }
+
+/// oauthctl starts without std's runtime (src/start.rs), so it must itself make sure that a file it
+/// opens never takes the place of a closed standard stream: here the `-v` trace, written while the
+/// cache lock is held, would otherwise land in the lock file.
+#[test]
+fn with_stderr_closed_nothing_is_written_into_the_cache_files() {
+    let server = counting_server(Some(3600), Duration::ZERO);
+    let env = Env::new();
+    profile(&env, &server, "");
+    let bin = assert_cmd::cargo::cargo_bin!("oauthctl");
+    let script = format!("{} -v fetch 2>&-; echo \"status=$?\"", bin.display());
+    let assert = env
+        .hermetic(assert_cmd::Command::new("bash"))
+        .args(["-c", &script])
+        .env("APP_SECRET", "the-client-secret")
+        .assert()
+        .success();
+    assert_eq!(stdout_of(&assert), "tok-1\nstatus=0\n");
+    for entry in std::fs::read_dir(cache_dir(&env)).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if path.extension().is_some_and(|x| x == "lock") {
+            assert_eq!(text, "", "{} holds output", path.display());
+        } else {
+            let entry: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(entry["response"]["access_token"], "tok-1");
+        }
+    }
+    assert_eq!(fetch(&env, &[]), "tok-1\n");
+    assert_eq!(server.request_count(), 1);
+}

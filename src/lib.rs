@@ -1,0 +1,19 @@
+//! oauthctl as a library: every module of the command-line tool, so that `src/main.rs` stays
+//! parse → run → exit code, and the fuzz targets (`fuzz/`) and property tests can reach the
+//! parsers directly. Not a published API: it changes whenever the tool needs it to.
+
+pub mod cache;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod files;
+pub mod http;
+pub mod jwt;
+pub mod oauth;
+pub mod output;
+pub mod resolve;
+pub mod secret;
+pub mod start;
+pub mod timefmt;
+pub mod untrusted;
