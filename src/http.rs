@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ureq::http::Uri;
 
@@ -46,7 +46,11 @@ pub struct Response {
     pub status: u16,
     pub content_type: Option<String>,
     pub location: Option<String>,
+    /// The `Retry-After` header, as sent.
+    pub retry_after: Option<String>,
     pub body: Vec<u8>,
+    /// How many requests it took (1 unless retried).
+    pub attempts: u32,
 }
 
 /// Writes the request/response trace on stderr when `-v` is on, masking secrets.
@@ -148,9 +152,61 @@ fn is_loopback(host: &str) -> bool {
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// HTTP statuses after which a token request is sent again: timeouts, rate limits and the
+/// transient server errors (RFC 9110 §15.5.9, §15.6; RFC 6585 §4). Any other 4xx is final: an OAuth
+/// error (`invalid_client`, `invalid_grant`, …) will not change by asking again (SECURITY 20).
+const RETRY_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
+/// Backoff before retry n (1-based) is drawn from [0, BACKOFF_BASE × 2^(n-1)], capped.
+const BACKOFF_BASE: Duration = Duration::from_millis(500);
+const BACKOFF_CAP: Duration = Duration::from_secs(8);
+
+/// Whether a failed token request may be sent again (DESIGN §6, SECURITY 18–20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// Never: an authorization code is single-use (RFC 6749 §4.1.2), so a second try can only
+    /// fail, or worse, make the server revoke what the first one obtained.
+    Never,
+    /// After a retryable status, or when the request cannot have reached the server (the
+    /// connection was never made). Not after a connection broke once the request was out: a
+    /// rotating refresh token may already be spent, and presenting it again looks like token
+    /// theft to the server, which then revokes the whole grant (RFC 9700 §4.14.2).
+    IfUnsent,
+    /// Also after the connection broke before a whole response arrived: asking again for a
+    /// client_credentials token (RFC 6749 §4.4) changes nothing at the server.
+    Always,
+}
+
+/// How often, and for how long in total, to try again.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub resend: Resend,
+    /// Attempts after the first one.
+    pub retries: u32,
+    /// The most time spent waiting between attempts, `Retry-After` included.
+    pub max_wait: Duration,
+}
+
+/// How far a failed attempt got, which decides whether it may be repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// No connection was made: the server saw nothing.
+    Unsent,
+    /// The connection broke after the request may have gone out, before the whole response came.
+    Interrupted,
+    /// Repeating cannot help: the deadline is spent, TLS failed, the body is too large, …
+    Final,
+}
+
+/// A transport failure, and how far the attempt got.
+struct Failure {
+    error: Error,
+    reach: Reach,
+}
+
 /// The agent, configured once per run.
 pub struct Transport {
     agent: ureq::Agent,
+    /// The deadline for a whole token request, retries and waits included (SECURITY 17).
     timeout: Duration,
 }
 
@@ -162,7 +218,7 @@ impl Transport {
         }
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
-            .timeout_connect(Some(timeout.min(MAX_CONNECT)))
+            .timeout_connect(Some(connect_budget(timeout)))
             .http_status_as_error(false)
             // Never follow: a redirected token request would carry the credentials to a host
             // the user did not configure (SECURITY 16); the 3xx comes back and is reported.
@@ -174,10 +230,85 @@ impl Transport {
         Ok(Transport { agent, timeout })
     }
 
-    /// POSTs a form (or nothing, when the form is empty) and reads the whole answer.
-    pub fn post_form(&self, request: &FormPost<'_>, trace: &Trace) -> Result<Response> {
+    /// POSTs a form (or nothing, when the form is empty) and reads the whole answer, trying again
+    /// as `retry` allows. A retryable status that outlives the retries is returned as a response
+    /// (with its attempt count) for the caller to report.
+    pub fn post_form(
+        &self,
+        request: &FormPost<'_>,
+        trace: &Trace,
+        retry: RetryPolicy,
+    ) -> Result<Response> {
+        let deadline = Instant::now() + self.timeout;
+        let host = host_of(request.url);
+        let mut waited = Duration::ZERO;
+        let mut attempt = 1;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let outcome = self.post_once(request, trace, remaining, attempt);
+            let (why, asked) = match &outcome {
+                Ok(response) if RETRY_STATUSES.contains(&response.status) => (
+                    format!("HTTP {}", response.status),
+                    response.retry_after.as_deref().and_then(retry_after),
+                ),
+                Err(failure) if may_resend(retry.resend, failure.reach) => {
+                    ("a broken connection".to_string(), None)
+                }
+                _ => return finished(outcome, attempt),
+            };
+            if retry.resend == Resend::Never || attempt > retry.retries {
+                return finished(outcome, attempt);
+            }
+            let budget = retry.max_wait.saturating_sub(waited);
+            let left = deadline.saturating_duration_since(Instant::now());
+            let delay = match asked {
+                // RFC 9110 §10.2.3: the server said when; asking sooner is pointless, and waiting
+                // beyond what the user allowed is not an option, so stop here and say why.
+                Some(asked) if asked > budget || asked >= left => {
+                    let limit = if asked > budget {
+                        format!("beyond retry_max_secs ({}s)", retry.max_wait.as_secs())
+                    } else {
+                        format!("beyond the {}s deadline", self.timeout.as_secs())
+                    };
+                    return Err(Error::unreachable(format!(
+                        "{host} answered {why} and asked to retry after {}s, {limit}; giving up after {attempt} attempt{}",
+                        asked.as_secs_f64().ceil(),
+                        if attempt == 1 { "" } else { "s" }
+                    )));
+                }
+                Some(asked) => asked,
+                None => backoff(attempt).min(budget).min(left),
+            };
+            if left.is_zero() {
+                return finished(outcome, attempt);
+            }
+            trace.line(&format!(
+                "retrying in {:.1}s after {why} (attempt {} of {})",
+                delay.as_secs_f64(),
+                attempt + 1,
+                retry.retries + 1
+            ));
+            std::thread::sleep(delay);
+            waited += delay;
+            attempt += 1;
+        }
+    }
+
+    fn post_once(
+        &self,
+        request: &FormPost<'_>,
+        trace: &Trace,
+        remaining: Duration,
+        attempt: u32,
+    ) -> std::result::Result<Response, Failure> {
         trace.line(&format!("> POST {}", redact_url(request.url)));
-        let mut builder = self.agent.post(request.url);
+        let mut builder = self
+            .agent
+            .post(request.url)
+            .config()
+            .timeout_global(Some(remaining))
+            .timeout_connect(Some(connect_budget(remaining)))
+            .build();
         for (name, value) in request.headers {
             trace.line(&format!("> {name}: {}", redact_header(name, value)));
             builder = builder.header(name.as_str(), value.as_str());
@@ -190,7 +321,7 @@ impl Transport {
             trace.line(&format!("> {}", redact_form(request.form)));
             builder.send_form(request.form.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         };
-        self.finish(result, request.url, trace)
+        self.finish(result, request.url, trace, attempt)
     }
 
     /// GETs a JSON document (discovery).
@@ -201,7 +332,7 @@ impl Transport {
             .get(url)
             .header("Accept", "application/json")
             .call();
-        self.finish(result, url, trace)
+        self.finish(result, url, trace, 1).map_err(|f| f.error)
     }
 
     fn finish(
@@ -209,9 +340,10 @@ impl Transport {
         result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
         url: &str,
         trace: &Trace,
-    ) -> Result<Response> {
+        attempts: u32,
+    ) -> std::result::Result<Response, Failure> {
         let host = host_of(url);
-        let mut response = result.map_err(|e| self.transport_error(e, &host))?;
+        let mut response = result.map_err(|e| self.transport_error(e, &host, Phase::Response))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -222,6 +354,7 @@ impl Transport {
         };
         let content_type = header("content-type");
         let location = header("location");
+        let retry_after = header("retry-after");
         trace.line(&format!(
             "< HTTP {status}{}",
             content_type
@@ -234,37 +367,128 @@ impl Transport {
             .with_config()
             .limit(MAX_BODY_BYTES)
             .read_to_vec()
-            .map_err(|e| self.transport_error(e, &host))?;
+            .map_err(|e| self.transport_error(e, &host, Phase::Body))?;
         trace.line(&format!("< {}", redact_body(&body)));
         Ok(Response {
             status,
             content_type,
             location,
+            retry_after,
             body,
+            attempts,
         })
     }
 
-    fn transport_error(&self, error: ureq::Error, host: &str) -> Error {
-        let message = match error {
-            ureq::Error::Timeout(phase) => {
-                format!(
-                    "no answer from {host} within {}s (timed out: {phase})",
-                    self.timeout.as_secs()
+    fn transport_error(&self, error: ureq::Error, host: &str, phase: Phase) -> Failure {
+        use std::io::ErrorKind;
+        let (reach, message) = match error {
+            ureq::Error::Timeout(timeout) => {
+                let doing = match (timeout, phase) {
+                    (ureq::Timeout::Resolve | ureq::Timeout::Connect, _) => "connecting to",
+                    (ureq::Timeout::SendRequest | ureq::Timeout::SendBody, _) => "sending to",
+                    (ureq::Timeout::RecvBody, _) | (_, Phase::Body) => {
+                        "reading the response body from"
+                    }
+                    // The global deadline firing before the response: connecting has its own,
+                    // shorter, budget (`connect_budget`), so it was the wait for the response.
+                    _ => "waiting for the response from",
+                };
+                (
+                    Reach::Final,
+                    format!(
+                        "timed out {doing} {host}: no complete answer within the {}s deadline (timeout_secs, --timeout)",
+                        self.timeout.as_secs()
+                    ),
                 )
             }
-            ureq::Error::HostNotFound => format!("cannot resolve host {host}"),
-            ureq::Error::ConnectionFailed => format!("cannot connect to {host}"),
-            ureq::Error::BodyExceedsLimit(_) => {
-                format!("the response from {host} is larger than 1 MiB; refusing to read it")
+            ureq::Error::HostNotFound => (Reach::Final, format!("cannot resolve host {host}")),
+            ureq::Error::ConnectionFailed => (Reach::Unsent, format!("cannot connect to {host}")),
+            ureq::Error::BodyExceedsLimit(_) => (
+                Reach::Final,
+                format!("the response from {host} is larger than 1 MiB; refusing to read it"),
+            ),
+            ureq::Error::Io(e) if e.kind() == ErrorKind::ConnectionRefused => (
+                Reach::Unsent,
+                format!("cannot connect to {host}: connection refused"),
+            ),
+            ureq::Error::Io(e) => {
+                let reach = match e.kind() {
+                    ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::UnexpectedEof
+                    | ErrorKind::BrokenPipe => Reach::Interrupted,
+                    _ => Reach::Final,
+                };
+                (reach, format!("connection to {host} failed: {e}"))
             }
-            ureq::Error::Io(e) => format!("connection to {host} failed: {e}"),
-            ureq::Error::Tls(e) => format!("TLS error with {host}: {e}"),
-            ureq::Error::Rustls(e) => format!("TLS error with {host}: {e}"),
-            ureq::Error::Pem(e) => format!("TLS error with {host}: {e}"),
-            other => format!("request to {host} failed: {other}"),
+            ureq::Error::Tls(e) => (Reach::Final, format!("TLS error with {host}: {e}")),
+            ureq::Error::Rustls(e) => (Reach::Final, format!("TLS error with {host}: {e}")),
+            ureq::Error::Pem(e) => (Reach::Final, format!("TLS error with {host}: {e}")),
+            other => (Reach::Final, format!("request to {host} failed: {other}")),
         };
-        Error::unreachable(message)
+        Failure {
+            error: Error::unreachable(message),
+            reach,
+        }
     }
+}
+
+/// Where a transport error happened, for its message.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    Response,
+    Body,
+}
+
+/// Connecting (TCP, proxy, TLS) gets at most `MAX_CONNECT`, and always less than the whole
+/// deadline, so that a timeout can say which phase was too slow.
+fn connect_budget(deadline: Duration) -> Duration {
+    MAX_CONNECT.min(deadline.mul_f64(0.9))
+}
+
+fn may_resend(resend: Resend, reach: Reach) -> bool {
+    match (resend, reach) {
+        (_, Reach::Final) | (Resend::Never, _) => false,
+        (Resend::IfUnsent, Reach::Interrupted) => false,
+        (Resend::IfUnsent, Reach::Unsent) | (Resend::Always, _) => true,
+    }
+}
+
+/// The last outcome, with the number of attempts in its message when there was more than one.
+fn finished(outcome: std::result::Result<Response, Failure>, attempts: u32) -> Result<Response> {
+    outcome.map_err(|failure| match failure.error {
+        Error::Unreachable { message, status } if attempts > 1 => Error::Unreachable {
+            message: format!("{message} (gave up after {attempts} attempts)"),
+            status,
+        },
+        other => other,
+    })
+}
+
+/// Full jitter (a uniform draw from [0, base × 2^(n-1)], capped): parallel CI jobs that failed
+/// together do not all come back at the same moment.
+fn backoff(attempt: u32) -> Duration {
+    use std::hash::BuildHasher;
+    let ceiling = BACKOFF_BASE
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(BACKOFF_CAP);
+    // Jitter needs no cryptographic randomness; std's randomly keyed hasher is enough.
+    let draw = std::collections::hash_map::RandomState::new().hash_one(attempt);
+    ceiling.mul_f64((draw >> 11) as f64 / (1u64 << 53) as f64)
+}
+
+/// `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date, as a wait from now. A value
+/// too large to represent is taken as a very long wait; one that is neither form is ignored.
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// Mozilla's roots plus the ones in `path`: `ca_file` adds trust, it does not replace it.

@@ -404,8 +404,12 @@ fn error_from(
             message,
         }));
     }
+    let attempts = match response.attempts {
+        1 => String::new(),
+        n => format!(" (gave up after {n} attempts)"),
+    };
     Error::Unreachable {
-        message: format!("the token endpoint {host} failed (HTTP {status}): {detail}"),
+        message: format!("the token endpoint {host} failed (HTTP {status}): {detail}{attempts}"),
         status: Some(status),
     }
 }
@@ -488,6 +492,8 @@ mod tests {
             status,
             content_type: Some("application/json".into()),
             location: None,
+            retry_after: None,
+            attempts: 1,
             body: body.as_bytes().to_vec(),
         }
     }

@@ -10,10 +10,11 @@ pub mod inspect;
 pub mod profiles;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::config::{AuthMethod, Config};
 use crate::error::{Error, Result};
-use crate::http::{Trace, Transport, check_url};
+use crate::http::{Resend, RetryPolicy, Trace, Transport, check_url};
 use crate::oauth::{Grant, TokenResponse, build_request, parse_token_response};
 use crate::resolve::{Profile, ProfileLayer, resolve};
 use crate::secret::{Secret, SecretSource};
@@ -124,8 +125,17 @@ pub fn request_token(
     };
     // A server may echo the request (credentials, code, verifier) in an error or a Location: every
     // message built from its answer is scrubbed of what we sent (SECURITY 38).
+    let retry = RetryPolicy {
+        resend: match grant {
+            Grant::ClientCredentials => Resend::Always,
+            Grant::RefreshToken { .. } => Resend::IfUnsent,
+            Grant::AuthorizationCode { .. } => Resend::Never,
+        },
+        retries: profile.retries,
+        max_wait: Duration::from_secs(profile.retry_max_secs),
+    };
     transport
-        .post_form(&post, &trace)
+        .post_form(&post, &trace, retry)
         .and_then(|response| {
             parse_token_response(&response, &request.url, crate::timefmt::now(), &trace)
         })

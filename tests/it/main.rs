@@ -6,5 +6,6 @@ mod server;
 mod cache;
 mod cli;
 mod e2e;
+mod faults;
 mod harness;
 mod providers;

@@ -781,11 +781,17 @@ fn watson_app_server_error_exits_4_with_watsons_words() {
         description: None,
         status: 500,
         exit_code: 4,
-        words: &["(HTTP 500)", "server_error", why],
+        words: &["(HTTP 500)", "server_error", why, "(gave up after 4 attempts)"],
     };
-    fails_both_ways(|| watson_app(&env, &[]), &expected);
+    // A 500 is retried (DESIGN §6): the default 3 retries, without waiting in between.
+    let no_wait = || {
+        let mut cmd = watson_app(&env, &[]);
+        cmd.env("OAUTHCTL_RETRY_MAX_SECS", "0");
+        cmd
+    };
+    fails_both_ways(no_wait, &expected);
 
-    requests(&stub, 2)
+    requests(&stub, 8)
         .iter()
         .for_each(assert_watson_app_request);
 }
