@@ -79,8 +79,15 @@ impl SecretSource {
         }
     }
 
-    /// Reads the secret. Errors name the source, never its content.
+    /// Reads the secret, giving a `client_secret_command` 30 s. Errors name the source, never
+    /// its content.
     pub fn read(&self) -> Result<Secret> {
+        self.read_within(COMMAND_TIMEOUT)
+    }
+
+    /// Reads the secret, giving a `client_secret_command` at most `timeout` (the profile's
+    /// `timeout_secs`: a fetch that must end within its deadline cannot wait longer for its secret).
+    pub fn read_within(&self, timeout: Duration) -> Result<Secret> {
         let value = match self {
             SecretSource::Literal(s) | SecretSource::OverrideEnv(s) => s.expose().to_owned(),
             SecretSource::Env(var) => match std::env::var(var) {
@@ -97,7 +104,7 @@ impl SecretSource {
                 }
             },
             SecretSource::File(path) => read_secret_file(path)?,
-            SecretSource::Command(argv) => run_secret_command(argv)?,
+            SecretSource::Command(argv) => run_secret_command(argv, timeout)?,
             SecretSource::Stdin => {
                 let mut buf = Vec::new();
                 std::io::stdin()
@@ -157,7 +164,7 @@ fn read_secret_file(path: &Path) -> Result<String> {
 
 /// Runs `client_secret_command` with no shell, no inherited `OAUTHCTL_CLIENT_SECRET`, a timeout and
 /// an output cap (SECURITY 3, 6). Its output is never echoed, even on failure.
-fn run_secret_command(argv: &[String]) -> Result<String> {
+fn run_secret_command(argv: &[String], timeout: Duration) -> Result<String> {
     let Some((program, args)) = argv.split_first() else {
         return Err(Error::Config("client_secret_command is empty".into()));
     };
@@ -165,7 +172,7 @@ fn run_secret_command(argv: &[String]) -> Result<String> {
     let timed_out = || {
         Error::Config(format!(
             "{what} did not finish within {}s",
-            COMMAND_TIMEOUT.as_secs()
+            timeout.as_secs()
         ))
     };
     let mut child = secret_command(program, args)
@@ -182,7 +189,7 @@ fn run_secret_command(argv: &[String]) -> Result<String> {
             .read_to_end(&mut buf);
         let _ = sender.send(result.map(|_| buf));
     });
-    let deadline = Instant::now() + COMMAND_TIMEOUT;
+    let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,

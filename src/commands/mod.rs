@@ -67,7 +67,7 @@ pub fn client_secret(profile: &Profile, config: &Config) -> Result<Option<Secret
         )));
     }
     match &profile.secret {
-        Some(source) => source.read().map(Some),
+        Some(source) => source.read_within(profile.timeout).map(Some),
         None => crate::secret::prompt(&profile.describe()).map(Some),
     }
 }

@@ -354,6 +354,42 @@ fn failing_secret_sources_are_config_errors_that_do_not_echo_output() {
 }
 
 #[test]
+fn a_secret_command_is_bounded_in_time_and_output() {
+    let server = token_server("t");
+    let env = Env::new();
+    env.write_config(&format!(
+        "[profiles.slow]\ntoken_url = \"{url}\"\nclient_id = \"c\"\nclient_secret_command = [\"sleep\", \"20\"]\ntimeout_secs = 1\n\
+         [profiles.chatty]\ntoken_url = \"{url}\"\nclient_id = \"c\"\nclient_secret_command = [\"head\", \"-c\", \"200000\", \"/dev/zero\"]\n\
+         [profiles.shell]\ntoken_url = \"{url}\"\nclient_id = \"c\"\nclient_secret_command = [\"echo\", \"$HOME;\", \"`id`\"]\n",
+        url = server.url("/t")
+    ));
+    let start = Instant::now();
+    fails(
+        env.cmd().args(["-p", "slow", "fetch"]).assert(),
+        78,
+        "client_secret_command `sleep` did not finish within 1s",
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    fails(
+        env.cmd().args(["-p", "chatty", "fetch"]).assert(),
+        78,
+        "client_secret_command `head` printed more than 64 KiB",
+    );
+    assert_eq!(server.request_count(), 0);
+    // No shell: the arguments arrive as written.
+    env.cmd().args(["-p", "shell", "fetch"]).assert().success();
+    assert_eq!(
+        server.requests()[0].basic_credentials().unwrap().1,
+        "%24HOME%3B+%60id%60",
+        "form-encoded per RFC 6749 §2.3.1, from the literal `$HOME; `id``"
+    );
+}
+
+#[test]
 fn a_literal_secret_in_a_readable_config_is_refused() {
     let server = token_server("t");
     let env = Env::new();
