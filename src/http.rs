@@ -206,6 +206,8 @@ struct Failure {
 /// The agent, configured once per run.
 pub struct Transport {
     agent: ureq::Agent,
+    /// The proxy from `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY`, with `NO_PROXY` exceptions.
+    proxy: Option<ureq::Proxy>,
     /// The deadline for a whole token request, retries and waits included (SECURITY 17).
     timeout: Duration,
 }
@@ -216,7 +218,11 @@ impl Transport {
         if let Some(path) = ca_file {
             tls = tls.root_certs(roots_with(path)?);
         }
+        // ureq would read the same variables itself; reading them here lets `-v` say which
+        // requests go through a proxy.
+        let proxy = ureq::Proxy::try_from_env();
         let agent = ureq::Agent::config_builder()
+            .proxy(proxy.clone())
             .timeout_global(Some(timeout))
             .timeout_connect(Some(connect_budget(timeout)))
             .http_status_as_error(false)
@@ -227,7 +233,11 @@ impl Transport {
             .tls_config(tls.build())
             .build()
             .into();
-        Ok(Transport { agent, timeout })
+        Ok(Transport {
+            agent,
+            proxy,
+            timeout,
+        })
     }
 
     /// POSTs a form (or nothing, when the form is empty) and reads the whole answer, trying again
@@ -302,6 +312,7 @@ impl Transport {
         attempt: u32,
     ) -> std::result::Result<Response, Failure> {
         trace.line(&format!("> POST {}", redact_url(request.url)));
+        self.trace_proxy(request.url, trace);
         let mut builder = self
             .agent
             .post(request.url)
@@ -327,12 +338,31 @@ impl Transport {
     /// GETs a JSON document (discovery).
     pub fn get(&self, url: &str, trace: &Trace) -> Result<Response> {
         trace.line(&format!("> GET {}", redact_url(url)));
+        self.trace_proxy(url, trace);
         let result = self
             .agent
             .get(url)
             .header("Accept", "application/json")
             .call();
         self.finish(result, url, trace, 1).map_err(|f| f.error)
+    }
+
+    /// Names the proxy a request goes through, never its credentials (SECURITY 22).
+    fn trace_proxy(&self, url: &str, trace: &Trace) {
+        let Some(proxy) = &self.proxy else { return };
+        if url.parse::<Uri>().is_ok_and(|uri| proxy.is_no_proxy(&uri)) {
+            return;
+        }
+        trace.line(&format!(
+            "> (through the proxy {}:{}{})",
+            proxy.host(),
+            proxy.port(),
+            if proxy.username().is_some() {
+                ", with credentials (not shown)"
+            } else {
+                ""
+            }
+        ));
     }
 
     fn finish(
