@@ -781,7 +781,12 @@ fn watson_app_server_error_exits_4_with_watsons_words() {
         description: None,
         status: 500,
         exit_code: 4,
-        words: &["(HTTP 500)", "server_error", why, "(gave up after 4 attempts)"],
+        words: &[
+            "(HTTP 500)",
+            "server_error",
+            why,
+            "(gave up after 4 attempts)",
+        ],
     };
     // A 500 is retried (DESIGN §6): the default 3 retries, without waiting in between.
     let no_wait = || {
