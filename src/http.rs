@@ -372,8 +372,7 @@ impl Transport {
         trace: &Trace,
         attempts: u32,
     ) -> std::result::Result<Response, Failure> {
-        let host = host_of(url);
-        let mut response = result.map_err(|e| self.transport_error(e, &host, Phase::Response))?;
+        let mut response = result.map_err(|e| self.transport_error(e, url, Phase::Response))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -397,7 +396,7 @@ impl Transport {
             .with_config()
             .limit(MAX_BODY_BYTES)
             .read_to_vec()
-            .map_err(|e| self.transport_error(e, &host, Phase::Body))?;
+            .map_err(|e| self.transport_error(e, url, Phase::Body))?;
         trace.line(&format!("< {}", redact_body(&body)));
         Ok(Response {
             status,
@@ -409,37 +408,81 @@ impl Transport {
         })
     }
 
-    fn transport_error(&self, error: ureq::Error, host: &str, phase: Phase) -> Failure {
+    fn transport_error(&self, error: ureq::Error, url: &str, phase: Phase) -> Failure {
         use std::io::ErrorKind;
+        let host = &host_of(url);
+        // Connecting means connecting to the proxy when there is one: name it (never its URI,
+        // which carries the credentials).
+        let proxy = self
+            .proxy
+            .as_ref()
+            .filter(|p| url.parse::<Uri>().is_ok_and(|uri| !p.is_no_proxy(&uri)))
+            .map(|p| format!("the proxy {}:{}", p.host(), p.port()));
+        let peer = match &proxy {
+            Some(proxy) => format!("{proxy} (for {host})"),
+            None => host.clone(),
+        };
+        // ureq hands rustls' verdicts over as I/O errors.
+        let tls = match &error {
+            ureq::Error::Io(e) => e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .cloned(),
+            _ => None,
+        };
+        if let Some(tls) = tls {
+            let hint = match tls {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => {
+                    "; if the server uses a private CA, trust it with ca_file (--ca-file)"
+                }
+                _ => "",
+            };
+            return Failure {
+                error: Error::unreachable(format!("TLS error with {host}: {tls}{hint}")),
+                reach: Reach::Final,
+            };
+        }
         let (reach, message) = match error {
             ureq::Error::Timeout(timeout) => {
                 let doing = match (timeout, phase) {
-                    (ureq::Timeout::Resolve | ureq::Timeout::Connect, _) => "connecting to",
-                    (ureq::Timeout::SendRequest | ureq::Timeout::SendBody, _) => "sending to",
+                    (ureq::Timeout::Resolve | ureq::Timeout::Connect, _) => {
+                        format!("connecting to {peer}")
+                    }
+                    (ureq::Timeout::SendRequest | ureq::Timeout::SendBody, _) => {
+                        format!("sending to {host}")
+                    }
                     (ureq::Timeout::RecvBody, _) | (_, Phase::Body) => {
-                        "reading the response body from"
+                        format!("reading the response body from {host}")
                     }
                     // The global deadline firing before the response: connecting has its own,
                     // shorter, budget (`connect_budget`), so it was the wait for the response.
-                    _ => "waiting for the response from",
+                    _ => format!("waiting for the response from {host}"),
                 };
                 (
                     Reach::Final,
                     format!(
-                        "timed out {doing} {host}: no complete answer within the {}s deadline (timeout_secs, --timeout)",
+                        "timed out {doing}: no complete answer within the {}s deadline (timeout_secs, --timeout)",
                         self.timeout.as_secs()
                     ),
                 )
             }
             ureq::Error::HostNotFound => (Reach::Final, format!("cannot resolve host {host}")),
-            ureq::Error::ConnectionFailed => (Reach::Unsent, format!("cannot connect to {host}")),
+            ureq::Error::ConnectionFailed => (Reach::Unsent, format!("cannot connect to {peer}")),
+            ureq::Error::ConnectProxyFailed(why) => (
+                Reach::Final,
+                format!(
+                    "{} refused the tunnel to {host}: {}",
+                    proxy.as_deref().unwrap_or("the proxy"),
+                    printable(&why, 200)
+                ),
+            ),
             ureq::Error::BodyExceedsLimit(_) => (
                 Reach::Final,
                 format!("the response from {host} is larger than 1 MiB; refusing to read it"),
             ),
             ureq::Error::Io(e) if e.kind() == ErrorKind::ConnectionRefused => (
                 Reach::Unsent,
-                format!("cannot connect to {host}: connection refused"),
+                format!("cannot connect to {peer}: connection refused"),
             ),
             ureq::Error::Io(e) => {
                 let reach = match e.kind() {
@@ -566,13 +609,27 @@ pub fn redact_form(form: &[(String, String)]) -> String {
     redact_pairs(form.iter().cloned())
 }
 
+/// `url` with the values of secret query fields masked, and any `user:password@` too.
 pub fn redact_url(url: &str) -> String {
+    let url = redact_userinfo(url);
     match url.split_once('?') {
         Some((base, query)) => {
             let pairs = form_urlencoded::parse(query.as_bytes())
                 .map(|(k, v)| (k.into_owned(), v.into_owned()));
             format!("{base}?{}", redact_pairs(pairs))
         }
+        None => url,
+    }
+}
+
+/// RFC 3986 §3.2.1: userinfo in a URI is deprecated precisely because it exposes a password.
+fn redact_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
         None => url.to_string(),
     }
 }
@@ -623,6 +680,20 @@ pub fn redact_body(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn userinfo_is_masked_in_urls() {
+        assert_eq!(
+            redact_url("https://u:pw@idp.example/t?code=c&x=1"),
+            "https://***@idp.example/t?code=***&x=1"
+        );
+        assert_eq!(
+            redact_url("https://idp.example/a@b?x=1"),
+            "https://idp.example/a@b?x=1",
+            "an @ in the path is not userinfo"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
+    }
 
     #[test]
     fn plain_http_only_to_loopback() {

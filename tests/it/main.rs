@@ -1,7 +1,9 @@
 //! The one integration-test binary: hermetic `oauthctl` commands against loopback stub servers.
 
 mod common;
+mod proxy;
 mod server;
+mod tls;
 
 mod cache;
 mod cli;
@@ -9,3 +11,4 @@ mod e2e;
 mod faults;
 mod harness;
 mod providers;
+mod transport;

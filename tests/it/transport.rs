@@ -1,0 +1,1064 @@
+//! Transport rules (issue 6; SECURITY 15, 16, 21, 22, 23, 25, 26; DESIGN §6): redirects are
+//! reported and never followed, plain http goes to loopback only, bodies are capped with bounded
+//! memory, `ca_file` adds trust for a private CA, proxies from the environment are honoured with
+//! `NO_PROXY`, and the tolerated forms of a token response (RFC 6749 §5.1).
+//!
+//! Each test drives the real binary against loopback servers and asserts on what went over the
+//! wire, the exit code (DESIGN §5), the one-line message and an empty stdout. Besides the strict
+//! stubs of `server.rs`, they use the relays of `proxy.rs` (a TCP forwarder and a CONNECT proxy),
+//! the HTTPS front of `tls.rs`, and GNU time for the peak memory of a run.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use assert_cmd::assert::Assert;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+use crate::common::{Env, fails, form, jwt, now, stderr_of, stdout_of, token_reply, token_server};
+use crate::proxy::{ConnectProxy, bind_ipv6_loopback, forwarder};
+use crate::server::{Recorded, Reply, StubServer};
+use crate::tls::{Pki, TlsFront};
+
+const CLIENT_ID: &str = "transport-client";
+const SECRET: &str = "transport-s3cret";
+
+// ---------------------------------------------------------------- profiles and commands
+
+/// A profile `t` (the default) for `token_url`, its secret in `T_SECRET`, plus `extra` TOML lines.
+fn write_profile(env: &Env, token_url: &str, extra: &str) -> PathBuf {
+    env.write_config(&format!(
+        "default_profile = \"t\"\n\n[profiles.t]\ntoken_url = \"{token_url}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"T_SECRET\"\n{extra}"
+    ))
+}
+
+/// `oauthctl fetch --no-cache ARGS` with the profile's secret: every run asks the server.
+fn fetch(env: &Env, args: &[&str]) -> Command {
+    let mut cmd = env.cmd();
+    cmd.args(["fetch", "--no-cache"])
+        .args(args)
+        .env("T_SECRET", SECRET);
+    cmd
+}
+
+/// `fails`, and the message is one line (DESIGN §4).
+fn fails_in_one_line(assert: Assert, code: i32, message: &str) -> String {
+    let stderr = fails(assert, code, message);
+    assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr:?}");
+    assert!(stderr.starts_with("oauthctl: error: "), "{stderr:?}");
+    stderr
+}
+
+/// The client_credentials request of profile `t`, as the stub must have received it.
+fn assert_token_request(request: &Recorded, path: &str) {
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, path);
+    assert_eq!(
+        request.form(),
+        form(&[("grant_type", "client_credentials")])
+    );
+    assert_eq!(
+        request.basic_credentials(),
+        Some((CLIENT_ID.to_owned(), SECRET.to_owned()))
+    );
+}
+
+fn json_of(assert: &Assert) -> Value {
+    let stdout = stdout_of(assert);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}"))
+}
+
+// ---------------------------------------------------------------- peak memory of one run
+
+/// Runs oauthctl with `args` under GNU time and returns what it did and its peak resident set
+/// size in KiB (`%M`).
+///
+/// Not wait4(2) on a child of the test binary: Linux carries the old image's high-water mark
+/// across execve into ru_maxrss, and a child spawned by this many-threaded test process starts
+/// out as a copy of it, so oauthctl's own number would be hidden under the test binary's. GNU
+/// time forks oauthctl from a small process of its own. It is Debian's `time` package, part of
+/// the Rust machine image.
+fn run_measuring_memory(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> (Assert, u64) {
+    let time = Path::new("/usr/bin/time");
+    assert!(
+        time.exists(),
+        "measuring peak memory needs GNU time: apt-get install time"
+    );
+    let report = tempfile::NamedTempFile::new_in(env.home.path()).unwrap();
+    let mut cmd = env.hermetic(Command::new(time));
+    cmd.args(["--format", "%M", "--output"])
+        .arg(report.path())
+        .arg(env!("CARGO_BIN_EXE_oauthctl"))
+        .args(args)
+        .envs(vars.iter().copied());
+    let assert = cmd.assert();
+    // After a failure, time writes "Command exited with non-zero status N" first.
+    let text = std::fs::read_to_string(report.path()).unwrap();
+    let last = text.lines().last().unwrap_or_default();
+    let kib = last
+        .parse()
+        .unwrap_or_else(|_| panic!("no peak RSS from time: {text:?}"));
+    (assert, kib)
+}
+
+// ================================================================ SECURITY 16: redirects
+
+#[test]
+fn no_redirect_status_is_followed_and_each_is_reported_with_its_location() {
+    for status in [301, 302, 303, 307, 308] {
+        let target = token_server("tok-from-the-redirect-target");
+        let location = target.url("/elsewhere?code=code-in-the-location&state=s1");
+        let redirecting = StubServer::start(move |_| {
+            Reply::new(status, "text/plain", "moved").with_header("Location", &location)
+        });
+        let env = Env::new();
+        write_profile(&env, &redirecting.url("/token"), "");
+        let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 4, &format!("HTTP {status}"));
+        // The Location is named, with the query's secrets masked as in the -v trace.
+        let shown = format!(
+            "redirecting to {}",
+            target.url("/elsewhere?code=***&state=s1")
+        );
+        assert!(stderr.contains(&shown), "{status}: {stderr}");
+        assert!(stderr.contains("not followed"), "{status}: {stderr}");
+        assert!(
+            !stderr.contains("code-in-the-location"),
+            "{status}: {stderr}"
+        );
+        assert_eq!(target.request_count(), 0, "{status} was followed");
+        // Asked once, and once only: a redirect is an answer, not a transient failure.
+        assert_eq!(redirecting.request_count(), 1, "{status}");
+        assert_token_request(&redirecting.requests()[0], "/token");
+
+        // The same under -o json, with the status in the error object.
+        let assert = fetch(&env, &["-o", "json"]).assert().failure().code(4);
+        let error: Value = serde_json::from_str(&stderr_of(&assert)).unwrap();
+        assert_eq!(error["error"]["status"], status, "{error}");
+        assert_eq!(error["error"]["exit_code"], 4, "{error}");
+        assert_eq!(stdout_of(&assert), "");
+        assert_eq!(target.request_count(), 0, "{status} was followed");
+    }
+}
+
+#[test]
+fn credentials_in_a_redirect_location_are_not_shown() {
+    let target = token_server("t");
+    let location = format!("http://someone:hunter2-pw@{}/elsewhere", target.addr());
+    let redirecting = StubServer::start(move |_| {
+        Reply::new(302, "text/plain", "").with_header("Location", &location)
+    });
+    let env = Env::new();
+    write_profile(&env, &redirecting.url("/token"), "");
+    let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 4, "HTTP 302");
+    assert!(!stderr.contains("hunter2-pw"), "{stderr}");
+    // Where it points is still said.
+    assert!(
+        stderr.contains(&format!("{}/elsewhere", target.addr())),
+        "{stderr}"
+    );
+    assert_eq!(target.request_count(), 0);
+}
+
+#[test]
+fn discovery_does_not_follow_redirects_either() {
+    let target = StubServer::start(|_| Reply::json(200, r#"{"issuer":"x"}"#));
+    let elsewhere = target.url("/.well-known/openid-configuration");
+    let issuer = StubServer::start(move |_| {
+        Reply::new(302, "text/plain", "").with_header("Location", &elsewhere)
+    });
+    let env = Env::new();
+    env.write_config(&format!(
+        "[profiles.t]\nissuer = \"{}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"T_SECRET\"\n",
+        issuer.url("")
+    ));
+    fails_in_one_line(fetch(&env, &["-p", "t"]).assert(), 4, "answered HTTP 302");
+    assert_eq!(target.request_count(), 0);
+    // Both well-known locations were tried, each once, with GET.
+    let paths: Vec<_> = issuer
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            (
+                "GET".to_owned(),
+                "/.well-known/openid-configuration".to_owned()
+            ),
+            (
+                "GET".to_owned(),
+                "/.well-known/oauth-authorization-server".to_owned()
+            ),
+        ]
+    );
+}
+
+// ================================================================ SECURITY 15: plain http
+
+/// Every proxy variable ureq reads, all pointing at `proxy`: a request that left oauthctl at all
+/// would reach it (as a CONNECT, which it refuses for anything but loopback).
+fn all_proxy_vars(cmd: &mut Command, proxy: &ConnectProxy) {
+    for var in [
+        "ALL_PROXY",
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "all_proxy",
+        "https_proxy",
+        "http_proxy",
+    ] {
+        cmd.env(var, proxy.url(""));
+    }
+}
+
+#[test]
+fn plain_http_to_a_non_loopback_host_is_refused_before_any_connection() {
+    let proxy = ConnectProxy::start();
+    let env = Env::new();
+    for url in [
+        "http://example.com/token",
+        "http://10.0.0.1/token",
+        "http://[2001:db8::1]:8080/token",
+        "http://127.0.0.1.example.com/token",
+        "http://localhost.example.com/token",
+    ] {
+        // From the profile …
+        write_profile(&env, url, "");
+        let mut cmd = fetch(&env, &[]);
+        all_proxy_vars(&mut cmd, &proxy);
+        let stderr = fails_in_one_line(cmd.assert(), 78, "plain http to a non-loopback host");
+        assert!(stderr.contains(url), "{stderr}");
+        // … and from the flag.
+        write_profile(&env, "https://idp.example/token", "");
+        let mut cmd = fetch(&env, &["--token-url", url]);
+        all_proxy_vars(&mut cmd, &proxy);
+        fails_in_one_line(cmd.assert(), 78, url);
+    }
+    assert_eq!(proxy.connections(), 0, "{:?}", proxy.requests());
+}
+
+#[test]
+fn a_discovered_plain_http_token_endpoint_elsewhere_is_refused_before_connecting() {
+    let metadata = Arc::new(Mutex::new(String::new()));
+    let body = metadata.clone();
+    let issuer = StubServer::start(move |_| Reply::json(200, &body.lock().unwrap()));
+    *metadata.lock().unwrap() =
+        json!({"issuer": issuer.url(""), "token_endpoint": "http://idp.example/token"}).to_string();
+    let proxy = ConnectProxy::start();
+    let env = Env::new();
+    env.write_config(&format!(
+        "[profiles.t]\nissuer = \"{}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"T_SECRET\"\n",
+        issuer.url("")
+    ));
+    let mut cmd = fetch(&env, &["-p", "t"]);
+    // Discovery on 127.0.0.1 goes direct; anything else would have to pass the proxy.
+    cmd.env("HTTPS_PROXY", proxy.url(""))
+        .env("NO_PROXY", "127.0.0.1");
+    fails_in_one_line(cmd.assert(), 78, "http://idp.example/token");
+    assert_eq!(issuer.request_count(), 1);
+    assert_eq!(proxy.connections(), 0, "{:?}", proxy.requests());
+}
+
+#[test]
+fn plain_http_to_any_127_address_works() {
+    let server = token_server("tok-127");
+    let env = Env::new();
+    write_profile(&env, &server.url("/token"), "");
+    fetch(&env, &[]).assert().success().stdout("tok-127\n");
+    assert_token_request(&server.requests()[0], "/token");
+
+    // Another address of 127.0.0.0/8, where Linux answers too.
+    let Ok(listener) = TcpListener::bind("127.45.6.7:0") else {
+        eprintln!("skipped 127.45.6.7: cannot bind it on this machine");
+        return;
+    };
+    let relay = forwarder(listener, server.addr());
+    let url = format!("http://{}/token", relay.addr());
+    fetch(&env, &["--token-url", &url])
+        .assert()
+        .success()
+        .stdout("tok-127\n");
+    let request = &server.requests()[1];
+    assert_token_request(request, "/token");
+    assert_eq!(request.header("host"), Some(&*relay.addr().to_string()));
+}
+
+#[test]
+fn plain_http_to_ipv6_loopback_works() {
+    let listener = match bind_ipv6_loopback(0) {
+        None => {
+            eprintln!("skipped: this machine has no IPv6 loopback");
+            return;
+        }
+        Some(bound) => bound.expect("bind [::1]:0"),
+    };
+    let server = token_server("tok-v6");
+    let relay = forwarder(listener, server.addr());
+    let port = relay.addr().port();
+    let env = Env::new();
+    write_profile(&env, &format!("http://[::1]:{port}/token"), "");
+    fetch(&env, &[]).assert().success().stdout("tok-v6\n");
+    assert_eq!(server.request_count(), 1);
+    let request = &server.requests()[0];
+    assert_token_request(request, "/token");
+    assert_eq!(request.header("host"), Some(&*format!("[::1]:{port}")));
+    assert_eq!(relay.connections(), 1);
+}
+
+#[test]
+fn plain_http_to_localhost_works() {
+    // localhost may resolve to ::1 before 127.0.0.1: the stub's port is held on [::1] too, by a
+    // forwarder to the stub, so that whichever address is tried first, it is this test's server.
+    let (server, _v6) = (0..10)
+        .find_map(|_| {
+            let server = token_server("tok-localhost");
+            match bind_ipv6_loopback(server.addr().port()) {
+                None => Some((server, None)),
+                Some(Ok(listener)) => {
+                    let relay = forwarder(listener, server.addr());
+                    Some((server, Some(relay)))
+                }
+                Some(Err(_)) => None, // that port is taken on [::1]: try another
+            }
+        })
+        .expect("a port free on both loopback addresses");
+    let port = server.addr().port();
+    let env = Env::new();
+    write_profile(&env, &format!("http://localhost:{port}/token"), "");
+    fetch(&env, &[])
+        .assert()
+        .success()
+        .stdout("tok-localhost\n");
+    assert_eq!(server.request_count(), 1);
+    let request = &server.requests()[0];
+    assert_token_request(request, "/token");
+    assert_eq!(request.header("host"), Some(&*format!("localhost:{port}")));
+}
+
+// ================================================================ SECURITY 21: the body cap
+
+/// Peak memory of a run that reads up to the cap may exceed that of a small successful fetch by
+/// this much: the 1 MiB read (into a Vec that may have grown to 2 MiB) and the buffers around it.
+/// Measured: about 1.3 MiB more.
+const MEMORY_BUDGET_KIB: u64 = 4 * 1024;
+
+/// The peak RSS of a successful small fetch from `env`'s profile `t`, the baseline for the cap.
+fn baseline_rss(env: &Env) -> u64 {
+    let server = token_server("small");
+    let url = server.url("/token");
+    let (assert, kib) = run_measuring_memory(
+        env,
+        &["fetch", "--no-cache", "--token-url", &url],
+        &[("T_SECRET", SECRET)],
+    );
+    assert.success().stdout("small\n");
+    kib
+}
+
+#[test]
+fn a_body_over_one_mib_is_refused_with_bounded_memory() {
+    let big = format!(r#"{{"access_token":"{}"}}"#, "a".repeat(2 * 1024 * 1024));
+    let server = StubServer::start(move |_| Reply::json(200, &big));
+    let env = Env::new();
+    write_profile(&env, &server.url("/token"), "");
+    let baseline = baseline_rss(&env);
+    let (assert, peak) =
+        run_measuring_memory(&env, &["fetch", "--no-cache"], &[("T_SECRET", SECRET)]);
+    let stderr = fails_in_one_line(assert, 4, "larger than 1 MiB");
+    assert!(stderr.contains(&server.addr().to_string()), "{stderr}");
+    assert!(
+        peak < baseline + MEMORY_BUDGET_KIB,
+        "peak RSS {peak} KiB, a small fetch took {baseline} KiB"
+    );
+    // A body over the cap is final: it is not asked for again.
+    assert_eq!(server.request_count(), 1);
+}
+
+#[test]
+fn a_body_of_exactly_one_mib_is_read() {
+    let prefix = r#"{"access_token":"tok","token_type":"Bearer","padding":""#;
+    let padding = 1024 * 1024 - prefix.len() - r#""}"#.len();
+    let body = format!(r#"{prefix}{}"}}"#, "p".repeat(padding));
+    assert_eq!(body.len(), 1024 * 1024);
+    let over = format!(r#"{prefix}{}"}}"#, "p".repeat(padding + 1));
+    let server = StubServer::start(move |r| {
+        Reply::json(200, if r.path == "/exact" { &body } else { &over })
+    });
+    let env = Env::new();
+    write_profile(&env, &server.url("/exact"), "");
+    fetch(&env, &[]).assert().success().stdout("tok\n");
+    fails_in_one_line(
+        fetch(&env, &["--token-url", &server.url("/over")]).assert(),
+        4,
+        "larger than 1 MiB",
+    );
+}
+
+#[test]
+fn an_endless_chunked_body_is_cut_off_with_bounded_memory() {
+    // At most 64 MiB, so that even a client without a cap ends (and fails the memory check).
+    const LIMIT: usize = 64 * 1024 * 1024;
+    let written = Arc::new(AtomicUsize::new(0));
+    let count = written.clone();
+    let server = StubServer::start_raw(move |_, stream| {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let chunk_data = "a".repeat(64 * 1024);
+        let chunk = format!("{:x}\r\n{chunk_data}\r\n", chunk_data.len());
+        let mut sent = 0;
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(b"5\r\n{\"a\":\r\n");
+        // Until the client hangs up.
+        while sent < LIMIT && stream.write_all(chunk.as_bytes()).is_ok() {
+            sent += chunk_data.len();
+        }
+        count.store(sent, SeqCst);
+    });
+    let env = Env::new();
+    write_profile(&env, &server.url("/token"), "");
+    let baseline = baseline_rss(&env);
+    let started = Instant::now();
+    let (assert, peak) =
+        run_measuring_memory(&env, &["fetch", "--no-cache"], &[("T_SECRET", SECRET)]);
+    fails_in_one_line(assert, 4, "larger than 1 MiB");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        peak < baseline + MEMORY_BUDGET_KIB,
+        "peak RSS {peak} KiB, a small fetch took {baseline} KiB"
+    );
+    drop(server); // waits for the handler, which ends when the client has gone
+    let sent = written.load(SeqCst);
+    assert!(sent < LIMIT, "the client read all {sent} bytes");
+}
+
+#[test]
+fn an_endless_gzip_body_is_cut_off_after_one_mib_decoded_with_bounded_memory() {
+    use flate2::{Compression, write::GzEncoder};
+    // One gzip member is a MiB of zeros in about a KiB; ureq's decoder reads concatenated members
+    // (RFC 1952 §2.2), so sending it again and again is an endless body. At most 256 MiB decoded.
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(&vec![0; 1024 * 1024]).unwrap();
+    let member = encoder.finish().unwrap();
+    assert!(member.len() < 8 * 1024, "{}", member.len());
+    let server = StubServer::start_raw(move |request, stream| {
+        // ureq asks for gzip by itself.
+        let accepted = request.header("accept-encoding").unwrap_or_default();
+        assert!(accepted.contains("gzip"), "{accepted}");
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let _ = stream.write_all(head.as_bytes());
+        let mut chunk = format!("{:x}\r\n", member.len()).into_bytes();
+        chunk.extend_from_slice(&member);
+        chunk.extend_from_slice(b"\r\n");
+        // A few hundred KiB on the wire fit in the socket buffers, so this loop may well finish
+        // before the client gives up: what counts is how much the client decodes and keeps.
+        for _ in 0..256 {
+            if stream.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+    });
+    let env = Env::new();
+    write_profile(&env, &server.url("/token"), "");
+    let baseline = baseline_rss(&env);
+    let (assert, peak) =
+        run_measuring_memory(&env, &["fetch", "--no-cache"], &[("T_SECRET", SECRET)]);
+    fails_in_one_line(assert, 4, "larger than 1 MiB");
+    assert!(
+        peak < baseline + MEMORY_BUDGET_KIB,
+        "peak RSS {peak} KiB, a small fetch took {baseline} KiB"
+    );
+}
+
+// ================================================================ SECURITY 23: ca_file
+
+fn tls_backend() -> StubServer {
+    StubServer::start(|r| {
+        if r.path == "/token" {
+            token_reply("tok-over-tls")
+        } else {
+            Reply::new(404, "text/plain", "no such path")
+        }
+    })
+}
+
+#[test]
+fn ca_file_in_the_profile_trusts_a_private_ca() {
+    let pki = Pki::new("oauthctl test CA");
+    let backend = tls_backend();
+    let front = TlsFront::start(&pki, &backend);
+    let env = Env::new();
+    let ca = pki.write_ca(env.home.path(), "private-ca.pem");
+    for host in ["127.0.0.1", "localhost"] {
+        let url = front.url(host, "/token");
+        write_profile(&env, &url, &format!("ca_file = \"{}\"\n", ca.display()));
+        fetch(&env, &[]).assert().success().stdout("tok-over-tls\n");
+    }
+    assert_eq!(backend.request_count(), 2);
+    for request in backend.requests() {
+        assert_token_request(&request, "/token");
+    }
+    assert_eq!(front.handshakes(), 2);
+}
+
+#[test]
+fn a_relative_ca_file_is_found_next_to_the_config_file() {
+    let pki = Pki::new("oauthctl test CA");
+    let backend = tls_backend();
+    let front = TlsFront::start(&pki, &backend);
+    let env = Env::new();
+    let config = write_profile(
+        &env,
+        &front.url("127.0.0.1", "/token"),
+        "ca_file = \"certs/ca.pem\"\n",
+    );
+    let dir = config.parent().unwrap().join("certs");
+    std::fs::create_dir_all(&dir).unwrap();
+    pki.write_ca(&dir, "ca.pem");
+    fetch(&env, &[]).assert().success().stdout("tok-over-tls\n");
+    assert_token_request(&backend.requests()[0], "/token");
+}
+
+#[test]
+fn ca_file_flag_alias_and_env_var_trust_a_private_ca() {
+    let pki = Pki::new("oauthctl test CA");
+    let backend = tls_backend();
+    let front = TlsFront::start(&pki, &backend);
+    let env = Env::new();
+    let ca = pki.write_ca(env.home.path(), "ca.pem");
+    let ca = ca.to_str().unwrap();
+    write_profile(&env, &front.url("127.0.0.1", "/token"), "");
+    fetch(&env, &["--ca-file", ca])
+        .assert()
+        .success()
+        .stdout("tok-over-tls\n");
+    fetch(&env, &["--cacert", ca])
+        .assert()
+        .success()
+        .stdout("tok-over-tls\n");
+    fetch(&env, &[])
+        .env("OAUTHCTL_CA_FILE", ca)
+        .assert()
+        .success()
+        .stdout("tok-over-tls\n");
+    assert_eq!(backend.request_count(), 3);
+    backend
+        .requests()
+        .iter()
+        .for_each(|r| assert_token_request(r, "/token"));
+}
+
+#[test]
+fn without_the_ca_file_a_private_ca_is_a_certificate_error() {
+    let pki = Pki::new("oauthctl test CA");
+    let backend = tls_backend();
+    let front = TlsFront::start(&pki, &backend);
+    let env = Env::new();
+    write_profile(&env, &front.url("127.0.0.1", "/token"), "");
+    let host = front.addr().to_string();
+    let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 4, &host);
+    assert!(stderr.contains("certificate"), "{stderr}");
+    assert_eq!(front.connections(), 1, "a certificate error is not retried");
+
+    // Another CA in ca_file does not make this one trusted.
+    let other = Pki::new("some other CA");
+    let ca = other.write_ca(env.home.path(), "other-ca.pem");
+    write_profile(
+        &env,
+        &front.url("127.0.0.1", "/token"),
+        &format!("ca_file = \"{}\"\n", ca.display()),
+    );
+    let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 4, &host);
+    assert!(stderr.contains("certificate"), "{stderr}");
+
+    // Nothing was decrypted, so no request reached the server.
+    assert_eq!(front.handshakes(), 0);
+    assert_eq!(backend.request_count(), 0);
+}
+
+#[test]
+fn an_untrusted_certificate_is_called_a_tls_error_and_points_at_ca_file() {
+    let pki = Pki::new("oauthctl test CA");
+    let backend = tls_backend();
+    let front = TlsFront::start(&pki, &backend);
+    let env = Env::new();
+    write_profile(&env, &front.url("127.0.0.1", "/token"), "");
+    let host = front.addr().to_string();
+    let stderr = fails_in_one_line(
+        fetch(&env, &[]).assert(),
+        4,
+        &format!("TLS error with {host}"),
+    );
+    assert!(stderr.contains("certificate"), "{stderr}");
+    assert!(stderr.contains("ca_file"), "{stderr}");
+}
+
+#[test]
+fn a_certificate_for_another_name_is_refused_even_from_a_trusted_ca() {
+    let pki = Pki::new("oauthctl test CA");
+    let backend = tls_backend();
+    let front = TlsFront::start(&pki, &backend);
+    let env = Env::new();
+    let ca = pki.write_ca(env.home.path(), "ca.pem");
+    // 127.0.0.2 is loopback, but the certificate names 127.0.0.1 and localhost only.
+    let Ok(listener) = TcpListener::bind("127.0.0.2:0") else {
+        eprintln!("skipped: cannot bind 127.0.0.2 on this machine");
+        return;
+    };
+    let relay = forwarder(listener, front.addr());
+    let url = format!("https://{}/token", relay.addr());
+    write_profile(&env, &url, &format!("ca_file = \"{}\"\n", ca.display()));
+    let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 4, &relay.addr().to_string());
+    assert!(
+        stderr.contains("certificate not valid for name"),
+        "{stderr}"
+    );
+    assert_eq!(backend.request_count(), 0);
+}
+
+#[test]
+fn a_ca_file_that_is_missing_or_holds_no_certificate_is_a_config_error_naming_it() {
+    let server = token_server("t");
+    let env = Env::new();
+    let dir = env.home.path();
+    let pem_key = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBrq0sLsAMxfLOkuVHLvNVZT4oU8b6DBEzNWgqDwfbrk\n-----END PRIVATE KEY-----\n";
+    let broken = "-----BEGIN CERTIFICATE-----\n!!!! not base64 !!!!\n-----END CERTIFICATE-----\n";
+    let cases: [(&str, Option<&str>, &str); 5] = [
+        ("missing.pem", None, "cannot read ca_file"),
+        ("empty.pem", Some(""), "holds no certificate"),
+        (
+            "text.pem",
+            Some("this is not PEM at all\n"),
+            "holds no certificate",
+        ),
+        ("key.pem", Some(pem_key), "holds no certificate"),
+        ("broken.pem", Some(broken), "is not valid PEM"),
+    ];
+    for (name, content, message) in cases {
+        let path = dir.join(name);
+        if let Some(content) = content {
+            std::fs::write(&path, content).unwrap();
+        }
+        write_profile(
+            &env,
+            &server.url("/token"),
+            &format!("ca_file = \"{}\"\n", path.display()),
+        );
+        let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 78, message);
+        assert!(stderr.contains(&path.display().to_string()), "{stderr}");
+        // The flag is checked the same way.
+        fails_in_one_line(
+            fetch(&env, &["--ca-file", path.to_str().unwrap()]).assert(),
+            78,
+            message,
+        );
+    }
+    // A directory is not a file of certificates either.
+    let stderr = fails_in_one_line(
+        fetch(&env, &["--ca-file", dir.to_str().unwrap()]).assert(),
+        78,
+        "cannot read ca_file",
+    );
+    assert!(stderr.contains(&dir.display().to_string()), "{stderr}");
+    assert_eq!(server.request_count(), 0, "checked before connecting");
+}
+
+// ================================================================ SECURITY 22: proxies
+
+const PROXY_USER: &str = "proxy-user";
+const PROXY_PASSWORD: &str = "pr0xy-pw-Zq81";
+
+fn proxy_basic() -> String {
+    STANDARD.encode(format!("{PROXY_USER}:{PROXY_PASSWORD}"))
+}
+
+#[test]
+fn no_proxy_sends_loopback_directly() {
+    let server = token_server("tok-direct");
+    let proxy = ConnectProxy::start();
+    let env = Env::new();
+    write_profile(&env, &server.url("/token"), "");
+    let creds = format!("{PROXY_USER}:{PROXY_PASSWORD}");
+    for (proxy_var, no_proxy_var, no_proxy) in [
+        ("HTTPS_PROXY", "NO_PROXY", "127.0.0.1"),
+        ("HTTPS_PROXY", "NO_PROXY", "example.com,127.0.0.1"),
+        ("https_proxy", "no_proxy", "127.0.0.1"),
+        ("HTTP_PROXY", "NO_PROXY", "127.0.0.1"),
+        ("ALL_PROXY", "NO_PROXY", "*"),
+    ] {
+        fetch(&env, &[])
+            .env(proxy_var, proxy.url(&creds))
+            .env(no_proxy_var, no_proxy)
+            .assert()
+            .success()
+            .stdout("tok-direct\n");
+    }
+    assert_eq!(proxy.connections(), 0, "{:?}", proxy.requests());
+    assert_eq!(server.request_count(), 5);
+    for request in server.requests() {
+        assert_token_request(&request, "/token");
+        assert_eq!(request.header_count("proxy-authorization"), 0);
+    }
+}
+
+#[test]
+fn without_no_proxy_the_request_goes_through_the_proxy_with_its_credentials() {
+    let server = token_server("tok-proxied");
+    let proxy = ConnectProxy::start();
+    let env = Env::new();
+    write_profile(&env, &server.url("/token"), "");
+    let creds = format!("{PROXY_USER}:{PROXY_PASSWORD}");
+    fetch(&env, &[])
+        .env("HTTPS_PROXY", proxy.url(&creds))
+        .assert()
+        .success()
+        .stdout("tok-proxied\n");
+    let tunnels = proxy.requests();
+    assert_eq!(tunnels.len(), 1, "{tunnels:?}");
+    let tunnel = &tunnels[0];
+    assert_eq!(tunnel.method, "CONNECT");
+    assert_eq!(tunnel.target, server.addr().to_string());
+    let expected = format!("Basic {}", proxy_basic());
+    assert_eq!(tunnel.header("proxy-authorization"), Some(&*expected));
+    // The client's own credentials are for the token endpoint, never for the proxy.
+    assert_eq!(tunnel.header("authorization"), None);
+    assert_eq!(server.request_count(), 1);
+    let request = &server.requests()[0];
+    assert_token_request(request, "/token");
+    assert_eq!(request.header_count("proxy-authorization"), 0);
+
+    // Without credentials in the URL, none are sent.
+    fetch(&env, &[])
+        .env("HTTPS_PROXY", proxy.url(""))
+        .assert()
+        .success();
+    assert_eq!(proxy.requests()[1].header("proxy-authorization"), None);
+}
+
+#[test]
+fn each_proxy_variable_is_honoured_for_a_plain_http_endpoint_too() {
+    // ureq takes one proxy for every request, the first of ALL_PROXY, HTTPS_PROXY, HTTP_PROXY
+    // (upper case before lower case), whatever the endpoint's scheme: unlike curl, HTTPS_PROXY
+    // also carries http:// requests and HTTP_PROXY https:// ones.
+    let server = token_server("tok-via");
+    let env = Env::new();
+    write_profile(&env, &server.url("/token"), "");
+    for var in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ] {
+        let proxy = ConnectProxy::start();
+        fetch(&env, &[])
+            .env(var, proxy.url(""))
+            .assert()
+            .success()
+            .stdout("tok-via\n");
+        let tunnels = proxy.requests();
+        assert_eq!(tunnels.len(), 1, "{var}: {tunnels:?}");
+        assert_eq!(tunnels[0].target, server.addr().to_string(), "{var}");
+    }
+    // ALL_PROXY wins over HTTPS_PROXY.
+    let (all, https) = (ConnectProxy::start(), ConnectProxy::start());
+    fetch(&env, &[])
+        .env("ALL_PROXY", all.url(""))
+        .env("HTTPS_PROXY", https.url(""))
+        .assert()
+        .success();
+    assert_eq!((all.connections(), https.connections()), (1, 0));
+    assert_eq!(server.request_count(), 7);
+}
+
+#[test]
+fn https_goes_through_the_proxy_as_a_tunnel_with_the_ca_file() {
+    let pki = Pki::new("oauthctl test CA");
+    let backend = tls_backend();
+    let front = TlsFront::start(&pki, &backend);
+    let proxy = ConnectProxy::start();
+    let env = Env::new();
+    let ca = pki.write_ca(env.home.path(), "ca.pem");
+    write_profile(
+        &env,
+        &front.url("localhost", "/token"),
+        &format!("ca_file = \"{}\"\n", ca.display()),
+    );
+    fetch(&env, &[])
+        .env(
+            "HTTPS_PROXY",
+            proxy.url(&format!("{PROXY_USER}:{PROXY_PASSWORD}")),
+        )
+        .assert()
+        .success()
+        .stdout("tok-over-tls\n");
+    let tunnels = proxy.requests();
+    assert_eq!(tunnels.len(), 1, "{tunnels:?}");
+    // The proxy is given the name and resolves it; TLS is end to end through the tunnel.
+    let port = front.addr().port();
+    assert_eq!(tunnels[0].target, format!("localhost:{port}"));
+    assert_eq!(front.handshakes(), 1);
+    assert_token_request(&backend.requests()[0], "/token");
+}
+
+#[test]
+fn verbose_output_never_shows_the_proxy_password() {
+    let server = token_server("tok-v");
+    let proxy = ConnectProxy::start();
+    let env = Env::new();
+    write_profile(&env, &server.url("/token"), "");
+    let creds = format!("{PROXY_USER}:{PROXY_PASSWORD}");
+    let assert = fetch(&env, &["-v"])
+        .env("HTTPS_PROXY", proxy.url(&creds))
+        .assert()
+        .success()
+        .stdout("tok-v\n");
+    let stderr = stderr_of(&assert);
+    assert!(stderr.contains("> POST "), "{stderr}");
+    assert_eq!(proxy.connections(), 1);
+    for leak in [PROXY_PASSWORD, &proxy_basic(), SECRET] {
+        assert!(!stderr.contains(leak), "{leak:?} leaked into {stderr}");
+    }
+
+    // Nor does a failure through a proxy that refuses the tunnel.
+    let refusing = StubServer::start_raw(|_, stream| {
+        let _ = stream.write_all(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n",
+        );
+    });
+    let url = format!("http://{creds}@{}", refusing.addr());
+    let assert = fetch(&env, &["-v"]).env("HTTPS_PROXY", &url).assert();
+    let stderr = stderr_of(&assert);
+    assert.failure().code(4).stdout("");
+    for leak in [PROXY_PASSWORD, &proxy_basic()] {
+        assert!(!stderr.contains(leak), "{leak:?} leaked into {stderr}");
+    }
+}
+
+#[test]
+fn verbose_output_names_the_proxy_in_use_but_not_its_credentials() {
+    let server = token_server("tok-v");
+    let proxy = ConnectProxy::start();
+    let env = Env::new();
+    write_profile(&env, &server.url("/token"), "");
+    let creds = format!("{PROXY_USER}:{PROXY_PASSWORD}");
+    let assert = fetch(&env, &["-v"])
+        .env("HTTPS_PROXY", proxy.url(&creds))
+        .assert()
+        .success();
+    let stderr = stderr_of(&assert);
+    let line = stderr
+        .lines()
+        .find(|line| line.contains("proxy"))
+        .unwrap_or_else(|| panic!("no line names the proxy: {stderr}"));
+    assert!(line.contains(&proxy.addr().to_string()), "{line}");
+    assert!(line.contains("credentials"), "{line}");
+    for leak in [PROXY_USER, PROXY_PASSWORD, &proxy_basic()] {
+        assert!(!stderr.contains(leak), "{leak:?} leaked into {stderr}");
+    }
+
+    // A host that NO_PROXY sends around the proxy is not said to go through it.
+    let assert = fetch(&env, &["-v"])
+        .env("HTTPS_PROXY", proxy.url(&creds))
+        .env("NO_PROXY", "127.0.0.1")
+        .assert()
+        .success();
+    let stderr = stderr_of(&assert);
+    assert!(!stderr.contains("through the proxy"), "{stderr}");
+    assert!(!stderr.contains(PROXY_PASSWORD), "{stderr}");
+    assert_eq!(proxy.connections(), 1);
+}
+
+#[test]
+fn an_unreachable_proxy_is_named_in_the_error() {
+    let server = token_server("t");
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_addr = dead.local_addr().unwrap();
+    drop(dead);
+    let env = Env::new();
+    write_profile(&env, &server.url("/token"), "");
+    let url = format!("http://{PROXY_USER}:{PROXY_PASSWORD}@{dead_addr}");
+    let stderr = fails_in_one_line(
+        fetch(&env, &["--timeout-secs", "5"])
+            .env("HTTPS_PROXY", &url)
+            .assert(),
+        4,
+        &format!("proxy {dead_addr}"),
+    );
+    assert!(!stderr.contains(PROXY_PASSWORD), "{stderr}");
+    assert_eq!(server.request_count(), 0);
+}
+
+// ================================================================ SECURITY 25: token_type
+
+fn answering(body: Value) -> StubServer {
+    let body = body.to_string();
+    StubServer::start(move |_| Reply::json(200, &body))
+}
+
+#[test]
+fn any_case_of_bearer_makes_a_bearer_header() {
+    let env = Env::new();
+    for token_type in ["bearer", "BEARER", "Bearer", "bEaReR"] {
+        let server = answering(json!({"access_token": "tok", "token_type": token_type}));
+        write_profile(&env, &server.url("/token"), "");
+        fetch(&env, &["-o", "header"])
+            .assert()
+            .success()
+            .stdout("Authorization: Bearer tok\n");
+        let exec = json_of(&fetch(&env, &["-o", "exec-credential"]).assert().success());
+        assert_eq!(exec["status"]["token"], "tok", "{token_type}");
+    }
+    // RFC 6749 §5.1 makes token_type required; several providers omit it, and mean Bearer.
+    let server = answering(json!({"access_token": "tok"}));
+    write_profile(&env, &server.url("/token"), "");
+    fetch(&env, &["-o", "header"])
+        .assert()
+        .success()
+        .stdout("Authorization: Bearer tok\n");
+}
+
+#[test]
+fn an_unknown_token_type_is_never_printed_as_bearer_but_text_and_json_work() {
+    // DPoP itself is in cli.rs; these are the others a server may send.
+    let env = Env::new();
+    for token_type in ["MAC", "N_A", "", "Bearer2", " Bearer", "bearer "] {
+        let server = answering(json!({"access_token": "tok", "token_type": token_type}));
+        write_profile(&env, &server.url("/token"), "");
+        for format in ["header", "exec-credential"] {
+            let stderr = fails_in_one_line(
+                fetch(&env, &["-o", format]).assert(),
+                4,
+                "not Bearer; refusing to print it",
+            );
+            assert!(
+                stderr.contains(&format!("`{token_type}`")),
+                "{token_type:?}: {stderr}"
+            );
+        }
+        fetch(&env, &[]).assert().success().stdout("tok\n");
+        let v = json_of(&fetch(&env, &["-o", "json"]).assert().success());
+        assert_eq!(v["token_type"], token_type);
+        let env_lines = stdout_of(&fetch(&env, &["-o", "env"]).assert().success());
+        assert!(
+            env_lines.contains(&format!("export OAUTHCTL_TOKEN_TYPE='{token_type}'\n")),
+            "{env_lines}"
+        );
+    }
+}
+
+// ================================================================ SECURITY 26: expires_in
+
+#[test]
+fn sane_expires_in_values_set_expires_at() {
+    let env = Env::new();
+    for (expires_in, secs) in [
+        (json!(3600), 3600),
+        (json!("3599"), 3599),
+        (json!(0), 0),
+        (json!(1), 1),
+        (json!(315_360_000), 315_360_000), // ten years, the most taken at face value
+    ] {
+        let server = answering(
+            json!({"access_token": "opaque", "token_type": "Bearer", "expires_in": expires_in}),
+        );
+        write_profile(&env, &server.url("/token"), "");
+        let before = now();
+        let v = json_of(&fetch(&env, &["-o", "json"]).assert().success());
+        let expires_at = v["expires_at"].as_i64().unwrap_or_else(|| panic!("{v}"));
+        assert!(
+            (before + secs..=now() + secs).contains(&expires_at),
+            "{expires_in}: {expires_at}"
+        );
+        // The provider's own field is kept as it was sent.
+        assert_eq!(v["expires_in"], expires_in);
+    }
+}
+
+#[test]
+fn absent_or_insane_expires_in_is_treated_as_absent() {
+    let env = Env::new();
+    let exp = now() + 1234;
+    let jwt_token = jwt(json!({"sub": "s", "exp": exp}));
+    let insane: Vec<Value> = vec![
+        json!(-1),
+        json!(-3600),
+        json!(3600.5),
+        json!(0.5),
+        json!(1e30),
+        serde_json::from_str("18446744073709551616").unwrap(),
+        json!(315_360_001),
+        json!("abc"),
+        json!(""),
+        json!("-5"),
+        json!("3599.0"),
+        json!(" 3599"),
+        json!("1e3"),
+        json!(true),
+        json!(null),
+        json!([3600]),
+        json!({"secs": 3600}),
+    ];
+    let cases = insane.into_iter().map(Some).chain([None]);
+    for expires_in in cases {
+        let mut body = json!({"access_token": "opaque", "token_type": "Bearer"});
+        if let Some(value) = &expires_in {
+            body["expires_in"] = value.clone();
+        }
+        let server = answering(body.clone());
+        write_profile(&env, &server.url("/token"), "");
+        let v = json_of(&fetch(&env, &["-o", "json"]).assert().success());
+        assert_eq!(v["expires_at"], Value::Null, "{expires_in:?}");
+        assert_eq!(v["access_token"], "opaque");
+        fetch(&env, &[]).assert().success().stdout("opaque\n");
+        let env_lines = stdout_of(&fetch(&env, &["-o", "env"]).assert().success());
+        assert!(!env_lines.contains("OAUTHCTL_EXPIRES_AT"), "{env_lines}");
+
+        // Absent, so a JWT's own exp is used instead.
+        body["access_token"] = json!(jwt_token);
+        let server = answering(body);
+        write_profile(&env, &server.url("/token"), "");
+        let v = json_of(&fetch(&env, &["-o", "json"]).assert().success());
+        assert_eq!(v["expires_at"], exp, "{expires_in:?}");
+    }
+}
+
+// ================================================================ not a token
+
+#[test]
+fn a_missing_empty_or_non_string_access_token_is_exit_4() {
+    let env = Env::new();
+    for (body, message) in [
+        (json!({"token_type": "Bearer"}), "has no access_token"),
+        (
+            json!({"access_token": "", "token_type": "Bearer"}),
+            "access_token is empty",
+        ),
+        (
+            json!({"access_token": null}),
+            "access_token is not a string",
+        ),
+        (json!({"access_token": 42}), "access_token is not a string"),
+        (
+            json!({"access_token": ["t"]}),
+            "access_token is not a string",
+        ),
+    ] {
+        let server = answering(body.clone());
+        write_profile(&env, &server.url("/token"), "");
+        let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 4, message);
+        assert!(stderr.contains("HTTP 200"), "{body}: {stderr}");
+        assert!(stderr.contains(&server.addr().to_string()), "{stderr}");
+        // Not a transient failure: asked once.
+        assert_eq!(server.request_count(), 1, "{body}");
+    }
+}
