@@ -99,7 +99,7 @@ impl Trace {
 
     pub fn line(&self, text: &str) {
         if self.enabled {
-            eprintln!("oauthctl: {}", self.scrub(&printable(text, 4096)));
+            eprintln!("oauthctl: {}", printable(&self.scrub(text), 4096));
         }
     }
 }
@@ -622,6 +622,27 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// A URL a server sent (a redirect's Location): its query keeps only the names, since a server may
+/// echo what it received there in any encoding, past every mask; any fragment is dropped.
+pub fn redact_url_from_server(url: &str) -> String {
+    let url = redact_userinfo(url);
+    let url = url.split('#').next().unwrap_or_default();
+    match url.split_once('?') {
+        Some((base, query)) => {
+            let names: Vec<String> = form_urlencoded::parse(query.as_bytes())
+                .map(|(k, _)| {
+                    format!(
+                        "{}=***",
+                        form_urlencoded::byte_serialize(k.as_bytes()).collect::<String>()
+                    )
+                })
+                .collect();
+            format!("{base}?{}", names.join("&"))
+        }
+        None => url.to_string(),
+    }
+}
+
 /// RFC 3986 §3.2.1: userinfo in a URI is deprecated precisely because it exposes a password.
 fn redact_userinfo(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -680,6 +701,16 @@ pub fn redact_body(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_servers_url_keeps_only_query_names() {
+        assert_eq!(
+            redact_url_from_server(
+                "https://u:p@x.example/cb?echo=grant_type%3Dx%26client_secret%3Ds&state=1#at=t"
+            ),
+            "https://***@x.example/cb?echo=***&state=***"
+        );
+    }
 
     #[test]
     fn userinfo_is_masked_in_urls() {

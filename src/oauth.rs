@@ -231,16 +231,27 @@ pub fn parse_token_response(
                 response
                     .location
                     .as_deref()
-                    .map(|l| printable(&crate::http::redact_url(l), 200))
+                    .map(|l| printable(&crate::http::redact_url_from_server(l), 200))
                     .unwrap_or_else(|| "(no Location)".into())
             ),
             status: Some(status),
         });
     }
-    let json = parse_json_object(&response.body, trace);
     if !(200..300).contains(&status) {
-        return Err(error_from(status, json, response, &host));
+        // What we sent is masked in the server's words before anything is cut to length: a secret
+        // cut in half would no longer match its mask (SECURITY 38).
+        let body = trace.scrub(&String::from_utf8_lossy(&response.body));
+        let json = parse_json_object(body.as_bytes(), trace);
+        let scrubbed = Response {
+            body: body.into_bytes(),
+            content_type: response.content_type.as_deref().map(|c| trace.scrub(c)),
+            location: None,
+            retry_after: None,
+            ..*response
+        };
+        return Err(error_from(status, json, &scrubbed, &host));
     }
+    let json = parse_json_object(&response.body, trace);
     let not_a_token = |why: String| Error::Unreachable {
         message: format!("the token endpoint {host} answered HTTP {status} but {why}"),
         status: Some(status),

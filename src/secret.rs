@@ -212,7 +212,7 @@ fn run_secret_command(argv: &[String], timeout: Duration) -> Result<String> {
     }
     if !status.success() {
         return Err(Error::Config(format!(
-            "{what} failed ({status}); its output is not shown"
+            "{what} failed ({status}); its output is not shown, as it may hold the secret: run the command yourself to see why"
         )));
     }
     bytes_to_secret(output, &what)
@@ -227,7 +227,9 @@ fn secret_command(program: &str, args: &[String]) -> Command {
         .env_remove(OVERRIDE_ENV)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        // Not inherited either: a failing command may well print what it read (SECURITY 3), and
+        // only the user running it by hand should see that.
+        .stderr(Stdio::null());
     for (name, _) in std::env::vars_os() {
         if name.as_encoded_bytes().starts_with(b"OAUTHCTL_") {
             command.env_remove(name);

@@ -112,10 +112,17 @@ pub fn request_token(
             ));
         }
     }
+    if let Grant::RefreshToken { refresh_token } = grant {
+        trace.mask(refresh_token.expose());
+    }
     let request = build_request(&profile, secret, grant)?;
     for (name, value) in &request.headers {
         if name.eq_ignore_ascii_case("authorization") {
             trace.mask_authorization(value);
+        }
+        // A header the trace hides (an API key, a cookie) must not come back in a server's echo.
+        if crate::http::redact_header(name, value) != *value {
+            trace.mask(value);
         }
     }
     let post = crate::http::FormPost {

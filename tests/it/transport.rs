@@ -120,10 +120,10 @@ fn no_redirect_status_is_followed_and_each_is_reported_with_its_location() {
         let env = Env::new();
         write_profile(&env, &redirecting.url("/token"), "");
         let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 4, &format!("HTTP {status}"));
-        // The Location is named, with the query's secrets masked as in the -v trace.
+        // The Location is named with only the names of its query: a server may echo anything there.
         let shown = format!(
             "redirecting to {}",
-            target.url("/elsewhere?code=***&state=s1")
+            target.url("/elsewhere?code=***&state=***")
         );
         assert!(stderr.contains(&shown), "{status}: {stderr}");
         assert!(stderr.contains("not followed"), "{status}: {stderr}");
