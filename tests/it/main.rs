@@ -6,6 +6,7 @@ mod server;
 mod tls;
 
 mod cache;
+mod canary;
 mod cli;
 mod e2e;
 mod faults;
