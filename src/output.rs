@@ -2,6 +2,7 @@
 //! a string first and written in one go by `main`, so a failure never leaves half an output.
 
 use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
 use serde_json::{Map, Value, json};
 
 use crate::cli::OutputFormat;
@@ -27,10 +28,80 @@ impl From<String> for Rendered {
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
-    // Serializing our own Values and structs cannot fail.
-    let mut text = serde_json::to_string_pretty(value).expect("JSON values serialize");
+    let mut out = Vec::new();
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut out, TerminalSafe(PrettyFormatter::new()));
+    // Serializing our own Values and structs into memory cannot fail.
+    value
+        .serialize(&mut serializer)
+        .expect("JSON values serialize");
+    let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
     text.push('\n');
     text
+}
+
+/// serde_json's pretty output, with the characters a terminal acts on escaped as `\uXXXX` too:
+/// serde_json escapes only C0 controls, but server-supplied strings may hold DEL, C1 controls (U+009B
+/// is CSI to a terminal that honours 8-bit controls), bidi overrides and line separators
+/// (SECURITY 38). The escapes are valid JSON (RFC 8259 §7), so the values stay lossless.
+struct TerminalSafe(PrettyFormatter<'static>);
+
+fn needs_escape(c: char) -> bool {
+    matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+impl Formatter for TerminalSafe {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if needs_escape(c) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                write!(writer, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
 }
 
 /// `fetch` / `exchange-code` output.
@@ -520,6 +591,23 @@ pub fn error(format: OutputFormat, error: &Error) -> String {
 mod tests {
     use super::*;
     use crate::oauth::TokenResponse;
+
+    #[test]
+    fn json_escapes_what_a_terminal_would_act_on_and_stays_lossless() {
+        let value = json!({"name": "a\u{9b}31mb\u{202e}c\u{7f}d\u{2028}é✓", "n": [1, {"k": null}]});
+        let text = to_json(&value);
+        for escape in ["\\u009b", "\\u202e", "\\u007f", "\\u2028"] {
+            assert!(text.contains(escape), "{escape} in {text}");
+        }
+        assert!(!text.chars().any(needs_escape), "{text}");
+        assert!(text.contains("é✓"), "other characters are kept as they are");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
+        let plain = json!({"a": [1, 2], "b": {"c": "d"}, "e": []});
+        assert_eq!(
+            to_json(&plain),
+            serde_json::to_string_pretty(&plain).unwrap() + "\n"
+        );
+    }
 
     fn result(token_type: Option<&str>, expires_at: Option<i64>) -> TokenResult {
         let mut fields = Map::new();
