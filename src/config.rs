@@ -44,6 +44,8 @@ pub const PROFILE_KEYS: &[&str] = &[
 
 /// Refuse absurd files before parsing them.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+/// At most this many `[` and `{` in a file (see `parse`); a profile needs a few.
+const MAX_BRACKETS: usize = 1000;
 
 macro_rules! keyword_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
@@ -212,6 +214,17 @@ pub fn parse(text: &str, path: &Path) -> Result<ConfigFile> {
         ),
         None => format!("config `{}`", path.display()),
     };
+    // toml_parser (1.1.5) recurses once per `{`/`[` it opens, and on its error-recovery path its
+    // own depth limit loses count: fuzz/config_load found that `={{}` repeated 20 000 times (80 KB)
+    // overflows the stack (SIGSEGV). Every level of recursion needs a bracket of its own, so
+    // counting them bounds the depth: 1000 levels take about 2 MB of stack in a debug build.
+    let brackets = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
+    if brackets > MAX_BRACKETS {
+        return Err(Error::Config(format!(
+            "{}: {brackets} `[`/`{{` brackets, more than the {MAX_BRACKETS} a config file may have",
+            at(None)
+        )));
+    }
     let doc = toml_edit::Document::parse(text)
         .map_err(|e| Error::Config(format!("{}: {}", at(e.span()), one_line(e.message()))))?;
     check_keys(doc.as_table(), TOP_KEYS, "at the top level", &at)?;

@@ -11,6 +11,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::untrusted::printable;
 
 /// A decoded (not verified) JWT.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,7 +194,12 @@ impl<'de> Deserialize<'de> for UniqueObject {
                 let mut map = Map::new();
                 while let Some(key) = access.next_key::<String>()? {
                     if map.contains_key(&key) {
-                        return Err(de::Error::custom(format!("duplicate member `{key}`")));
+                        // The name comes from the token: escaped and cut, so that the error stays
+                        // one line without control characters (found by fuzz/jwt_decode).
+                        return Err(de::Error::custom(format!(
+                            "duplicate member `{}`",
+                            printable(&key, 60)
+                        )));
                     }
                     let value = access.next_value::<Value>()?;
                     map.insert(key, value);

@@ -75,7 +75,9 @@ pub fn span(secs: u64) -> String {
 /// `in 4m 59s` or `3h ago` relative to `now`.
 pub fn relative(at: i64, now: i64) -> String {
     if at >= now {
-        format!("in {}", span((at - now) as u64))
+        // abs_diff, not `at - now`: with a clock before 1970 (`now` < 0) and a far `exp`, the
+        // difference exceeds i64 (found by fuzz/jwt_decode: overflow panic in debug builds).
+        format!("in {}", span(at.abs_diff(now)))
     } else {
         format!("{} ago", span(now.abs_diff(at)))
     }

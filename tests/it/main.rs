@@ -11,5 +11,6 @@ mod cli;
 mod e2e;
 mod faults;
 mod harness;
+mod properties;
 mod providers;
 mod transport;
