@@ -521,7 +521,7 @@ pub fn cache(format: OutputFormat, outcome: &crate::commands::cache::Outcome) ->
             for v in entries {
                 let expires = match v.entry.expires_at {
                     Some(at) if at > now => {
-                        format!("in {}", crate::timefmt::span((at - now) as u64))
+                        format!("in {}", crate::timefmt::span(at.abs_diff(now)))
                     }
                     Some(at) => format!("expired {}", relative(at, now)),
                     None => "unknown".to_string(),
