@@ -156,6 +156,11 @@ fn is_loopback(host: &str) -> bool {
 /// transient server errors (RFC 9110 §15.5.9, §15.6; RFC 6585 §4). Any other 4xx is final: an OAuth
 /// error (`invalid_client`, `invalid_grant`, …) will not change by asking again (SECURITY 20).
 const RETRY_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
+
+/// A status that says "not now" rather than "no": worth asking again, and never a refusal.
+pub fn is_transient(status: u16) -> bool {
+    RETRY_STATUSES.contains(&status)
+}
 /// Backoff before retry n (1-based) is drawn from [0, BACKOFF_BASE × 2^(n-1)], capped.
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
@@ -257,12 +262,16 @@ impl Transport {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let outcome = self.post_once(request, trace, remaining, attempt);
             let (why, asked) = match &outcome {
-                Ok(response) if RETRY_STATUSES.contains(&response.status) => (
+                Ok(response) if is_transient(response.status) => (
                     format!("HTTP {}", response.status),
                     response.retry_after.as_deref().and_then(retry_after),
                 ),
                 Err(failure) if may_resend(retry.resend, failure.reach) => {
-                    ("a broken connection".to_string(), None)
+                    let why = match failure.reach {
+                        Reach::Unsent => "a failed connection attempt",
+                        _ => "a broken connection",
+                    };
+                    (why.to_string(), None)
                 }
                 _ => return finished(outcome, attempt),
             };

@@ -405,7 +405,8 @@ fn error_from(
             )
         }
     };
-    if (400..500).contains(&status) && status != 408 && status != 429 {
+    // 408 and 429 are 4xx but mean "not now": after the retries they are exit 4, not a refusal.
+    if (400..500).contains(&status) && !crate::http::is_transient(status) {
         let message =
             format!("the token endpoint {host} refused the request (HTTP {status}): {detail}");
         return Error::Refused(Box::new(Refusal {

@@ -325,6 +325,11 @@ fn a_refused_connection_is_retried_then_reported() {
             "cannot connect to 127.0.0.1:{port}: connection refused (gave up after 3 attempts)"
         ),
     );
+    fails(
+        fetch(&env, &["-p", "app", "-v"]),
+        4,
+        "retrying in 0.0s after a failed connection attempt (attempt 3 of 3)",
+    );
 }
 
 #[test]
