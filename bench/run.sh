@@ -6,11 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-300}
-ROOT=$PWD
-WORK=$(mktemp -d)
-SERVER_PID=
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
+. bench/common.sh
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -34,17 +30,7 @@ say "building oauthctl (release)"
 cargo build --release --locked --quiet
 BIN="$ROOT/target/release/oauthctl"
 
-python3 bench/token_server.py > "$WORK/port" &
-SERVER_PID=$!
-for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
-PORT=$(cat "$WORK/port")
-URL="http://127.0.0.1:$PORT/token"
-
-# A hermetic user: its own HOME, config and cache; the profile comes from env vars (the CI case).
-export HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/home/.config" XDG_CACHE_HOME="$WORK/home/.cache"
-mkdir -p "$HOME"
-unset OAUTHCTL_CONFIG OAUTHCTL_PROFILE OAUTHCTL_OUTPUT http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
-export OAUTHCTL_TOKEN_URL="$URL" OAUTHCTL_CLIENT_ID=bench OAUTHCTL_CLIENT_SECRET=bench-secret
+start_token_server
 TOKEN=$("$BIN" fetch)
 
 # median_of FILE INDEX: the median (seconds) of result INDEX of a hyperfine JSON export.

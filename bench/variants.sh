@@ -8,11 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-500}
-ROOT=$PWD
-WORK=$(mktemp -d)
-SERVER_PID=
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
+. bench/common.sh
 TARGET=x86_64-unknown-linux-gnu
 
 build() { # NAME OPT-LEVEL RUSTFLAGS
@@ -33,13 +29,7 @@ BIN[static-nopie]=$(build static-nopie 3 "-C target-feature=+crt-static -C reloc
 BIN[static-nopie-s]=$(build static-nopie-s s "-C target-feature=+crt-static -C relocation-model=static")
 ORDER=(dynamic-pie dynamic-pie-s static-pie static-pie-s static-nopie static-nopie-s)
 
-python3 bench/token_server.py > "$WORK/port" &
-SERVER_PID=$!
-for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
-export HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/home/.config" XDG_CACHE_HOME="$WORK/home/.cache"
-mkdir -p "$HOME"
-unset OAUTHCTL_CONFIG OAUTHCTL_PROFILE OAUTHCTL_OUTPUT http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
-export OAUTHCTL_TOKEN_URL="http://127.0.0.1:$(cat "$WORK/port")/token" OAUTHCTL_CLIENT_ID=bench OAUTHCTL_CLIENT_SECRET=bench-secret
+start_token_server
 "${BIN[dynamic-pie]}" fetch >/dev/null   # every variant shares this cache entry
 
 cmds=()
