@@ -386,7 +386,7 @@ _oauthctl() {
             return 0
             ;;
         oauthctl__subcmd__exchange__subcmd__code)
-            opts="-c -p -o -v -h --config --profile --output --verbose --no-cache --redirect-uri --code-verifier --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --help"
+            opts="-c -p -o -v -h --config --profile --output --verbose --no-cache --redirect-uri --code-verifier --dry-run --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -496,7 +496,7 @@ _oauthctl() {
             return 0
             ;;
         oauthctl__subcmd__fetch)
-            opts="-c -p -o -v -h --config --profile --output --verbose --no-cache --force --min-ttl --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --help"
+            opts="-c -p -o -v -h --config --profile --output --verbose --no-cache --force --min-ttl --dry-run --token-url --client-id --client-secret-env --client-secret-file --client-secret-stdin --auth-method --basic-encoding --grant-params --scope --audience --resource --param --header --timeout --timeout-secs --cacert --ca-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -66,6 +66,7 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l ca-file -l c
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l no-cache -d 'Neither read nor write the token cache'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l force -d 'Ignore a cached access token and get a new one (a cached refresh token is still used)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l dry-run -d 'Print the token request as an equivalent curl command, secrets replaced by placeholders, and send nothing (the cache is neither read nor written)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -l client-secret-stdin -d 'Read the client secret from standard input (the secret itself: OAUTHCTL_CLIENT_SECRET)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F
@@ -93,6 +94,7 @@ complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l time
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l ca-file -l cacert -d 'Extra trusted root certificates (PEM) [env: OAUTHCTL_CA_FILE]' -r -F
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s v -l verbose -d 'Trace requests and responses on stderr (secrets redacted)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l no-cache -d 'Do not store the tokens in the cache (by default they are, so that `fetch` can refresh)'
+complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l dry-run -d 'Print the token request as an equivalent curl command, secrets (the code too) replaced by placeholders, and send nothing'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -l client-secret-stdin -d 'Read the client secret from standard input (the secret itself: OAUTHCTL_CLIENT_SECRET)'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand exchange-code" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c oauthctl -n "__fish_oauthctl_using_subcommand inspect" -s c -l config -d 'Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]' -r -F

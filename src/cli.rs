@@ -169,6 +169,11 @@ pub struct FetchArgs {
     #[arg(long = "min-ttl", value_name = "SECS")]
     pub min_ttl: Option<u64>,
 
+    /// Print the token request as an equivalent curl command, secrets replaced by placeholders,
+    /// and send nothing (the cache is neither read nor written)
+    #[arg(long)]
+    pub dry_run: bool,
+
     #[command(flatten)]
     pub overrides: Overrides,
 }
@@ -196,6 +201,11 @@ pub struct ExchangeArgs {
         value_name = "VERIFIER"
     )]
     pub code_verifier: Option<String>,
+
+    /// Print the token request as an equivalent curl command, secrets (the code too) replaced by
+    /// placeholders, and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
 
     #[command(flatten)]
     pub overrides: Overrides,

@@ -8,7 +8,7 @@
 
 #![no_main]
 
-use oauthctl::{cli, commands, config, error, output, resolve, secret, start};
+use oauthctl::{cli, commands, config, error, kube, output, resolve, secret, start};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -87,6 +87,7 @@ fn run() -> Exit {
             profile: cli.profile.clone().or_else(|| from_env("OAUTHCTL_PROFILE")),
             profile_on_command_line: cli.profile.is_some(),
             verbose: cli.verbose,
+            interactive: true,
         };
         dispatch(&ctx, cli.command, format)
     });
@@ -110,20 +111,30 @@ fn dispatch(
     format: OutputFormat,
 ) -> Result<output::Rendered, Error> {
     match command {
-        Command::Fetch(args) => output::token(
-            format,
-            &commands::fetch::run(
-                ctx,
-                ProfileLayer {
-                    min_ttl_secs: args.min_ttl,
-                    ..layer_from(&args.overrides)
-                },
-                commands::fetch::CacheUse {
-                    bypass: args.no_cache,
-                    force: args.force,
-                },
-            )?,
-        ),
+        Command::Fetch(args) => {
+            let layer = ProfileLayer {
+                min_ttl_secs: args.min_ttl,
+                ..layer_from(&args.overrides)
+            };
+            if args.dry_run {
+                let plan = commands::dry_run::fetch(ctx, layer)?;
+                return Ok(oauthctl::curl::render(format, &plan));
+            }
+            let kube = kube::ExecInfo::from_env()?;
+            let ctx = &Context {
+                interactive: kube.interactive,
+                ..ctx.clone()
+            };
+            let cache_use = commands::fetch::CacheUse {
+                bypass: args.no_cache,
+                force: args.force,
+            };
+            output::token(
+                format,
+                &commands::fetch::run(ctx, layer, cache_use)?,
+                kube.api_version,
+            )
+        }
         Command::ExchangeCode(args) => {
             let input = commands::exchange::ExchangeInput {
                 code: args.code,
@@ -131,9 +142,19 @@ fn dispatch(
                 code_verifier: args.code_verifier,
                 no_cache: args.no_cache,
             };
+            if args.dry_run {
+                let plan = commands::dry_run::exchange(ctx, layer_from(&args.overrides), input)?;
+                return Ok(oauthctl::curl::render(format, &plan));
+            }
+            let kube = kube::ExecInfo::from_env()?;
+            let ctx = &Context {
+                interactive: kube.interactive,
+                ..ctx.clone()
+            };
             output::token(
                 format,
                 &commands::exchange::run(ctx, layer_from(&args.overrides), input)?,
+                kube.api_version,
             )
         }
         Command::Inspect(args) => {

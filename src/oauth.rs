@@ -429,12 +429,9 @@ fn error_from(
 /// The token endpoint from the issuer's metadata: OpenID Connect Discovery 1.0 §4, then RFC 8414
 /// §3. Metadata naming another issuer is refused (RFC 8414 §3.3, OIDC Discovery §4.3): it would let
 /// one server speak for another.
-pub fn discover_token_url(
-    transport: &crate::http::Transport,
-    issuer: &str,
-    trace: &Trace,
-) -> Result<String> {
-    crate::http::check_url(issuer, "issuer")?;
+/// Where an issuer's metadata is looked for, in order: OpenID Connect Discovery 1.0 §4, then
+/// RFC 8414 §3.
+pub fn discovery_urls(issuer: &str) -> Vec<String> {
     let base = issuer.trim_end_matches('/');
     let mut candidates = vec![format!("{base}/.well-known/openid-configuration")];
     // RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
@@ -449,8 +446,17 @@ pub fn discover_token_url(
             "{scheme}://{host}/.well-known/oauth-authorization-server{suffix}"
         ));
     }
+    candidates
+}
+
+pub fn discover_token_url(
+    transport: &crate::http::Transport,
+    issuer: &str,
+    trace: &Trace,
+) -> Result<String> {
+    crate::http::check_url(issuer, "issuer")?;
     let mut last_error = None;
-    for url in candidates {
+    for url in discovery_urls(issuer) {
         let response = transport.get(&url, trace)?;
         if response.status != 200 {
             last_error = Some(format!("{url} answered HTTP {}", response.status));

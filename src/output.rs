@@ -27,7 +27,7 @@ impl From<String> for Rendered {
     }
 }
 
-fn to_json<T: Serialize>(value: &T) -> String {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     let mut out = Vec::new();
     let mut serializer =
         serde_json::Serializer::with_formatter(&mut out, TerminalSafe(PrettyFormatter::new()));
@@ -104,8 +104,13 @@ impl Formatter for TerminalSafe {
     }
 }
 
-/// `fetch` / `exchange-code` output.
-pub fn token(format: OutputFormat, result: &TokenResult) -> Result<Rendered> {
+/// `fetch` / `exchange-code` output. `kube` is the ExecCredential version client-go asked for
+/// (`KUBERNETES_EXEC_INFO`), used by `-o exec-credential`.
+pub fn token(
+    format: OutputFormat,
+    result: &TokenResult,
+    kube: crate::kube::ApiVersion,
+) -> Result<Rendered> {
     let token = &result.token;
     let bearer_only = |what: &str| -> Result<()> {
         if token.is_bearer() {
@@ -149,15 +154,11 @@ pub fn token(format: OutputFormat, result: &TokenResult) -> Result<Rendered> {
         }
         OutputFormat::ExecCredential => {
             bearer_only("a Kubernetes ExecCredential")?;
-            let mut status = json!({ "token": token.access_token });
-            if let Some(at) = token.expires_at {
-                status["expirationTimestamp"] = Value::String(rfc3339(at));
-            }
-            to_json(&json!({
-                "apiVersion": "client.authentication.k8s.io/v1",
-                "kind": "ExecCredential",
-                "status": status,
-            }))
+            to_json(&crate::kube::exec_credential(
+                kube,
+                &token.access_token,
+                token.expires_at,
+            ))
         }
     };
     Ok(Rendered {
@@ -628,23 +629,40 @@ mod tests {
     #[test]
     fn token_formats() {
         let r = result(Some("bearer"), Some(1_640_589_128));
-        assert_eq!(token(OutputFormat::Text, &r).unwrap().stdout, "tok'en\n");
         assert_eq!(
-            token(OutputFormat::Header, &r).unwrap().stdout,
+            token(OutputFormat::Text, &r, Default::default())
+                .unwrap()
+                .stdout,
+            "tok'en\n"
+        );
+        assert_eq!(
+            token(OutputFormat::Header, &r, Default::default())
+                .unwrap()
+                .stdout,
             "Authorization: Bearer tok'en\n"
         );
-        let env = token(OutputFormat::Env, &r).unwrap().stdout;
+        let env = token(OutputFormat::Env, &r, Default::default())
+            .unwrap()
+            .stdout;
         assert_eq!(
             env,
             "export OAUTHCTL_ACCESS_TOKEN='tok'\\''en'\nexport OAUTHCTL_TOKEN_TYPE='bearer'\nexport OAUTHCTL_EXPIRES_AT=1640589128\n"
         );
-        let json: Value =
-            serde_json::from_str(&token(OutputFormat::Json, &r).unwrap().stdout).unwrap();
+        let json: Value = serde_json::from_str(
+            &token(OutputFormat::Json, &r, Default::default())
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
         assert_eq!(json["custom"], 1);
         assert_eq!(json["expires_at"], 1_640_589_128);
         assert_eq!(json["cached"], false);
-        let exec: Value =
-            serde_json::from_str(&token(OutputFormat::ExecCredential, &r).unwrap().stdout).unwrap();
+        let exec: Value = serde_json::from_str(
+            &token(OutputFormat::ExecCredential, &r, Default::default())
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
         assert_eq!(exec["apiVersion"], "client.authentication.k8s.io/v1");
         assert_eq!(exec["kind"], "ExecCredential");
         assert_eq!(exec["status"]["token"], "tok'en");
@@ -657,11 +675,23 @@ mod tests {
     #[test]
     fn non_bearer_tokens_are_never_printed_as_bearer() {
         let r = result(Some("DPoP"), None);
-        assert!(token(OutputFormat::Header, &r).is_err());
-        assert!(token(OutputFormat::ExecCredential, &r).is_err());
-        assert_eq!(token(OutputFormat::Text, &r).unwrap().stdout, "tok'en\n");
+        assert!(token(OutputFormat::Header, &r, Default::default()).is_err());
+        assert!(token(OutputFormat::ExecCredential, &r, Default::default()).is_err());
+        assert_eq!(
+            token(OutputFormat::Text, &r, Default::default())
+                .unwrap()
+                .stdout,
+            "tok'en\n"
+        );
         for ok in ["Bearer", "BEARER", "bearer"] {
-            assert!(token(OutputFormat::Header, &result(Some(ok), None)).is_ok());
+            assert!(
+                token(
+                    OutputFormat::Header,
+                    &result(Some(ok), None),
+                    Default::default()
+                )
+                .is_ok()
+            );
         }
     }
 

@@ -154,10 +154,12 @@ fn accepted(response: &Response, now: i64, token: TokenResponse) {
 fn render(result: TokenResult) {
     use oauthctl::output::token;
     let t = &result.token;
-    let text = token(OutputFormat::Text, &result).unwrap().stdout;
+    let text = token(OutputFormat::Text, &result, Default::default())
+        .unwrap()
+        .stdout;
     assert_eq!(text, format!("{}\n", t.access_token));
 
-    match token(OutputFormat::Header, &result) {
+    match token(OutputFormat::Header, &result, Default::default()) {
         Ok(r) => {
             assert!(t.is_bearer());
             assert_eq!(
@@ -171,7 +173,9 @@ fn render(result: TokenResult) {
         }
     }
 
-    let env = token(OutputFormat::Env, &result).unwrap().stdout;
+    let env = token(OutputFormat::Env, &result, Default::default())
+        .unwrap()
+        .stdout;
     let vars = parse_env(&env);
     let mut expected = vec![
         ("OAUTHCTL_ACCESS_TOKEN".to_string(), t.access_token.clone()),
@@ -185,8 +189,12 @@ fn render(result: TokenResult) {
     }
     assert_eq!(vars, expected, "-o env: {env:?}");
 
-    let json: Value = serde_json::from_str(&token(OutputFormat::Json, &result).unwrap().stdout)
-        .expect("-o json parses");
+    let json: Value = serde_json::from_str(
+        &token(OutputFormat::Json, &result, Default::default())
+            .unwrap()
+            .stdout,
+    )
+    .expect("-o json parses");
     for (k, v) in &t.fields {
         if k != "expires_at" && k != "cached" {
             assert!(common::json_eq(&json[k], v), "-o json changed `{k}`");
@@ -198,7 +206,7 @@ fn render(result: TokenResult) {
     );
     assert_eq!(json["cached"], false);
 
-    if let Ok(r) = token(OutputFormat::ExecCredential, &result) {
+    if let Ok(r) = token(OutputFormat::ExecCredential, &result, Default::default()) {
         let exec: Value = serde_json::from_str(&r.stdout).expect("ExecCredential parses");
         assert_eq!(exec["status"]["token"], t.access_token.as_str());
         match t.expires_at {

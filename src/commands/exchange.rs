@@ -43,7 +43,7 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: ExchangeInput) -> Resu
     if let Some(v) = &verifier {
         check_verifier(v.expose())?;
     }
-    let secret = client_secret(&profile, &config)?;
+    let secret = client_secret(ctx, &profile, &config)?;
     let grant = Grant::AuthorizationCode {
         code: &code,
         redirect_uri: profile.redirect_uri.as_deref(),
@@ -73,7 +73,7 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: ExchangeInput) -> Resu
 
 /// RFC 7636 §4.1: 43–128 characters from the unreserved set. The message never repeats the
 /// value (clap's own validation would echo it).
-fn check_verifier(verifier: &str) -> Result<()> {
+pub(crate) fn check_verifier(verifier: &str) -> Result<()> {
     let unreserved = verifier
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));

@@ -82,7 +82,7 @@ fn fetch_new(ctx: &Context, profile: &Profile, config: &Config) -> Result<TokenR
     if profile.grant != ProfileGrant::ClientCredentials {
         return Err(login_required(profile, "has no usable refresh token"));
     }
-    let secret = client_secret(profile, config)?;
+    let secret = client_secret(ctx, profile, config)?;
     request_token(ctx, profile, secret.as_ref(), &Grant::ClientCredentials)
 }
 
@@ -105,7 +105,7 @@ fn refresh(
     key: &Key,
     refresh_token: &str,
 ) -> Result<TokenResponse> {
-    let secret = client_secret(profile, config)?;
+    let secret = client_secret(ctx, profile, config)?;
     let refresh_token = Secret::new(refresh_token.to_string());
     let grant = Grant::RefreshToken {
         refresh_token: &refresh_token,

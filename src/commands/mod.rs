@@ -4,6 +4,7 @@
 //! reading the secret, and making one token request.
 
 pub mod cache;
+pub mod dry_run;
 pub mod exchange;
 pub mod fetch;
 pub mod inspect;
@@ -30,6 +31,9 @@ pub struct Context {
     /// `-p` was typed on this command line (not inherited from the environment).
     pub profile_on_command_line: bool,
     pub verbose: bool,
+    /// Someone may be asked for a secret on the terminal. False when kubectl says the session is
+    /// not interactive (`KUBERNETES_EXEC_INFO` `spec.interactive`).
+    pub interactive: bool,
 }
 
 impl Context {
@@ -50,7 +54,7 @@ impl Context {
 }
 
 /// The client secret for this profile, or `None` for a public client (`auth_method = "none"`).
-pub fn client_secret(profile: &Profile, config: &Config) -> Result<Option<Secret>> {
+pub fn client_secret(ctx: &Context, profile: &Profile, config: &Config) -> Result<Option<Secret>> {
     profile.check_endpoints()?;
     if profile.auth_method == AuthMethod::None {
         return Ok(None);
@@ -68,7 +72,14 @@ pub fn client_secret(profile: &Profile, config: &Config) -> Result<Option<Secret
     }
     match &profile.secret {
         Some(source) => source.read_within(profile.timeout).map(Some),
-        None => crate::secret::prompt(&profile.describe()).map(Some),
+        None if ctx.interactive => crate::secret::prompt(&profile.describe()).map(Some),
+        None => Err(Error::Config(format!(
+            "no client secret for {}, and {} says the session is not interactive, so nobody is asked: \
+             set {} in the kubeconfig's exec env, or give the profile client_secret_env / client_secret_file / client_secret_command",
+            profile.describe(),
+            crate::kube::EXEC_INFO_ENV,
+            crate::secret::OVERRIDE_ENV
+        ))),
     }
 }
 

@@ -736,6 +736,13 @@ fn command_cases() -> Vec<Case> {
         ok("fetch -v -p user --force (refresh after clear)", &["-v", "-p", "user", "fetch", "--force"], Token),
         ok("cache list -v (after clear)", &["-v", "cache", "list"], Nothing),
         ok("completions bash", &["completions", "bash"], Nothing),
+        ok("fetch --dry-run", &["-v", "fetch", "--dry-run"], Nothing),
+        ok("fetch --dry-run -o json, OAUTHCTL_CLIENT_SECRET", &["-o", "json", "fetch", "--dry-run"], Nothing).env("OAUTHCTL_CLIENT_SECRET", SECRET),
+        ok("fetch --dry-run --client-secret-stdin", &["fetch", "--dry-run", "--client-secret-stdin"], Nothing).stdin(SECRET),
+        ok("fetch --dry-run -p user (a refresh)", &["-v", "-p", "user", "fetch", "--dry-run"], Nothing),
+        ok("exchange-code --dry-run with code and verifier", &["-v", "-p", "user", "exchange-code", "--dry-run", "--code-verifier", VERIFIER, CODE], Nothing),
+        ok("exchange-code --dry-run -o json --auth-method post", &["-o", "json", "-p", "user", "exchange-code", "--dry-run", "--auth-method", "post", CODE], Nothing).env("OAUTHCTL_CODE_VERIFIER", VERIFIER),
+        ok("fetch -o exec-credential for kubectl v1beta1", &["-o", "exec-credential", "fetch"], Token).env("KUBERNETES_EXEC_INFO", r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}"#),
     ]
 }
 

@@ -63,7 +63,11 @@ impl Env {
                 cmd.env_remove(name);
             }
         }
-        for name in PROXY_VARS.into_iter().chain(["NO_COLOR"]) {
+        // kubectl's request would change what a test sees.
+        for name in PROXY_VARS
+            .into_iter()
+            .chain(["NO_COLOR", "KUBERNETES_EXEC_INFO"])
+        {
             cmd.env_remove(name);
         }
         cmd.timeout(Duration::from_secs(30));

@@ -11,6 +11,7 @@ mod cli;
 mod e2e;
 mod faults;
 mod harness;
+mod integrations;
 mod properties;
 mod providers;
 mod transport;

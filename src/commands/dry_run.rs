@@ -1,0 +1,516 @@
+//! `fetch --dry-run` / `exchange-code --dry-run`: the token request a run would send, built by the
+//! same code as the real one (`oauth::build_request`), with every secret replaced by a named
+//! placeholder. Nothing is sent, no secret is read, the cache is not touched.
+//!
+//! Secrets are never read: the request is built with sentinel strings in their place, and the
+//! sentinels are then cut out of every URL, header and form value into `Part::Placeholder`s.
+
+use super::Context;
+use super::exchange::{ExchangeInput, check_verifier};
+use crate::config::{AuthMethod, BasicEncoding, Grant as ProfileGrant};
+use crate::error::Result;
+use crate::http::{SECRET_FIELDS, redact_header};
+use crate::oauth::{Grant, TokenRequest, build_request};
+use crate::resolve::{Profile, ProfileLayer};
+use crate::secret::{OVERRIDE_ENV, Secret, SecretSource};
+
+/// A piece of a value: literal text, or a secret left out and named by a shell variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Text(String),
+    Placeholder(String),
+}
+
+/// A value as a sequence of parts.
+pub type Value = Vec<Part>;
+
+/// A secret left out of the request, and what it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    /// A shell variable name (`OAUTHCTL_CLIENT_SECRET`, or the profile's client_secret_env).
+    pub name: String,
+    pub stands_for: String,
+}
+
+/// HTTP Basic client authentication (RFC 6749 §2.3.1), kept apart from the headers because its
+/// value is an encoding of a secret, not the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasicAuth {
+    /// The client_id as it goes into the credentials: form-urlencoded unless `basic_encoding = raw`.
+    pub user: String,
+    /// The placeholder for the client secret.
+    pub secret: String,
+    pub encoding: BasicEncoding,
+}
+
+/// The request a run would send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRequest {
+    pub method: &'static str,
+    pub url: Value,
+    pub headers: Vec<(String, Value)>,
+    pub basic: Option<BasicAuth>,
+    /// The form body; empty means no body (grant parameters in the query).
+    pub form: Vec<(String, Value)>,
+    /// With `issuer` and no `token_url`: the metadata documents a run reads first, in order, to
+    /// learn the token endpoint (which then stands in the URL as a placeholder).
+    pub discovery: Vec<String>,
+    pub placeholders: Vec<Placeholder>,
+}
+
+/// `fetch --dry-run`: the request `fetch` sends when no cached token can be used.
+pub fn fetch(ctx: &Context, flags: ProfileLayer) -> Result<PlannedRequest> {
+    let config = ctx.load_config()?;
+    let profile = ctx.resolve_profile(&config, flags)?;
+    profile.check_endpoints()?;
+    let mut plan = Planner::new(&profile);
+    let refresh_token;
+    let grant = if profile.grant == ProfileGrant::ClientCredentials {
+        Grant::ClientCredentials
+    } else {
+        // A user profile is only ever renewed by fetch (RFC 6749 §6), never signed in.
+        refresh_token = plan.secret(
+            "OAUTHCTL_REFRESH_TOKEN",
+            "the cached refresh token (fetch never shows it)",
+        );
+        Grant::RefreshToken {
+            refresh_token: &refresh_token,
+        }
+    };
+    plan.build(&grant)
+}
+
+/// `exchange-code --dry-run`: the code exchange, without reading the code.
+pub fn exchange(
+    ctx: &Context,
+    mut flags: ProfileLayer,
+    input: ExchangeInput,
+) -> Result<PlannedRequest> {
+    if input.redirect_uri.is_some() {
+        flags.redirect_uri = input.redirect_uri;
+    }
+    let config = ctx.load_config()?;
+    let profile = ctx.resolve_profile(&config, flags)?;
+    profile.check_endpoints()?;
+    if let Some(verifier) = &input.code_verifier {
+        check_verifier(verifier)?;
+    }
+    let mut plan = Planner::new(&profile);
+    let code = plan.secret("OAUTHCTL_CODE", "the authorization code");
+    let verifier = input.code_verifier.as_ref().map(|_| {
+        plan.secret(
+            "OAUTHCTL_CODE_VERIFIER",
+            "the PKCE code_verifier (RFC 7636 §4.5)",
+        )
+    });
+    let grant = Grant::AuthorizationCode {
+        code: &code,
+        redirect_uri: profile.redirect_uri.as_deref(),
+        code_verifier: verifier.as_ref(),
+    };
+    plan.build(&grant)
+}
+
+/// Builds a request with sentinels for secrets, then turns the sentinels into placeholders.
+struct Planner<'p> {
+    profile: &'p Profile,
+    /// Sentinel text → placeholder, in the order they were made.
+    sentinels: Vec<(String, Placeholder)>,
+}
+
+impl<'p> Planner<'p> {
+    fn new(profile: &'p Profile) -> Planner<'p> {
+        Planner {
+            profile,
+            sentinels: Vec::new(),
+        }
+    }
+
+    /// A stand-in for a secret, which the planner will find wherever build_request put it.
+    /// U+0001 cannot be in a value that reached here from TOML, argv or env as a real secret.
+    fn secret(&mut self, name: &str, stands_for: &str) -> Secret {
+        let sentinel = format!("\u{1}{}\u{1}", self.sentinels.len());
+        self.sentinels.push((
+            sentinel.clone(),
+            Placeholder {
+                name: name.to_string(),
+                stands_for: stands_for.to_string(),
+            },
+        ));
+        Secret::new(sentinel)
+    }
+
+    fn build(mut self, grant: &Grant<'_>) -> Result<PlannedRequest> {
+        let profile = self.profile;
+        let client_secret = match profile.auth_method {
+            AuthMethod::None => None,
+            _ => {
+                let (name, stands_for) = secret_placeholder(profile.secret.as_ref());
+                Some(self.secret(&name, &stands_for))
+            }
+        };
+        let mut discovery = Vec::new();
+        let token_url = match (&profile.token_url, &profile.issuer) {
+            (Some(url), _) => url.clone(),
+            (None, Some(issuer)) => {
+                discovery = crate::oauth::discovery_urls(issuer);
+                self.secret(
+                    "OAUTHCTL_TOKEN_URL",
+                    "the token_endpoint in the issuer's metadata (not looked up: a dry run sends nothing)",
+                )
+                .expose()
+                .to_string()
+            }
+            (None, None) => profile.require_token_url()?.to_string(),
+        };
+        let profile = Profile {
+            token_url: Some(token_url),
+            ..profile.clone()
+        };
+        let request = build_request(&profile, client_secret.as_ref(), grant)?;
+        Ok(self.plan(request, &profile, client_secret.as_ref(), discovery))
+    }
+
+    fn plan(
+        self,
+        request: TokenRequest,
+        profile: &Profile,
+        client_secret: Option<&Secret>,
+        discovery: Vec<String>,
+    ) -> PlannedRequest {
+        let mut placeholders: Vec<Placeholder> = Vec::new();
+        let mut note = |p: &Placeholder| {
+            if !placeholders.iter().any(|q| q.name == p.name) {
+                placeholders.push(p.clone());
+            }
+        };
+        let mut basic = None;
+        let mut headers = Vec::new();
+        for (name, value) in &request.headers {
+            // The Basic header build_request made from the sentinel secret (a profile header of
+            // the same name would have replaced it, and is handled as any other header below).
+            if let (AuthMethod::Basic, Some(secret)) = (profile.auth_method, client_secret)
+                && name.eq_ignore_ascii_case("authorization")
+                && let Some(client_id) = profile.client_id.as_deref()
+                && *value
+                    == crate::oauth::basic_authorization(
+                        client_id,
+                        secret.expose(),
+                        profile.basic_encoding,
+                    )
+            {
+                let placeholder = self.placeholder_for(secret.expose());
+                note(&placeholder);
+                basic = Some(BasicAuth {
+                    user: match profile.basic_encoding {
+                        BasicEncoding::Form => {
+                            form_urlencoded::byte_serialize(client_id.as_bytes()).collect()
+                        }
+                        BasicEncoding::Raw => client_id.to_string(),
+                    },
+                    secret: placeholder.name,
+                    encoding: profile.basic_encoding,
+                });
+                continue;
+            }
+            // What the -v trace hides (an API key, a cookie, another Authorization) is a secret.
+            let parts = if redact_header(name, value) != *value {
+                let placeholder = Placeholder {
+                    name: format!("OAUTHCTL_HEADER_{}", shell_name(name)),
+                    stands_for: format!("the value of the {name} header (from the profile)"),
+                };
+                note(&placeholder);
+                vec![Part::Placeholder(placeholder.name)]
+            } else {
+                self.parts(value, &mut note)
+            };
+            headers.push((name.clone(), parts));
+        }
+        let form = request
+            .form
+            .iter()
+            .map(|(name, value)| {
+                let parts = self.parts(value, &mut note);
+                // A secret given as a parameter (`client_assertion`, `password` in params).
+                let hidden = SECRET_FIELDS.contains(&name.as_str())
+                    && parts.iter().any(|p| matches!(p, Part::Text(_)));
+                if hidden {
+                    let placeholder = Placeholder {
+                        name: format!("OAUTHCTL_PARAM_{}", shell_name(name)),
+                        stands_for: format!("the {name} parameter (from the profile)"),
+                    };
+                    note(&placeholder);
+                    (name.clone(), vec![Part::Placeholder(placeholder.name)])
+                } else {
+                    (name.clone(), parts)
+                }
+            })
+            .collect();
+        let url = self.url_parts(&request.url, &mut note);
+        PlannedRequest {
+            method: "POST",
+            url,
+            headers,
+            basic,
+            form,
+            discovery,
+            placeholders,
+        }
+    }
+
+    fn placeholder_for(&self, sentinel: &str) -> Placeholder {
+        self.sentinels
+            .iter()
+            .find(|(s, _)| s == sentinel)
+            .map(|(_, p)| p.clone())
+            .expect("a sentinel made by this planner")
+    }
+
+    /// `text` split at every sentinel.
+    fn parts(&self, text: &str, note: &mut impl FnMut(&Placeholder)) -> Value {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while let Some((at, sentinel, placeholder)) = self
+            .sentinels
+            .iter()
+            .filter_map(|(s, p)| rest.find(s.as_str()).map(|at| (at, s, p)))
+            .min_by_key(|(at, _, _)| *at)
+        {
+            if at > 0 {
+                parts.push(Part::Text(rest[..at].to_string()));
+            }
+            note(placeholder);
+            parts.push(Part::Placeholder(placeholder.name.clone()));
+            rest = &rest[at + sentinel.len()..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_string()));
+        }
+        parts
+    }
+
+    /// The URL's parts, with a `user:password@` and secret query values (a token_url someone gave
+    /// an `api_key=` to) left out, byte for byte otherwise.
+    fn url_parts(&self, url: &str, note: &mut impl FnMut(&Placeholder)) -> Value {
+        let mut text = url.to_string();
+        let mut hidden: Vec<(String, Placeholder)> = Vec::new();
+        if let Some((scheme, rest)) = url.split_once("://") {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            if let Some(at) = rest[..end].rfind('@') {
+                let sentinel = "\u{1}userinfo\u{1}".to_string();
+                text = format!("{scheme}://{sentinel}{}", &rest[at..]);
+                hidden.push((
+                    sentinel,
+                    Placeholder {
+                        name: "OAUTHCTL_URL_USERINFO".into(),
+                        stands_for: "the user:password in the token URL".into(),
+                    },
+                ));
+            }
+        }
+        if let Some((base, query)) = text.clone().split_once('?') {
+            let pieces: Vec<String> = query
+                .split('&')
+                .map(|piece| {
+                    let (key, value) = piece.split_once('=').unwrap_or((piece, ""));
+                    let name: String = form_urlencoded::parse(key.as_bytes())
+                        .next()
+                        .map(|(k, _)| k.into_owned())
+                        .unwrap_or_default();
+                    if SECRET_FIELDS.contains(&name.as_str()) && !value.contains('\u{1}') {
+                        let sentinel = format!("\u{1}query{}\u{1}", hidden.len());
+                        hidden.push((
+                            sentinel.clone(),
+                            Placeholder {
+                                name: format!("OAUTHCTL_PARAM_{}", shell_name(&name)),
+                                stands_for: format!("the {name} query parameter of the token URL"),
+                            },
+                        ));
+                        format!("{key}={sentinel}")
+                    } else {
+                        piece.to_string()
+                    }
+                })
+                .collect();
+            text = format!("{base}?{}", pieces.join("&"));
+        }
+        let mut planner = Planner {
+            profile: self.profile,
+            sentinels: self.sentinels.clone(),
+        };
+        planner.sentinels.extend(hidden);
+        planner.parts(&text, note)
+    }
+}
+
+/// How the client secret is named in the dry run: the profile's own env var when it has one, so
+/// that the printed command runs as it is where the real run would.
+fn secret_placeholder(source: Option<&SecretSource>) -> (String, String) {
+    match source {
+        Some(SecretSource::Env(var)) if is_shell_name(var) => (
+            var.clone(),
+            format!("the client secret (client_secret_env {var})"),
+        ),
+        Some(source) => (
+            OVERRIDE_ENV.to_string(),
+            format!("the client secret (read from {})", source.describe()),
+        ),
+        None => (OVERRIDE_ENV.to_string(), "the client secret".to_string()),
+    }
+}
+
+fn is_shell_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `X-Api-Key` → `X_API_KEY`.
+fn shell_name(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl PlannedRequest {
+    /// Every text part, for checks that no secret got through.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        let values = std::iter::once(&self.url)
+            .chain(self.headers.iter().map(|(_, v)| v))
+            .chain(self.form.iter().map(|(_, v)| v));
+        values.flatten().filter_map(|p| match p {
+            Part::Text(t) => Some(t.as_str()),
+            Part::Placeholder(_) => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::GrantParams;
+    use crate::resolve::merge;
+
+    fn profile(edit: impl FnOnce(&mut ProfileLayer)) -> Profile {
+        let mut layer = ProfileLayer {
+            token_url: Some("https://idp.example/token".into()),
+            client_id: Some("my app".into()),
+            secret: Some(SecretSource::Env("APP_SECRET".into())),
+            scope: Some("read write".into()),
+            headers: vec![("X-Api-Key".into(), "k3y".into())],
+            params: vec![("client_assertion".into(), "eyJ.x.y".into())],
+            ..Default::default()
+        };
+        edit(&mut layer);
+        merge(
+            Some("p".into()),
+            layer,
+            ProfileLayer::default(),
+            ProfileLayer::default(),
+        )
+    }
+
+    #[test]
+    fn secrets_become_placeholders_and_nothing_else_changes() {
+        let plan = Planner::new(&profile(|_| {}))
+            .build(&Grant::ClientCredentials)
+            .unwrap();
+        assert_eq!(
+            plan.url,
+            vec![Part::Text("https://idp.example/token".into())]
+        );
+        let basic = plan.basic.as_ref().unwrap();
+        assert_eq!(basic.user, "my+app");
+        assert_eq!(basic.secret, "APP_SECRET");
+        assert!(
+            plan.headers
+                .iter()
+                .all(|(n, _)| !n.eq_ignore_ascii_case("authorization"))
+        );
+        let api_key = plan.headers.iter().find(|(n, _)| n == "X-Api-Key").unwrap();
+        assert_eq!(
+            api_key.1,
+            vec![Part::Placeholder("OAUTHCTL_HEADER_X_API_KEY".into())]
+        );
+        let assertion = plan
+            .form
+            .iter()
+            .find(|(n, _)| n == "client_assertion")
+            .unwrap();
+        assert_eq!(
+            assertion.1,
+            vec![Part::Placeholder("OAUTHCTL_PARAM_CLIENT_ASSERTION".into())]
+        );
+        assert!(
+            plan.texts()
+                .all(|t| !t.contains("k3y") && !t.contains("eyJ") && !t.contains('\u{1}'))
+        );
+        let names: Vec<_> = plan.placeholders.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "APP_SECRET",
+                "OAUTHCTL_HEADER_X_API_KEY",
+                "OAUTHCTL_PARAM_CLIENT_ASSERTION"
+            ]
+        );
+    }
+
+    #[test]
+    fn post_auth_query_params_and_discovery() {
+        let p = profile(|l| {
+            l.token_url = None;
+            l.issuer = Some("https://idp.example/tenant".into());
+            l.auth_method = Some(AuthMethod::Post);
+            l.grant_params = Some(GrantParams::Query);
+            l.secret = Some(SecretSource::File("/run/secret".into()));
+            l.headers = vec![];
+            l.params = vec![];
+        });
+        let plan = Planner::new(&p).build(&Grant::ClientCredentials).unwrap();
+        assert_eq!(plan.discovery.len(), 2);
+        assert_eq!(
+            plan.url,
+            vec![
+                Part::Placeholder("OAUTHCTL_TOKEN_URL".into()),
+                Part::Text("?grant_type=client_credentials&scope=read+write".into())
+            ]
+        );
+        assert_eq!(
+            plan.form,
+            vec![
+                ("client_id".into(), vec![Part::Text("my app".into())]),
+                (
+                    "client_secret".into(),
+                    vec![Part::Placeholder("OAUTHCTL_CLIENT_SECRET".into())]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn url_userinfo_and_secret_query_values_are_left_out() {
+        let p = profile(|l| {
+            l.token_url = Some("https://u:pw@idp.example/token?api=1&access_token=abc".into());
+            l.auth_method = Some(AuthMethod::None);
+        });
+        let plan = Planner::new(&p).build(&Grant::ClientCredentials).unwrap();
+        assert_eq!(
+            plan.url,
+            vec![
+                Part::Text("https://".into()),
+                Part::Placeholder("OAUTHCTL_URL_USERINFO".into()),
+                Part::Text("@idp.example/token?api=1&access_token=".into()),
+                Part::Placeholder("OAUTHCTL_PARAM_ACCESS_TOKEN".into()),
+            ]
+        );
+    }
+}

@@ -1,0 +1,248 @@
+//! `--dry-run` output: a planned token request as an equivalent curl command (text), or as one
+//! JSON document with that command in it (`-o json`).
+//!
+//! The command is meant to be run: secrets are shell variables (`"$APP_SECRET"`), everything else
+//! is quoted so that a POSIX shell passes it to curl byte for byte, and the form body is encoded
+//! exactly as oauthctl encodes it.
+
+use serde_json::{Value, json};
+
+use crate::cli::OutputFormat;
+use crate::commands::dry_run::{BasicAuth, Part, PlannedRequest};
+use crate::config::BasicEncoding;
+use crate::output::Rendered;
+
+pub fn render(format: OutputFormat, plan: &PlannedRequest) -> Rendered {
+    let command = command(plan);
+    if format != OutputFormat::Json {
+        return command.into();
+    }
+    let pairs = |values: &[(String, Vec<Part>)]| -> Vec<Value> {
+        values
+            .iter()
+            .map(|(name, value)| json!([name, template(value)]))
+            .collect()
+    };
+    let mut headers = pairs(&plan.headers);
+    if let Some(basic) = &plan.basic {
+        // Where build_request puts it: right after Accept.
+        let at = usize::from(!headers.is_empty());
+        headers.insert(
+            at,
+            json!([
+                "Authorization",
+                format!("Basic base64({}:${{{}}})", basic.user, basic.secret)
+            ]),
+        );
+    }
+    let placeholders: Vec<Value> = plan
+        .placeholders
+        .iter()
+        .map(|p| json!({ "name": p.name, "stands_for": p.stands_for }))
+        .collect();
+    crate::output::to_json(&json!({
+        "dry_run": true,
+        "method": plan.method,
+        "url": template(&plan.url),
+        "headers": headers,
+        "form": pairs(&plan.form),
+        "discovery": plan.discovery,
+        "placeholders": placeholders,
+        "curl": command,
+    }))
+    .into()
+}
+
+/// A value with its placeholders written `${NAME}`, for JSON.
+fn template(value: &[Part]) -> String {
+    value
+        .iter()
+        .map(|part| match part {
+            Part::Text(text) => text.clone(),
+            Part::Placeholder(name) => format!("${{{name}}}"),
+        })
+        .collect()
+}
+
+/// The commented curl command.
+fn command(plan: &PlannedRequest) -> String {
+    let mut out = String::from("# oauthctl --dry-run: nothing was sent and no secret was read.\n");
+    if !plan.placeholders.is_empty() {
+        out.push_str("# Placeholders are shell variables; set them to run the command:\n");
+        let width = plan
+            .placeholders
+            .iter()
+            .map(|p| p.name.len())
+            .max()
+            .unwrap_or(0);
+        for p in &plan.placeholders {
+            out.push_str(&format!(
+                "#   {:width$}  {}\n",
+                p.name,
+                one_line(&p.stands_for)
+            ));
+        }
+    }
+    if let Some((first, rest)) = plan.discovery.split_first() {
+        out.push_str(
+            "# A real run first reads the issuer's metadata for its token_endpoint \
+             (OpenID Connect Discovery §4, RFC 8414 §3):\n",
+        );
+        out.push_str(&format!(
+            "#   curl --header 'Accept: application/json' {}\n",
+            quote(&[Part::Text(first.clone())])
+        ));
+        for url in rest {
+            out.push_str(&format!(
+                "#   and if that is not found, {}\n",
+                quote(&[Part::Text(url.clone())])
+            ));
+        }
+    }
+    if let Some(BasicAuth {
+        encoding: BasicEncoding::Form,
+        ..
+    }) = &plan.basic
+    {
+        out.push_str(
+            "# oauthctl form-urlencodes the client secret before Basic encoding (RFC 6749 §2.3.1) and\n\
+             # curl --user does not: the two differ for a secret with characters other than A-Z a-z 0-9 - . _ *\n",
+        );
+    }
+    let mut args: Vec<String> = vec![format!("--request {}", plan.method)];
+    let mut basic_done = plan.basic.is_none();
+    for (name, value) in &plan.headers {
+        args.push(header(name, value));
+        // Basic comes where oauthctl sends its Authorization header: after Accept.
+        if !basic_done {
+            args.push(user(plan.basic.as_ref().expect("checked")));
+            basic_done = true;
+        }
+    }
+    if !basic_done {
+        args.push(user(plan.basic.as_ref().expect("checked")));
+    }
+    if !plan.form.is_empty() {
+        args.push(header(
+            "Content-Type",
+            &[Part::Text("application/x-www-form-urlencoded".into())],
+        ));
+    }
+    for (name, value) in &plan.form {
+        let name_encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        match value.as_slice() {
+            // Literal fields go as oauthctl encodes them.
+            parts if parts.iter().all(|p| matches!(p, Part::Text(_))) => {
+                let mut pair = form_urlencoded::Serializer::new(String::new());
+                pair.append_pair(name, &template(parts));
+                args.push(format!(
+                    "--data-raw {}",
+                    quote(&[Part::Text(pair.finish())])
+                ));
+            }
+            // curl encodes the value after the first `=`; the name must be encoded already.
+            parts => {
+                let mut all = vec![Part::Text(format!("{name_encoded}="))];
+                all.extend(parts.iter().cloned());
+                args.push(format!("--data-urlencode {}", quote(&all)));
+            }
+        }
+    }
+    args.push(quote(&plan.url));
+    out.push_str("curl ");
+    out.push_str(&args.join(" \\\n  "));
+    out.push('\n');
+    out
+}
+
+fn header(name: &str, value: &[Part]) -> String {
+    let mut all = vec![Part::Text(format!("{name}: "))];
+    all.extend(value.iter().cloned());
+    format!("--header {}", quote(&all))
+}
+
+fn user(basic: &BasicAuth) -> String {
+    format!(
+        "--user {}",
+        quote(&[
+            Part::Text(format!("{}:", basic.user)),
+            Part::Placeholder(basic.secret.clone())
+        ])
+    )
+}
+
+/// One shell word: literal text single-quoted (or ANSI-C quoted when it holds characters a
+/// terminal would act on), placeholders double-quoted variable expansions, all concatenated.
+fn quote(parts: &[Part]) -> String {
+    // Adjacent literals are one quoted string: `'Accept: application/json'`.
+    let mut merged: Vec<Part> = Vec::new();
+    for part in parts {
+        match (merged.last_mut(), part) {
+            (Some(Part::Text(last)), Part::Text(text)) => last.push_str(text),
+            _ => merged.push(part.clone()),
+        }
+    }
+    if merged.is_empty() {
+        return "''".into();
+    }
+    merged
+        .iter()
+        .map(|part| match part {
+            Part::Placeholder(name) => format!("\"${name}\""),
+            Part::Text(text) if text.chars().any(is_control) => ansi_c(text),
+            Part::Text(text) => format!("'{}'", text.replace('\'', r"'\''")),
+        })
+        .collect()
+}
+
+fn is_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Bash's `$'…'`, with every control character escaped.
+fn ansi_c(text: &str) -> String {
+    let mut out = String::from("$'");
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            c if is_control(c) && (c as u32) < 0x80 => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if is_control(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A description on one comment line.
+fn one_line(text: &str) -> String {
+    crate::untrusted::printable(text, 200)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_keeps_bytes_and_expands_only_placeholders() {
+        assert_eq!(quote(&[Part::Text("it's".into())]), r"'it'\''s'");
+        assert_eq!(
+            quote(&[Part::Text("a=".into()), Part::Placeholder("X".into())]),
+            "'a='\"$X\""
+        );
+        assert_eq!(
+            quote(&[Part::Text("a\x1b[0m\\'".into())]),
+            r"$'a\x1b[0m\\\''"
+        );
+        assert_eq!(quote(&[Part::Text("\u{202e}".into())]), r"$'\u202e'");
+        assert_eq!(quote(&[]), "''");
+        assert_eq!(
+            quote(&[Part::Text("a: ".into()), Part::Text("b".into())]),
+            "'a: b'"
+        );
+    }
+}
