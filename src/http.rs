@@ -256,6 +256,8 @@ impl Transport {
     ) -> Result<Response> {
         let deadline = Instant::now() + self.timeout;
         let host = host_of(request.url);
+        // One note across the retries; dropped (and erased) before the outcome is reported.
+        let progress = crate::progress::Progress::for_request(request.url, trace.enabled);
         let mut waited = Duration::ZERO;
         let mut attempt = 1;
         loop {
@@ -307,6 +309,7 @@ impl Transport {
                 attempt + 1,
                 retry.retries + 1
             ));
+            progress.retrying(attempt + 1, retry.retries + 1);
             std::thread::sleep(delay);
             waited += delay;
             attempt += 1;
@@ -346,6 +349,7 @@ impl Transport {
 
     /// GETs a JSON document (discovery).
     pub fn get(&self, url: &str, trace: &Trace) -> Result<Response> {
+        let _progress = crate::progress::Progress::for_request(url, trace.enabled);
         trace.line(&format!("> GET {}", redact_url(url)));
         self.trace_proxy(url, trace);
         let result = self

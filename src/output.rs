@@ -11,7 +11,8 @@ use crate::commands::inspect::{Inspection, Validity};
 use crate::commands::profiles::Outcome;
 use crate::error::{Error, Result};
 use crate::jwt::TimeClaim;
-use crate::timefmt::{relative, rfc3339};
+use crate::style::{Style, pad, visible_width};
+use crate::timefmt::{local_offset, relative, rfc3339, rfc3339_local, span};
 use crate::untrusted::printable;
 
 /// What goes to stdout, and an optional note for stderr.
@@ -192,14 +193,16 @@ fn value_text(value: &Value) -> String {
     }
 }
 
+/// Two columns, the first padded to its widest cell. Widths are visible columns, so a styled key
+/// lines up with a plain one.
 fn aligned(rows: &[(String, String)], indent: &str) -> String {
     let width = rows
         .iter()
-        .map(|(k, _)| k.chars().count())
+        .map(|(k, _)| visible_width(k))
         .max()
         .unwrap_or(0);
     rows.iter()
-        .map(|(k, v)| format!("{indent}{k:width$}  {v}\n"))
+        .map(|(k, v)| format!("{indent}{}  {v}\n", pad(k, width)))
         .collect()
 }
 
@@ -211,8 +214,21 @@ fn time_json(claim: &TimeClaim, now: i64) -> Value {
     }
 }
 
-/// `inspect` output.
+/// `inspect` output, in colour when stdout takes it (`style::Style::stdout`).
 pub fn inspection(format: OutputFormat, inspection: &Inspection) -> Rendered {
+    let style = match format {
+        OutputFormat::Text => Style::stdout(),
+        _ => Style::PLAIN,
+    };
+    inspection_styled(format, inspection, style)
+}
+
+/// Claims the text view shows as times: RFC 7519's three and OpenID Connect Core §2's
+/// `auth_time`. (`-o json`'s `times` keeps to `inspect::TIME_CLAIMS`.)
+const TEXT_TIME_CLAIMS: [&str; 4] = ["iat", "nbf", "exp", "auth_time"];
+
+/// `inspection` with the colour decided by the caller (tests and fuzz targets: `Style::PLAIN`).
+pub fn inspection_styled(format: OutputFormat, inspection: &Inspection, style: Style) -> Rendered {
     let now = inspection.now;
     let validity = inspection.validity();
     if format == OutputFormat::Json {
@@ -238,66 +254,119 @@ pub fn inspection(format: OutputFormat, inspection: &Inspection) -> Rendered {
         }))
         .into();
     }
-    let row = |k: &String, v: &Value| (printable(k, 60), value_text(v));
+    let row = |k: &String, v: &Value| (style.bold(&printable(k, 60)), value_text(v));
     let header: Vec<_> = inspection
         .jwt
         .header
         .iter()
         .map(|(k, v)| row(k, v))
         .collect();
+    let instants: Vec<i64> = TEXT_TIME_CLAIMS
+        .iter()
+        .filter_map(|name| match inspection.jwt.time(name) {
+            TimeClaim::At(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    // The local column only where it says something the UTC one does not.
+    let local = instants
+        .iter()
+        .any(|t| local_offset(*t).is_some_and(|offset| offset != 0));
+    // Numbers as written (`1.7e9` is a valid NumericDate), padded so the dates line up.
+    let number_width = TEXT_TIME_CLAIMS
+        .iter()
+        .filter_map(|name| inspection.jwt.claims.get(*name))
+        .map(|v| visible_width(&value_text(v)))
+        .max()
+        .unwrap_or(0);
     let claims: Vec<_> = inspection
         .jwt
         .claims
         .iter()
         .map(|(k, v)| {
-            let (key, mut text) = row(k, v);
-            match inspection.jwt.time(k) {
-                TimeClaim::At(t) if crate::commands::inspect::TIME_CLAIMS.contains(&k.as_str()) => {
-                    text = format!("{text}  {} ({})", rfc3339(t), relative(t, now));
-                }
-                TimeClaim::Invalid(why)
-                    if crate::commands::inspect::TIME_CLAIMS.contains(&k.as_str()) =>
-                {
-                    text = format!("{text}  (INVALID: {why})");
-                }
-                _ => {}
+            let (key, text) = row(k, v);
+            if !TEXT_TIME_CLAIMS.contains(&k.as_str()) {
+                return (key, text);
             }
+            let text = match inspection.jwt.time(k) {
+                TimeClaim::At(t) => {
+                    let mut shown = format!("{}  {}", pad(&text, number_width), rfc3339(t));
+                    if local {
+                        shown.push_str("  ");
+                        shown.push_str(&rfc3339_local(t));
+                    }
+                    shown.push_str(&format!("  ({})", relative(t, now)));
+                    shown
+                }
+                TimeClaim::Invalid(why) => format!("{text}  ({}: {why})", style.red("INVALID")),
+                TimeClaim::Absent => text,
+            };
             (key, text)
         })
         .collect();
-    let status = match validity {
+    let (status, paint): (String, fn(Style, &str) -> String) = match validity {
         Validity::Valid {
             expires_at: Some(at),
-        } => format!("valid, expires {} ({})", relative(at, now), rfc3339(at)),
-        Validity::Valid { expires_at: None } => {
-            "valid (no exp claim: it never expires by itself)".to_string()
-        }
-        Validity::Expired { at } => format!("EXPIRED {} ({})", relative(at, now), rfc3339(at)),
-        Validity::NotYetValid { from } => format!(
-            "NOT YET VALID: valid from {} ({})",
-            rfc3339(from),
-            relative(from, now)
+        } => (
+            format!(
+                "valid for {} (until {})",
+                span(at.abs_diff(now)),
+                rfc3339(at)
+            ),
+            Style::green_bold,
         ),
-        Validity::Unknown { why } => format!("UNKNOWN: {why}"),
+        Validity::Valid { expires_at: None } => (
+            "valid (no exp claim: it never expires by itself)".to_string(),
+            Style::green_bold,
+        ),
+        // Not `relative`: on the second of `exp` itself that would read "in 0s".
+        Validity::Expired { at } => (
+            format!(
+                "EXPIRED {} ago (at {})",
+                span(now.abs_diff(at)),
+                rfc3339(at)
+            ),
+            Style::red_bold,
+        ),
+        Validity::NotYetValid { from } => (
+            format!(
+                "NOT YET VALID: valid from {} ({})",
+                rfc3339(from),
+                relative(from, now)
+            ),
+            Style::red_bold,
+        ),
+        Validity::Unknown { why } => (format!("UNKNOWN validity: {why}"), Style::yellow),
     };
     let signature = if inspection.jwt.signature_len == 0 {
-        "UNVERIFIED: the token is unsigned (empty signature)".to_string()
+        "UNVERIFIED: the token is unsigned (empty signature)"
     } else {
-        "UNVERIFIED: decoded only; oauthctl did not check the signature".to_string()
+        "UNVERIFIED: decoded only; oauthctl did not check the signature"
     };
-    let mut out = String::from("Header\n");
+    let mut out = format!("{}\n", style.bold("Header"));
     out.push_str(&aligned(&header, "  "));
-    out.push_str("Claims\n");
+    out.push_str(&format!("{}\n", style.bold("Claims")));
     out.push_str(&aligned(&claims, "  "));
-    out.push_str(&aligned(
-        &[("Status".into(), status), ("Signature".into(), signature)],
-        "",
-    ));
+    // The verdict lines are coloured whole, label included, so they stand out from the claims.
+    let width = "Signature".len();
+    let verdict = |label: &str, text: &str| format!("{}  {text}", pad(label, width));
+    out.push_str(&paint(style, &verdict("Status", &status)));
+    out.push('\n');
+    out.push_str(&style.yellow(&verdict("Signature", signature)));
+    out.push('\n');
     out.into()
 }
 
 /// `profiles …` output.
 pub fn profiles(format: OutputFormat, outcome: &Outcome) -> Rendered {
+    let style = match format {
+        OutputFormat::Text => Style::stdout(),
+        _ => Style::PLAIN,
+    };
+    profiles_styled(format, outcome, style)
+}
+
+fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Rendered {
     let json_out = format == OutputFormat::Json;
     match outcome {
         Outcome::Path(path) => {
@@ -318,9 +387,14 @@ pub fn profiles(format: OutputFormat, outcome: &Outcome) -> Rendered {
             let rows: Vec<(String, String)> = profiles
                 .iter()
                 .map(|p| {
-                    let mark = if p.is_default { "* " } else { "  " };
+                    let name = printable(&p.name, 60);
+                    let first = if p.is_default {
+                        format!("{} {}", style.green_bold("*"), style.bold(&name))
+                    } else {
+                        format!("  {name}")
+                    };
                     (
-                        format!("{mark}{}", printable(&p.name, 60)),
+                        first,
                         p.endpoint
                             .as_deref()
                             .map(|e| printable(e, 200))
@@ -563,8 +637,18 @@ pub fn cache(format: OutputFormat, outcome: &crate::commands::cache::Outcome) ->
     }
 }
 
-/// The error line(s) for stderr: `oauthctl: error: …`, or one JSON object with `-o json`.
+/// The error line(s) for stderr: `oauthctl: error: …` (its prefix in colour when stderr takes
+/// it), or one JSON object with `-o json`.
 pub fn error(format: OutputFormat, error: &Error) -> String {
+    let style = match format {
+        OutputFormat::Text => Style::stderr(),
+        _ => Style::PLAIN,
+    };
+    error_styled(format, error, style)
+}
+
+/// `error` with the colour decided by the caller.
+pub fn error_styled(format: OutputFormat, error: &Error, style: Style) -> String {
     let message = printable(&error.to_string(), 2000);
     if format == OutputFormat::Json {
         let (code, description, status) = error.oauth_fields();
@@ -585,7 +669,7 @@ pub fn error(format: OutputFormat, error: &Error) -> String {
         });
         return format!("{body}\n");
     }
-    format!("oauthctl: error: {message}\n")
+    format!("{} {message}\n", style.red_bold("oauthctl: error:"))
 }
 
 #[cfg(test)]
@@ -709,9 +793,82 @@ mod tests {
         assert_eq!(v["error"]["description"], "Client authentication failed");
         assert_eq!(v["error"]["status"], 401);
         assert_eq!(v["error"]["exit_code"], 3);
+        let hostile = Error::Config("bad\x1b[0m".into());
         assert_eq!(
-            error(OutputFormat::Text, &Error::Config("bad\x1b[0m".into())),
+            error_styled(OutputFormat::Text, &hostile, Style::PLAIN),
             "oauthctl: error: bad\\u{1b}[0m\n"
+        );
+        assert_eq!(
+            error_styled(OutputFormat::Text, &hostile, Style::COLOUR),
+            "\x1b[1;31moauthctl: error:\x1b[0m bad\\u{1b}[0m\n",
+            "the colour is ours; the message's escape stays escaped"
+        );
+    }
+
+    fn inspected(claims: &str, now: i64) -> Inspection {
+        Inspection {
+            jwt: crate::jwt::decode(&crate::jwt::tests::make(
+                r#"{"alg":"RS256","kid":"k\u001b[2Jx"}"#,
+                claims,
+            ))
+            .unwrap(),
+            now,
+        }
+    }
+
+    #[test]
+    fn inspect_text_colours_only_around_printable_text() {
+        let i = inspected(r#"{"sub\u001b[31m":"v\u009b1m","exp":100}"#, 40);
+        let plain = inspection_styled(OutputFormat::Text, &i, Style::PLAIN).stdout;
+        let colour = inspection_styled(OutputFormat::Text, &i, Style::COLOUR).stdout;
+        assert!(!plain.contains('\x1b'), "{plain}");
+        // Every ESC in the coloured view starts one of our SGR sequences.
+        let ours = colour.match_indices('\x1b').all(|(at, _)| {
+            ["\x1b[0m", "\x1b[1m", "\x1b[1;32m", "\x1b[33m"]
+                .iter()
+                .any(|sgr| colour[at..].starts_with(sgr))
+        });
+        assert!(ours, "{colour:?}");
+        assert!(
+            colour.contains("\x1b[1msub\\u{1b}[31m\x1b[0m"),
+            "{colour:?}"
+        );
+        assert!(
+            colour.contains(
+                "\x1b[1;32mStatus     valid for 1m (until 1970-01-01T00:01:40Z)\x1b[0m\n"
+            ),
+            "{colour:?}"
+        );
+        let json = inspection_styled(OutputFormat::Json, &i, Style::COLOUR).stdout;
+        assert!(!json.contains('\x1b'), "{json}");
+    }
+
+    #[test]
+    fn the_status_line_reads_the_validity() {
+        let status = |claims: &str, now: i64| {
+            let text =
+                inspection_styled(OutputFormat::Text, &inspected(claims, now), Style::PLAIN).stdout;
+            let lines: Vec<&str> = text.lines().collect();
+            assert!(
+                lines[lines.len() - 1].starts_with("Signature  UNVERIFIED"),
+                "{text}"
+            );
+            lines[lines.len() - 2].to_string()
+        };
+        assert_eq!(
+            status(r#"{"exp":100}"#, 100),
+            "Status     EXPIRED 0s ago (at 1970-01-01T00:01:40Z)"
+        );
+        assert_eq!(
+            status(r#"{"exp":3700}"#, 100),
+            "Status     valid for 1h (until 1970-01-01T01:01:40Z)"
+        );
+        assert_eq!(
+            status(r#"{"nbf":200,"exp":300}"#, 100),
+            "Status     NOT YET VALID: valid from 1970-01-01T00:03:20Z (in 1m 40s)"
+        );
+        assert!(
+            status(r#"{"exp":true}"#, 100).starts_with("Status     UNKNOWN validity: `exp` is ")
         );
     }
 }

@@ -1,4 +1,5 @@
-//! Unix seconds as UTC RFC 3339 and as "in 4m 59s" / "3h ago" (for `inspect` and `expires_at`).
+//! Unix seconds as RFC 3339 (UTC, or local time with its offset) and as "in 4m 59s" / "3h ago"
+//! (for `inspect` and `expires_at`).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,18 +14,59 @@ pub fn now() -> i64 {
 /// `2021-12-27T07:12:08Z`. Years outside 0..=9999 are written as `±YYYYY…` plain numbers would
 /// mislead, so they get a clear marker instead.
 pub fn rfc3339(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
+    rfc3339_at_offset(unix, 0)
+}
+
+/// The same instant on the local wall clock, with its UTC offset: `2021-12-27T08:12:08+01:00`.
+/// The zone is the C library's (`TZ`, else `/etc/localtime`); when it cannot say, UTC.
+pub fn rfc3339_local(unix: i64) -> String {
+    rfc3339_at_offset(unix, local_offset(unix).unwrap_or(0))
+}
+
+/// RFC 3339 (§5.6) for `unix` seen at `offset` seconds east of UTC; `Z` for UTC itself.
+fn rfc3339_at_offset(unix: i64, offset: i64) -> String {
+    let Some(wall) = unix.checked_add(offset) else {
+        return "(out of range)".to_string();
+    };
+    let days = wall.div_euclid(86_400);
+    let secs = wall.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     if !(0..=9999).contains(&y) {
         return format!("(year {y}, out of range)");
     }
+    let zone = if offset == 0 {
+        "Z".to_string()
+    } else {
+        let sign = if offset < 0 { '-' } else { '+' };
+        // RFC 3339 offsets are whole minutes; the seconds of historical zones (LMT) are dropped.
+        let minutes = offset.unsigned_abs() / 60;
+        format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+    };
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{zone}",
         secs / 3600,
         secs % 3600 / 60,
         secs % 60
     )
+}
+
+/// Seconds east of UTC of the local zone at `unix` (daylight saving included), or `None` when
+/// the C library cannot convert that instant.
+// `time_t` and `c_long` are i64 here but 32 bits on some targets, so the conversions stay.
+#[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
+pub fn local_offset(unix: i64) -> Option<i64> {
+    let time: libc::time_t = unix.try_into().ok()?;
+    let mut tm = std::mem::MaybeUninit::<libc::tm>::uninit();
+    // SAFETY: `time` and `tm` are valid for the call; localtime_r is the re-entrant form that
+    // writes only into `tm` (it reads TZ through tzset, which nothing in oauthctl changes while
+    // running), and on success, and only then, `tm` is fully initialised.
+    let converted = unsafe { libc::localtime_r(&time, tm.as_mut_ptr()) };
+    if converted.is_null() {
+        return None;
+    }
+    // SAFETY: localtime_r returned non-null, so it filled `tm`.
+    let tm = unsafe { tm.assume_init() };
+    Some(tm.tm_gmtoff as i64)
 }
 
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian), exact for all i64 day counts
@@ -97,6 +139,37 @@ mod tests {
         assert!(rfc3339(253_402_300_800).contains("out of range"));
         assert!(rfc3339(i64::MAX).contains("out of range"));
         assert!(rfc3339(i64::MIN).contains("out of range"));
+    }
+
+    #[test]
+    fn offsets_are_written_as_rfc3339_wants() {
+        assert_eq!(rfc3339_at_offset(1_640_589_128, 0), "2021-12-27T07:12:08Z");
+        assert_eq!(
+            rfc3339_at_offset(1_640_589_128, 3600),
+            "2021-12-27T08:12:08+01:00"
+        );
+        assert_eq!(
+            rfc3339_at_offset(1_640_589_128, -(9 * 3600 + 30 * 60)),
+            "2021-12-26T21:42:08-09:30"
+        );
+        assert_eq!(
+            rfc3339_at_offset(1_640_589_128, 8 * 3600 + 45 * 60),
+            "2021-12-27T15:57:08+08:45"
+        );
+        assert!(rfc3339_at_offset(i64::MAX, 3600).contains("out of range"));
+        assert!(rfc3339_at_offset(253_402_300_799, 3600).contains("out of range"));
+    }
+
+    #[test]
+    fn the_local_zone_is_whatever_the_c_library_says() {
+        // The zone of the test process is the developer's; only its consistency is checked here
+        // (tests/it/terminal.rs runs the binary under fixed TZ values).
+        let now = now();
+        let offset = local_offset(now).expect("now converts");
+        assert!(offset.abs() <= 26 * 3600);
+        assert_eq!(rfc3339_local(now), rfc3339_at_offset(now, offset));
+        assert_eq!(local_offset(i64::MAX), None);
+        assert!(rfc3339_local(i64::MAX).contains("out of range"));
     }
 
     #[test]

@@ -191,7 +191,12 @@ fn render(jwt: &Jwt, now: i64) {
     let validity = inspection.validity();
     assert_validity(jwt, now, &validity);
 
-    let text = oauthctl::output::inspection(OutputFormat::Text, &inspection).stdout;
+    let text = oauthctl::output::inspection_styled(
+        OutputFormat::Text,
+        &inspection,
+        oauthctl::style::Style::PLAIN,
+    )
+    .stdout;
     assert_terminal_safe("inspect text", &text);
     // One line per header member and per claim, plus Header, Claims, Status and Signature.
     assert_eq!(
@@ -218,7 +223,12 @@ fn render(jwt: &Jwt, now: i64) {
     assert!(status.contains(expected), "{status} for {validity:?}");
 
     if now == NOWS[3] || now == i64::MIN {
-        let json = oauthctl::output::inspection(OutputFormat::Json, &inspection).stdout;
+        let json = oauthctl::output::inspection_styled(
+            OutputFormat::Json,
+            &inspection,
+            oauthctl::style::Style::PLAIN,
+        )
+        .stdout;
         let value: Value = serde_json::from_str(&json).expect("inspect -o json parses");
         assert!(json_eq(
             &value["header"],

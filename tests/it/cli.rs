@@ -967,7 +967,7 @@ fn inspect_shows_header_claims_and_human_times_and_says_unverified() {
         "alg  RS256",
         "Claims",
         "iss  https://idp.example",
-        "expires in 4m 5",
+        "valid for 4m 5",
         "UNVERIFIED",
         "10s ago",
     ] {

@@ -63,10 +63,11 @@ impl Env {
                 cmd.env_remove(name);
             }
         }
-        // kubectl's request would change what a test sees.
-        for name in PROXY_VARS
-            .into_iter()
-            .chain(["NO_COLOR", "KUBERNETES_EXEC_INFO"])
+        // Colour settings and kubectl's request would change what a test sees.
+        for name in
+            PROXY_VARS
+                .into_iter()
+                .chain(["NO_COLOR", "CLICOLOR_FORCE", "KUBERNETES_EXEC_INFO"])
         {
             cmd.env_remove(name);
         }

@@ -14,4 +14,5 @@ mod harness;
 mod integrations;
 mod properties;
 mod providers;
+mod terminal;
 mod transport;

@@ -30,10 +30,11 @@ pub fn assert_terminal_safe(what: &str, text: &str) {
     }
 }
 
-/// The rendered error line: `output::error` must keep any message to one terminal-safe line.
+/// The rendered error line (without colour, which a terminal on stderr would turn on): it must keep any message to one terminal-safe line.
 pub fn assert_rendered_error(error: &oauthctl::error::Error) {
     use oauthctl::cli::OutputFormat;
-    let text = oauthctl::output::error(OutputFormat::Text, error);
+    let text =
+        oauthctl::output::error_styled(OutputFormat::Text, error, oauthctl::style::Style::PLAIN);
     assert!(text.starts_with("oauthctl: error: ") && text.ends_with('\n'));
     assert_eq!(
         text.matches('\n').count(),
@@ -41,7 +42,8 @@ pub fn assert_rendered_error(error: &oauthctl::error::Error) {
         "error is not one line: {text:?}"
     );
     assert_terminal_safe("rendered error", &text);
-    let json = oauthctl::output::error(OutputFormat::Json, error);
+    let json =
+        oauthctl::output::error_styled(OutputFormat::Json, error, oauthctl::style::Style::PLAIN);
     assert_eq!(json.matches('\n').count(), 1, "JSON error is not one line");
     let value: Value = serde_json::from_str(&json).expect("the JSON error parses");
     assert_eq!(value["error"]["kind"], error.kind());
