@@ -1,31 +1,187 @@
-//! The command line, as clap derive structs. Every field's doc comment is its `--help` text.
+//! The command line, as clap derive structs. Every field's doc comment is its `--help` text, and
+//! every command's help ends with examples (tests/it/docs.rs holds both to that).
 //! Nothing outside this file and `main.rs` knows about clap.
+//!
+//! Shell completion is dynamic: the scripts under `completions/` call `oauthctl` back with
+//! `_OAUTHCTL_COMPLETE=<shell>` set, and clap_complete's engine answers from this definition, so
+//! profile names can come from the config file (`complete_profile_name`).
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
+use std::str::FromStr;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 
-use crate::config::{AuthMethod, BasicEncoding, Grant, GrantParams};
+use crate::config::{self, AuthMethod, BasicEncoding, Config, Grant, GrantParams};
 use crate::resolve::{parse_header, parse_param};
+
+/// `oauthctl 0.1.0 (x86_64-unknown-linux-gnu)`: bug reports need the platform (build.rs).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("BUILD_TARGET"), ")");
+
+/// Help text blocks. Each command's help ends with 2 to 4 examples that run as written
+/// (tests/it/docs.rs parses every `oauthctl` invocation in them); secrets come from env vars,
+/// files or stdin, never argv. Lines stay within 80 columns, because clap re-wraps longer ones
+/// without their indentation: a long example goes on with a ` \` continuation line.
+macro_rules! env_block {
+    ($without_flag:literal) => {
+        concat!(
+            "Environment:\n",
+            "  Each profile key can be set for one run as OAUTHCTL_<KEY> (flag > env var >\n",
+            "  profile > default); the flags above name theirs. Keys without a flag here:\n",
+            $without_flag,
+            ".\n",
+            "  The token cache lives in OAUTHCTL_CACHE_DIR when it is set.\n\n",
+        )
+    };
+}
+
+const TOP_HELP: &str = "\
+Examples:
+  oauthctl fetch -p watson
+  curl -H \"Authorization: Bearer $(oauthctl fetch -p watson)\" \\
+      https://api.example.com/v1/orders
+  OAUTHCTL_CLIENT_SECRET=\"$CI_CLIENT_SECRET\" oauthctl fetch -o json \\
+      --token-url https://login.example.com/oauth2/token --client-id ci-deploy
+  oauthctl fetch -p watson | oauthctl inspect";
+
+const FETCH_HELP: &str = concat!(
+    env_block!(
+        "  OAUTHCTL_ISSUER, OAUTHCTL_GRANT, OAUTHCTL_REDIRECT_URI, OAUTHCTL_RETRIES,\n  OAUTHCTL_RETRY_MAX_SECS"
+    ),
+    "\
+Examples:
+  oauthctl fetch -p watson
+  oauthctl fetch -p watson -o header | curl -H @- https://api.example.com/orders
+  OAUTHCTL_CLIENT_SECRET=\"$CI_CLIENT_SECRET\" oauthctl fetch -o json \\
+      --token-url https://login.example.com/oauth2/token --client-id ci-deploy \\
+      --scope 'orders:read'
+  oauthctl fetch -p watson --dry-run"
+);
+
+const EXCHANGE_HELP: &str = concat!(
+    env_block!(
+        "  OAUTHCTL_ISSUER, OAUTHCTL_GRANT, OAUTHCTL_MIN_TTL_SECS, OAUTHCTL_RETRIES,\n  OAUTHCTL_RETRY_MAX_SECS"
+    ),
+    "\
+Examples:
+  printf '%s\\n' \"$CODE\" | oauthctl exchange-code -p web -
+  OAUTHCTL_CODE_VERIFIER=\"$VERIFIER\" oauthctl exchange-code -p app \\
+      --redirect-uri http://127.0.0.1:8400/callback - < code.txt
+  oauthctl exchange-code -p web -o json - < code.txt | jq '{scope, expires_at}'
+  oauthctl exchange-code -p web --dry-run - < code.txt"
+);
+
+const INSPECT_HELP: &str = concat!(
+    env_block!(
+        "  OAUTHCTL_ISSUER, OAUTHCTL_GRANT, OAUTHCTL_REDIRECT_URI, OAUTHCTL_MIN_TTL_SECS,\n  OAUTHCTL_RETRIES, OAUTHCTL_RETRY_MAX_SECS"
+    ),
+    "\
+Examples:
+  oauthctl fetch -p watson | oauthctl inspect
+  oauthctl inspect -p watson --require-valid
+  oauthctl inspect -o json - < token.jwt | jq .claims.scope"
+);
+
+const PROFILES_HELP: &str = "\
+Examples:
+  oauthctl profiles list
+  oauthctl profiles add watson --client-secret-env WATSON_APP_SECRET \\
+      --token-url https://api.watsonwork.ibm.com/oauth/token --client-id my-app
+  oauthctl profiles show watson
+  \"$EDITOR\" \"$(oauthctl profiles path)\"";
+
+const PROFILES_LIST_HELP: &str = "\
+Examples:
+  oauthctl profiles list
+  oauthctl -c ./ci/oauthctl.toml profiles list
+  oauthctl profiles list -o json | jq -r '.[].name'";
+
+const PROFILES_SHOW_HELP: &str = "\
+Examples:
+  oauthctl profiles show watson
+  oauthctl -p watson profiles show -o json
+  OAUTHCTL_SCOPE='read write' oauthctl profiles show watson";
+
+const PROFILES_ADD_HELP: &str = "\
+Examples:
+  oauthctl profiles add watson --client-secret-env WATSON_APP_SECRET --default \\
+      --token-url https://api.watsonwork.ibm.com/oauth/token --client-id my-app
+  oauthctl profiles add igni --client-id k --auth-method post \\
+      --token-url https://acme.igni.co/api/v1/oauth2/token \\
+      --header 'Accept: application/json' \\
+      --client-secret-command '[\"pass\", \"show\", \"igni\"]'
+  oauthctl profiles add corp --issuer https://login.example.com \\
+      --client-id cli --client-secret-file ~/.config/oauthctl/corp.secret
+  printf '%s\\n' \"$CI_CLIENT_SECRET\" | oauthctl -c ci.toml profiles add ci \\
+      --token-url https://login.example.com/oauth2/token --client-id ci-deploy \\
+      --client-secret-stdin";
+
+const PROFILES_REMOVE_HELP: &str = "\
+Examples:
+  oauthctl profiles remove staging
+  oauthctl -c ./ci/oauthctl.toml profiles remove old-ci";
+
+const PROFILES_PATH_HELP: &str = "\
+Examples:
+  oauthctl profiles path
+  \"$EDITOR\" \"$(oauthctl profiles path)\"
+  OAUTHCTL_CONFIG=./ci/oauthctl.toml oauthctl profiles path";
+
+const CACHE_HELP: &str = "\
+Environment:
+  The cache lives in OAUTHCTL_CACHE_DIR when it is set, else in
+  ~/.cache/oauthctl (or under $XDG_CACHE_HOME).
+
+Examples:
+  oauthctl cache list
+  oauthctl cache clear -p watson
+  OAUTHCTL_CACHE_DIR=\"$RUNNER_TEMP/oauthctl\" oauthctl fetch -p ci";
+
+const CACHE_LIST_HELP: &str = "\
+Examples:
+  oauthctl cache list
+  oauthctl cache list -o json";
+
+const CACHE_CLEAR_HELP: &str = "\
+Examples:
+  oauthctl cache clear
+  oauthctl cache clear -p watson";
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  oauthctl completions bash \\
+      > ~/.local/share/bash-completion/completions/oauthctl
+  oauthctl completions zsh > ~/.zfunc/_oauthctl
+  oauthctl completions fish > ~/.config/fish/completions/oauthctl.fish
+  source <(oauthctl completions bash)";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "oauthctl",
-    version,
+    version = VERSION,
     about = "Get OAuth 2.0 access tokens and see what is in them",
-    after_help = "Examples:\n  oauthctl fetch -p watson\n  curl -H \"Authorization: Bearer $(oauthctl fetch)\" https://api.example/\n  OAUTHCTL_TOKEN_URL=https://idp/token OAUTHCTL_CLIENT_ID=ci OAUTHCTL_CLIENT_SECRET=… oauthctl fetch -o json\n  oauthctl fetch | oauthctl inspect"
+    after_help = TOP_HELP
 )]
 pub struct Cli {
-    /// Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml]
+    /// Config file [env: OAUTHCTL_CONFIG] [default: ~/.config/oauthctl/config.toml, or under
+    /// $XDG_CONFIG_HOME]
     #[arg(short = 'c', long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     /// Profile to use [env: OAUTHCTL_PROFILE] [default: the config's default_profile]
-    #[arg(short = 'p', long, global = true, value_name = "NAME")]
+    #[arg(
+        short = 'p',
+        long,
+        global = true,
+        value_name = "NAME",
+        add = ArgValueCompleter::new(complete_profile_name)
+    )]
     pub profile: Option<String>,
 
-    /// Output format: text, json, header, env, exec-credential (the last three: fetch and
-    /// exchange-code only) [env: OAUTHCTL_OUTPUT] [default: text]
+    /// Output format (header, env and exec-credential: fetch and exchange-code only)
+    /// [env: OAUTHCTL_OUTPUT] [default: text]
     #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
 
@@ -56,42 +212,40 @@ pub enum OutputFormat {
 #[command(defer = true)]
 pub enum Command {
     /// Get an access token with the client_credentials grant (RFC 6749 §4.4)
-    #[command(
-        after_help = "Examples:\n  oauthctl fetch -p watson\n  TOKEN=$(oauthctl fetch -p ci)\n  oauthctl fetch -p ci -o header | curl -H @- https://api.example/\n  oauthctl fetch --token-url https://idp/token --client-id app --scope 'read write' -o json"
-    )]
+    #[command(after_help = FETCH_HELP)]
     Fetch(FetchArgs),
 
     /// Exchange an authorization code for tokens (RFC 6749 §4.1.3, PKCE RFC 7636)
-    #[command(
-        after_help = "Examples:\n  oauthctl exchange-code -p web SplxlOBeZQQYbYS6WxSbIA\n  echo \"$CODE\" | oauthctl exchange-code -p web - -o json\n  OAUTHCTL_CODE_VERIFIER=… oauthctl exchange-code -p app --redirect-uri http://127.0.0.1:8400/cb -"
-    )]
+    #[command(after_help = EXCHANGE_HELP)]
     ExchangeCode(ExchangeArgs),
 
     /// Decode a JWT: header, claims and times (the signature is NOT verified)
-    #[command(
-        after_help = "Examples:\n  oauthctl inspect eyJhbGciOi…\n  oauthctl fetch -p watson | oauthctl inspect\n  oauthctl inspect -p watson --require-valid\n  oauthctl inspect -o json - < token.txt"
-    )]
+    #[command(after_help = INSPECT_HELP)]
     Inspect(InspectArgs),
 
     /// List, show, add and remove profiles in the config file
-    #[command(subcommand)]
+    #[command(subcommand, after_help = PROFILES_HELP)]
     Profiles(ProfilesCommand),
 
     /// Show or forget cached tokens (the tokens themselves are never shown)
-    #[command(subcommand)]
+    #[command(subcommand, after_help = CACHE_HELP)]
     Cache(CacheCommand),
 
     /// Print a shell completion script (the same files are committed under completions/)
-    #[command(
-        after_help = "Examples:\n  oauthctl completions bash > ~/.local/share/bash-completion/completions/oauthctl\n  oauthctl completions zsh > \"${fpath[1]}/_oauthctl\"\n  oauthctl completions fish > ~/.config/fish/completions/oauthctl.fish"
-    )]
+    ///
+    /// The script asks `oauthctl` (found on PATH) for candidates as you type, so subcommands,
+    /// flags and their values complete, and so do profile names (for -p, `profiles show` and
+    /// `profiles remove`), read from the config file (OAUTHCTL_CONFIG, else the default path).
+    #[command(after_help = COMPLETIONS_HELP)]
     Completions {
-        /// bash, zsh, fish, powershell or elvish
+        /// The shell to print the script for
         shell: clap_complete::Shell,
     },
 }
 
-/// Per-run overrides of profile fields; each also has an `OAUTHCTL_*` env var (flag > env > profile).
+// Per-run overrides of profile fields; each also has an `OAUTHCTL_*` env var (flag > env > profile).
+// Not a `///` doc comment: clap would make it the description of every command that flattens
+// this struct, in place of the command's own.
 #[derive(Debug, Clone, Default, Args)]
 pub struct Overrides {
     /// Token endpoint URL [env: OAUTHCTL_TOKEN_URL]
@@ -102,7 +256,7 @@ pub struct Overrides {
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
 
-    /// Read the client secret from this env var
+    /// Read the client secret from this env var (give its name, never the secret)
     #[arg(long, value_name = "VAR", group = "secret_source")]
     pub client_secret_env: Option<String>,
 
@@ -110,24 +264,27 @@ pub struct Overrides {
     #[arg(long, value_name = "PATH", group = "secret_source")]
     pub client_secret_file: Option<PathBuf>,
 
-    /// Read the client secret from standard input (the secret itself: OAUTHCTL_CLIENT_SECRET)
+    /// Read the client secret from standard input [env: OAUTHCTL_CLIENT_SECRET holds the secret
+    /// itself]
     #[arg(long, group = "secret_source")]
     pub client_secret_stdin: bool,
 
-    /// Client authentication: basic, post or none [env: OAUTHCTL_AUTH_METHOD] [default: basic]
-    #[arg(long, value_name = "METHOD", value_parser = keyword::<AuthMethod>)]
+    /// Client authentication (RFC 6749 §2.3.1) [env: OAUTHCTL_AUTH_METHOD] [default: basic]
+    #[arg(long, value_name = "METHOD", value_parser = keyword::<AuthMethod>(AuthMethod::NAMES))]
     pub auth_method: Option<AuthMethod>,
 
-    /// Basic credentials: form-urlencoded first (form) or raw [env: OAUTHCTL_BASIC_ENCODING] [default: form]
-    #[arg(long, value_name = "ENCODING", value_parser = keyword::<BasicEncoding>)]
+    /// Basic credentials: form-urlencoded first (form) or raw [env: OAUTHCTL_BASIC_ENCODING]
+    /// [default: form]
+    #[arg(long, value_name = "ENCODING", value_parser = keyword::<BasicEncoding>(BasicEncoding::NAMES))]
     pub basic_encoding: Option<BasicEncoding>,
 
-    /// Where grant parameters go: body or query [env: OAUTHCTL_GRANT_PARAMS] [default: body]
-    #[arg(long, value_name = "WHERE", value_parser = keyword::<GrantParams>)]
+    /// Where grant parameters go: the form body or the URL query [env: OAUTHCTL_GRANT_PARAMS]
+    /// [default: body]
+    #[arg(long, value_name = "WHERE", value_parser = keyword::<GrantParams>(GrantParams::NAMES))]
     pub grant_params: Option<GrantParams>,
 
     /// Space-separated scopes [env: OAUTHCTL_SCOPE]
-    #[arg(long)]
+    #[arg(long, value_name = "SCOPES")]
     pub scope: Option<String>,
 
     /// `audience` parameter [env: OAUTHCTL_AUDIENCE]
@@ -138,7 +295,7 @@ pub struct Overrides {
     #[arg(long, value_name = "URI")]
     pub resource: Option<String>,
 
-    /// Extra form parameter, repeatable [env: OAUTHCTL_PARAMS as k=v&k2=v2]
+    /// Extra form parameter, repeatable [env: OAUTHCTL_PARAMS, as k=v&k2=v2]
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
 
@@ -165,7 +322,8 @@ pub struct FetchArgs {
     #[arg(long, conflicts_with = "no_cache")]
     pub force: bool,
 
-    /// Reuse a cached token only with more than this many seconds left [env: OAUTHCTL_MIN_TTL_SECS] [default: 60]
+    /// Reuse a cached token only with more than this many seconds left [env: OAUTHCTL_MIN_TTL_SECS]
+    /// [default: 60]
     #[arg(long = "min-ttl", value_name = "SECS")]
     pub min_ttl: Option<u64>,
 
@@ -213,7 +371,8 @@ pub struct ExchangeArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The JWT, or `-` for stdin [default: stdin, or the profile's token with -p]
+    /// The JWT, or `-` for stdin; prefer stdin, which keeps the token out of the process list
+    /// [default: stdin, or the profile's token with -p]
     #[arg(value_name = "TOKEN")]
     pub token: Option<String>,
 
@@ -230,23 +389,27 @@ pub struct InspectArgs {
 #[command(defer = true)]
 pub enum ProfilesCommand {
     /// List profiles (the default is marked)
+    #[command(after_help = PROFILES_LIST_HELP)]
     List,
     /// Show one profile as it resolves now, with where each value comes from (never the secret)
+    #[command(after_help = PROFILES_SHOW_HELP)]
     Show {
         /// Profile name [default: -p / OAUTHCTL_PROFILE / default_profile]
+        #[arg(add = ArgValueCompleter::new(complete_profile_name))]
         name: Option<String>,
     },
-    /// Add a profile (flags are named like the config keys)
-    #[command(
-        after_help = "Examples:\n  oauthctl profiles add watson --token-url https://api.watsonwork.ibm.com/oauth/token --client-id my-app --client-secret-env WATSON_APP_SECRET --default\n  oauthctl profiles add igni --token-url https://acme.igni.co/api/v1/oauth2/token --client-id k --auth-method post --header 'Accept: application/json' --client-secret-command '[\"pass\",\"show\",\"igni\"]'"
-    )]
+    /// Add a profile (flags are named like the config keys; they read no env vars)
+    #[command(after_help = PROFILES_ADD_HELP)]
     Add(Box<AddArgs>),
     /// Remove a profile
+    #[command(after_help = PROFILES_REMOVE_HELP)]
     Remove {
         /// Profile name
+        #[arg(add = ArgValueCompleter::new(complete_profile_name))]
         name: String,
     },
     /// Print the config file's path
+    #[command(after_help = PROFILES_PATH_HELP)]
     Path,
 }
 
@@ -255,9 +418,10 @@ pub enum ProfilesCommand {
 #[command(defer = true)]
 pub enum CacheCommand {
     /// List cached entries: profile, key, expiry, whether a refresh token is held
+    #[command(after_help = CACHE_LIST_HELP)]
     List,
     /// Forget cached tokens: all of them, or with -p those of one profile
-    #[command(after_help = "Examples:\n  oauthctl cache clear\n  oauthctl cache clear -p watson")]
+    #[command(after_help = CACHE_CLEAR_HELP)]
     Clear,
 }
 
@@ -271,13 +435,13 @@ pub struct AddArgs {
     /// Issuer URL (for discovery instead of token_url)
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
-    /// What `fetch` does: client_credentials, authorization_code, device_code
-    #[arg(long, value_name = "GRANT", value_parser = keyword::<Grant>)]
+    /// What `fetch` does [default: client_credentials]
+    #[arg(long, value_name = "GRANT", value_parser = keyword::<Grant>(Grant::NAMES))]
     pub grant: Option<Grant>,
     /// Client identifier
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
-    /// Secret source: this env var
+    /// Secret source: this env var (its name, never the secret)
     #[arg(long, value_name = "VAR", group = "add_secret")]
     pub client_secret_env: Option<String>,
     /// Secret source: this file
@@ -289,23 +453,23 @@ pub struct AddArgs {
     /// Store a literal client_secret read from stdin (the file must be private: mode 0600)
     #[arg(long, group = "add_secret")]
     pub client_secret_stdin: bool,
-    /// basic, post or none
-    #[arg(long, value_name = "METHOD", value_parser = keyword::<AuthMethod>)]
+    /// Client authentication (RFC 6749 §2.3.1) [default: basic]
+    #[arg(long, value_name = "METHOD", value_parser = keyword::<AuthMethod>(AuthMethod::NAMES))]
     pub auth_method: Option<AuthMethod>,
-    /// form or raw
-    #[arg(long, value_name = "ENCODING", value_parser = keyword::<BasicEncoding>)]
+    /// Basic credentials: form-urlencoded first (form) or raw [default: form]
+    #[arg(long, value_name = "ENCODING", value_parser = keyword::<BasicEncoding>(BasicEncoding::NAMES))]
     pub basic_encoding: Option<BasicEncoding>,
-    /// body or query
-    #[arg(long, value_name = "WHERE", value_parser = keyword::<GrantParams>)]
+    /// Where grant parameters go: the form body or the URL query [default: body]
+    #[arg(long, value_name = "WHERE", value_parser = keyword::<GrantParams>(GrantParams::NAMES))]
     pub grant_params: Option<GrantParams>,
     /// Space-separated scopes
-    #[arg(long)]
+    #[arg(long, value_name = "SCOPES")]
     pub scope: Option<String>,
     /// `audience` parameter
-    #[arg(long)]
+    #[arg(long, value_name = "AUDIENCE")]
     pub audience: Option<String>,
     /// `resource` parameter (RFC 8707)
-    #[arg(long)]
+    #[arg(long, value_name = "URI")]
     pub resource: Option<String>,
     /// redirect_uri for exchange-code
     #[arg(long, value_name = "URI")]
@@ -316,19 +480,20 @@ pub struct AddArgs {
     /// Extra request header, repeatable
     #[arg(long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
     pub headers: Vec<(String, String)>,
-    /// Whole-request deadline in seconds
+    /// Whole-request deadline in seconds [default: 30]
     #[arg(long, value_name = "SECS")]
     pub timeout_secs: Option<u64>,
     /// Extra trusted root certificates (PEM)
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
-    /// Reuse a cached token only with at least this much life left
+    /// Reuse a cached token only with at least this many seconds left [default: 60]
     #[arg(long, value_name = "SECS")]
     pub min_ttl_secs: Option<u64>,
-    /// Retries for client_credentials / refresh requests
+    /// Retries for client_credentials / refresh requests (never a code exchange) [default: 3]
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
-    /// Give up rather than wait longer than this in total
+    /// Give up rather than wait longer than this many seconds in total, Retry-After included
+    /// [default: 30]
     #[arg(long, value_name = "SECS")]
     pub retry_max_secs: Option<u64>,
     /// Make this the default_profile
@@ -339,8 +504,13 @@ pub struct AddArgs {
     pub replace: bool,
 }
 
-fn keyword<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
-    s.parse()
+/// A config keyword (`basic`, `query`, …) whose possible values clap knows, so that `--help`
+/// lists them and the shell completes them.
+fn keyword<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
+where
+    T: FromStr<Err = String> + Clone + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(names.iter().copied()).try_map(|name| name.parse::<T>())
 }
 
 /// A program and its arguments, given as one JSON array (clap would read a bare `Vec` as many values).
@@ -356,13 +526,131 @@ fn parse_argv(s: &str) -> Result<Argv, String> {
     }
 }
 
+// ---------------------------------------------------------------- shell completion
+
+/// The env var that turns a run into a completion request. Namespaced, unlike clap_complete's
+/// default `COMPLETE`, so that a variable meant for another program never changes what we do.
+pub const COMPLETE_VAR: &str = "_OAUTHCTL_COMPLETE";
+
+/// The command the scripts call back: a plain name found on PATH, so that the committed scripts
+/// do not depend on where the binary was built or installed.
+const COMPLETER: &str = "oauthctl";
+
+/// Answers a completion request when `COMPLETE_VAR` is set (to anything but empty or `0`):
+/// `Ok(true)` means the candidates are on stdout and the run is over. Callers check the variable
+/// first, so that an ordinary run does not build the clap `Command` twice.
+pub fn complete_from_env() -> clap::error::Result<bool> {
+    let current_dir = std::env::current_dir().ok();
+    let completed = clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(COMPLETE_VAR)
+        .try_complete(std::env::args_os(), current_dir.as_deref())?;
+    // The last candidate has no newline after it, and with `#![no_main]` (start.rs) nothing
+    // flushes stdout's line buffer at exit: do it here, or that candidate is lost.
+    std::io::Write::flush(&mut std::io::stdout())?;
+    Ok(completed)
+}
+
+/// What `oauthctl completions SHELL` prints: clap_complete's registration script, which sends
+/// every Tab back to `oauthctl`. `None` for a shell clap_complete has no such script for.
+pub fn completion_script(shell: clap_complete::Shell) -> Option<String> {
+    let shells = clap_complete::env::Shells::builtins();
+    let registration = shells.completer(&shell.to_string())?;
+    let mut script = Vec::new();
+    registration
+        .write_registration(COMPLETE_VAR, COMPLETER, COMPLETER, COMPLETER, &mut script)
+        .ok()?;
+    let mut script = String::from_utf8(script).ok()?;
+    if shell == clap_complete::Shell::Zsh {
+        // Installed as `_oauthctl` in $fpath, this file is the body of an autoloaded function that
+        // zsh runs on the first Tab: the script only registers its completer, so without this line
+        // that first Tab would offer nothing. Sourced instead, `funcstack[1]` is not `_oauthctl`.
+        script.push_str(
+            "if [[ \"${funcstack[1]}\" == _oauthctl ]]; then\n    _clap_dynamic_completer_oauthctl \"$@\"\nfi\n",
+        );
+    }
+    Some(script)
+}
+
+/// Profile names from the config file, for `-p`, `profiles show` and `profiles remove`.
+///
+/// The file is found as a run finds it, except that `--config` on the line being completed is not
+/// visible here: `OAUTHCTL_CONFIG` if set, else the default path. Only the file is read (no
+/// secret source, no network). On any problem (no file, bad TOML) there is nothing to offer and
+/// nothing is printed: a message would land in the middle of the user's command line.
+fn complete_profile_name(current: &OsStr) -> Vec<CompletionCandidate> {
+    let Some(prefix) = current.to_str() else {
+        return Vec::new();
+    };
+    let explicit = std::env::var_os("OAUTHCTL_CONFIG")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let names = config::locate(explicit.as_deref())
+        .and_then(|path| Config::load(&path, explicit.is_some()))
+        .map(|config| config.file.profiles.into_keys().collect::<Vec<_>>())
+        .unwrap_or_default();
+    names
+        .into_iter()
+        .filter(|name| name.starts_with(prefix))
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_shell_gets_a_script_that_calls_back_the_plain_name() {
+        for shell in <clap_complete::Shell as ValueEnum>::value_variants() {
+            let script = completion_script(*shell).expect("a registration script");
+            assert!(script.contains(COMPLETE_VAR), "{shell}: {script}");
+            assert!(
+                script.replace('"', "").contains("oauthctl -- "),
+                "{shell} does not call `oauthctl --`: {script}"
+            );
+            assert!(
+                !script.contains("/oauthctl"),
+                "{shell} names a path: {script}"
+            );
+        }
+        let zsh = completion_script(clap_complete::Shell::Zsh).unwrap();
+        assert!(zsh.starts_with("#compdef oauthctl\n"), "{zsh}");
+        assert!(
+            zsh.contains("_clap_dynamic_completer_oauthctl \"$@\""),
+            "{zsh}"
+        );
+    }
+
+    #[test]
+    fn keyword_flags_accept_exactly_the_config_keywords() {
+        let parsed = Cli::try_parse_from(["oauthctl", "fetch", "--auth-method", "post"]).unwrap();
+        let Command::Fetch(args) = parsed.command else {
+            panic!("not fetch");
+        };
+        assert_eq!(args.overrides.auth_method, Some(AuthMethod::Post));
+        let err =
+            Cli::try_parse_from(["oauthctl", "fetch", "--grant-params", "header"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);
+        let mut cmd = Cli::command();
+        cmd.build();
+        let fetch = cmd.find_subcommand("fetch").unwrap();
+        for (id, names) in [
+            ("auth_method", AuthMethod::NAMES),
+            ("basic_encoding", BasicEncoding::NAMES),
+            ("grant_params", GrantParams::NAMES),
+        ] {
+            let arg = fetch.get_arguments().find(|a| a.get_id() == id).unwrap();
+            let values: Vec<String> = arg
+                .get_possible_values()
+                .iter()
+                .map(|v| v.get_name().to_string())
+                .collect();
+            assert_eq!(values, names, "{id}");
+        }
     }
 }

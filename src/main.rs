@@ -40,6 +40,18 @@ fn guarded_run() -> Exit {
 }
 
 fn run() -> Exit {
+    // A Tab in a shell with our completion script loaded: answer and stop. Otherwise this costs
+    // one env lookup; the clap Command is built only when the variable is set.
+    if std::env::var_os(cli::COMPLETE_VAR).is_some() {
+        match cli::complete_from_env() {
+            Ok(true) => return Exit::Success,
+            Ok(false) => {}
+            Err(e) => {
+                let _ = e.print();
+                return Exit::Usage;
+            }
+        }
+    }
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
         Err(e) => {
@@ -175,13 +187,9 @@ fn dispatch(
             };
             Ok(output::cache(format, &outcome))
         }
-        Command::Completions { shell } => {
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "oauthctl", &mut script);
-            String::from_utf8(script)
-                .map(output::Rendered::from)
-                .map_err(|_| Error::Internal("completion script is not UTF-8".into()))
-        }
+        Command::Completions { shell } => cli::completion_script(shell)
+            .map(output::Rendered::from)
+            .ok_or_else(|| Error::Internal(format!("no completion script for {shell}"))),
         Command::Profiles(sub) => {
             output::require_view_format(format, "profiles")?;
             let outcome = match sub {

@@ -1427,39 +1427,6 @@ fn discovery_metadata_for_another_issuer_is_refused() {
     assert!(server.requests().iter().all(|r| r.method == "GET"));
 }
 
-// ---------------------------------------------------------------- completions
-
-/// The committed scripts under completions/ must be what the binary generates now. Regenerate with
-/// `OAUTHCTL_UPDATE_COMPLETIONS=1 cargo test --test it completions`.
-#[test]
-fn committed_completions_are_up_to_date() {
-    let env = Env::new();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
-    let update = std::env::var_os("OAUTHCTL_UPDATE_COMPLETIONS").is_some();
-    for (shell, file) in [
-        ("bash", "oauthctl.bash"),
-        ("zsh", "_oauthctl"),
-        ("fish", "oauthctl.fish"),
-        ("powershell", "_oauthctl.ps1"),
-        ("elvish", "oauthctl.elv"),
-    ] {
-        let generated = stdout_of(&env.cmd().args(["completions", shell]).assert().success());
-        assert!(
-            generated.contains("exchange-code") && generated.contains("token-url"),
-            "{shell}"
-        );
-        let path = dir.join(file);
-        if update {
-            std::fs::write(&path, &generated).unwrap();
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "completions/{file} is stale: run `OAUTHCTL_UPDATE_COMPLETIONS=1 cargo test --test it completions` and commit it"
-        );
-    }
-}
-
 // ---------------------------------------------------------------- terminal prompt
 
 /// With a terminal and no secret source, oauthctl asks on the terminal with echo off (SECURITY 5).

@@ -8,6 +8,7 @@ mod tls;
 mod cache;
 mod canary;
 mod cli;
+mod docs;
 mod e2e;
 mod faults;
 mod harness;

@@ -1,0 +1,1042 @@
+//! What the user reads and types: help that ends with examples that run, flags that name the env
+//! vars the program really reads, `--version`, the committed man pages and completion scripts,
+//! and dynamic completion (profile names from the config file) driven through a real bash.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use clap::CommandFactory;
+use clap_mangen::roff::{Roff, roman};
+
+use oauthctl::cli::Cli;
+use oauthctl::config::Config;
+use oauthctl::resolve::{ProfileLayer, env_var_for, resolve};
+
+use crate::common::{Env, stderr_of, stdout_of};
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The whole command tree, built (subcommands use `defer = true`, so their arguments exist only
+/// after `build`), without clap's own `help` subcommand.
+fn built_cli() -> clap::Command {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
+/// Every command with the subcommand names that lead to it (`[]` for the top level).
+fn all_commands(cmd: &clap::Command) -> Vec<(Vec<String>, clap::Command)> {
+    fn walk(cmd: &clap::Command, path: Vec<String>, out: &mut Vec<(Vec<String>, clap::Command)>) {
+        out.push((path.clone(), cmd.clone()));
+        for sub in cmd.get_subcommands() {
+            let mut path = path.clone();
+            path.push(sub.get_name().to_string());
+            walk(sub, path, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(cmd, Vec::new(), &mut out);
+    out
+}
+
+fn display(path: &[String]) -> String {
+    std::iter::once("oauthctl")
+        .chain(path.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The `Heading:` blocks of a command's after-help text, in order: (heading, lines without the
+/// block's two-space indent).
+fn help_blocks(cmd: &clap::Command) -> Vec<(String, Vec<String>)> {
+    let text = cmd
+        .get_after_help()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    text.split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+        .map(|block| {
+            let mut lines = block.lines();
+            let heading = lines.next().unwrap_or_default();
+            let heading = heading.strip_suffix(':').unwrap_or_else(|| {
+                panic!("after-help block does not start with `Heading:`: {block:?}")
+            });
+            let lines = lines.map(|l| l.strip_prefix("  ").unwrap_or(l).to_string());
+            (heading.to_string(), lines.collect())
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- help and examples
+
+/// The command's examples, each as its physical lines (a long one goes on after ` \`).
+fn examples(cmd: &clap::Command) -> Vec<Vec<String>> {
+    let lines = help_blocks(cmd)
+        .into_iter()
+        .find(|(heading, _)| heading == "Examples")
+        .map(|(_, lines)| lines)
+        .unwrap_or_default();
+    let mut examples: Vec<Vec<String>> = Vec::new();
+    let mut continued = false;
+    for line in lines {
+        if continued {
+            examples.last_mut().unwrap().push(line.clone());
+        } else {
+            examples.push(vec![line.clone()]);
+        }
+        continued = line.ends_with('\\');
+    }
+    examples
+}
+
+/// One example as the shell reads it: continuation lines joined.
+fn joined(example: &[String]) -> String {
+    example
+        .iter()
+        .map(|l| l.trim().trim_end_matches('\\').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every command's help, short and long, ends with an Examples block of 2 to 4 lines.
+#[test]
+fn every_command_help_ends_with_two_to_four_examples() {
+    let commands = all_commands(&built_cli());
+    assert!(
+        commands.len() >= 12,
+        "the walk found only {} commands",
+        commands.len()
+    );
+    // Each command says what it does in its own words (a flattened struct's doc comment once
+    // replaced the description of fetch, exchange-code and inspect alike).
+    let abouts: BTreeSet<String> = commands
+        .iter()
+        .map(|(path, cmd)| {
+            cmd.get_about()
+                .map(ToString::to_string)
+                .unwrap_or_else(|| panic!("`{}` has no description", display(path)))
+        })
+        .collect();
+    assert_eq!(
+        abouts.len(),
+        commands.len(),
+        "commands share a description: {abouts:#?}"
+    );
+    for (path, mut cmd) in commands {
+        let name = display(&path);
+        let blocks = help_blocks(&cmd);
+        let Some((heading, lines)) = blocks.last() else {
+            panic!("`{name} --help` has no examples");
+        };
+        assert_eq!(
+            heading, "Examples",
+            "`{name} --help` must end with its examples"
+        );
+        let examples = examples(&cmd);
+        assert!(
+            (2..=4).contains(&examples.len()),
+            "`{name} --help` has {} examples, want 2 to 4: {examples:?}",
+            examples.len()
+        );
+        // clap re-wraps longer lines without their indentation, which breaks copy and paste.
+        for (_, lines) in &blocks {
+            for line in lines {
+                assert!(
+                    line.chars().count() + 2 <= 80,
+                    "`{name} --help` line wider than 80 columns: {line}"
+                );
+            }
+        }
+        let last = lines.last().unwrap();
+        for help in [
+            cmd.render_help().to_string(),
+            cmd.render_long_help().to_string(),
+        ] {
+            assert!(
+                help.trim_end().ends_with(last.as_str()),
+                "`{name}` help does not end with its examples:\n{help}"
+            );
+        }
+    }
+}
+
+/// The examples run as written: every line holds an `oauthctl` invocation, each one parses with
+/// the real clap definition, each command's examples use that command, and none puts a secret
+/// (a token or an authorization code) in argv.
+#[test]
+fn every_example_parses_and_keeps_secrets_out_of_argv() {
+    for (path, cmd) in all_commands(&built_cli()) {
+        let name = display(&path);
+        let examples: Vec<String> = examples(&cmd).iter().map(|e| joined(e)).collect();
+        let mut uses_this_command = false;
+        for line in &examples {
+            let invocations = oauthctl_invocations(line);
+            assert!(
+                !invocations.is_empty(),
+                "`{name}` example runs no oauthctl: {line}"
+            );
+            for argv in invocations {
+                let matches = Cli::command()
+                    .try_get_matches_from(&argv)
+                    .unwrap_or_else(|e| panic!("`{name}` example does not parse: {line}\n{e}"));
+                let mut invoked = Vec::new();
+                let mut at = &matches;
+                while let Some((sub, sub_matches)) = at.subcommand() {
+                    invoked.push(sub.to_string());
+                    at = sub_matches;
+                }
+                uses_this_command |= invoked.starts_with(&path);
+                for word in &argv {
+                    assert!(
+                        !word.starts_with("eyJ"),
+                        "`{name}` example puts a token in argv: {line}"
+                    );
+                }
+                if invoked == ["exchange-code"] {
+                    let code = at.get_one::<String>("code").map(String::as_str);
+                    assert!(
+                        matches!(code, None | Some("-")),
+                        "`{name}` example puts an authorization code in argv: {line}"
+                    );
+                }
+            }
+        }
+        assert!(
+            uses_this_command,
+            "no example of `{name}` runs `{name}`: {examples:?}"
+        );
+    }
+}
+
+/// The argv of every `oauthctl` command in a line of shell: pipeline stages that start with
+/// `oauthctl` (after `VAR=value` assignments), including those inside `$(…)` and `<(…)`.
+/// Enough shell for the examples: quotes, substitutions, pipes and redirections.
+fn oauthctl_invocations(line: &str) -> Vec<Vec<String>> {
+    let mut nested = Vec::new();
+    let mut stages: Vec<Vec<String>> = vec![Vec::new()];
+    let mut word: Option<String> = None;
+    let mut skip_next_word = false;
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    let end_word = |word: &mut Option<String>, stages: &mut Vec<Vec<String>>, skip: &mut bool| {
+        if let Some(w) = word.take() {
+            if *skip {
+                *skip = false;
+            } else {
+                stages.last_mut().unwrap().push(w);
+            }
+        }
+    };
+    // The text inside `(…)` starting at `open`, and the index after the closing parenthesis.
+    let substitution = |open: usize| -> (String, usize) {
+        let mut depth = 0;
+        let mut quote = None;
+        for (j, &c) in chars.iter().enumerate().skip(open) {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '(') => depth += 1,
+                (None, ')') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return (chars[open + 1..j].iter().collect(), j + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        panic!("unbalanced parentheses in example: {line}");
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            ' ' | '\t' => {
+                end_word(&mut word, &mut stages, &mut skip_next_word);
+                i += 1;
+            }
+            '\'' => {
+                let close = chars[i + 1..]
+                    .iter()
+                    .position(|&c| c == '\'')
+                    .unwrap_or_else(|| panic!("unbalanced ' in example: {line}"));
+                let w = word.get_or_insert_with(String::new);
+                w.extend(&chars[i + 1..i + 1 + close]);
+                i += close + 2;
+            }
+            '"' => {
+                let w = word.get_or_insert_with(String::new);
+                i += 1;
+                while chars[i] != '"' {
+                    if chars[i] == '\\' {
+                        w.push(chars[i + 1]);
+                        i += 2;
+                    } else if chars[i] == '$' && chars.get(i + 1) == Some(&'(') {
+                        let (inner, next) = substitution(i + 1);
+                        nested.push(inner);
+                        w.push_str("SUBSTITUTED");
+                        i = next;
+                    } else {
+                        w.push(chars[i]);
+                        i += 1;
+                    }
+                }
+                i += 1;
+            }
+            '$' | '<' if chars.get(i + 1) == Some(&'(') => {
+                let (inner, next) = substitution(i + 1);
+                nested.push(inner);
+                word.get_or_insert_with(String::new).push_str("SUBSTITUTED");
+                i = next;
+            }
+            '|' | ';' | '&' => {
+                end_word(&mut word, &mut stages, &mut skip_next_word);
+                stages.push(Vec::new());
+                i += 1;
+            }
+            '<' | '>' => {
+                end_word(&mut word, &mut stages, &mut skip_next_word);
+                skip_next_word = true;
+                i += 1;
+            }
+            '\\' => {
+                word.get_or_insert_with(String::new).push(chars[i + 1]);
+                i += 2;
+            }
+            c => {
+                word.get_or_insert_with(String::new).push(c);
+                i += 1;
+            }
+        }
+    }
+    end_word(&mut word, &mut stages, &mut skip_next_word);
+    let is_assignment = |w: &String| {
+        w.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    };
+    let mut found: Vec<Vec<String>> = stages
+        .into_iter()
+        .map(|stage| {
+            stage
+                .into_iter()
+                .skip_while(is_assignment)
+                .collect::<Vec<_>>()
+        })
+        .filter(|stage| stage.first().is_some_and(|w| w == "oauthctl"))
+        .collect();
+    for inner in nested {
+        found.extend(oauthctl_invocations(&inner));
+    }
+    found
+}
+
+#[test]
+fn the_example_reader_finds_invocations_in_pipes_substitutions_and_quotes() {
+    assert_eq!(
+        oauthctl_invocations(
+            r#"curl -H "Authorization: Bearer $(oauthctl fetch -p 'a b')" https://x | A=1 oauthctl inspect - < t.jwt"#
+        ),
+        vec![
+            vec!["oauthctl", "inspect", "-"],
+            vec!["oauthctl", "fetch", "-p", "a b"],
+        ]
+    );
+    assert!(oauthctl_invocations("curl https://x > out").is_empty());
+}
+
+// ---------------------------------------------------------------- env vars and defaults
+
+/// The OAUTHCTL_* variables resolve reads (recorded by running it, so the list cannot drift
+/// from the code), and the profile it builds from no input at all: the built-in defaults.
+fn resolve_reads() -> (BTreeSet<String>, oauthctl::resolve::Profile) {
+    let read = std::cell::RefCell::new(BTreeSet::new());
+    let config = Config {
+        path: PathBuf::from("/nonexistent/config.toml"),
+        exists: false,
+        file: Default::default(),
+        unsafe_for_secrets: None,
+    };
+    let profile = resolve(None, &config, ProfileLayer::default(), &|name| {
+        read.borrow_mut().insert(name.to_string());
+        None
+    })
+    .expect("a profile resolves from nothing, with defaults");
+    let read = read.into_inner();
+    assert!(
+        read.contains("OAUTHCTL_TOKEN_URL") && read.len() >= 15,
+        "resolve should read the OAUTHCTL_* overrides: {read:?}"
+    );
+    (read, profile)
+}
+
+/// Read by main.rs itself, for the global flags.
+const GLOBAL_ENV: [(&str, &str); 3] = [
+    ("config", "OAUTHCTL_CONFIG"),
+    ("profile", "OAUTHCTL_PROFILE"),
+    ("output", "OAUTHCTL_OUTPUT"),
+];
+
+/// Written by `-o env`, never read: they may appear in help but are not settings.
+const OUTPUT_ENV: [&str; 3] = [
+    "OAUTHCTL_ACCESS_TOKEN",
+    "OAUTHCTL_TOKEN_TYPE",
+    "OAUTHCTL_EXPIRES_AT",
+];
+
+fn env_names_in(text: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("OAUTHCTL_") {
+        let tail = &rest[at..];
+        let len = tail
+            .char_indices()
+            .find(|(_, c)| !(c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_'))
+            .map_or(tail.len(), |(n, _)| n);
+        if len > "OAUTHCTL_".len() {
+            names.insert(tail[..len].to_string());
+        }
+        rest = &tail[len.max(1)..];
+    }
+    names
+}
+
+/// Each flag's help names exactly the env var the program reads for it (`[env: OAUTHCTL_X]`), and
+/// a flag that reads none names none.
+#[test]
+fn every_flag_names_the_env_var_it_reads_and_no_other() {
+    let (read, _) = resolve_reads();
+    for (path, cmd) in all_commands(&built_cli()) {
+        let name = display(&path);
+        // `profiles add` writes config keys; its flags read no environment.
+        let writes_config = path == ["profiles", "add"];
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            let help = arg
+                .get_long_help()
+                .or(arg.get_help())
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let expected = if let Some((_, var)) = GLOBAL_ENV.iter().find(|(g, _)| *g == id) {
+                Some(var.to_string())
+            } else if let Some(var) = arg.get_env() {
+                // Read by clap itself, which prints `[env: …]` on its own.
+                Some(var.to_string_lossy().into_owned())
+            } else if writes_config {
+                None
+            } else {
+                let var = match id {
+                    "client_secret_stdin" => oauthctl::secret::OVERRIDE_ENV.to_string(),
+                    "min_ttl" => env_var_for("min_ttl_secs"),
+                    id => env_var_for(id),
+                };
+                read.contains(&var).then_some(var)
+            };
+            let documented: BTreeSet<String> = help
+                .match_indices("[env: ")
+                .map(|(at, _)| {
+                    env_names_in(&help[at..])
+                        .into_iter()
+                        .next()
+                        .unwrap_or_default()
+                })
+                .collect();
+            match expected {
+                Some(var) if arg.get_env().is_some() => {
+                    let rendered = cmd.clone().render_long_help().to_string();
+                    assert!(
+                        rendered.contains(&format!("[env: {var}")),
+                        "`{name} --{id}` should show [env: {var}]"
+                    );
+                }
+                Some(var) => assert_eq!(
+                    documented,
+                    BTreeSet::from([var.clone()]),
+                    "`{name}` flag `{id}` reads {var}; its help says: {help:?}"
+                ),
+                None => assert!(
+                    documented.is_empty(),
+                    "`{name}` flag `{id}` reads no env var but its help names {documented:?}"
+                ),
+            }
+        }
+    }
+}
+
+/// Every variable resolve reads is named in the help of each command that resolves a profile,
+/// and no help names a variable the program does not read.
+#[test]
+fn help_names_every_env_var_resolve_reads_and_no_invented_one() {
+    let (read, _) = resolve_reads();
+    let mut known = read.clone();
+    known.extend(GLOBAL_ENV.iter().map(|(_, var)| var.to_string()));
+    known.insert(oauthctl::cache::DIR_ENV.to_string());
+    known.insert("OAUTHCTL_CODE_VERIFIER".to_string());
+    for (path, mut cmd) in all_commands(&built_cli()) {
+        let name = display(&path);
+        let help = cmd.render_long_help().to_string();
+        let mut named = env_names_in(&help);
+        for var in OUTPUT_ENV {
+            named.remove(var);
+        }
+        let invented: Vec<_> = named.difference(&known).collect();
+        assert!(
+            invented.is_empty(),
+            "`{name} --help` names {invented:?}, which nothing reads"
+        );
+        if ["fetch", "exchange-code", "inspect"].contains(&name.trim_start_matches("oauthctl ")) {
+            let missing: Vec<_> = read.difference(&named).collect();
+            assert!(
+                missing.is_empty(),
+                "`{name} --help` does not mention {missing:?}, which resolve reads"
+            );
+        }
+    }
+}
+
+/// `[default: …]` in help is what resolve really falls back to.
+#[test]
+fn documented_defaults_are_the_built_in_ones() {
+    let (_, defaults) = resolve_reads();
+    let expected = [
+        ("timeout_secs", defaults.timeout.as_secs().to_string()),
+        ("min_ttl", defaults.min_ttl_secs.to_string()),
+        ("min_ttl_secs", defaults.min_ttl_secs.to_string()),
+        ("retries", defaults.retries.to_string()),
+        ("retry_max_secs", defaults.retry_max_secs.to_string()),
+        ("auth_method", defaults.auth_method.as_str().to_string()),
+        (
+            "basic_encoding",
+            defaults.basic_encoding.as_str().to_string(),
+        ),
+        ("grant_params", defaults.grant_params.as_str().to_string()),
+        ("grant", defaults.grant.as_str().to_string()),
+        ("output", "text".to_string()),
+    ];
+    let mut checked = 0;
+    for (path, cmd) in all_commands(&built_cli()) {
+        for arg in cmd.get_arguments() {
+            let Some((id, value)) = expected.iter().find(|(id, _)| arg.get_id() == *id) else {
+                continue;
+            };
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            assert!(
+                help.contains(&format!("[default: {value}]")),
+                "`{} --{id}` should document [default: {value}]: {help:?}",
+                display(&path)
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 20,
+        "only {checked} flags with defaults were found"
+    );
+}
+
+// ---------------------------------------------------------------- --version
+
+/// `oauthctl --version` names the version and the target triple the binary was built for.
+#[test]
+fn version_names_the_target_triple() {
+    let env = Env::new();
+    for flag in ["--version", "-V"] {
+        let out = stdout_of(&env.cmd().arg(flag).assert().success());
+        let rest = out
+            .strip_prefix(&format!("oauthctl {} (", env!("CARGO_PKG_VERSION")))
+            .unwrap_or_else(|| panic!("{out:?}"));
+        let triple = rest
+            .strip_suffix(")\n")
+            .unwrap_or_else(|| panic!("{out:?}"));
+        let parts: Vec<&str> = triple.split('-').collect();
+        assert!(parts.len() >= 3, "not a target triple: {triple:?}");
+        assert_eq!(parts[0], std::env::consts::ARCH, "{triple:?}");
+        assert!(triple.contains(std::env::consts::OS), "{triple:?}");
+    }
+}
+
+// ---------------------------------------------------------------- man pages
+
+/// One page per command (`oauthctl.1`, `oauthctl-fetch.1`, `oauthctl-profiles-add.1`, …): clap's
+/// sections, then ENVIRONMENT and EXAMPLES from the help text, kept verbatim (clap_mangen would
+/// put them in one filled EXTRA paragraph, running the examples together). Nothing in them
+/// depends on the date or the machine: no date, and the version without the target triple.
+fn man_pages() -> Vec<(String, String)> {
+    let source = format!("oauthctl {}", env!("CARGO_PKG_VERSION"));
+    all_commands(&built_cli())
+        .into_iter()
+        .map(|(path, cmd)| {
+            let blocks = help_blocks(&cmd);
+            let bare = cmd.clone().after_help(None::<&str>).version(None::<&str>);
+            let man = clap_mangen::Man::new(bare).source(&source);
+            let mut page = Vec::new();
+            man.render(&mut page).expect("render to memory");
+            let mut extra = Roff::new();
+            for (heading, lines) in blocks {
+                extra.control("SH", [heading.to_uppercase().as_str()]);
+                if heading == "Examples" {
+                    for example in examples(&cmd) {
+                        extra.control("PP", []).control("nf", []);
+                        for line in example {
+                            extra.text([roman(line)]);
+                        }
+                        extra.control("fi", []);
+                    }
+                } else {
+                    // As in --help: broken for 80 columns already, and names like
+                    // OAUTHCTL_RETRY_MAX_SECS must not be hyphenated.
+                    extra.control("PP", []).control("nf", []);
+                    for line in lines {
+                        extra.text([roman(line)]);
+                    }
+                    extra.control("fi", []);
+                }
+            }
+            if !path.is_empty() {
+                extra
+                    .control("SH", ["SEE ALSO"])
+                    .text([roman("oauthctl(1)")]);
+            }
+            // Each render starts with the same string definition; the page has it already.
+            let extra = extra.render();
+            let preamble_end = extra.find(".SH").expect("extra sections");
+            let mut page = String::from_utf8(page).expect("UTF-8 page");
+            page.push_str(&extra[preamble_end..]);
+            (man.get_filename(), page)
+        })
+        .collect()
+}
+
+/// The committed pages under man/ are what the clap definition gives now. Regenerate with
+/// `OAUTHCTL_UPDATE_MAN=1 cargo test --test it man_pages`.
+#[test]
+fn committed_man_pages_are_up_to_date() {
+    let dir = manifest_dir().join("man");
+    let update = std::env::var_os("OAUTHCTL_UPDATE_MAN").is_some();
+    let pages = man_pages();
+    let names: BTreeSet<String> = pages.iter().map(|(name, _)| name.clone()).collect();
+    for expected in [
+        "oauthctl.1",
+        "oauthctl-fetch.1",
+        "oauthctl-exchange-code.1",
+        "oauthctl-profiles-add.1",
+        "oauthctl-cache-clear.1",
+        "oauthctl-completions.1",
+    ] {
+        assert!(names.contains(expected), "no {expected} in {names:?}");
+    }
+    if update {
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "1") {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+        for (name, page) in &pages {
+            std::fs::write(dir.join(name), page).unwrap();
+        }
+    }
+    let hint = "run `OAUTHCTL_UPDATE_MAN=1 cargo test --test it man_pages` and commit man/";
+    let committed: BTreeSet<String> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(".1"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        committed, names,
+        "man/ has other pages than the commands: {hint}"
+    );
+    for (name, page) in &pages {
+        let on_disk = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+        assert!(on_disk == *page, "man/{name} is stale: {hint}");
+    }
+}
+
+/// The pages are valid roff: groff formats each one without a warning, and the top page shows
+/// its examples as written. Skipped (with a note) where groff is not installed.
+#[test]
+fn man_pages_render_without_warnings() {
+    if std::process::Command::new("groff")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("groff is not installed: man page rendering not checked");
+        return;
+    }
+    for (name, page) in man_pages() {
+        let mut child = std::process::Command::new("groff")
+            // -k: read UTF-8 (§, …) through preconv, as man(1) does.
+            .args(["-k", "-man", "-Tutf8", "-ww", "-rLL=100n"])
+            .env("LC_ALL", "C.UTF-8")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run groff");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(page.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.is_empty(),
+            "{name}: {stderr}"
+        );
+        // groff may draw - as ‐ (U+2010) and ' as ’; compare on what a reader would copy.
+        let text = String::from_utf8_lossy(&out.stdout)
+            .replace(['\u{2010}', '\u{2212}'], "-")
+            .replace('\u{2019}', "'");
+        let text = strip_overstrike(&text);
+        assert!(text.contains("EXAMPLES"), "{name}:\n{text}");
+        if name == "oauthctl-fetch.1" {
+            assert!(
+                text.contains(
+                    "oauthctl fetch -p watson -o header | curl -H @- https://api.example.com/orders"
+                ),
+                "{name}:\n{text}"
+            );
+            assert!(text.contains("OAUTHCTL_TOKEN_URL"), "{name}:\n{text}");
+        }
+    }
+}
+
+/// groff -Tutf8 marks bold and italic with backspace overstrikes (`x\bx`, `_\bx`).
+fn strip_overstrike(text: &str) -> String {
+    let mut out: Vec<char> = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{8}' {
+            out.pop();
+            if let Some(next) = chars.next() {
+                out.push(next);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.into_iter().collect()
+}
+
+// ---------------------------------------------------------------- completions
+
+const SHELL_FILES: [(&str, &str); 5] = [
+    ("bash", "oauthctl.bash"),
+    ("zsh", "_oauthctl"),
+    ("fish", "oauthctl.fish"),
+    ("powershell", "_oauthctl.ps1"),
+    ("elvish", "oauthctl.elv"),
+];
+
+/// The committed scripts under completions/ must be what the binary generates now. Regenerate with
+/// `OAUTHCTL_UPDATE_COMPLETIONS=1 cargo test --test it completions`.
+#[test]
+fn committed_completions_are_up_to_date() {
+    let env = Env::new();
+    let dir = manifest_dir().join("completions");
+    let update = std::env::var_os("OAUTHCTL_UPDATE_COMPLETIONS").is_some();
+    for (shell, file) in SHELL_FILES {
+        let generated = stdout_of(&env.cmd().args(["completions", shell]).assert().success());
+        // The scripts call back the plain name on PATH, with our own variable set.
+        assert!(
+            generated.contains("_OAUTHCTL_COMPLETE") && generated.contains("oauthctl"),
+            "{shell}: {generated}"
+        );
+        assert!(
+            !generated.contains(env!("CARGO_MANIFEST_DIR")) && !generated.contains("/target/"),
+            "{shell} script names the build directory: {generated}"
+        );
+        let path = dir.join(file);
+        if update {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "completions/{file} is stale: run `OAUTHCTL_UPDATE_COMPLETIONS=1 cargo test --test it completions` and commit it"
+        );
+    }
+}
+
+const PROFILES: &str = "default_profile = \"watson\"\n\n\
+    [profiles.watson]\ntoken_url = \"https://api.watsonwork.ibm.com/oauth/token\"\nclient_id = \"app\"\n\n\
+    [profiles.web]\ntoken_url = \"https://login.example.com/oauth2/token\"\nclient_id = \"web\"\n\n\
+    [profiles.ci-deploy]\ntoken_url = \"https://login.example.com/oauth2/token\"\nclient_id = \"ci\"\n";
+
+/// What the binary answers to the bash script's call for `words`, completing word `index`
+/// (newline-separated here; the script itself uses \v), as stdout and stderr.
+fn complete(env: &Env, words: &[&str], index: usize) -> (Vec<String>, String) {
+    let assert = env
+        .cmd()
+        .env("_OAUTHCTL_COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", index.to_string())
+        .env("_CLAP_IFS", "\n")
+        .arg("--")
+        .args(words)
+        .assert()
+        .success();
+    let stdout = stdout_of(&assert);
+    let candidates = stdout.lines().map(str::to_string).collect();
+    (candidates, stderr_of(&assert))
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn completion_offers_profile_names_from_the_config_file() {
+    let env = Env::new();
+    env.write_config(PROFILES);
+    // BTreeMap order: the config's profiles, sorted, nothing marked.
+    let all = strings(&["ci-deploy", "watson", "web"]);
+    assert_eq!(complete(&env, &["oauthctl", "-p", ""], 2).0, all);
+    assert_eq!(
+        complete(&env, &["oauthctl", "--profile", "w"], 2).0,
+        strings(&["watson", "web"])
+    );
+    assert_eq!(
+        complete(&env, &["oauthctl", "fetch", "-p", "wa"], 3).0,
+        strings(&["watson"])
+    );
+    assert_eq!(
+        complete(&env, &["oauthctl", "--profile=c"], 1).0,
+        strings(&["--profile=ci-deploy"])
+    );
+    assert_eq!(
+        complete(&env, &["oauthctl", "profiles", "show", "we"], 3).0,
+        strings(&["web"])
+    );
+    assert_eq!(
+        complete(&env, &["oauthctl", "profiles", "remove", "c"], 3).0,
+        strings(&["ci-deploy"])
+    );
+    // An empty word after `profiles show` offers the names first, then the flags.
+    let (after_show, stderr) = complete(&env, &["oauthctl", "profiles", "show", ""], 3);
+    assert_eq!(after_show[..3], all[..], "{after_show:?}");
+    assert!(
+        after_show.contains(&"--profile".to_string()),
+        "{after_show:?}"
+    );
+    assert_eq!(stderr, "");
+    // `profiles add` names a new profile: nothing to offer from the file.
+    assert!(
+        complete(&env, &["oauthctl", "profiles", "add", "w"], 3)
+            .0
+            .is_empty()
+    );
+
+    // OAUTHCTL_CONFIG is honoured, as in a real run.
+    let other = env.home.path().join("other.toml");
+    std::fs::write(
+        &other,
+        "[profiles.staging]\ntoken_url = \"https://idp.example/t\"\n",
+    )
+    .unwrap();
+    let assert = env
+        .cmd()
+        .env("OAUTHCTL_CONFIG", &other)
+        .env("_OAUTHCTL_COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "2")
+        .args(["--", "oauthctl", "-p", ""])
+        .assert()
+        .success();
+    assert_eq!(stdout_of(&assert), "staging");
+}
+
+#[test]
+fn completion_still_offers_subcommands_flags_and_values() {
+    let env = Env::new();
+    let (top, _) = complete(&env, &["oauthctl", ""], 1);
+    for expected in [
+        "fetch",
+        "exchange-code",
+        "inspect",
+        "profiles",
+        "cache",
+        "completions",
+    ] {
+        assert!(
+            top.contains(&expected.to_string()),
+            "{expected} not in {top:?}"
+        );
+    }
+    assert!(top.contains(&"--profile".to_string()), "{top:?}");
+    assert_eq!(
+        complete(&env, &["oauthctl", "profiles", "s"], 2).0,
+        strings(&["show"])
+    );
+    assert_eq!(
+        complete(&env, &["oauthctl", "fetch", "--tok"], 2).0,
+        strings(&["--token-url"])
+    );
+    assert_eq!(
+        complete(&env, &["oauthctl", "-o", "j"], 2).0,
+        strings(&["json"])
+    );
+    assert_eq!(
+        complete(&env, &["oauthctl", "fetch", "--auth-method", ""], 3).0,
+        strings(&["basic", "post", "none"])
+    );
+    assert_eq!(
+        complete(
+            &env,
+            &["oauthctl", "exchange-code", "--grant-params", "q"],
+            3
+        )
+        .0,
+        strings(&["query"])
+    );
+    assert_eq!(
+        complete(&env, &["oauthctl", "completions", "f"], 2).0,
+        strings(&["fish"])
+    );
+    // Paths still complete where a path is expected.
+    std::fs::write(env.home.path().join("ca-bundle.pem"), "").unwrap();
+    let assert = env
+        .cmd()
+        .current_dir(env.home.path())
+        .env("_OAUTHCTL_COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "3")
+        .args(["--", "oauthctl", "fetch", "--ca-file", "ca-"])
+        .assert()
+        .success();
+    assert_eq!(stdout_of(&assert), "ca-bundle.pem");
+}
+
+/// With no config file, or one that does not parse, there is nothing to offer: no output, no
+/// message in the middle of the user's command line, success. Flags still complete.
+#[test]
+fn completion_with_a_missing_or_broken_config_offers_nothing_quietly() {
+    let env = Env::new();
+    assert_eq!(
+        complete(&env, &["oauthctl", "-p", ""], 2),
+        (vec![], String::new())
+    );
+    env.write_config("[profiles.watson\ntoken_url = ");
+    assert_eq!(
+        complete(&env, &["oauthctl", "-p", ""], 2),
+        (vec![], String::new())
+    );
+    assert_eq!(
+        complete(&env, &["oauthctl", "profiles", "show", "w"], 3),
+        (vec![], String::new())
+    );
+    env.write_config("[profiles.watson]\ntoken_ur = \"https://x\"\n");
+    assert_eq!(
+        complete(&env, &["oauthctl", "-p", ""], 2),
+        (vec![], String::new())
+    );
+    let assert = env
+        .cmd()
+        .env("OAUTHCTL_CONFIG", env.home.path().join("missing.toml"))
+        .env("_OAUTHCTL_COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "2")
+        .args(["--", "oauthctl", "-p", ""])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    drop(assert);
+    assert_eq!(
+        complete(&env, &["oauthctl", "fetch", "--no-c"], 2),
+        (strings(&["--no-cache"]), String::new())
+    );
+}
+
+/// An empty or `0` variable is an ordinary run, as clap_complete documents.
+#[test]
+fn an_empty_or_zero_complete_variable_is_an_ordinary_run() {
+    let env = Env::new();
+    for value in ["", "0"] {
+        let out = stdout_of(
+            &env.cmd()
+                .env("_OAUTHCTL_COMPLETE", value)
+                .arg("--version")
+                .assert()
+                .success(),
+        );
+        assert!(out.starts_with("oauthctl "), "{out:?}");
+    }
+}
+
+/// The committed bash script, sourced in a real bash, with the built binary first on PATH as
+/// `oauthctl`: it registers for `oauthctl`, and its function fills COMPREPLY with the profile
+/// names from the config file, and with flag values.
+#[test]
+fn committed_bash_script_completes_profile_names_in_bash() {
+    let env = Env::new();
+    env.write_config(PROFILES);
+    let script = manifest_dir().join("completions/oauthctl.bash");
+    let bin = assert_cmd::cargo::cargo_bin!("oauthctl");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // $WORDS: the line typed so far; its last word (maybe empty) is completed. `set -u`, as some
+    // users have in their interactive shell, must not break the script.
+    let driver = r#"
+        set -u
+        source "$SCRIPT"
+        complete -p oauthctl
+        read -r -a COMP_WORDS <<< "$WORDS"
+        if [[ "$WORDS" == *" " ]]; then COMP_WORDS+=(""); fi
+        COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+        COMP_LINE="$WORDS"
+        COMP_POINT=${#COMP_LINE}
+        COMP_TYPE=9  # what bash sets for a plain Tab
+        prev=""; (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"
+        _clap_complete_oauthctl oauthctl "${COMP_WORDS[COMP_CWORD]}" "$prev"
+        printf 'reply:%s\n' "${COMPREPLY[@]}"
+    "#;
+    let run = |words: &str| -> Vec<String> {
+        let assert = env
+            .hermetic(assert_cmd::Command::new("bash"))
+            .args(["--noprofile", "--norc", "-c", driver])
+            .env("PATH", &path)
+            .env("SCRIPT", &script)
+            .env("WORDS", words)
+            .assert()
+            .success()
+            .stderr("");
+        let out = stdout_of(&assert);
+        assert!(
+            out.starts_with("complete ") && out.lines().next().unwrap().ends_with(" oauthctl"),
+            "the script did not register for oauthctl: {out}"
+        );
+        out.lines()
+            .filter_map(|l| l.strip_prefix("reply:"))
+            .map(str::to_string)
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    assert_eq!(
+        run("oauthctl -p "),
+        strings(&["ci-deploy", "watson", "web"])
+    );
+    assert_eq!(
+        run("oauthctl fetch --profile w"),
+        strings(&["watson", "web"])
+    );
+    assert_eq!(run("oauthctl profiles show wat"), strings(&["watson"]));
+    assert_eq!(run("oauthctl profiles remove ci"), strings(&["ci-deploy"]));
+    assert_eq!(run("oauthctl fetch --auth-method p"), strings(&["post"]));
+    assert_eq!(run("oauthctl exch"), strings(&["exchange-code"]));
+    let flags = run("oauthctl fetch --");
+    assert!(
+        flags.contains(&"--no-cache".to_string()) && flags.contains(&"--dry-run".to_string()),
+        "{flags:?}"
+    );
+}
