@@ -31,9 +31,17 @@ macro_rules! env_block {
             "  Each profile key can be set for one run as OAUTHCTL_<KEY> (flag > env var >\n",
             "  profile > default); the flags above name theirs. Keys without a flag here:\n",
             $without_flag,
+            endpoint_vars!(),
             ".\n",
             "  The token cache lives in OAUTHCTL_CACHE_DIR when it is set.\n\n",
         )
+    };
+}
+
+/// The endpoint keys, which have flags only on `profiles add`.
+macro_rules! endpoint_vars {
+    () => {
+        ",\n  and the endpoints OAUTHCTL_AUTHORIZATION_URL,\n  OAUTHCTL_DEVICE_AUTHORIZATION_URL, OAUTHCTL_REVOCATION_URL,\n  OAUTHCTL_INTROSPECTION_URL, OAUTHCTL_JWKS_URI"
     };
 }
 
@@ -82,6 +90,41 @@ Examples:
   oauthctl fetch -p watson | oauthctl inspect
   oauthctl inspect -p watson --require-valid
   oauthctl inspect -o json - < token.jwt | jq .claims.scope"
+);
+
+const LOGIN_HELP: &str = concat!(
+    env_block!(
+        "  OAUTHCTL_ISSUER, OAUTHCTL_GRANT, OAUTHCTL_MIN_TTL_SECS, OAUTHCTL_RETRIES,\n  OAUTHCTL_RETRY_MAX_SECS"
+    ),
+    "\
+Examples:
+  oauthctl login -p web
+  oauthctl login -p web --no-browser
+  oauthctl login -p tv --device
+  oauthctl login -p web && oauthctl fetch -p web -o header | curl -H @- \\
+      https://api.example.com/me"
+);
+
+const REVOKE_HELP: &str = concat!(
+    env_block!(
+        "  OAUTHCTL_ISSUER, OAUTHCTL_GRANT, OAUTHCTL_REDIRECT_URI, OAUTHCTL_MIN_TTL_SECS,\n  OAUTHCTL_RETRIES, OAUTHCTL_RETRY_MAX_SECS"
+    ),
+    "\
+Examples:
+  oauthctl revoke -p web
+  oauthctl revoke -p web --token-type-hint refresh_token - < refresh.txt
+  oauthctl fetch -p ci | oauthctl revoke -p ci -"
+);
+
+const INTROSPECT_HELP: &str = concat!(
+    env_block!(
+        "  OAUTHCTL_ISSUER, OAUTHCTL_GRANT, OAUTHCTL_REDIRECT_URI, OAUTHCTL_MIN_TTL_SECS,\n  OAUTHCTL_RETRIES, OAUTHCTL_RETRY_MAX_SECS"
+    ),
+    "\
+Examples:
+  oauthctl fetch -p web | oauthctl introspect -p api-gateway
+  oauthctl introspect -p api-gateway --require-active - < token.txt
+  oauthctl introspect -p api-gateway -o json - < token.txt | jq .scope"
 );
 
 const PROFILES_HELP: &str = "\
@@ -222,6 +265,29 @@ pub enum Command {
     /// Decode a JWT: header, claims and times (the signature is NOT verified)
     #[command(after_help = INSPECT_HELP)]
     Inspect(InspectArgs),
+
+    /// Sign a user in: a browser with PKCE and a loopback redirect (RFC 8252), or the device
+    /// flow (RFC 8628); the tokens go to the cache, and `fetch` renews them from then on
+    ///
+    /// For user profiles (grant = "authorization_code" or "device_code"). The browser flow
+    /// listens on 127.0.0.1 (a free port, or the port of the profile's loopback redirect_uri),
+    /// opens $BROWSER or the system browser (or only prints the URL, with --no-browser), and
+    /// takes the code only from a redirect that carries this login's random state. The device
+    /// flow shows a code to enter on the server's verification page and polls at the server's
+    /// interval (5 s by default, 5 s more after each slow_down). Endpoints not set in the
+    /// profile come from the issuer's metadata. Text output is a note on stderr; -o json and the
+    /// other token formats print the tokens. Exit 3 when the server or the user refuses, 4 when
+    /// nobody signs in in time or the redirect is not this login's.
+    #[command(after_help = LOGIN_HELP)]
+    Login(LoginArgs),
+
+    /// Revoke a token (RFC 7009): the profile's cached tokens, or TOKEN; forgets the cached entry
+    #[command(after_help = REVOKE_HELP)]
+    Revoke(RevokeArgs),
+
+    /// Ask the authorization server whether a token is active, and what it stands for (RFC 7662)
+    #[command(after_help = INTROSPECT_HELP)]
+    Introspect(IntrospectArgs),
 
     /// List, show, add and remove profiles in the config file
     #[command(subcommand, after_help = PROFILES_HELP)]
@@ -384,6 +450,74 @@ pub struct InspectArgs {
     pub overrides: Overrides,
 }
 
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Use the device flow (RFC 8628): show a code to enter on another device, and wait for it
+    /// [default: the browser, unless the profile's grant is device_code]
+    #[arg(long)]
+    pub device: bool,
+
+    /// Print the authorization URL instead of opening a browser (for SSH sessions)
+    #[arg(long, conflicts_with = "device")]
+    pub no_browser: bool,
+
+    /// Give up after this many seconds without the browser's redirect or the device approval
+    /// [default: 300]
+    #[arg(long, value_name = "SECS")]
+    pub wait_secs: Option<u64>,
+
+    /// Redirect URI registered for the client; a loopback http URI with a port makes oauthctl
+    /// listen on that port, else it takes a free one (RFC 8252 §7.3) [env: OAUTHCTL_REDIRECT_URI]
+    /// [default: http://127.0.0.1:<free port>/callback]
+    #[arg(long, value_name = "URI")]
+    pub redirect_uri: Option<String>,
+
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
+/// Which kind of token a revocation or introspection is about (RFC 7009 §2.1, RFC 7662 §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum TokenTypeHint {
+    AccessToken,
+    RefreshToken,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The token, or `-` for stdin (which keeps it out of the process list; a token that starts
+    /// with `-` goes after `--`) [default: the profile's cached refresh and access tokens]
+    #[arg(value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Tell the server what kind of token TOKEN is
+    #[arg(long, value_enum, value_name = "HINT")]
+    pub token_type_hint: Option<TokenTypeHint>,
+
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
+#[derive(Debug, Args)]
+pub struct IntrospectArgs {
+    /// The token, or `-` for stdin (which keeps it out of the process list; a token that starts
+    /// with `-` goes after `--`) [default: stdin, or the profile's cached access token]
+    #[arg(value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Tell the server what kind of token TOKEN is
+    #[arg(long, value_enum, value_name = "HINT")]
+    pub token_type_hint: Option<TokenTypeHint>,
+
+    /// Exit 3 when the server says the token is not active
+    #[arg(long)]
+    pub require_active: bool,
+
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
 #[derive(Debug, Subcommand)]
 // Build each subcommand's arguments only when it runs: `fetch` pays for its own flags, not all.
 #[command(defer = true)]
@@ -435,6 +569,21 @@ pub struct AddArgs {
     /// Issuer URL (for discovery instead of token_url)
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
+    /// Authorization endpoint, for `login` (else from the issuer's metadata)
+    #[arg(long, value_name = "URL")]
+    pub authorization_url: Option<String>,
+    /// Device authorization endpoint (RFC 8628), for `login --device` (else from the issuer's metadata)
+    #[arg(long, value_name = "URL")]
+    pub device_authorization_url: Option<String>,
+    /// Revocation endpoint (RFC 7009), for `revoke` (else from the issuer's metadata)
+    #[arg(long, value_name = "URL")]
+    pub revocation_url: Option<String>,
+    /// Introspection endpoint (RFC 7662), for `introspect` (else from the issuer's metadata)
+    #[arg(long, value_name = "URL")]
+    pub introspection_url: Option<String>,
+    /// The issuer's JSON Web Key Set (else from the issuer's metadata)
+    #[arg(long, value_name = "URL")]
+    pub jwks_uri: Option<String>,
     /// What `fetch` does [default: client_credentials]
     #[arg(long, value_name = "GRANT", value_parser = keyword::<Grant>(Grant::NAMES))]
     pub grant: Option<Grant>,

@@ -20,6 +20,11 @@ pub const TOP_KEYS: &[&str] = &["default_profile", "profiles"];
 pub const PROFILE_KEYS: &[&str] = &[
     "token_url",
     "issuer",
+    "authorization_url",
+    "device_authorization_url",
+    "revocation_url",
+    "introspection_url",
+    "jwks_uri",
     "grant",
     "client_id",
     "client_secret",
@@ -96,6 +101,11 @@ keyword_enum! {
 pub struct ProfileEntry {
     pub token_url: Option<String>,
     pub issuer: Option<String>,
+    pub authorization_url: Option<String>,
+    pub device_authorization_url: Option<String>,
+    pub revocation_url: Option<String>,
+    pub introspection_url: Option<String>,
+    pub jwks_uri: Option<String>,
     pub grant: Option<Grant>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,

@@ -18,6 +18,8 @@ const MAX_CONNECT: Duration = Duration::from_secs(10);
 /// Form and query fields whose values are secrets.
 pub const SECRET_FIELDS: &[&str] = &[
     "client_secret",
+    // RFC 7009 §2.1 / RFC 7662 §2.1: the token being revoked or introspected.
+    "token",
     "code",
     "code_verifier",
     "refresh_token",
@@ -48,6 +50,8 @@ pub struct Response {
     pub location: Option<String>,
     /// The `Retry-After` header, as sent.
     pub retry_after: Option<String>,
+    /// The `Cache-Control` header, as sent (metadata caching).
+    pub cache_control: Option<String>,
     pub body: Vec<u8>,
     /// How many requests it took (1 unless retried).
     pub attempts: u32,
@@ -397,6 +401,7 @@ impl Transport {
         let content_type = header("content-type");
         let location = header("location");
         let retry_after = header("retry-after");
+        let cache_control = header("cache-control");
         trace.line(&format!(
             "< HTTP {status}{}",
             content_type
@@ -416,6 +421,7 @@ impl Transport {
             content_type,
             location,
             retry_after,
+            cache_control,
             body,
             attempts,
         })

@@ -122,7 +122,8 @@ pub fn decode(input: &str) -> Result<Jwt> {
     })
 }
 
-fn strip_prefixes(token: &str) -> &str {
+/// `token` without a leading `Authorization:` and `Bearer ` (any case), as `-o header` prints it.
+pub fn strip_prefixes(token: &str) -> &str {
     fn strip<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
         let head = text.get(..prefix.len())?;
         head.eq_ignore_ascii_case(prefix)

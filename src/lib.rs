@@ -2,16 +2,19 @@
 //! parse → run → exit code, and the fuzz targets (`fuzz/`) and property tests can reach the
 //! parsers directly. Not a published API: it changes whenever the tool needs it to.
 
+pub mod browser;
 pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod curl;
+pub mod discovery;
 pub mod error;
 pub mod files;
 pub mod http;
 pub mod jwt;
 pub mod kube;
+pub mod loopback;
 pub mod oauth;
 pub mod output;
 pub mod progress;

@@ -169,6 +169,44 @@ fn dispatch(
                 kube.api_version,
             )
         }
+        Command::Login(args) => {
+            let kube = kube::ExecInfo::from_env()?;
+            let input = commands::login::LoginInput {
+                device: args.device,
+                open_browser: !args.no_browser,
+                wait: args.wait_secs.map(std::time::Duration::from_secs),
+                redirect_uri: args.redirect_uri,
+                tell: &|line| eprintln!("{line}"),
+            };
+            let result = commands::login::run(ctx, layer_from(&args.overrides), input)?;
+            if format == OutputFormat::Text {
+                // Signing in is the result; the token is for `fetch` (and stays off the terminal).
+                return Ok(output::Rendered {
+                    stdout: String::new(),
+                    note: result.note,
+                });
+            }
+            output::token(format, &result, kube.api_version)
+        }
+        Command::Revoke(args) => {
+            output::require_view_format(format, "revoke")?;
+            let input = commands::revoke::RevokeInput {
+                token: args.token,
+                hint: args.token_type_hint.map(hint_name),
+            };
+            let outcome = commands::revoke::run(ctx, layer_from(&args.overrides), input)?;
+            Ok(output::revocation(format, &outcome))
+        }
+        Command::Introspect(args) => {
+            output::require_view_format(format, "introspect")?;
+            let input = commands::introspect::IntrospectInput {
+                token: args.token,
+                hint: args.token_type_hint.map(hint_name),
+                require_active: args.require_active,
+            };
+            let introspection = commands::introspect::run(ctx, layer_from(&args.overrides), input)?;
+            Ok(output::introspection(format, &introspection))
+        }
         Command::Inspect(args) => {
             output::require_view_format(format, "inspect")?;
             let inspection = commands::inspect::run(
@@ -203,6 +241,14 @@ fn dispatch(
             };
             Ok(output::profiles(format, &outcome))
         }
+    }
+}
+
+/// RFC 7009 §2.1 / RFC 7662 §2.1 `token_type_hint` values.
+fn hint_name(hint: cli::TokenTypeHint) -> &'static str {
+    match hint {
+        cli::TokenTypeHint::AccessToken => "access_token",
+        cli::TokenTypeHint::RefreshToken => "refresh_token",
     }
 }
 
@@ -245,6 +291,11 @@ fn new_profile_from(a: cli::AddArgs) -> commands::profiles::NewProfileSpec {
         layer: ProfileLayer {
             token_url: a.token_url,
             issuer: a.issuer,
+            authorization_url: a.authorization_url,
+            device_authorization_url: a.device_authorization_url,
+            revocation_url: a.revocation_url,
+            introspection_url: a.introspection_url,
+            jwks_uri: a.jwks_uri,
             grant: a.grant,
             client_id: a.client_id,
             secret,

@@ -29,7 +29,12 @@ pub enum Grant<'a> {
     },
     /// RFC 6749 §6.
     RefreshToken { refresh_token: &'a Secret },
+    /// RFC 8628 §3.4: polling with the device code.
+    DeviceCode { device_code: &'a Secret },
 }
+
+/// RFC 8628 §3.4's grant type.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// A request ready for the transport.
 #[derive(Debug, PartialEq)]
@@ -88,6 +93,10 @@ pub fn build_request(
             push("grant_type", "refresh_token");
             push("refresh_token", refresh_token.expose());
         }
+        Grant::DeviceCode { device_code } => {
+            push("grant_type", DEVICE_CODE_GRANT);
+            push("device_code", device_code.expose());
+        }
     }
     // Scope (RFC 6749 §3.3, one space-separated string) and audience ask for what to grant, which
     // only client_credentials decides at the token endpoint: a code carries its grant (§4.1.3) and
@@ -108,6 +117,43 @@ pub fn build_request(
         push(k, v);
     }
 
+    let (headers, credential_fields) = client_authentication(profile, client_id, secret)?;
+
+    let (url, form) = match profile.grant_params {
+        GrantParams::Body => (
+            token_url.to_string(),
+            grant_fields.into_iter().chain(credential_fields).collect(),
+        ),
+        GrantParams::Query => {
+            // Credentials never go in the URI (RFC 6749 §2.3.1), and neither does any other secret
+            // (code, verifier, refresh token): URIs end up in server and proxy logs.
+            let (secret, public): (Vec<_>, Vec<_>) = grant_fields
+                .into_iter()
+                .partition(|(k, _)| crate::http::SECRET_FIELDS.contains(&k.as_str()));
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query.extend_pairs(&public);
+            let separator = if token_url.contains('?') { '&' } else { '?' };
+            (
+                format!("{token_url}{separator}{}", query.finish()),
+                secret.into_iter().chain(credential_fields).collect(),
+            )
+        }
+    };
+    Ok(TokenRequest { url, headers, form })
+}
+
+/// Header or form name/value pairs, in order.
+type Pairs = Vec<(String, String)>;
+
+/// How the client authenticates at any of the server's endpoints (token, device authorization,
+/// revocation, introspection all use the token endpoint's method, RFC 6749 §2.3, RFC 8628 §3.1,
+/// RFC 7009 §2.1, RFC 7662 §2.1): the headers (Accept, Basic, the profile's own) and the form
+/// fields (`client_id`, and `client_secret` for post).
+fn client_authentication(
+    profile: &Profile,
+    client_id: &str,
+    secret: Option<&Secret>,
+) -> Result<(Pairs, Pairs)> {
     let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
     let mut credential_fields = Vec::new();
     match profile.auth_method {
@@ -139,28 +185,24 @@ pub fn build_request(
             None => headers.push((name.clone(), value.clone())),
         }
     }
+    Ok((headers, credential_fields))
+}
 
-    let (url, form) = match profile.grant_params {
-        GrantParams::Body => (
-            token_url.to_string(),
-            grant_fields.into_iter().chain(credential_fields).collect(),
-        ),
-        GrantParams::Query => {
-            // Credentials never go in the URI (RFC 6749 §2.3.1), and neither does any other secret
-            // (code, verifier, refresh token): URIs end up in server and proxy logs.
-            let (secret, public): (Vec<_>, Vec<_>) = grant_fields
-                .into_iter()
-                .partition(|(k, _)| crate::http::SECRET_FIELDS.contains(&k.as_str()));
-            let mut query = form_urlencoded::Serializer::new(String::new());
-            query.extend_pairs(&public);
-            let separator = if token_url.contains('?') { '&' } else { '?' };
-            (
-                format!("{token_url}{separator}{}", query.finish()),
-                secret.into_iter().chain(credential_fields).collect(),
-            )
-        }
-    };
-    Ok(TokenRequest { url, headers, form })
+/// A client-authenticated form POST to `url` (not the token endpoint: `grant_params` does not
+/// apply), for the device authorization, revocation and introspection endpoints.
+pub fn client_request(
+    profile: &Profile,
+    secret: Option<&Secret>,
+    url: &str,
+    fields: Vec<(String, String)>,
+) -> Result<TokenRequest> {
+    let client_id = profile.require_client_id()?;
+    let (headers, credential_fields) = client_authentication(profile, client_id, secret)?;
+    Ok(TokenRequest {
+        url: url.to_string(),
+        headers,
+        form: fields.into_iter().chain(credential_fields).collect(),
+    })
 }
 
 /// A token response (RFC 6749 §5.1), every field the provider sent kept as it was.
@@ -215,6 +257,38 @@ impl TokenResponse {
     }
 }
 
+/// An answer that is not a success (a redirect, an OAuth error, a failure) from `endpoint` ("the
+/// token endpoint HOST", "the revocation endpoint HOST"), as the error the user should see.
+pub fn failure(response: &Response, endpoint: &str, trace: &Trace) -> Error {
+    let status = response.status;
+    if (300..400).contains(&status) {
+        return Error::Unreachable {
+            message: format!(
+                "{endpoint} answered HTTP {status} redirecting to {}; redirects are not followed",
+                response
+                    .location
+                    .as_deref()
+                    .map(|l| printable(&crate::http::redact_url_from_server(l), 200))
+                    .unwrap_or_else(|| "(no Location)".into())
+            ),
+            status: Some(status),
+        };
+    }
+    // What we sent is masked in the server's words before anything is cut to length: a secret
+    // cut in half would no longer match its mask (SECURITY 38).
+    let body = trace.scrub(&String::from_utf8_lossy(&response.body));
+    let json = parse_json_object(body.as_bytes(), trace);
+    let scrubbed = Response {
+        body: body.into_bytes(),
+        content_type: response.content_type.as_deref().map(|c| trace.scrub(c)),
+        location: None,
+        retry_after: None,
+        cache_control: None,
+        ..*response
+    };
+    error_from(status, json, &scrubbed, endpoint)
+}
+
 /// Turns the server's answer into a token, or into the error the user should see.
 pub fn parse_token_response(
     response: &Response,
@@ -224,32 +298,12 @@ pub fn parse_token_response(
 ) -> Result<TokenResponse> {
     let host = host_of(url);
     let status = response.status;
-    if (300..400).contains(&status) {
-        return Err(Error::Unreachable {
-            message: format!(
-                "the token endpoint {host} answered HTTP {status} redirecting to {}; redirects are not followed",
-                response
-                    .location
-                    .as_deref()
-                    .map(|l| printable(&crate::http::redact_url_from_server(l), 200))
-                    .unwrap_or_else(|| "(no Location)".into())
-            ),
-            status: Some(status),
-        });
-    }
     if !(200..300).contains(&status) {
-        // What we sent is masked in the server's words before anything is cut to length: a secret
-        // cut in half would no longer match its mask (SECURITY 38).
-        let body = trace.scrub(&String::from_utf8_lossy(&response.body));
-        let json = parse_json_object(body.as_bytes(), trace);
-        let scrubbed = Response {
-            body: body.into_bytes(),
-            content_type: response.content_type.as_deref().map(|c| trace.scrub(c)),
-            location: None,
-            retry_after: None,
-            ..*response
-        };
-        return Err(error_from(status, json, &scrubbed, &host));
+        return Err(failure(
+            response,
+            &format!("the token endpoint {host}"),
+            trace,
+        ));
     }
     let json = parse_json_object(&response.body, trace);
     let not_a_token = |why: String| Error::Unreachable {
@@ -354,7 +408,7 @@ fn error_from(
     status: u16,
     json: std::result::Result<Map<String, Value>, String>,
     response: &Response,
-    host: &str,
+    endpoint: &str,
 ) -> Error {
     let text = |map: &Map<String, Value>, key: &str| {
         map.get(key)
@@ -407,8 +461,7 @@ fn error_from(
     };
     // 408 and 429 are 4xx but mean "not now": after the retries they are exit 4, not a refusal.
     if (400..500).contains(&status) && !crate::http::is_transient(status) {
-        let message =
-            format!("the token endpoint {host} refused the request (HTTP {status}): {detail}");
+        let message = format!("{endpoint} refused the request (HTTP {status}): {detail}");
         return Error::Refused(Box::new(Refusal {
             status,
             code,
@@ -421,68 +474,9 @@ fn error_from(
         n => format!(" (gave up after {n} attempts)"),
     };
     Error::Unreachable {
-        message: format!("the token endpoint {host} failed (HTTP {status}): {detail}{attempts}"),
+        message: format!("{endpoint} failed (HTTP {status}): {detail}{attempts}"),
         status: Some(status),
     }
-}
-
-/// The token endpoint from the issuer's metadata: OpenID Connect Discovery 1.0 §4, then RFC 8414
-/// §3. Metadata naming another issuer is refused (RFC 8414 §3.3, OIDC Discovery §4.3): it would let
-/// one server speak for another.
-/// Where an issuer's metadata is looked for, in order: OpenID Connect Discovery 1.0 §4, then
-/// RFC 8414 §3.
-pub fn discovery_urls(issuer: &str) -> Vec<String> {
-    let base = issuer.trim_end_matches('/');
-    let mut candidates = vec![format!("{base}/.well-known/openid-configuration")];
-    // RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
-    if let Some((scheme, rest)) = base.split_once("://") {
-        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let suffix = if path.is_empty() {
-            String::new()
-        } else {
-            format!("/{path}")
-        };
-        candidates.push(format!(
-            "{scheme}://{host}/.well-known/oauth-authorization-server{suffix}"
-        ));
-    }
-    candidates
-}
-
-pub fn discover_token_url(
-    transport: &crate::http::Transport,
-    issuer: &str,
-    trace: &Trace,
-) -> Result<String> {
-    crate::http::check_url(issuer, "issuer")?;
-    let mut last_error = None;
-    for url in discovery_urls(issuer) {
-        let response = transport.get(&url, trace)?;
-        if response.status != 200 {
-            last_error = Some(format!("{url} answered HTTP {}", response.status));
-            continue;
-        }
-        let metadata = parse_json_object(&response.body, trace)
-            .map_err(|why| Error::unreachable(format!("issuer metadata at {url}: {why}")))?;
-        let named = metadata.get("issuer").and_then(Value::as_str).unwrap_or("");
-        // RFC 8414 §3.3 / OIDC Discovery §4.3: identical, not merely similar.
-        if named != issuer {
-            return Err(Error::Config(format!(
-                "issuer metadata at {url} names issuer `{}`, not the configured `{issuer}`; refusing it",
-                printable(named, 200)
-            )));
-        }
-        return match metadata.get("token_endpoint").and_then(Value::as_str) {
-            Some(endpoint) => Ok(endpoint.to_string()),
-            None => Err(Error::unreachable(format!(
-                "issuer metadata at {url} has no token_endpoint"
-            ))),
-        };
-    }
-    Err(Error::unreachable(format!(
-        "cannot discover the token endpoint of `{issuer}`: {}",
-        last_error.unwrap_or_default()
-    )))
 }
 
 #[cfg(test)]
@@ -511,6 +505,7 @@ mod tests {
             content_type: Some("application/json".into()),
             location: None,
             retry_after: None,
+            cache_control: None,
             attempts: 1,
             body: body.as_bytes().to_vec(),
         }

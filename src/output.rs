@@ -214,6 +214,31 @@ fn time_json(claim: &TimeClaim, now: i64) -> Value {
     }
 }
 
+/// A NumericDate as the text views show it: the number as sent (`text`, padded to `width` so the
+/// dates line up), the instant in UTC, on the local clock where `local`, and relative to `now`.
+fn time_text(
+    text: String,
+    width: usize,
+    claim: &TimeClaim,
+    local: bool,
+    now: i64,
+    style: Style,
+) -> String {
+    match claim {
+        TimeClaim::At(t) => {
+            let mut shown = format!("{}  {}", pad(&text, width), rfc3339(*t));
+            if local {
+                shown.push_str("  ");
+                shown.push_str(&rfc3339_local(*t));
+            }
+            shown.push_str(&format!("  ({})", relative(*t, now)));
+            shown
+        }
+        TimeClaim::Invalid(why) => format!("{text}  ({}: {why})", style.red("INVALID")),
+        TimeClaim::Absent => text,
+    }
+}
+
 /// `inspect` output, in colour when stdout takes it (`style::Style::stdout`).
 pub fn inspection(format: OutputFormat, inspection: &Inspection) -> Rendered {
     let style = match format {
@@ -288,19 +313,14 @@ pub fn inspection_styled(format: OutputFormat, inspection: &Inspection, style: S
             if !TEXT_TIME_CLAIMS.contains(&k.as_str()) {
                 return (key, text);
             }
-            let text = match inspection.jwt.time(k) {
-                TimeClaim::At(t) => {
-                    let mut shown = format!("{}  {}", pad(&text, number_width), rfc3339(t));
-                    if local {
-                        shown.push_str("  ");
-                        shown.push_str(&rfc3339_local(t));
-                    }
-                    shown.push_str(&format!("  ({})", relative(t, now)));
-                    shown
-                }
-                TimeClaim::Invalid(why) => format!("{text}  ({}: {why})", style.red("INVALID")),
-                TimeClaim::Absent => text,
-            };
+            let text = time_text(
+                text,
+                number_width,
+                &inspection.jwt.time(k),
+                local,
+                now,
+                style,
+            );
             (key, text)
         })
         .collect();
@@ -431,6 +451,11 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
             let mut fields: Vec<(&str, Value)> = vec![
                 ("token_url", opt(&p.token_url)),
                 ("issuer", opt(&p.issuer)),
+                ("authorization_url", opt(&p.authorization_url)),
+                ("device_authorization_url", opt(&p.device_authorization_url)),
+                ("revocation_url", opt(&p.revocation_url)),
+                ("introspection_url", opt(&p.introspection_url)),
+                ("jwks_uri", opt(&p.jwks_uri)),
                 ("grant", p.grant.as_str().into()),
                 ("client_id", opt(&p.client_id)),
                 ("auth_method", p.auth_method.as_str().into()),
@@ -635,6 +660,147 @@ pub fn cache(format: OutputFormat, outcome: &crate::commands::cache::Outcome) ->
             .into()
         }
     }
+}
+
+/// `revoke` output: in text, nothing on stdout and one note on stderr saying what was revoked
+/// (never the token); `-o json`, the same as a document.
+pub fn revocation(format: OutputFormat, outcome: &crate::commands::revoke::Outcome) -> Rendered {
+    let endpoint = outcome.endpoint.as_deref();
+    if format == OutputFormat::Json {
+        let revoked: Vec<Value> = outcome
+            .revoked
+            .iter()
+            .map(|r| json!({ "token_type_hint": r.hint, "cached": r.cached }))
+            .collect();
+        return to_json(&json!({
+            "revoked": revoked,
+            "forgotten": outcome.forgotten,
+            "endpoint": endpoint.map(crate::http::redact_url),
+        }))
+        .into();
+    }
+    let profile = printable(&outcome.profile, 200);
+    let note = match (outcome.revoked.as_slice(), endpoint) {
+        ([], _) if outcome.forgotten => format!(
+            "nothing to revoke: {profile} had a cached entry without tokens; it is forgotten"
+        ),
+        ([], _) | (_, None) => format!("nothing to revoke: {profile} has no cached token"),
+        (revoked, Some(url)) => {
+            let kinds: Vec<&str> = revoked
+                .iter()
+                .map(|r| match r.hint {
+                    Some("refresh_token") => "refresh token",
+                    Some("access_token") => "access token",
+                    _ => "token",
+                })
+                .collect();
+            let kinds = kinds.join(" and ");
+            let host = printable(&crate::http::host_of(url), 200);
+            let what = if revoked.iter().all(|r| r.cached) {
+                format!("the cached {kinds} of {profile}")
+            } else {
+                format!("the {kinds}")
+            };
+            let forgotten = if outcome.forgotten {
+                ", and forgot the cache entry"
+            } else {
+                ""
+            };
+            format!("revoked {what} at {host}{forgotten}")
+        }
+    };
+    Rendered {
+        stdout: String::new(),
+        note: Some(note),
+    }
+}
+
+/// The members `introspect` shows first, in this order (RFC 7662 §2.2); the rest follow as sent.
+const INTROSPECTION_FIRST: [&str; 11] = [
+    "active",
+    "scope",
+    "client_id",
+    "username",
+    "token_type",
+    "sub",
+    "aud",
+    "iss",
+    "exp",
+    "iat",
+    "nbf",
+];
+/// RFC 7662 §2.2's NumericDates.
+const INTROSPECTION_TIMES: [&str; 3] = ["exp", "iat", "nbf"];
+
+/// `introspect` output: the server's object as-is with `-o json`; aligned rows in text.
+pub fn introspection(
+    format: OutputFormat,
+    introspection: &crate::commands::introspect::Introspection,
+) -> Rendered {
+    let style = match format {
+        OutputFormat::Text => Style::stdout(),
+        _ => Style::PLAIN,
+    };
+    introspection_styled(format, introspection, style)
+}
+
+/// `introspection` with the colour decided by the caller.
+pub fn introspection_styled(
+    format: OutputFormat,
+    introspection: &crate::commands::introspect::Introspection,
+    style: Style,
+) -> Rendered {
+    let response = &introspection.response;
+    if format == OutputFormat::Json {
+        return to_json(response).into();
+    }
+    let now = introspection.now;
+    let instants: Vec<i64> = INTROSPECTION_TIMES
+        .iter()
+        .filter_map(|name| match introspection.time(name) {
+            TimeClaim::At(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    let local = instants
+        .iter()
+        .any(|t| local_offset(*t).is_some_and(|offset| offset != 0));
+    let number_width = INTROSPECTION_TIMES
+        .iter()
+        .filter_map(|name| response.get(*name))
+        .map(|v| visible_width(&value_text(v)))
+        .max()
+        .unwrap_or(0);
+    let first = INTROSPECTION_FIRST
+        .iter()
+        .filter_map(|name| response.get_key_value(*name));
+    let rest = response
+        .iter()
+        .filter(|(k, _)| !INTROSPECTION_FIRST.contains(&k.as_str()));
+    let rows: Vec<(String, String)> = first
+        .chain(rest)
+        .map(|(k, v)| {
+            let key = style.bold(&printable(k, 60));
+            let text = match k.as_str() {
+                "active" if introspection.active() => style.green_bold("true"),
+                "active" => format!(
+                    "{}  (the token is not active: expired, revoked, or unknown to this server)",
+                    style.red_bold("false")
+                ),
+                name if INTROSPECTION_TIMES.contains(&name) => time_text(
+                    value_text(v),
+                    number_width,
+                    &introspection.time(name),
+                    local,
+                    now,
+                    style,
+                ),
+                _ => value_text(v),
+            };
+            (key, text)
+        })
+        .collect();
+    aligned(&rows, "").into()
 }
 
 /// The error line(s) for stderr: `oauthctl: error: …` (its prefix in colour when stderr takes

@@ -26,6 +26,11 @@ pub const DEFAULT_RETRY_MAX_SECS: u64 = 30;
 pub struct ProfileLayer {
     pub token_url: Option<String>,
     pub issuer: Option<String>,
+    pub authorization_url: Option<String>,
+    pub device_authorization_url: Option<String>,
+    pub revocation_url: Option<String>,
+    pub introspection_url: Option<String>,
+    pub jwks_uri: Option<String>,
     pub grant: Option<Grant>,
     pub client_id: Option<String>,
     pub secret: Option<SecretSource>,
@@ -72,6 +77,11 @@ pub struct Profile {
     pub name: Option<String>,
     pub token_url: Option<String>,
     pub issuer: Option<String>,
+    pub authorization_url: Option<String>,
+    pub device_authorization_url: Option<String>,
+    pub revocation_url: Option<String>,
+    pub introspection_url: Option<String>,
+    pub jwks_uri: Option<String>,
     pub grant: Grant,
     pub client_id: Option<String>,
     pub secret: Option<SecretSource>,
@@ -186,6 +196,11 @@ impl ProfileEntry {
         Ok(ProfileLayer {
             token_url: self.token_url.clone(),
             issuer: self.issuer.clone(),
+            authorization_url: self.authorization_url.clone(),
+            device_authorization_url: self.device_authorization_url.clone(),
+            revocation_url: self.revocation_url.clone(),
+            introspection_url: self.introspection_url.clone(),
+            jwks_uri: self.jwks_uri.clone(),
             grant: self.grant,
             client_id: self.client_id.clone(),
             secret: sources.pop().map(|(_, s)| s),
@@ -284,6 +299,11 @@ pub fn env_layer(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ProfileLayer
     Ok(ProfileLayer {
         token_url: get("token_url"),
         issuer: get("issuer"),
+        authorization_url: get("authorization_url"),
+        device_authorization_url: get("device_authorization_url"),
+        revocation_url: get("revocation_url"),
+        introspection_url: get("introspection_url"),
+        jwks_uri: get("jwks_uri"),
         grant: parsed("grant", get("grant"))?,
         client_id: get("client_id"),
         secret,
@@ -429,6 +449,11 @@ pub fn merge(
     );
     let token_url = pick!(token_url, "token_url");
     let issuer = pick!(issuer, "issuer");
+    let authorization_url = pick!(authorization_url, "authorization_url");
+    let device_authorization_url = pick!(device_authorization_url, "device_authorization_url");
+    let revocation_url = pick!(revocation_url, "revocation_url");
+    let introspection_url = pick!(introspection_url, "introspection_url");
+    let jwks_uri = pick!(jwks_uri, "jwks_uri");
     let grant = pick!(grant, "grant");
     let client_id = pick!(client_id, "client_id");
     let secret = pick!(secret, "client_secret");
@@ -448,6 +473,11 @@ pub fn merge(
         name,
         token_url,
         issuer,
+        authorization_url,
+        device_authorization_url,
+        revocation_url,
+        introspection_url,
+        jwks_uri,
         grant: or_default!(grant, "grant", Grant::ClientCredentials),
         client_id,
         secret,

@@ -76,6 +76,7 @@ fuzz_target!(|data: &[u8]| {
         content_type,
         location,
         retry_after: None,
+        cache_control: None,
         body,
         attempts,
     };

@@ -65,6 +65,10 @@ pub fn clear(ctx: &Context) -> Result<Outcome> {
             removed += 1;
         }
     }
+    // Issuer metadata belongs to no profile: only a full clear forgets it.
+    if wanted.is_none() {
+        crate::discovery::clear_cache(cache.dir());
+    }
     Ok(Outcome::Cleared {
         dir: cache.dir().to_path_buf(),
         removed,

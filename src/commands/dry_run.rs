@@ -153,7 +153,7 @@ impl<'p> Planner<'p> {
         let token_url = match (&profile.token_url, &profile.issuer) {
             (Some(url), _) => url.clone(),
             (None, Some(issuer)) => {
-                discovery = crate::oauth::discovery_urls(issuer);
+                discovery = crate::discovery::discovery_urls(issuer);
                 self.secret(
                     "OAUTHCTL_TOKEN_URL",
                     "the token_endpoint in the issuer's metadata (not looked up: a dry run sends nothing)",

@@ -43,6 +43,7 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: ExchangeInput) -> Resu
     if let Some(v) = &verifier {
         check_verifier(v.expose())?;
     }
+    profile.check_endpoints()?;
     let secret = client_secret(ctx, &profile, &config)?;
     let grant = Grant::AuthorizationCode {
         code: &code,

@@ -89,7 +89,7 @@ fn fetch_new(ctx: &Context, profile: &Profile, config: &Config) -> Result<TokenR
 fn login_required(profile: &Profile, why: &str) -> Error {
     let name = profile.name.as_deref().unwrap_or("NAME");
     Error::LoginRequired(format!(
-        "login required: {} (grant = {}) {why}; sign in again with `oauthctl exchange-code -p {name} CODE`",
+        "login required: {} (grant = {}) {why}: run `oauthctl login -p {name}`",
         profile.describe(),
         profile.grant.as_str(),
     ))

@@ -8,15 +8,19 @@ pub mod dry_run;
 pub mod exchange;
 pub mod fetch;
 pub mod inspect;
+pub mod introspect;
+pub mod login;
 pub mod profiles;
+pub mod revoke;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{AuthMethod, Config};
+use crate::discovery::Endpoint;
 use crate::error::{Error, Result};
 use crate::http::{Resend, RetryPolicy, Trace, Transport, check_url};
-use crate::oauth::{Grant, TokenResponse, build_request, parse_token_response};
+use crate::oauth::{Grant, TokenRequest, TokenResponse, build_request, parse_token_response};
 use crate::resolve::{Profile, ProfileLayer, resolve};
 use crate::secret::{Secret, SecretSource};
 
@@ -55,7 +59,8 @@ impl Context {
 
 /// The client secret for this profile, or `None` for a public client (`auth_method = "none"`).
 pub fn client_secret(ctx: &Context, profile: &Profile, config: &Config) -> Result<Option<Secret>> {
-    profile.check_endpoints()?;
+    // Before a secret command runs or a prompt shows: the profile names a client.
+    profile.require_client_id()?;
     if profile.auth_method == AuthMethod::None {
         return Ok(None);
     }
@@ -90,43 +95,86 @@ pub fn request_token(
     secret: Option<&Secret>,
     grant: &Grant<'_>,
 ) -> Result<TokenResponse> {
-    let mut trace = ctx.trace();
     let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
-    let token_url = match (&profile.token_url, &profile.issuer) {
-        (Some(url), _) => url.clone(),
-        (None, Some(issuer)) => crate::oauth::discover_token_url(&transport, issuer, &trace)?,
-        (None, None) => profile.require_token_url()?.to_string(),
-    };
-    check_url(&token_url, "token_url")?;
-    let profile = Profile {
-        token_url: Some(token_url),
-        ..profile.clone()
-    };
-    if let Some(secret) = secret {
-        trace.mask(secret.expose());
+    let (profile, _) =
+        crate::discovery::complete(profile, &[Endpoint::Token], &transport, &ctx.trace())?;
+    check_url(profile.require_token_url()?, "token_url")?;
+    let mut sent: Vec<&Secret> = Vec::new();
+    match grant {
+        Grant::ClientCredentials => {}
+        Grant::AuthorizationCode {
+            code,
+            code_verifier,
+            ..
+        } => {
+            sent.push(code);
+            sent.extend(code_verifier.iter().copied());
+        }
+        Grant::RefreshToken { refresh_token } => sent.push(refresh_token),
+        Grant::DeviceCode { device_code } => sent.push(device_code),
     }
+    let request = build_request(&profile, secret, grant)?;
     if let Grant::AuthorizationCode {
-        code,
-        code_verifier,
+        code_verifier: Some(v),
         ..
     } = grant
     {
-        trace.mask(code.expose());
-        if let Some(v) = code_verifier {
-            trace.mask(v.expose());
-            // The challenge is public (it went through the browser), and comparing it with the
-            // one sent to the authorization endpoint is how a PKCE `invalid_grant` is debugged.
-            trace.line(&format!(
-                "note: the code_verifier's S256 code_challenge is {} (RFC 7636 §4.2); \
+        // The challenge is public (it went through the browser), and comparing it with
+        // the one sent to the authorization endpoint is how a PKCE `invalid_grant` is
+        // debugged.
+        ctx.trace().line(&format!(
+            "note: the code_verifier's S256 code_challenge is {} (RFC 7636 §4.2); \
                  it must match the one sent with the authorization request",
-                crate::oauth::s256_challenge(v.expose())
-            ));
-        }
+            crate::oauth::s256_challenge(v.expose())
+        ));
     }
-    if let Grant::RefreshToken { refresh_token } = grant {
-        trace.mask(refresh_token.expose());
+    let resend = match grant {
+        Grant::ClientCredentials => Resend::Always,
+        // A polling request that is lost is simply the next poll (RFC 8628 §3.5).
+        Grant::RefreshToken { .. } | Grant::DeviceCode { .. } => Resend::IfUnsent,
+        Grant::AuthorizationCode { .. } => Resend::Never,
+    };
+    call_as_client(
+        ctx,
+        &transport,
+        &profile,
+        ClientCall {
+            request: &request,
+            secret,
+            sent: &sent,
+            resend,
+        },
+        |response, trace| {
+            parse_token_response(response, &request.url, crate::timefmt::now(), trace)
+        },
+    )
+}
+
+/// A client-authenticated request, and what of it must never come back in an echo.
+pub struct ClientCall<'a> {
+    pub request: &'a TokenRequest,
+    /// The client secret, if any.
+    pub secret: Option<&'a Secret>,
+    /// Other secrets the request carries (a code, a verifier, a token being revoked).
+    pub sent: &'a [&'a Secret],
+    pub resend: Resend,
+}
+
+/// Sends a client-authenticated form POST and hands the answer to `parse`. Every secret sent,
+/// and every header the trace hides, is masked in the trace and scrubbed from any error built
+/// from the server's answer, since a server may echo the request (SECURITY 38).
+pub fn call_as_client<T>(
+    ctx: &Context,
+    transport: &Transport,
+    profile: &Profile,
+    call: ClientCall<'_>,
+    parse: impl FnOnce(&crate::http::Response, &Trace) -> Result<T>,
+) -> Result<T> {
+    let mut trace = ctx.trace();
+    for secret in call.secret.into_iter().chain(call.sent.iter().copied()) {
+        trace.mask(secret.expose());
     }
-    let request = build_request(&profile, secret, grant)?;
+    let request = call.request;
     for (name, value) in &request.headers {
         if name.eq_ignore_ascii_case("authorization") {
             trace.mask_authorization(value);
@@ -141,22 +189,14 @@ pub fn request_token(
         headers: &request.headers,
         form: &request.form,
     };
-    // A server may echo the request (credentials, code, verifier) in an error or a Location: every
-    // message built from its answer is scrubbed of what we sent (SECURITY 38).
     let retry = RetryPolicy {
-        resend: match grant {
-            Grant::ClientCredentials => Resend::Always,
-            Grant::RefreshToken { .. } => Resend::IfUnsent,
-            Grant::AuthorizationCode { .. } => Resend::Never,
-        },
+        resend: call.resend,
         retries: profile.retries,
         max_wait: Duration::from_secs(profile.retry_max_secs),
     };
     transport
         .post_form(&post, &trace, retry)
-        .and_then(|response| {
-            parse_token_response(&response, &request.url, crate::timefmt::now(), &trace)
-        })
+        .and_then(|response| parse(&response, &trace))
         .map_err(|e| e.scrubbed(|text| trace.scrub(text)))
 }
 

@@ -142,6 +142,21 @@ pub fn add(ctx: &Context, spec: NewProfileSpec) -> Result<Outcome> {
     if let Some(url) = &l.issuer {
         check_url(url, "--issuer")?;
     }
+    if let Some(url) = &l.authorization_url {
+        check_url(url, "--authorization-url")?;
+    }
+    if let Some(url) = &l.device_authorization_url {
+        check_url(url, "--device-authorization-url")?;
+    }
+    if let Some(url) = &l.revocation_url {
+        check_url(url, "--revocation-url")?;
+    }
+    if let Some(url) = &l.introspection_url {
+        check_url(url, "--introspection-url")?;
+    }
+    if let Some(url) = &l.jwks_uri {
+        check_url(url, "--jwks-uri")?;
+    }
     let existing = Config::load(&ctx.config_path, false)?;
     let mut values: NewProfile = Vec::new();
     let mut put = |key: &'static str, item: Option<toml_edit::Item>| {
@@ -162,6 +177,14 @@ pub fn add(ctx: &Context, spec: NewProfileSpec) -> Result<Outcome> {
     };
     put("token_url", text(&l.token_url));
     put("issuer", text(&l.issuer));
+    put("authorization_url", text(&l.authorization_url));
+    put(
+        "device_authorization_url",
+        text(&l.device_authorization_url),
+    );
+    put("revocation_url", text(&l.revocation_url));
+    put("introspection_url", text(&l.introspection_url));
+    put("jwks_uri", text(&l.jwks_uri));
     put("grant", l.grant.map(|g| toml_edit::value(g.as_str())));
     put("client_id", text(&l.client_id));
     if spec.secret_from_stdin {

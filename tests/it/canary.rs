@@ -178,6 +178,21 @@ fn issue(req: &Recorded, access_token: &str) -> Reply {
         ),
         None => assert_eq!(param(req, "client_secret").as_deref(), Some(SECRET)),
     }
+    // RFC 7009 and RFC 7662 authenticate the client as above, and carry a token.
+    let token = param(req, "token");
+    match req.path.as_str() {
+        "/revoke" => {
+            let known = [access_token, REFRESH].map(Some);
+            assert!(known.contains(&token.as_deref()), "revoking {token:?}");
+            return Reply::new(200, "text/plain", "");
+        }
+        "/introspect" => {
+            assert_eq!(token.as_deref(), Some(access_token));
+            let body = json!({"active": true, "sub": "canary-user", "scope": "read write", "exp": 4_102_444_800_i64});
+            return Reply::json(200, &body.to_string());
+        }
+        _ => {}
+    }
     let mut body =
         json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600});
     match param(req, "grant_type").as_deref() {
@@ -729,6 +744,11 @@ fn command_cases() -> Vec<Case> {
         ok("profiles remove", &["profiles", "remove", "added"], Nothing),
         ok("cache list", &["cache", "list"], Nothing),
         ok("cache list -o json", &["-o", "json", "cache", "list"], Nothing),
+        ok("introspect -v - (stdin)", &["-v", "introspect", "-"], Nothing).stdin("{at}\n").env("OAUTHCTL_INTROSPECTION_URL", "{url}/introspect"),
+        ok("introspect -v -o json -p user --require-active (its own token)", &["-v", "-o", "json", "-p", "user", "introspect", "--require-active"], Nothing).env("OAUTHCTL_INTROSPECTION_URL", "{url}/introspect"),
+        ok("revoke -v - (stdin, the cached access token)", &["-v", "revoke", "-"], Nothing).stdin("{at}\n").env("OAUTHCTL_REVOCATION_URL", "{url}/revoke"),
+        ok("revoke -v -o json -p user (its cached tokens)", &["-v", "-o", "json", "-p", "user", "revoke"], Nothing).env("OAUTHCTL_REVOCATION_URL", "{url}/revoke"),
+        ok("revoke -v -p user (nothing left)", &["-v", "-p", "user", "revoke"], Nothing).env("OAUTHCTL_REVOCATION_URL", "{url}/revoke"),
         ok("cache clear -p app", &["-p", "app", "cache", "clear"], Nothing),
         ok("cache clear", &["cache", "clear"], Nothing),
         ok("fetch (after clear)", &["fetch"], Token),
@@ -773,6 +793,9 @@ fn local_failure_cases() -> Vec<Case> {
         fail("code and secret both on stdin", &["-v", "-p", "user", "exchange-code", "--client-secret-stdin"], 2, "cannot both come from stdin").stdin(CODE),
         fail("inspect an opaque refresh token", &["-v", "inspect", "-"], 5, "not a JWT").stdin(REFRESH),
         fail("inspect a code shaped like a JWT", &["-v", "inspect", &format!("{CODE}.{VERIFIER}.x")], 5, "segment"),
+        fail("revoke without a revocation endpoint", &["-v", "-p", "user", "revoke"], 78, "has no revocation_url"),
+        fail("introspect TOKEN without an introspection endpoint", &["-v", "introspect", "{at}"], 78, "has no introspection_url"),
+        fail("revoke: the token and the secret both on stdin", &["-v", "revoke", "--client-secret-stdin", "-"], 2, "cannot both come from stdin").stdin("{at}\n"),
         fail("profiles add over an existing profile", &["-v", "profiles", "add", "app", "--token-url", "{url}/token", "--client-id", CLIENT_ID], 78, "exists"),
     ]
 }

@@ -666,11 +666,12 @@ fn a_user_profile_without_a_refresh_token_needs_login() {
         "[profiles.user]\ntoken_url = \"{}\"\nclient_id = \"c\"\ngrant = \"authorization_code\"\n",
         server.url("/t")
     ));
-    fails(
+    let stderr = fails(
         env.cmd().args(["-p", "user", "fetch"]).assert(),
         6,
         "login required: profile `user`",
     );
+    assert!(stderr.contains("run `oauthctl login -p user`"), "{stderr}");
     assert_eq!(server.request_count(), 0);
 }
 

@@ -1,10 +1,11 @@
 //! Issue 4: end-to-end tests against a real authorization server (oidc-provider) on 127.0.0.1.
 //!
-//! The server is `tests/e2e/idp/server.mjs` (see the README there). The first e2e test in this
-//! process installs its Node dependencies (`npm ci`, skipped when `node_modules` already matches
+//! The server is `tests/e2e/idp/server.mjs` (see the README there), set up and shared with
+//! e2e_users.rs by the harness in idp.rs (read its header): the first e2e test in this process
+//! installs its Node dependencies (`npm ci`, skipped when `node_modules` already matches
 //! `package-lock.json`) and starts ONE server that every e2e test shares; it dies with the test
-//! process because its stdin is a pipe from us. Node.js 20+ and npm are required: without them
-//! these tests fail, saying what to install. They never skip.
+//! process. Node.js 20+ and npm are required: without them these tests fail, saying what to
+//! install. They never skip.
 //!
 //! Every test drives the real `oauthctl` binary under `Env`'s hermetic environment, and checks
 //! what the user sees (exit code, exact stdout, stderr words) against what the server itself says
@@ -12,34 +13,16 @@
 //!
 //! Run only these: `cargo test --test it e2e`.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::os::fd::AsRawFd;
-use std::path::Path;
-use std::process::{Child, ChildStderr, Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::fs::File;
+use std::io::Read;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::common::Env;
-
-/// The Node project holding the server.
-const IDP_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/idp");
-/// Written into `node_modules` after a successful `npm ci`: the SHA-256 of `package-lock.json`.
-const MARKER: &str = ".oauthctl-e2e-lock.sha256";
-/// Serialises `npm ci` between test processes (it lives outside `node_modules`, which npm deletes).
-const NPM_LOCK: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/oauthctl-e2e-npm.lock");
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
-const INSTALL_HINT: &str = "the e2e tests need Node.js 20 or newer and npm on PATH: install \
-    them (https://nodejs.org/en/download, or your package manager's `nodejs` and `npm`), then \
-    rerun `cargo test --test it e2e`";
+use crate::common::{Env, now, stderr_of, stdout_of};
+use crate::idp::{Idp, idp};
 
 // The server's clients (tests/e2e/idp/server.mjs). The cc-* secrets need RFC 6749 §2.3.1
 // form-urlencoding in Basic credentials, which the server decodes as the RFC says.
@@ -51,283 +34,10 @@ const PUBLIC_APP: &str = "public-app";
 const PUBLIC_REDIRECT: &str = "http://127.0.0.1:8766/callback";
 const ACCOUNT: &str = "test-user";
 
-// ---------------------------------------------------------------- the shared server
+// ---------------------------------------------------------------- this suite's server route
 
-struct Idp {
-    issuer: String,
-    addr: SocketAddr,
-    /// Owns the server's stdin pipe: the server exits when this process does.
-    _child: Child,
-    stderr: Arc<Mutex<String>>,
-}
-
-static NPM_CI: OnceLock<Result<(), String>> = OnceLock::new();
-static IDP: OnceLock<Result<Idp, String>> = OnceLock::new();
-
-/// The shared server, started on first use. Panics (never skips) if it cannot be set up.
-fn idp() -> &'static Idp {
-    let idp = IDP.get_or_init(start_idp);
-    let idp = idp.as_ref().unwrap_or_else(|e| panic!("e2e: {e}"));
-    println!("e2e: issuer {}", idp.issuer);
-    idp
-}
-
-/// Runs `program --version` and returns its output, or says what to install.
-fn tool_version(program: &str) -> Result<String, String> {
-    let output = Command::new(program)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run `{program} --version` ({e}): {INSTALL_HINT}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`{program} --version` failed ({}: {}): {INSTALL_HINT}",
-            output.status,
-            tail(&output.stderr, 2000),
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
-fn check_tools() -> Result<(), String> {
-    let node = tool_version("node")?;
-    let major = node.strip_prefix('v').and_then(|v| v.split('.').next());
-    match major.and_then(|m| m.parse::<u32>().ok()) {
-        Some(major) if major >= 20 => {}
-        _ => return Err(format!("found node {node:?}: {INSTALL_HINT}")),
-    }
-    tool_version("npm")?;
-    Ok(())
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// An exclusive `flock` on `path`, released when the file is closed (or the process dies).
-fn lock_file(path: &str) -> Result<File, String> {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(|e| format!("open lock file {path}: {e}"))?;
-    loop {
-        // SAFETY: flock on a file descriptor that `file` owns for the duration of the call.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-            return Ok(file);
-        }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != std::io::ErrorKind::Interrupted {
-            return Err(format!("lock {path}: {err}"));
-        }
-    }
-}
-
-fn tail(bytes: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let start = text.len().saturating_sub(max);
-    let start = (start..=text.len())
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0);
-    text[start..].trim().to_owned()
-}
-
-/// `npm ci` once per test process, and only when `node_modules` does not match the lock file.
-fn npm_ci() -> Result<(), String> {
-    NPM_CI.get_or_init(install_node_modules).clone()
-}
-
-fn install_node_modules() -> Result<(), String> {
-    check_tools()?;
-    let dir = Path::new(IDP_DIR);
-    let lock = dir.join("package-lock.json");
-    let lock = fs::read(&lock).map_err(|e| format!("read {}: {e}", lock.display()))?;
-    let wanted = sha256_hex(&lock);
-    let marker = dir.join("node_modules").join(MARKER);
-    let in_sync = || fs::read_to_string(&marker).is_ok_and(|m| m.trim() == wanted);
-
-    // Another test process may be installing right now: wait for it, then look again.
-    let _guard = lock_file(NPM_LOCK)?;
-    if in_sync() {
-        return Ok(());
-    }
-    let started = Instant::now();
-    let output = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run `npm ci` ({e}): {INSTALL_HINT}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`npm ci --no-audit --no-fund` in {IDP_DIR} failed ({}):\n{}\n{}",
-            output.status,
-            tail(&output.stdout, 4000),
-            tail(&output.stderr, 4000),
-        ));
-    }
-    // Atomic: a reader sees no marker or the whole marker, never a partial one.
-    let partial = marker.with_extension(format!("tmp-{}", std::process::id()));
-    fs::write(&partial, format!("{wanted}\n"))
-        .and_then(|()| fs::rename(&partial, &marker))
-        .map_err(|e| format!("write {}: {e}", marker.display()))?;
-    println!(
-        "e2e: npm ci in {IDP_DIR} took {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
-}
-
-/// Collects the server's stderr for failure messages, and keeps the pipe drained.
-fn drain_stderr(mut stderr: ChildStderr, log: Arc<Mutex<String>>) -> thread::JoinHandle<()> {
-    thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n @ 1..) = stderr.read(&mut buf) {
-            let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
-            log.push_str(&String::from_utf8_lossy(&buf[..n]));
-            if log.len() > 256 * 1024 {
-                let cut = log.len() - 128 * 1024;
-                let cut = (cut..log.len())
-                    .find(|&i| log.is_char_boundary(i))
-                    .unwrap_or(0);
-                log.replace_range(..cut, "…");
-            }
-        }
-    })
-}
-
-fn start_idp() -> Result<Idp, String> {
-    npm_ci()?;
-    let started = Instant::now();
-    let mut child = Command::new("node")
-        .arg("server.mjs")
-        .current_dir(IDP_DIR)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            format!("cannot start `node server.mjs` in {IDP_DIR} ({e}): {INSTALL_HINT}")
-        })?;
-    let log = Arc::new(Mutex::new(String::new()));
-    let stderr_thread = drain_stderr(child.stderr.take().expect("piped stderr"), log.clone());
-
-    // The first stdout line is the ready line; anything after it is drained and dropped.
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (ready_tx, ready) = mpsc::channel();
-    thread::spawn(move || {
-        let mut stdout = BufReader::new(stdout);
-        let mut line = String::new();
-        let first = stdout.read_line(&mut line).map(|_| line);
-        let _ = ready_tx.send(first);
-        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
-    });
-
-    let failure = |child: &mut Child, what: String| {
-        let _ = child.kill();
-        let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
-        let _ = stderr_thread.join();
-        let log = log.lock().unwrap_or_else(|e| e.into_inner());
-        format!(
-            "the e2e authorization server (node {IDP_DIR}/server.mjs) did not start: {what}; \
-             it exited with {status}; its stderr:\n{log}"
-        )
-    };
-    let line = match ready.recv_timeout(STARTUP_TIMEOUT) {
-        Ok(Ok(line)) if !line.is_empty() => line,
-        Ok(Ok(_)) => {
-            return Err(failure(
-                &mut child,
-                "stdout closed before the ready line".into(),
-            ));
-        }
-        Ok(Err(e)) => return Err(failure(&mut child, format!("reading its stdout: {e}"))),
-        Err(_) => {
-            let what = format!("no ready line within {}s", STARTUP_TIMEOUT.as_secs());
-            return Err(failure(&mut child, what));
-        }
-    };
-    let parsed: Option<String> = serde_json::from_str::<Value>(&line)
-        .ok()
-        .and_then(|v| v["issuer"].as_str().map(String::from));
-    let issuer = match parsed {
-        Some(issuer) if issuer.starts_with("http://127.0.0.1:") => issuer,
-        _ => {
-            return Err(failure(
-                &mut child,
-                format!("unexpected ready line {line:?}"),
-            ));
-        }
-    };
-    let addr = issuer["http://".len()..].parse().map_err(|e| {
-        failure(
-            &mut child,
-            format!("issuer {issuer:?} is not host:port: {e}"),
-        )
-    })?;
-    println!(
-        "e2e: started {issuer} in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(Idp {
-        issuer,
-        addr,
-        _child: child,
-        stderr: log,
-    })
-}
-
+/// `/test/authorize`, the route only this suite uses, on the shared server (idp.rs).
 impl Idp {
-    fn token_url(&self) -> String {
-        format!("{}/token", self.issuer)
-    }
-
-    fn log(&self) -> String {
-        self.stderr
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// GET on one of the server's test-only routes; every answer from them is JSON.
-    fn get(&self, path: &str, query: &[(&str, &str)]) -> (u16, Value) {
-        let query = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(query)
-            .finish();
-        let target = format!("{path}?{query}");
-        let mut stream = TcpStream::connect(self.addr)
-            .unwrap_or_else(|e| panic!("connect to {}: {e}\n{}", self.issuer, self.log()));
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let request = format!(
-            "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
-        );
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut raw = Vec::new();
-        stream
-            .read_to_end(&mut raw)
-            .unwrap_or_else(|e| panic!("GET {target}: {e}\n{}", self.log()));
-        let raw = String::from_utf8(raw).expect("the server answers UTF-8");
-        let (head, body) = raw
-            .split_once("\r\n\r\n")
-            .unwrap_or_else(|| panic!("GET {target}: no header end in {raw:?}"));
-        assert!(
-            !head.to_ascii_lowercase().contains("transfer-encoding"),
-            "GET {target}: the test routes send Content-Length, got {head}"
-        );
-        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok());
-        let status = status.unwrap_or_else(|| panic!("GET {target}: bad status line in {head}"));
-        let body = serde_json::from_str(body)
-            .unwrap_or_else(|e| panic!("GET {target}: {e} in {body:?}\n{}", self.log()));
-        (status, body)
-    }
-
     /// Runs the authorization code flow for `test-user` through the server's own endpoints and
     /// returns the code, or panics with the server's error.
     fn authorize(
@@ -371,33 +81,9 @@ impl Idp {
         }
         self.get("/test/authorize", &query)
     }
-
-    /// What the server knows about a token it issued (see server.mjs). Panics if it does not
-    /// know it, so a token that oauthctl mangled fails here.
-    fn token_info(&self, token: &str) -> Value {
-        let (status, body) = self.get("/test/token-info", &[("token", token)]);
-        assert_eq!(
-            status,
-            200,
-            "the server did not issue {token:?}: {body}\n{}",
-            self.log()
-        );
-        assert!(
-            body.get("invalid").is_none(),
-            "{token:?} does not verify: {body}"
-        );
-        body
-    }
 }
 
 // ---------------------------------------------------------------- helpers
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
 /// `bytes` random bytes from the kernel, base64url without padding (RFC 7636 unreserved chars).
 fn random_urlsafe(bytes: usize) -> String {
@@ -411,14 +97,6 @@ fn random_urlsafe(bytes: usize) -> String {
 /// RFC 7636 §4.2: BASE64URL(SHA256(ASCII(code_verifier))).
 fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
-fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8(assert.get_output().stdout.clone()).unwrap()
-}
-
-fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8(assert.get_output().stderr.clone()).unwrap()
 }
 
 /// `-o text`: exactly the token and one "\n"; returns the token.

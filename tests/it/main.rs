@@ -1,6 +1,7 @@
 //! The one integration-test binary: hermetic `oauthctl` commands against loopback stub servers.
 
 mod common;
+mod idp;
 mod proxy;
 mod server;
 mod tls;
@@ -10,10 +11,13 @@ mod canary;
 mod cli;
 mod docs;
 mod e2e;
+mod e2e_users;
 mod faults;
 mod harness;
 mod integrations;
+mod login;
 mod properties;
 mod providers;
+mod revoke_introspect;
 mod terminal;
 mod transport;

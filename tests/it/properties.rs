@@ -360,6 +360,7 @@ fn token_at(body: &Value, now: i64) -> TokenResponse {
         content_type: Some("application/json".into()),
         location: None,
         retry_after: None,
+        cache_control: None,
         body: serde_json::to_vec(body).unwrap(),
         attempts: 1,
     };

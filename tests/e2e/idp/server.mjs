@@ -1,5 +1,6 @@
 // A real OAuth 2.0 / OpenID Connect authorization server (oidc-provider 9) on 127.0.0.1, for
-// oauthctl's end-to-end tests (tests/it/e2e.rs). See README.md in this directory.
+// oauthctl's end-to-end tests (tests/it/e2e.rs, tests/it/e2e_users.rs). See README.md in this
+// directory.
 //
 // Contract with the test harness:
 // - listens on an ephemeral loopback port and prints exactly one line on stdout when ready:
@@ -8,15 +9,32 @@
 // - exits when its stdin closes (so it dies with the test process that spawned it) and on
 //   SIGTERM / SIGINT.
 //
+// Features on top of the authorization code and client_credentials grants: the device flow
+// (RFC 8628, with `interval` 1 in the device authorization response and slow_down enforced),
+// token revocation (RFC 7009) and introspection (RFC 7662, confidential clients only), all in
+// the discovery metadata. Every client must authenticate at the token, revocation, introspection
+// and device authorization endpoints by its registered token_endpoint_auth_method.
+//
 // Test-only routes, handled before the provider (never expose this server beyond loopback):
 // - GET /test/authorize?client_id=…&redirect_uri=…&scope=…[&code_challenge=…&code_challenge_method=S256][&state=…]
 //   drives the real authorization code flow against this provider over loopback HTTP, logs in
 //   the fixed account `test-user`, grants what was asked, and answers {"code":"…"}. An error
 //   redirect from the provider is answered 400 {"error":…,"error_description":…}.
+// - GET /test/browse?url=<authorization URL>[&deny=1] is the user's browser: it walks the flow
+//   of that URL as it is (cookies, login of `test-user`, consent; with deny=1 the user refuses
+//   at the consent prompt, so the redirect carries error=access_denied), then GETs the redirect
+//   to the client's loopback redirect_uri (oauthctl's listener) and answers
+//   {"status":<the listener's status>,"body":"<the listener's page>"}. 400 when the URL is not
+//   this issuer's or the flow ends without a redirect to a loopback client, 502 when the
+//   listener cannot be reached.
+// - GET /test/device?user_code=…[&deny=1] approves (or denies) the pending device authorization
+//   with that user code as `test-user`, granting what the device asked, through the DeviceCode
+//   model (no HTML forms): {"approved":true} / {"denied":true}; 404 for an unknown or expired
+//   code, 409 for one already approved or denied.
 // - GET /test/token-info?token=… says what the provider knows of a token it issued: a JWT is
 //   verified against the provider's own keys ({"format":"jwt","header":…,"payload":…}); an opaque
 //   access or refresh token is looked up ({"format":"opaque","kind":…,"clientId":…,…}).
-//   404 {"error":"unknown_token"} otherwise.
+//   404 {"error":"unknown_token"} otherwise (a revoked token is deleted, so it is unknown).
 
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
@@ -68,13 +86,64 @@ const CLIENTS = [
     redirect_uris: ['http://127.0.0.1:8766/callback'],
     scope: 'openid offline_access api:read',
   },
+  // `oauthctl login`: native apps (RFC 8252). For application_type native, oidc-provider
+  // matches a loopback http redirect_uri ignoring its port (Client#redirectUriAllowed,
+  // lib/models/client.js: stripLoopbackPort), so this one registration accepts the ephemeral
+  // port oauthctl's listener gets (RFC 8252 §7.3).
+  {
+    client_id: 'native-app',
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+    scope: 'openid offline_access api:read',
+  },
+  {
+    client_id: 'native-confidential',
+    client_secret: 'native-confidential secret',
+    application_type: 'native',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+    scope: 'openid offline_access api:read',
+  },
+  // `oauthctl login --device` (RFC 8628).
+  {
+    client_id: 'device-app',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+    response_types: [],
+    redirect_uris: [],
+    scope: 'openid offline_access api:read',
+  },
 ];
+
+// Clients that get a refresh token whether or not offline_access survived the request: a browser
+// login by oauthctl sends no prompt=consent, and OpenID Connect Core §11 has oidc-provider drop
+// offline_access without it. Their tokens do not end with the browser session either.
+const ALWAYS_REFRESH = new Set(['web', 'native-app', 'native-confidential', 'device-app']);
+
+// RFC 8628 §3.2 `interval`, in seconds: oidc-provider sends none (so clients would wait the
+// default 5 s between polls), this server sends 1 and answers slow_down (§3.5) to a poll that
+// comes sooner than the interval after the previous one (or after the device authorization),
+// adding 5 s to that device code's interval each time, as the RFC has the client do.
+const DEVICE_POLL_INTERVAL = 1;
+const DEVICE_CODE_TTL = 300;
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+// Where oidc-provider authenticates clients (its default routes).
+const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/device/auth']);
 
 // Resource indicators (RFC 8707) this server knows, and how their JWT access tokens are signed.
 const RESOURCE_SERVERS = {
   'urn:api:rs256': 'RS256',
   'urn:api:es256': 'ES256',
 };
+const RESOURCE_SCOPE = 'api:read api:write';
 
 async function signingKey(alg, kid, options = {}) {
   const { privateKey } = await jose.generateKeyPair(alg, { extractable: true, ...options });
@@ -142,8 +211,47 @@ class CookieJar {
   }
 }
 
-// Walks GET /auth → /interaction/:uid (login) → /auth/:uid → /interaction/:uid (consent) →
-// /auth/:uid → redirect_uri?code=…, as a browser would, and returns the final redirect's query.
+// The provider answered a step of the flow without a redirect (an error page, in JSON here).
+class FlowError extends Error {
+  constructor(url, status, body) {
+    super(`GET ${url} answered ${status} without a redirect: ${body.slice(0, 500)}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+// Follows the flow from `startUrl` as a browser would, keeping cookies: GET /auth →
+// /interaction/:uid (login) → /auth/:uid → /interaction/:uid (consent) → /auth/:uid → … until a
+// redirect leaves this issuer, i.e. goes to the client's redirect_uri; returns that URL. With
+// `deny`, the user refuses at the consent prompt (see `interact`).
+async function walk(issuer, startUrl, { deny = false } = {}) {
+  const jar = new CookieJar();
+  let url = startUrl;
+  for (let hop = 0; hop < 10; hop += 1) {
+    const target = new URL(url);
+    if (deny && target.pathname.startsWith('/interaction/')) target.searchParams.set('deny', '1');
+    const cookie = jar.header(target.href);
+    // eslint-disable-next-line no-await-in-loop
+    const response = await fetch(target, {
+      redirect: 'manual',
+      headers: cookie ? { cookie } : {},
+    });
+    jar.store(response);
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status > 399 || !location) {
+      // eslint-disable-next-line no-await-in-loop
+      throw new FlowError(url, response.status, await response.text());
+    }
+    // eslint-disable-next-line no-await-in-loop
+    await response.arrayBuffer().catch(() => {});
+    const next = new URL(location, target);
+    if (next.origin !== issuer) return next;
+    url = next.href;
+  }
+  throw new Error('too many redirects in the authorization flow');
+}
+
+// Builds the authorization request from `query` and returns the final redirect's query.
 async function authorize(issuer, query) {
   const params = new URLSearchParams(query);
   if (!params.has('response_type')) params.set('response_type', 'code');
@@ -151,36 +259,74 @@ async function authorize(issuer, query) {
   if (!params.has('prompt') && params.get('scope')?.split(' ').includes('offline_access')) {
     params.set('prompt', 'consent');
   }
-  const redirectUri = params.get('redirect_uri');
-  if (!redirectUri) throw new Error('redirect_uri is required');
+  if (!params.get('redirect_uri')) throw new Error('redirect_uri is required');
+  const redirect = await walk(issuer, `${issuer}/auth?${params}`);
+  return redirect.searchParams;
+}
 
-  const jar = new CookieJar();
-  let url = `${issuer}/auth?${params}`;
-  for (let hop = 0; hop < 10; hop += 1) {
-    const cookie = jar.header(url);
-    const response = await fetch(url, {
-      redirect: 'manual',
-      headers: cookie ? { cookie } : {},
-    });
-    jar.store(response);
-    const location = response.headers.get('location');
-    if (response.status < 300 || response.status > 399 || !location) {
-      const body = await response.text();
-      throw new Error(`GET ${url} answered ${response.status} without a redirect: ${body.slice(0, 500)}`);
-    }
-    await response.arrayBuffer().catch(() => {});
-    const next = new URL(location, url);
-    if (`${next.origin}${next.pathname}` === redirectUri) {
-      return next.searchParams;
-    }
-    url = next.href;
+// GET /test/browse: the user's browser on the authorization URL a client made, taken as it is.
+// Returns [status, body] for the test route's answer.
+async function browse(issuer, authorizationUrl, deny) {
+  const start = typeof authorizationUrl === 'string' ? URL.parse(authorizationUrl) : null;
+  if (!start || start.origin !== issuer) {
+    return [400, {
+      error: 'invalid_request',
+      error_description: `url must be an authorization URL of ${issuer}, got ${JSON.stringify(authorizationUrl)}`,
+    }];
   }
-  throw new Error('too many redirects in the authorization flow');
+  let redirect;
+  try {
+    redirect = await walk(issuer, start.href, { deny });
+  } catch (err) {
+    if (!(err instanceof FlowError)) throw err;
+    let body;
+    try {
+      body = JSON.parse(err.body);
+    } catch {
+      body = err.body.slice(0, 2000);
+    }
+    return [400, { error: 'no_redirect', error_description: err.message, provider_status: err.status, provider_body: body }];
+  }
+  // This route only ever calls back into loopback listeners.
+  if (redirect.protocol !== 'http:' || !LOOPBACK_HOSTS.has(redirect.hostname)) {
+    return [400, {
+      error: 'not_loopback',
+      error_description: `the flow redirected to ${redirect.origin}${redirect.pathname}, not to a loopback http listener`,
+    }];
+  }
+  try {
+    const { status, body } = await httpGet(redirect, 15_000);
+    return [200, { status, body: body.slice(0, 64 * 1024) }];
+  } catch (err) {
+    return [502, {
+      error: 'listener_unreachable',
+      error_description: `GET ${redirect.origin}${redirect.pathname}: ${err.code || err.message}`,
+    }];
+  }
+}
+
+// A plain GET with node:http, not fetch, which refuses the WHATWG "bad ports" a loopback
+// redirect_uri may name. Redirects are not followed.
+function httpGet(url, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { timeout: timeoutMs }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve({
+        status: response.statusCode,
+        body: Buffer.concat(chunks).toString('utf8'),
+      }));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    request.on('error', reject);
+  });
 }
 
 // The interaction "UI": no browser, no forms. Logs in the fixed account, then grants exactly
-// what the consent prompt says is missing (the pattern of oidc-provider's example/routes).
-async function interact(provider, req, res) {
+// what the consent prompt says is missing (the pattern of oidc-provider's example/routes), or,
+// with ?deny=1 (set by `walk`), refuses at the consent prompt.
+async function interact(provider, req, res, deny) {
   const details = await provider.interactionDetails(req, res);
   const { prompt: { name, details: missing }, params } = details;
   switch (name) {
@@ -189,6 +335,12 @@ async function interact(provider, req, res) {
         login: { accountId: ACCOUNT_ID },
       }, { mergeWithLastSubmission: false });
     case 'consent': {
+      if (deny) {
+        return provider.interactionFinished(req, res, {
+          error: 'access_denied',
+          error_description: `${ACCOUNT_ID} refused the authorization request`,
+        }, { mergeWithLastSubmission: false });
+      }
       const grant = details.grantId
         ? await provider.Grant.find(details.grantId)
         : new provider.Grant({ accountId: details.session.accountId, clientId: params.client_id });
@@ -204,6 +356,79 @@ async function interact(provider, req, res) {
     default:
       throw new Error(`unexpected prompt ${name}`);
   }
+}
+
+// GET /test/device: what the user does on the verification page (RFC 8628 §3.3), minus the
+// page. Mirrors oidc-provider's own approval (deviceVerificationResponse in
+// lib/actions/authorization/device.js): a Grant for the account with what the device asked, and
+// the DeviceCode marked with the account and grant, which the next poll of the token endpoint
+// turns into tokens. A denial is stored on the DeviceCode as oidc-provider stores an aborted
+// one, so the next poll is access_denied. There is no browser session, so the tokens are not
+// bound to one (expiresWithSession stays unset). Returns [status, body].
+async function decideDevice(provider, userCode, deny) {
+  if (!userCode) {
+    return [400, { error: 'invalid_request', error_description: 'user_code is required' }];
+  }
+  // As the verification page reads what the user typed (lib/helpers/user_codes.js normalize):
+  // case and punctuation do not matter.
+  const normalized = userCode.replace(/[a-z]/g, (c) => c.toUpperCase()).replace(/\W/g, '');
+  const code = await provider.DeviceCode.findByUserCode(normalized);
+  if (!code || !code.isValid) {
+    return [404, { error: 'unknown_user_code', error_description: 'no pending device authorization has this user code' }];
+  }
+  if (code.accountId || code.error) {
+    return [409, { error: 'already_decided', error_description: 'this device authorization was already approved or denied' }];
+  }
+  if (deny) {
+    Object.assign(code, {
+      error: 'access_denied',
+      errorDescription: `${ACCOUNT_ID} refused the device authorization`,
+    });
+    await code.save();
+    return [200, { denied: true }];
+  }
+  const { scope, resource } = code.params;
+  const grant = new provider.Grant({ accountId: ACCOUNT_ID, clientId: code.clientId });
+  if (scope) grant.addOIDCScope(scope);
+  const resources = [resource].flat().filter(Boolean);
+  const asked = new Set(scope ? scope.split(' ') : []);
+  for (const indicator of resources) {
+    grant.addResourceScope(indicator, RESOURCE_SCOPE.split(' ').filter((s) => asked.has(s)).join(' '));
+  }
+  const grantId = await grant.save();
+  Object.assign(code, {
+    accountId: ACCOUNT_ID,
+    authTime: Math.floor(Date.now() / 1000),
+    grantId,
+    scope,
+  });
+  if (resources.length) code.resource = resources.length === 1 ? resources[0] : resources;
+  await code.save();
+  return [200, { approved: true }];
+}
+
+// RFC 8628 §3.5 slow_down: device_code → { last poll (ms, monotonic), interval (s) }.
+const devicePolls = new Map();
+
+function devicePollStarted(deviceCode) {
+  const now = performance.now();
+  for (const [key, { last }] of devicePolls) {
+    if (now - last > 2 * DEVICE_CODE_TTL * 1000) devicePolls.delete(key);
+  }
+  devicePolls.set(deviceCode, { last: now, interval: DEVICE_POLL_INTERVAL });
+}
+
+// True when this poll came too soon: it then counts as the last poll, and the interval grows.
+function devicePollTooSoon(deviceCode) {
+  const poll = devicePolls.get(deviceCode);
+  if (!poll) return false;
+  const now = performance.now();
+  // A few ms for timer granularity: a client that sleeps the interval after each answer is
+  // never early, since its next poll starts after this one was answered.
+  const early = now - poll.last < poll.interval * 1000 - 20;
+  poll.last = now;
+  if (early) poll.interval += 5;
+  return early;
 }
 
 const REGISTERED_AUTH_METHOD = new Map(
@@ -223,10 +448,14 @@ async function readBody(req) {
 
 // oidc-provider accepts client_secret_basic and client_secret_post interchangeably for a client
 // registered with either. This server is stricter, so that an e2e test fails when oauthctl
-// authenticates some other way than the client's registered token_endpoint_auth_method. The
-// request body is read here and handed on as req.body, which oidc-provider then uses.
-function authMethodMismatch(req, body) {
-  const form = new URLSearchParams(body.toString('utf8'));
+// authenticates some other way than the client's registered token_endpoint_auth_method, at any
+// endpoint that authenticates clients (CLIENT_AUTH_PATHS). It also keeps public clients away
+// from introspection: RFC 7662 §2.1 has the endpoint require authorization of its callers, and
+// §4 warns that it could otherwise be used to scan for tokens (Keycloak refuses public clients
+// too). A confidential client may introspect any token this server issued, as a resource server
+// would. Returns the invalid_client description, or undefined when the request may go on. The
+// request body is read by the caller and handed on as req.body, which oidc-provider then uses.
+function clientAuthenticationProblem(path, req, form) {
   const authorization = req.headers.authorization;
   let used;
   let clientId;
@@ -248,6 +477,10 @@ function authMethodMismatch(req, body) {
   const registered = REGISTERED_AUTH_METHOD.get(clientId);
   if (registered && registered !== used) {
     return `client ${clientId} is registered for ${registered}, but authenticated with ${used}`;
+  }
+  if (path === '/token/introspection' && used === 'none') {
+    return 'the introspection endpoint requires client authentication (RFC 7662 §2.1): '
+      + `public client ${clientId} may not introspect tokens`;
   }
   return undefined;
 }
@@ -273,6 +506,8 @@ async function tokenInfo(provider, jwks, issuer, token) {
         accountId: found.accountId,
         scope: found.scope,
         aud: found.aud,
+        // A rotated refresh token (or a used code) is kept, marked consumed, until it expires.
+        consumed: Boolean(found.consumed),
       };
     }
   }
@@ -317,7 +552,7 @@ async function main() {
           const alg = RESOURCE_SERVERS[resourceIndicator];
           if (!alg) throw new errors.InvalidTarget();
           return {
-            scope: 'api:read api:write',
+            scope: RESOURCE_SCOPE,
             audience: resourceIndicator,
             accessTokenTTL: 300,
             accessTokenFormat: 'jwt',
@@ -325,12 +560,40 @@ async function main() {
           };
         },
       },
+      // RFC 8628, at /device/auth (device authorization) and /device (the verification page,
+      // which the tests skip: see /test/device).
+      deviceFlow: { enabled: true },
+      // RFC 7009, at /token/revocation. oidc-provider's default policy, spelled out: a client
+      // revokes only its own tokens; another client's token is ignored for a public client
+      // (200, as for an unknown token, RFC 7009 §2.2) and refused for a confidential one.
+      // Revoking a refresh token revokes its whole grant (every token of that sign-in);
+      // revoking an access token revokes that token only (oidc-provider's revokeGrantPolicy).
+      revocation: {
+        enabled: true,
+        async allowedPolicy(_ctx, client, token) {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
+      // RFC 7662, at /token/introspection. Public clients are refused before this (see
+      // clientAuthenticationProblem); an authenticated client may introspect any token.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async () => true,
+      },
     },
-    // PKCE only for public clients; a confidential client may still use it.
-    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
-    // `web` always gets a refresh token; others when they asked for offline_access.
+    // PKCE for public clients and native apps (RFC 8252 §6); any other client may still use it.
+    pkce: {
+      required: (_ctx, client) => client.clientAuthMethod === 'none' || client.applicationType === 'native',
+    },
+    // ALWAYS_REFRESH clients always get a refresh token; others when they asked for offline_access.
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token')
-      && (client.clientId === 'web' || code.scopes.has('offline_access')),
+      && (ALWAYS_REFRESH.has(client.clientId) || code.scopes.has('offline_access')),
+    // oidc-provider's default, except for ALWAYS_REFRESH clients: their tokens outlive the
+    // browser session, as the refresh token they always get is meant to.
+    expiresWithSession: async (ctx, code) => !ALWAYS_REFRESH.has(ctx.oidc.client?.clientId)
+      && !code.scopes.has('offline_access'),
     ttl: {
       AccessToken: 300,
       AuthorizationCode: 60,
@@ -340,11 +603,21 @@ async function main() {
       Interaction: 300,
       Session: 3600,
       Grant: 3600,
+      DeviceCode: DEVICE_CODE_TTL,
     },
     renderError(ctx, out) {
       ctx.type = 'json';
       ctx.body = out;
     },
+  });
+  // RFC 8628 §3.2: tell the device how often it may poll (oidc-provider sends no interval, so
+  // clients would wait the default 5 s), and start timing its polls.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route === 'device_authorization' && ctx.status === 200 && ctx.body?.device_code) {
+      ctx.body.interval = DEVICE_POLL_INTERVAL;
+      devicePollStarted(ctx.body.device_code);
+    }
   });
   const callback = provider.callback();
 
@@ -365,15 +638,39 @@ async function main() {
         const info = await tokenInfo(provider, publicKeys, issuer, url.searchParams.get('token'));
         return info ? sendJson(res, 200, info) : sendJson(res, 404, { error: 'unknown_token' });
       }
-      if (req.method === 'GET' && /^\/interaction\/[^/]+$/.test(url.pathname)) {
-        return await interact(provider, req, res);
+      if (req.method === 'GET' && url.pathname === '/test/browse') {
+        const [status, body] = await browse(
+          issuer,
+          url.searchParams.get('url'),
+          url.searchParams.get('deny') === '1',
+        );
+        return sendJson(res, status, body);
       }
-      if (req.method === 'POST' && url.pathname === '/token') {
+      if (req.method === 'GET' && url.pathname === '/test/device') {
+        const [status, body] = await decideDevice(
+          provider,
+          url.searchParams.get('user_code'),
+          url.searchParams.get('deny') === '1',
+        );
+        return sendJson(res, status, body);
+      }
+      if (req.method === 'GET' && /^\/interaction\/[^/]+$/.test(url.pathname)) {
+        return await interact(provider, req, res, url.searchParams.get('deny') === '1');
+      }
+      if (req.method === 'POST' && CLIENT_AUTH_PATHS.has(url.pathname)) {
         req.body = await readBody(req);
-        const mismatch = authMethodMismatch(req, req.body);
-        if (mismatch) {
+        const form = new URLSearchParams(req.body.toString('utf8'));
+        const problem = clientAuthenticationProblem(url.pathname, req, form);
+        if (problem) {
           res.setHeader('www-authenticate', 'Basic realm="e2e"');
-          return sendJson(res, 401, { error: 'invalid_client', error_description: mismatch });
+          return sendJson(res, 401, { error: 'invalid_client', error_description: problem });
+        }
+        if (url.pathname === '/token' && form.get('grant_type') === DEVICE_CODE_GRANT
+          && devicePollTooSoon(form.get('device_code'))) {
+          return sendJson(res, 400, {
+            error: 'slow_down',
+            error_description: 'polled sooner than the interval; wait 5 s more between polls from now on (RFC 8628 §3.5)',
+          });
         }
       }
     } catch (err) {

@@ -1,0 +1,344 @@
+//! `oauthctl introspect`: asks the authorization server whether a token is active and what it
+//! stands for (RFC 7662), authenticated as the profile's client (§2.1). The answer is the server's
+//! word, kept as sent; only an echo of what we sent is masked in it.
+
+use std::io::{IsTerminal, Read};
+
+use serde_json::{Map, Value};
+
+use super::{ClientCall, Context, call_as_client, client_secret};
+use crate::discovery::Endpoint;
+use crate::error::{Error, Refusal, Result};
+use crate::http::{Resend, Response, Trace, Transport, check_url, host_of};
+use crate::jwt::{Jwt, TimeClaim};
+use crate::oauth::client_request;
+use crate::resolve::ProfileLayer;
+use crate::secret::{Secret, SecretSource};
+use crate::untrusted::printable;
+
+pub struct IntrospectInput {
+    /// As given on the command line; `-` reads stdin, `None` reads a piped stdin, else (with `-p`)
+    /// the profile's own token.
+    pub token: Option<String>,
+    pub hint: Option<&'static str>,
+    pub require_active: bool,
+}
+
+/// The server's answer (RFC 7662 §2.2).
+#[derive(Debug)]
+pub struct Introspection {
+    /// The JSON object as sent, members in order, with any echo of what we sent masked.
+    pub response: Map<String, Value>,
+    /// The endpoint's host, for messages.
+    pub host: String,
+    pub now: i64,
+}
+
+impl Introspection {
+    /// RFC 7662 §2.2 `active`, checked to be a boolean when the answer was read.
+    pub fn active(&self) -> bool {
+        self.response.get("active") == Some(&Value::Bool(true))
+    }
+
+    /// `exp`, `iat` and `nbf` are NumericDates as in a JWT (RFC 7662 §2.2 refers to RFC 7519), so
+    /// they are read by the same rule as `inspect` reads them.
+    pub fn time(&self, name: &str) -> TimeClaim {
+        let claims = self
+            .response
+            .get(name)
+            .map(|v| Map::from_iter([(name.to_string(), v.clone())]))
+            .unwrap_or_default();
+        Jwt {
+            header: Map::new(),
+            claims,
+            signature_len: 0,
+        }
+        .time(name)
+    }
+}
+
+pub fn run(ctx: &Context, flags: ProfileLayer, input: IntrospectInput) -> Result<Introspection> {
+    let secret_from_stdin = flags.secret == Some(SecretSource::Stdin);
+    let token = match input.token.as_deref() {
+        Some("-") => Some(read_token_from_stdin(secret_from_stdin)?),
+        Some(token) => Some(checked_token(token.to_string())?),
+        // A piped stdin is the token, as in `fetch -p web | oauthctl introspect -p gateway`; an
+        // empty one (CI runners give every step one) is no token at all.
+        None if !std::io::stdin().is_terminal() && !secret_from_stdin => {
+            let text = read_capped_stdin()?;
+            match text.trim() {
+                "" => None,
+                _ => Some(checked_token(text)?),
+            }
+        }
+        None => None,
+    };
+    let token = match token {
+        Some(token) => Secret::new(token),
+        None if ctx.profile_on_command_line => Secret::new(
+            super::fetch::run(ctx, flags.clone(), Default::default())?
+                .token
+                .access_token,
+        ),
+        None => {
+            return Err(Error::Usage(
+                "no token to introspect: give it as an argument, `-` for stdin, pipe it, or name a profile with -p to introspect its own".into(),
+            ));
+        }
+    };
+    let config = ctx.load_config()?;
+    let profile = ctx.resolve_profile(&config, flags)?;
+    let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
+    let trace = ctx.trace();
+    let (profile, _) =
+        crate::discovery::complete(&profile, &[Endpoint::Introspection], &transport, &trace)?;
+    let url = profile
+        .introspection_url
+        .clone()
+        .ok_or_else(|| Error::Internal("discovery left introspection_url unset".into()))?;
+    check_url(&url, "introspection_url")?;
+    let secret = client_secret(ctx, &profile, &config)?;
+    let mut fields = vec![("token".to_string(), token.expose().to_string())];
+    if let Some(hint) = input.hint {
+        fields.push(("token_type_hint".to_string(), hint.to_string()));
+    }
+    let request = client_request(&profile, secret.as_ref(), &url, fields)?;
+    let host = host_of(&url);
+    let introspection = call_as_client(
+        ctx,
+        &transport,
+        &profile,
+        ClientCall {
+            request: &request,
+            secret: secret.as_ref(),
+            sent: &[&token],
+            // Introspection only reads: asking again changes nothing at the server.
+            resend: Resend::Always,
+        },
+        |response, trace| parse_introspection(response, &host, trace),
+    )?;
+    if input.require_active && !introspection.active() {
+        return Err(Error::Refused(Box::new(Refusal {
+            status: 200,
+            code: None,
+            description: None,
+            message: format!(
+                "the introspection endpoint {host} says the token is not active (expired, revoked, or unknown to it)"
+            ),
+        })));
+    }
+    Ok(introspection)
+}
+
+/// RFC 7662 §2.2: a JSON object whose `active` is a boolean; §2.3: errors as RFC 6749 §5.2.
+fn parse_introspection(response: &Response, host: &str, trace: &Trace) -> Result<Introspection> {
+    let endpoint = format!("the introspection endpoint {host}");
+    let status = response.status;
+    if !(200..300).contains(&status) {
+        return Err(crate::oauth::failure(response, &endpoint, trace));
+    }
+    let not_an_answer = |why: String| Error::Unreachable {
+        message: format!("{endpoint} answered HTTP {status} but {why}"),
+        status: Some(status),
+    };
+    // Never quote a 2xx body: it may hold the token in some other shape.
+    let response = match serde_json::from_slice::<Value>(&response.body) {
+        Ok(Value::Object(map)) => map,
+        Ok(other) => {
+            return Err(not_an_answer(format!(
+                "its body is {} in JSON, not an object (RFC 7662 §2.2)",
+                json_kind(&other)
+            )));
+        }
+        Err(_) => {
+            let kind = response
+                .content_type
+                .as_deref()
+                .unwrap_or("no content type");
+            return Err(not_an_answer(format!(
+                "its body is not valid JSON ({} bytes, {})",
+                response.body.len(),
+                printable(kind, 80)
+            )));
+        }
+    };
+    match response.get("active") {
+        Some(Value::Bool(_)) => {}
+        None => {
+            return Err(not_an_answer(
+                "its answer has no `active` member (RFC 7662 §2.2)".into(),
+            ));
+        }
+        Some(other) => {
+            return Err(not_an_answer(format!(
+                "its `active` is {}, not a boolean (RFC 7662 §2.2)",
+                json_kind(other)
+            )));
+        }
+    }
+    Ok(Introspection {
+        response: masked(response, trace),
+        host: host.to_string(),
+        now: crate::timefmt::now(),
+    })
+}
+
+/// The object with every secret we sent (the token, the client's credentials) masked wherever
+/// the server repeated it, in names and values at any depth (SECURITY 38).
+fn masked(map: Map<String, Value>, trace: &Trace) -> Map<String, Value> {
+    fn mask(value: Value, trace: &Trace) -> Value {
+        match value {
+            Value::String(s) => Value::String(trace.scrub(&s)),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| mask(v, trace)).collect())
+            }
+            Value::Object(map) => Value::Object(masked(map, trace)),
+            other => other,
+        }
+    }
+    map.into_iter()
+        .map(|(k, v)| (trace.scrub(&k), mask(v, trace)))
+        .collect()
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The token on stdin (`-`), for `revoke` and `introspect`. A terminal is refused: a token typed
+/// there would be echoed, and a waiting prompt looks like a hang.
+pub(super) fn read_token_from_stdin(secret_from_stdin: bool) -> Result<String> {
+    if secret_from_stdin {
+        return Err(Error::Usage(
+            "the token and the client secret cannot both come from stdin; give the secret through OAUTHCTL_CLIENT_SECRET or --client-secret-file".into(),
+        ));
+    }
+    if std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "`-` reads the token from stdin, which is a terminal: pipe it in (`… | oauthctl …`, or `< file`)".into(),
+        ));
+    }
+    checked_token(read_capped_stdin()?)
+}
+
+fn read_capped_stdin() -> Result<String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .take(1024 * 1024)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::Usage(format!("cannot read the token from stdin: {e}")))?;
+    Ok(text)
+}
+
+/// One token: surrounding whitespace (the newline `fetch` prints) and an `Authorization: Bearer`
+/// prefix dropped, and nothing that a
+/// token cannot hold (RFC 6749 App. A.12, A.17: printable ASCII). The message never repeats it.
+pub(super) fn checked_token(text: String) -> Result<String> {
+    // `fetch -o header | oauthctl introspect` works as it does for inspect.
+    let token = crate::jwt::strip_prefixes(text.trim()).trim();
+    if token.is_empty() {
+        return Err(Error::Usage("the token is empty".into()));
+    }
+    if token.contains('\n') {
+        return Err(Error::Usage(format!(
+            "expected one token, got {} lines",
+            token.lines().count()
+        )));
+    }
+    if !token.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        return Err(Error::Usage(
+            "the token has characters outside printable ASCII, which no OAuth token has (RFC 6749 App. A.12)".into(),
+        ));
+    }
+    Ok(token.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            content_type: Some("application/json".into()),
+            location: None,
+            retry_after: None,
+            cache_control: None,
+            attempts: 1,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn parse(status: u16, body: &str) -> Result<Introspection> {
+        parse_introspection(&answer(status, body), "idp.example", &Trace::default())
+    }
+
+    #[test]
+    fn an_answer_needs_a_boolean_active() {
+        assert!(
+            parse(200, r#"{"active":true,"scope":"a b"}"#)
+                .unwrap()
+                .active()
+        );
+        assert!(!parse(200, r#"{"active":false}"#).unwrap().active());
+        for (body, why) in [
+            (r#"{"scope":"a"}"#, "no `active` member"),
+            (r#"{"active":"true"}"#, "`active` is a string"),
+            (r#"[true]"#, "not an object"),
+            ("active=true", "not valid JSON"),
+            ("", "not valid JSON"),
+        ] {
+            let err = parse(200, body).unwrap_err();
+            assert_eq!(err.exit() as u8, 4, "{body}");
+            assert!(err.to_string().contains(why), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn errors_are_the_oauth_ones() {
+        let err = parse(401, r#"{"error":"invalid_client"}"#).unwrap_err();
+        assert_eq!(err.exit() as u8, 3);
+        assert!(
+            err.to_string()
+                .starts_with("the introspection endpoint idp.example refused"),
+            "{err}"
+        );
+        assert_eq!(parse(503, "").unwrap_err().exit() as u8, 4);
+    }
+
+    #[test]
+    fn an_echo_of_the_token_is_masked_at_any_depth() {
+        let mut trace = Trace::default();
+        trace.mask("tok-SECRET");
+        let body = r#"{"active":true,"tok-SECRET":1,"x":["a tok-SECRET"],"y":{"z":"tok-SECRET"}}"#;
+        let got = parse_introspection(&answer(200, body), "h", &trace).unwrap();
+        let text = serde_json::to_string(&got.response).unwrap();
+        assert!(!text.contains("SECRET"), "{text}");
+        assert_eq!(got.response["y"]["z"], "***");
+    }
+
+    #[test]
+    fn times_follow_the_numericdate_rule() {
+        let got = parse(200, r#"{"active":true,"exp":1700000000.5,"iat":"soon"}"#).unwrap();
+        assert_eq!(got.time("exp"), TimeClaim::At(1_700_000_000));
+        assert!(matches!(got.time("iat"), TimeClaim::Invalid(_)));
+        assert_eq!(got.time("nbf"), TimeClaim::Absent);
+    }
+
+    #[test]
+    fn tokens_are_one_printable_line() {
+        assert_eq!(checked_token("abc.def\n".into()).unwrap(), "abc.def");
+        for bad in ["", " \n", "a\nb", "tök", "a\x1bb"] {
+            let err = checked_token(bad.into()).unwrap_err();
+            assert_eq!(err.exit() as u8, 2, "{bad:?}");
+            assert!(!err.to_string().contains(bad.trim()) || bad.trim().is_empty());
+        }
+    }
+}

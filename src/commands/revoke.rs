@@ -1,0 +1,316 @@
+//! `oauthctl revoke`: token revocation (RFC 7009), authenticated as the profile's client (§2.1).
+//!
+//! Without a TOKEN it revokes what the profile has cached, the refresh token first (revoking it
+//! should take the grant's access tokens with it, §2.1) and then the access token, and forgets the
+//! entry; with one it revokes that, and forgets the cache entry holding it, if any. A server that
+//! does not know a token still answers 200 (§2.2): revoked is what the server says it is.
+
+use std::time::Duration;
+
+use super::introspect::{checked_token, read_token_from_stdin};
+use super::{ClientCall, Context, call_as_client, client_secret};
+use crate::cache::{Cache, Entry, Key};
+use crate::config::{Config, Grant as ProfileGrant};
+use crate::discovery::Endpoint;
+use crate::error::{Error, Result};
+use crate::http::{Resend, Transport, check_url, host_of};
+use crate::oauth::client_request;
+use crate::resolve::{Profile, ProfileLayer};
+use crate::secret::{Secret, SecretSource};
+
+pub struct RevokeInput {
+    /// As given on the command line; `-` reads stdin; `None` revokes the profile's cached tokens.
+    pub token: Option<String>,
+    pub hint: Option<&'static str>,
+}
+
+/// What was revoked, for `output`. Never holds a token.
+#[derive(Debug)]
+pub struct Outcome {
+    /// "profile `NAME`", or what stands for one.
+    pub profile: String,
+    /// The revocation endpoint, when a request was sent.
+    pub endpoint: Option<String>,
+    pub revoked: Vec<Revoked>,
+    /// A cache entry holding a revoked token was deleted.
+    pub forgotten: bool,
+}
+
+/// One token the server accepted to revoke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revoked {
+    /// The `token_type_hint` sent (RFC 7009 §2.1), if any.
+    pub hint: Option<&'static str>,
+    /// It was one of the profile's cached tokens.
+    pub cached: bool,
+}
+
+const REFRESH_TOKEN: &str = "refresh_token";
+const ACCESS_TOKEN: &str = "access_token";
+
+pub fn run(ctx: &Context, flags: ProfileLayer, input: RevokeInput) -> Result<Outcome> {
+    let secret_from_stdin = flags.secret == Some(SecretSource::Stdin);
+    let token = match input.token {
+        Some(token) if token == "-" => Some(read_token_from_stdin(secret_from_stdin)?),
+        Some(token) => Some(checked_token(token)?),
+        None if input.hint.is_some() => {
+            return Err(Error::Usage(
+                "--token-type-hint describes TOKEN; without one, each cached token is revoked with its own hint".into(),
+            ));
+        }
+        None => None,
+    };
+    let config = ctx.load_config()?;
+    let profile = ctx.resolve_profile(&config, flags)?;
+    let revocation = Revocation::new(ctx, &profile, &config);
+    match token {
+        Some(token) => revoke_given(revocation, Secret::new(token), input.hint),
+        None => revoke_cached(revocation),
+    }
+}
+
+/// Where the profile's tokens are cached: under its own grant, and under `authorization_code` for
+/// what `exchange-code` stored (as `cache clear -p` looks).
+fn cached_keys(profile: &Profile) -> Vec<Key> {
+    let mut keys: Vec<Key> = Vec::new();
+    for grant in [profile.grant, ProfileGrant::AuthorizationCode] {
+        let key = Key::for_request(profile, grant.as_str());
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// The cached refresh and access tokens of one entry, in the order they are revoked.
+fn tokens_of(entry: &Entry) -> Vec<(&'static str, Secret)> {
+    let refresh = entry.refresh_token().map(|t| (REFRESH_TOKEN, t));
+    let access = entry
+        .access_token()
+        .filter(|t| !t.is_empty())
+        .map(|t| (ACCESS_TOKEN, t));
+    refresh
+        .into_iter()
+        .chain(access)
+        .map(|(hint, t)| (hint, Secret::new(t.to_string())))
+        .collect()
+}
+
+fn revoke_cached(mut revocation: Revocation<'_>) -> Result<Outcome> {
+    let profile = revocation.profile;
+    let cache = Cache::open(Cache::locate()?)?;
+    let mut outcome = revocation.outcome();
+    for key in cached_keys(profile) {
+        // Held while revoking, so that a parallel `fetch` does not renew (and cache) a token from
+        // the grant being revoked.
+        let _lock = cache.lock(&key, profile.timeout + Duration::from_secs(5))?;
+        let Some(mut entry) = cache.load(&key) else {
+            continue;
+        };
+        let tokens = tokens_of(&entry);
+        let all: Vec<&Secret> = tokens.iter().map(|(_, t)| t).collect();
+        for (index, (hint, token)) in tokens.iter().enumerate() {
+            if let Err(e) = revocation.revoke(token, Some(*hint), &all) {
+                if index > 0 {
+                    // The refresh token went first and is dead: `fetch` must not present it
+                    // again, and a second `revoke` need only send what is left.
+                    entry.response.remove(REFRESH_TOKEN);
+                    let _ = cache.store(&key, &entry);
+                }
+                return Err(after_partial(e, &outcome.revoked));
+            }
+            outcome.revoked.push(Revoked {
+                hint: Some(*hint),
+                cached: true,
+            });
+            outcome.endpoint = revocation.url.clone();
+        }
+        cache.remove(&key);
+        outcome.forgotten = true;
+    }
+    if outcome.revoked.is_empty() {
+        // Nothing to send, but a profile that could never revoke is still misconfigured. Without
+        // an issuer this checks the configuration alone: no request is made.
+        if profile.issuer.is_none() {
+            revocation.endpoint()?;
+        }
+        outcome.endpoint = None;
+    }
+    Ok(outcome)
+}
+
+fn revoke_given(
+    mut revocation: Revocation<'_>,
+    token: Secret,
+    hint: Option<&'static str>,
+) -> Result<Outcome> {
+    let profile = revocation.profile;
+    // A cache problem must not stop a revocation: the cache is only looked at to forget.
+    let cache = Cache::locate().and_then(Cache::open).ok();
+    let cached = cache.as_ref().and_then(|cache| {
+        cached_keys(profile).into_iter().find_map(|key| {
+            let entry = cache.load(&key)?;
+            let kind = tokens_of(&entry)
+                .into_iter()
+                .find(|(_, t)| t.expose() == token.expose())?
+                .0;
+            Some((key, kind))
+        })
+    });
+    // The user's hint, else what the cache knows the token to be.
+    let hint = hint.or(cached.as_ref().map(|(_, kind)| *kind));
+    revocation.revoke(&token, hint, &[&token])?;
+    let mut outcome = revocation.outcome();
+    outcome.revoked.push(Revoked {
+        hint,
+        cached: cached.is_some(),
+    });
+    if let (Some(cache), Some((key, _))) = (&cache, &cached) {
+        // The token is revoked already: a lock that cannot be had must not turn that into a
+        // failure.
+        let _lock = cache
+            .lock(key, profile.timeout + Duration::from_secs(5))
+            .ok();
+        // Only if it still holds the token: a parallel run may have renewed it meanwhile.
+        if cache.load(key).is_some_and(|entry| {
+            tokens_of(&entry)
+                .iter()
+                .any(|(_, t)| t.expose() == token.expose())
+        }) {
+            cache.remove(key);
+            outcome.forgotten = true;
+        }
+    }
+    Ok(outcome)
+}
+
+/// A failure after some cached tokens were revoked (and forgotten): says which.
+fn after_partial(error: Error, revoked: &[Revoked]) -> Error {
+    if revoked.is_empty() {
+        return error;
+    }
+    let done: Vec<&str> = revoked
+        .iter()
+        .map(|r| match r.hint {
+            Some(REFRESH_TOKEN) => "the refresh token",
+            _ => "the access token",
+        })
+        .collect();
+    let note = format!(
+        "; revoked before this, and no longer cached: {}",
+        done.join(", ")
+    );
+    match error {
+        Error::Refused(mut refusal) => {
+            refusal.message.push_str(&note);
+            Error::Refused(refusal)
+        }
+        Error::Unreachable { message, status } => Error::Unreachable {
+            message: message + &note,
+            status,
+        },
+        other => other,
+    }
+}
+
+/// The revocation endpoint and the client's credentials, found on first use: nothing is looked
+/// up, read or prompted for when there is nothing to revoke.
+struct Revocation<'a> {
+    ctx: &'a Context,
+    profile: &'a Profile,
+    config: &'a Config,
+    /// The profile with its endpoints completed from the issuer's metadata.
+    completed: Option<Profile>,
+    url: Option<String>,
+    transport: Option<Transport>,
+    secret: Option<Option<Secret>>,
+}
+
+impl<'a> Revocation<'a> {
+    fn new(ctx: &'a Context, profile: &'a Profile, config: &'a Config) -> Revocation<'a> {
+        Revocation {
+            ctx,
+            profile,
+            config,
+            completed: None,
+            url: None,
+            transport: None,
+            secret: None,
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        Outcome {
+            profile: self.profile.describe(),
+            endpoint: self.url.clone(),
+            revoked: Vec::new(),
+            forgotten: false,
+        }
+    }
+
+    /// The revocation endpoint: configured, or from the issuer's metadata.
+    fn endpoint(&mut self) -> Result<String> {
+        if let Some(url) = &self.url {
+            return Ok(url.clone());
+        }
+        let transport = Transport::new(self.profile.timeout, self.profile.ca_file.as_deref())?;
+        let (completed, _) = crate::discovery::complete(
+            self.profile,
+            &[Endpoint::Revocation],
+            &transport,
+            &self.ctx.trace(),
+        )?;
+        let url = completed
+            .revocation_url
+            .clone()
+            .ok_or_else(|| Error::Internal("discovery left revocation_url unset".into()))?;
+        check_url(&url, "revocation_url")?;
+        self.transport = Some(transport);
+        self.completed = Some(completed);
+        self.url = Some(url.clone());
+        Ok(url)
+    }
+
+    /// RFC 7009 §2.1: `token` and an optional `token_type_hint`, with client authentication.
+    /// `sent` lists every token of this run, masked wherever the server might echo one.
+    fn revoke(&mut self, token: &Secret, hint: Option<&str>, sent: &[&Secret]) -> Result<()> {
+        let url = self.endpoint()?;
+        if self.secret.is_none() {
+            self.secret = Some(client_secret(self.ctx, self.profile, self.config)?);
+        }
+        let (Some(profile), Some(transport), Some(secret)) =
+            (&self.completed, &self.transport, &self.secret)
+        else {
+            return Err(Error::Internal("revocation endpoint not resolved".into()));
+        };
+        let mut fields = vec![("token".to_string(), token.expose().to_string())];
+        if let Some(hint) = hint {
+            fields.push(("token_type_hint".to_string(), hint.to_string()));
+        }
+        let request = client_request(profile, secret.as_ref(), &url, fields)?;
+        let host = host_of(&url);
+        call_as_client(
+            self.ctx,
+            transport,
+            profile,
+            ClientCall {
+                request: &request,
+                secret: secret.as_ref(),
+                sent,
+                // Revoking twice is revoking once (§2.2: an invalid token is answered 200 too).
+                resend: Resend::Always,
+            },
+            |response, trace| {
+                // §2.2 says 200 and that the body is to be ignored; any 2xx is taken as success
+                // (several servers answer 204).
+                if (200..300).contains(&response.status) {
+                    return Ok(());
+                }
+                // §2.2.1: `unsupported_token_type` and RFC 6749 §5.2 errors; a 503 has been
+                // retried by then as the profile allows.
+                let endpoint = format!("the revocation endpoint {host}");
+                Err(crate::oauth::failure(response, &endpoint, trace))
+            },
+        )
+    }
+}

@@ -1,0 +1,360 @@
+//! Authorization server metadata from a profile's `issuer`: OpenID Connect Discovery 1.0 §4, then
+//! RFC 8414 §3. It fills the endpoints a profile does not set itself (explicit URLs always win),
+//! and is cached beside the token cache (`<cache dir>/issuers/`) for `Cache-Control: max-age`
+//! clamped to [5 min, 24 h], one hour when the server says nothing.
+//!
+//! The metadata's `issuer` must be the configured one exactly (RFC 8414 §3.3, OIDC Discovery
+//! §4.3): anything else is a mix-up (RFC 9700 §4.4) and is refused, cached or not.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::files::{Mode, read_capped, write_atomically};
+use crate::http::{Trace, Transport, check_url};
+use crate::resolve::Profile;
+use crate::untrusted::printable;
+
+/// An endpoint a command needs, with its config key and its metadata field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Token,
+    Authorization,
+    DeviceAuthorization,
+    Revocation,
+    Introspection,
+    Jwks,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 6] = [
+        Endpoint::Token,
+        Endpoint::Authorization,
+        Endpoint::DeviceAuthorization,
+        Endpoint::Revocation,
+        Endpoint::Introspection,
+        Endpoint::Jwks,
+    ];
+
+    /// The profile key (and, with `OAUTHCTL_` and upper case, its env var).
+    pub fn config_key(self) -> &'static str {
+        match self {
+            Endpoint::Token => "token_url",
+            Endpoint::Authorization => "authorization_url",
+            Endpoint::DeviceAuthorization => "device_authorization_url",
+            Endpoint::Revocation => "revocation_url",
+            Endpoint::Introspection => "introspection_url",
+            Endpoint::Jwks => "jwks_uri",
+        }
+    }
+
+    /// The metadata member (RFC 8414 §2, RFC 8628 §4, RFC 7009 via RFC 8414 §2, RFC 7662 via §2).
+    pub fn metadata_field(self) -> &'static str {
+        match self {
+            Endpoint::Token => "token_endpoint",
+            Endpoint::Authorization => "authorization_endpoint",
+            Endpoint::DeviceAuthorization => "device_authorization_endpoint",
+            Endpoint::Revocation => "revocation_endpoint",
+            Endpoint::Introspection => "introspection_endpoint",
+            Endpoint::Jwks => "jwks_uri",
+        }
+    }
+
+    fn slot(self, profile: &mut Profile) -> &mut Option<String> {
+        match self {
+            Endpoint::Token => &mut profile.token_url,
+            Endpoint::Authorization => &mut profile.authorization_url,
+            Endpoint::DeviceAuthorization => &mut profile.device_authorization_url,
+            Endpoint::Revocation => &mut profile.revocation_url,
+            Endpoint::Introspection => &mut profile.introspection_url,
+            Endpoint::Jwks => &mut profile.jwks_uri,
+        }
+    }
+
+    pub fn of(self, profile: &Profile) -> Option<&str> {
+        match self {
+            Endpoint::Token => profile.token_url.as_deref(),
+            Endpoint::Authorization => profile.authorization_url.as_deref(),
+            Endpoint::DeviceAuthorization => profile.device_authorization_url.as_deref(),
+            Endpoint::Revocation => profile.revocation_url.as_deref(),
+            Endpoint::Introspection => profile.introspection_url.as_deref(),
+            Endpoint::Jwks => profile.jwks_uri.as_deref(),
+        }
+    }
+}
+
+/// An issuer's metadata document, as served.
+#[derive(Debug, Clone)]
+pub struct Metadata {
+    pub document: Map<String, Value>,
+}
+
+impl Metadata {
+    pub fn endpoint(&self, endpoint: Endpoint) -> Option<&str> {
+        self.document
+            .get(endpoint.metadata_field())
+            .and_then(Value::as_str)
+    }
+
+    /// RFC 8414 §2 `code_challenge_methods_supported`; `None` when the server does not say.
+    pub fn pkce_methods(&self) -> Option<Vec<&str>> {
+        self.document
+            .get("code_challenge_methods_supported")?
+            .as_array()
+            .map(|list| list.iter().filter_map(Value::as_str).collect())
+    }
+}
+
+/// The profile with every endpoint it leaves unset filled in from its issuer's metadata, when one
+/// of `needed` is unset. Fails, naming the key to set, when a needed endpoint is still missing.
+pub fn complete(
+    profile: &Profile,
+    needed: &[Endpoint],
+    transport: &Transport,
+    trace: &Trace,
+) -> Result<(Profile, Option<Metadata>)> {
+    let mut profile = profile.clone();
+    let missing: Vec<Endpoint> = needed
+        .iter()
+        .copied()
+        .filter(|e| e.of(&profile).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok((profile, None));
+    }
+    let Some(issuer) = profile.issuer.clone() else {
+        let key = missing[0].config_key();
+        if missing[0] == Endpoint::Token {
+            profile.require_token_url()?;
+        }
+        return Err(Error::Config(format!(
+            "{} has no {key}: set it (or issuer, to discover it) in the profile, or give OAUTHCTL_{}",
+            profile.describe(),
+            key.to_ascii_uppercase()
+        )));
+    };
+    let metadata = load(&issuer, transport, trace)?;
+    for endpoint in Endpoint::ALL {
+        if endpoint.of(&profile).is_none()
+            && let Some(url) = metadata.endpoint(endpoint)
+        {
+            // RFC 8414 §2: endpoints are https URLs (loopback http for local servers, as ever).
+            check_url(url, &format!("the issuer's {}", endpoint.metadata_field()))?;
+            *endpoint.slot(&mut profile) = Some(url.to_string());
+        }
+    }
+    if let Some(endpoint) = needed.iter().find(|e| e.of(&profile).is_none()) {
+        return Err(Error::Config(format!(
+            "{}: the metadata of issuer `{issuer}` has no {}; set {} in the profile",
+            profile.describe(),
+            endpoint.metadata_field(),
+            endpoint.config_key()
+        )));
+    }
+    Ok((profile, Some(metadata)))
+}
+
+/// Where an issuer's metadata is looked for, in order: OpenID Connect Discovery 1.0 §4, then
+/// RFC 8414 §3.1 (the well-known segment goes between the host and the issuer's path).
+pub fn discovery_urls(issuer: &str) -> Vec<String> {
+    let base = issuer.trim_end_matches('/');
+    let mut candidates = vec![format!("{base}/.well-known/openid-configuration")];
+    if let Some((scheme, rest)) = base.split_once("://") {
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let suffix = if path.is_empty() {
+            String::new()
+        } else {
+            format!("/{path}")
+        };
+        candidates.push(format!(
+            "{scheme}://{host}/.well-known/oauth-authorization-server{suffix}"
+        ));
+    }
+    candidates
+}
+
+/// The issuer's metadata: from the cache while fresh, else from the server (and then cached).
+pub fn load(issuer: &str, transport: &Transport, trace: &Trace) -> Result<Metadata> {
+    check_url(issuer, "issuer")?;
+    let store = MetadataStore::open();
+    let now = crate::timefmt::now();
+    if let Some(cached) = store.as_ref().and_then(|s| s.load(issuer))
+        && cached.expires_at > now
+        && cached.issuer == issuer
+    {
+        trace.line(&format!(
+            "note: issuer metadata from the cache ({} left)",
+            crate::timefmt::span(cached.expires_at.abs_diff(now))
+        ));
+        return Ok(Metadata {
+            document: cached.document,
+        });
+    }
+    let (document, ttl) = fetch(issuer, transport, trace)?;
+    if let (Some(store), Some(ttl)) = (&store, ttl) {
+        // A cache that cannot be written costs a request next time, nothing more.
+        let _ = store.store(&Cached {
+            version: 1,
+            issuer: issuer.to_string(),
+            fetched_at: now,
+            expires_at: now.saturating_add(ttl as i64),
+            document: document.clone(),
+        });
+    }
+    Ok(Metadata { document })
+}
+
+/// Fetches and checks the metadata; with how long it may be cached (`None`: not at all).
+fn fetch(
+    issuer: &str,
+    transport: &Transport,
+    trace: &Trace,
+) -> Result<(Map<String, Value>, Option<u64>)> {
+    let mut last_error = None;
+    for url in discovery_urls(issuer) {
+        let response = transport.get(&url, trace)?;
+        if response.status != 200 {
+            last_error = Some(format!("{url} answered HTTP {}", response.status));
+            continue;
+        }
+        let document = match serde_json::from_slice::<Value>(&response.body) {
+            Ok(Value::Object(map)) => map,
+            _ => {
+                return Err(Error::unreachable(format!(
+                    "issuer metadata at {url} is not a JSON object"
+                )));
+            }
+        };
+        let named = document.get("issuer").and_then(Value::as_str).unwrap_or("");
+        // RFC 8414 §3.3 / OIDC Discovery §4.3: identical, not merely similar.
+        if named != issuer {
+            return Err(Error::Config(format!(
+                "issuer metadata at {url} names issuer `{}`, not the configured `{issuer}`; refusing it",
+                printable(named, 200)
+            )));
+        }
+        return Ok((document, ttl(response.cache_control.as_deref())));
+    }
+    Err(Error::unreachable(format!(
+        "cannot discover the endpoints of issuer `{issuer}`: {}",
+        last_error.unwrap_or_default()
+    )))
+}
+
+const DEFAULT_TTL: u64 = 3600;
+const MIN_TTL: u64 = 300;
+const MAX_TTL: u64 = 24 * 3600;
+
+/// How long metadata may be kept, from `Cache-Control` (RFC 9111 §5.2.2): `no-store` is not at
+/// all; `max-age` within [5 min, 24 h]; otherwise an hour. (`no-cache` only asks for
+/// revalidation, which a CLI would do on every run; it gets the minimum.)
+fn ttl(cache_control: Option<&str>) -> Option<u64> {
+    let Some(header) = cache_control else {
+        return Some(DEFAULT_TTL);
+    };
+    let directives: Vec<String> = header
+        .split(',')
+        .map(|d| d.trim().to_ascii_lowercase())
+        .collect();
+    if directives.iter().any(|d| d == "no-store") {
+        return None;
+    }
+    if directives.iter().any(|d| d == "no-cache") {
+        return Some(MIN_TTL);
+    }
+    let max_age = directives.iter().find_map(|d| {
+        d.strip_prefix("max-age=")
+            .and_then(|v| v.trim_matches('"').parse::<u64>().ok())
+    });
+    Some(max_age.map_or(DEFAULT_TTL, |age| age.clamp(MIN_TTL, MAX_TTL)))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Cached {
+    version: u32,
+    issuer: String,
+    fetched_at: i64,
+    expires_at: i64,
+    document: Map<String, Value>,
+}
+
+/// `<cache dir>/issuers/<sha256 of the issuer>.json`, 0600 in a 0700 directory.
+struct MetadataStore {
+    dir: PathBuf,
+}
+
+impl MetadataStore {
+    fn open() -> Option<MetadataStore> {
+        let cache = crate::cache::Cache::open(crate::cache::Cache::locate().ok()?).ok()?;
+        let dir = cache.dir().join("issuers");
+        if !dir.is_dir() {
+            crate::files::create_private_dir(&dir).ok()?;
+        }
+        Some(MetadataStore { dir })
+    }
+
+    fn path(&self, issuer: &str) -> PathBuf {
+        let digest = Sha256::digest(issuer.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.join(format!("{hex}.json"))
+    }
+
+    fn load(&self, issuer: &str) -> Option<Cached> {
+        let bytes = read_capped(&self.path(issuer), 1024 * 1024).ok()?;
+        serde_json::from_slice::<Cached>(&bytes)
+            .ok()
+            .filter(|c| c.version == 1)
+    }
+
+    fn store(&self, cached: &Cached) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec(cached).expect("metadata serializes");
+        write_atomically(&self.path(&cached.issuer), &bytes, Mode::Exactly(0o600))
+    }
+}
+
+/// Forgets every cached issuer metadata document (for `cache clear`); how many there were.
+pub fn clear_cache(cache_dir: &std::path::Path) -> usize {
+    let dir = cache_dir.join("issuers");
+    let Ok(listing) = std::fs::read_dir(&dir) else {
+        return 0;
+    };
+    listing
+        .filter_map(|item| item.ok())
+        .filter(|item| item.file_name().to_string_lossy().ends_with(".json"))
+        .filter(|item| std::fs::remove_file(item.path()).is_ok())
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_locations() {
+        assert_eq!(
+            discovery_urls("https://idp.example/realms/x/"),
+            [
+                "https://idp.example/realms/x/.well-known/openid-configuration",
+                "https://idp.example/.well-known/oauth-authorization-server/realms/x"
+            ]
+        );
+        assert_eq!(
+            discovery_urls("https://idp.example")[1],
+            "https://idp.example/.well-known/oauth-authorization-server"
+        );
+    }
+
+    #[test]
+    fn cache_lifetimes_follow_cache_control_within_bounds() {
+        assert_eq!(ttl(None), Some(DEFAULT_TTL));
+        assert_eq!(ttl(Some("public, max-age=7200")), Some(7200));
+        assert_eq!(ttl(Some("max-age=10")), Some(MIN_TTL));
+        assert_eq!(ttl(Some("max-age=999999")), Some(MAX_TTL));
+        assert_eq!(ttl(Some("No-Store")), None);
+        assert_eq!(ttl(Some("no-cache")), Some(MIN_TTL));
+        assert_eq!(ttl(Some("max-age=soon")), Some(DEFAULT_TTL));
+    }
+}
