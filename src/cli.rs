@@ -88,7 +88,8 @@ const INSPECT_HELP: &str = concat!(
     "\
 Examples:
   oauthctl fetch -p watson | oauthctl inspect
-  oauthctl inspect -p watson --require-valid
+  oauthctl inspect -p corp --verify
+  oauthctl inspect --jwks https://login.example.com/jwks --aud api - < token.jwt
   oauthctl inspect -o json - < token.jwt | jq .claims.scope"
 );
 
@@ -445,6 +446,40 @@ pub struct InspectArgs {
     /// Exit 5 unless the token is within its exp/nbf window
     #[arg(long)]
     pub require_valid: bool,
+
+    /// Check the signature and the exp, nbf, iss and aud claims; exit 5 unless all pass. The keys
+    /// come from --jwks, --key, --secret-env or --secret-file (each implies --verify), else from
+    /// the profile's jwks_uri or its issuer's metadata
+    #[arg(long)]
+    pub verify: bool,
+
+    /// JWK Set to verify with: an https URL (http only to loopback) or a file
+    #[arg(long, value_name = "URL|FILE", group = "verify_keys")]
+    pub jwks: Option<String>,
+
+    /// Public key to verify with: a PEM public key or certificate, or a JWK (JSON) file
+    #[arg(long, value_name = "FILE", group = "verify_keys")]
+    pub key: Option<PathBuf>,
+
+    /// HMAC secret to verify with, read from this env var (give its name, never the secret)
+    #[arg(long, value_name = "VAR", group = "verify_keys")]
+    pub secret_env: Option<String>,
+
+    /// HMAC secret to verify with, read from this file (one trailing newline dropped)
+    #[arg(long, value_name = "FILE", group = "verify_keys")]
+    pub secret_file: Option<PathBuf>,
+
+    /// Clock skew allowed on exp and nbf, in seconds [default: 60]
+    #[arg(long, value_name = "SECS")]
+    pub leeway: Option<u64>,
+
+    /// The iss the token must have [default: the profile's issuer, if any]
+    #[arg(long = "iss", value_name = "ISSUER")]
+    pub expect_issuer: Option<String>,
+
+    /// An aud the token must have [default: the profile's audience, else its resource, if any]
+    #[arg(long = "aud", value_name = "AUDIENCE")]
+    pub expect_audience: Option<String>,
 
     #[command(flatten)]
     pub overrides: Overrides,

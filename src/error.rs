@@ -30,6 +30,14 @@ pub struct Refusal {
     pub message: String,
 }
 
+/// Why `inspect --verify` failed, with every claim check for the JSON error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unverified {
+    pub message: String,
+    pub signature_verified: bool,
+    pub checks: Vec<crate::verify::Check>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A command line that parses but makes no sense (clap's own errors exit 2 before this).
@@ -50,6 +58,9 @@ pub enum Error {
     /// `inspect` was given something that is not a JWT, or `--require-valid` failed.
     #[error("{0}")]
     BadToken(String),
+    /// `inspect --verify`: the signature or a claim check failed.
+    #[error("{}", .0.message)]
+    Unverified(Box<Unverified>),
     /// A user profile has no usable refresh token.
     #[error("{0}")]
     LoginRequired(String),
@@ -81,6 +92,10 @@ impl Error {
             Error::Usage(m) => Error::Usage(scrub(&m)),
             Error::Config(m) => Error::Config(scrub(&m)),
             Error::BadToken(m) => Error::BadToken(scrub(&m)),
+            Error::Unverified(mut u) => {
+                u.message = scrub(&u.message);
+                Error::Unverified(u)
+            }
             Error::LoginRequired(m) => Error::LoginRequired(scrub(&m)),
             Error::Internal(m) => Error::Internal(scrub(&m)),
         }
@@ -93,7 +108,7 @@ impl Error {
             Error::Config(_) => Exit::Config,
             Error::Refused(_) => Exit::Refused,
             Error::Unreachable { .. } => Exit::Unreachable,
-            Error::BadToken(_) => Exit::BadToken,
+            Error::BadToken(_) | Error::Unverified(_) => Exit::BadToken,
             Error::LoginRequired(_) => Exit::LoginRequired,
             Error::Internal(_) => Exit::Internal,
         }
@@ -107,6 +122,7 @@ impl Error {
             Error::Refused(_) => "refused",
             Error::Unreachable { .. } => "unreachable",
             Error::BadToken(_) => "bad_token",
+            Error::Unverified(_) => "unverified",
             Error::LoginRequired(_) => "login_required",
             Error::Internal(_) => "internal",
         }

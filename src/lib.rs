@@ -24,3 +24,4 @@ pub mod start;
 pub mod style;
 pub mod timefmt;
 pub mod untrusted;
+pub mod verify;

@@ -209,11 +209,30 @@ fn dispatch(
         }
         Command::Inspect(args) => {
             output::require_view_format(format, "inspect")?;
+            use commands::inspect::{KeySource, VerifyInput};
+            let keys = if let Some(jwks) = args.jwks {
+                Some(KeySource::Jwks(jwks))
+            } else if let Some(key) = args.key {
+                Some(KeySource::Key(key))
+            } else if let Some(var) = args.secret_env {
+                Some(KeySource::SecretEnv(var))
+            } else if let Some(file) = args.secret_file {
+                Some(KeySource::SecretFile(file))
+            } else {
+                args.verify.then_some(KeySource::Profile)
+            };
+            let verify = keys.map(|keys| VerifyInput {
+                keys,
+                leeway: args.leeway,
+                issuer: args.expect_issuer,
+                audience: args.expect_audience,
+            });
             let inspection = commands::inspect::run(
                 ctx,
                 layer_from(&args.overrides),
                 args.token,
                 args.require_valid,
+                verify,
             )?;
             Ok(output::inspection(format, &inspection))
         }

@@ -270,14 +270,24 @@ pub fn inspection_styled(format: OutputFormat, inspection: &Inspection, style: S
             }
             Validity::Unknown { why } => json!({ "state": "unknown", "reason": why }),
         };
-        return to_json(&json!({
+        let mut doc = json!({
             "header": inspection.jwt.header,
             "claims": inspection.jwt.claims,
             "times": times,
             "validity": state,
-            "signature_verified": false,
-        }))
-        .into();
+            "signature_verified": inspection.verification.is_some(),
+        });
+        if let Some(v) = &inspection.verification {
+            doc["verification"] = json!({
+                "kid": v.signature.kid,
+                "alg": v.signature.alg,
+                "key": v.signature.key,
+                "keys_from": v.keys_from,
+                "notes": v.notes,
+            });
+            doc["checks"] = json!(v.checks);
+        }
+        return to_json(&doc).into();
     }
     let row = |k: &String, v: &Value| (style.bold(&printable(k, 60)), value_text(v));
     let header: Vec<_> = inspection
@@ -358,10 +368,16 @@ pub fn inspection_styled(format: OutputFormat, inspection: &Inspection, style: S
         ),
         Validity::Unknown { why } => (format!("UNKNOWN validity: {why}"), Style::yellow),
     };
-    let signature = if inspection.jwt.signature_len == 0 {
-        "UNVERIFIED: the token is unsigned (empty signature)"
-    } else {
-        "UNVERIFIED: decoded only; oauthctl did not check the signature"
+    let signature = match &inspection.verification {
+        Some(v) => format!(
+            "verified with {} from {}",
+            crate::commands::inspect::describe(&v.signature),
+            printable(&v.keys_from, 200)
+        ),
+        None if inspection.jwt.signature_len == 0 => {
+            "UNVERIFIED: the token is unsigned (empty signature)".to_string()
+        }
+        None => "UNVERIFIED: decoded only; oauthctl did not check the signature".to_string(),
     };
     let mut out = format!("{}\n", style.bold("Header"));
     out.push_str(&aligned(&header, "  "));
@@ -372,7 +388,25 @@ pub fn inspection_styled(format: OutputFormat, inspection: &Inspection, style: S
     let verdict = |label: &str, text: &str| format!("{}  {text}", pad(label, width));
     out.push_str(&paint(style, &verdict("Status", &status)));
     out.push('\n');
-    out.push_str(&style.yellow(&verdict("Signature", signature)));
+    if let Some(v) = &inspection.verification {
+        // Every check passed (a failure is an error): what was checked, and what was not.
+        for (i, check) in v.checks.iter().enumerate() {
+            let label = if i == 0 { "Checks" } else { "" };
+            out.push_str(&verdict(
+                label,
+                &format!("{:<3}  {}", check.name, printable(&check.detail, 300)),
+            ));
+            out.push('\n');
+        }
+        for (i, note) in v.notes.iter().enumerate() {
+            let label = if i == 0 { "Notes" } else { "" };
+            out.push_str(&verdict(label, &printable(note, 300)));
+            out.push('\n');
+        }
+        out.push_str(&style.green_bold(&verdict("Signature", &signature)));
+    } else {
+        out.push_str(&style.yellow(&verdict("Signature", &signature)));
+    }
     out.push('\n');
     out.into()
 }
@@ -818,7 +852,7 @@ pub fn error_styled(format: OutputFormat, error: &Error, style: Style) -> String
     let message = printable(&error.to_string(), 2000);
     if format == OutputFormat::Json {
         let (code, description, status) = error.oauth_fields();
-        let body = json!({
+        let mut body = json!({
             "error": {
                 "kind": error.kind(),
                 "code": code,
@@ -833,6 +867,11 @@ pub fn error_styled(format: OutputFormat, error: &Error, style: Style) -> String
                 "message": message,
             }
         });
+        // `inspect --verify`: what failed, check by check.
+        if let Error::Unverified(u) = error {
+            body["error"]["signature_verified"] = Value::Bool(u.signature_verified);
+            body["error"]["checks"] = json!(u.checks);
+        }
         return format!("{body}\n");
     }
     format!("{} {message}\n", style.red_bold("oauthctl: error:"))
@@ -973,6 +1012,7 @@ mod tests {
 
     fn inspected(claims: &str, now: i64) -> Inspection {
         Inspection {
+            verification: None,
             jwt: crate::jwt::decode(&crate::jwt::tests::make(
                 r#"{"alg":"RS256","kid":"k\u001b[2Jx"}"#,
                 claims,

@@ -187,6 +187,7 @@ fn render(jwt: &Jwt, now: i64) {
     let inspection = Inspection {
         jwt: jwt.clone(),
         now,
+        verification: None,
     };
     let validity = inspection.validity();
     assert_validity(jwt, now, &validity);

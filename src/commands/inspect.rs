@@ -1,13 +1,19 @@
-//! `oauthctl inspect`: decode a JWT and say when it is valid. Decoding only: the signature is not
-//! checked, and the output says so.
+//! `oauthctl inspect`: decode a JWT and say when it is valid. Without `--verify` that is decoding
+//! only, and the output says the signature was not checked; with it, the signature is checked
+//! against keys the user names (never keys the token names: `jku`, `x5u`, `jwk`, `x5c` are not
+//! followed) and the claims against the leeway, issuer and audience (src/verify.rs).
 
 use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
 
 use super::Context;
-use crate::error::{Error, Result};
+use crate::discovery::Endpoint;
+use crate::error::{Error, Result, Unverified};
+use crate::http::{Trace, Transport, check_url};
 use crate::jwt::{Jwt, TimeClaim, decode};
 use crate::resolve::ProfileLayer;
 use crate::timefmt::{relative, rfc3339};
+use crate::verify::{Check, ClaimRules, KeySet, Verified, check_claims, verify_signature};
 
 /// The time claims shown, in this order (RFC 7519 §4.1.6, §4.1.5, §4.1.4).
 pub const TIME_CLAIMS: [&str; 3] = ["iat", "nbf", "exp"];
@@ -34,6 +40,45 @@ pub enum Validity {
 pub struct Inspection {
     pub jwt: Jwt,
     pub now: i64,
+    /// With `--verify`, and only when it passed (a failure is an error).
+    pub verification: Option<Verification>,
+}
+
+/// Where `--verify` gets its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// The profile's `jwks_uri`, set or discovered from its issuer.
+    Profile,
+    /// `--jwks`: an https (or loopback http) URL, or a file.
+    Jwks(String),
+    /// `--key`: a PEM public key or certificate, or a JWK.
+    Key(PathBuf),
+    /// `--secret-env`: an HMAC secret in this env var.
+    SecretEnv(String),
+    /// `--secret-file`: an HMAC secret in this file.
+    SecretFile(PathBuf),
+}
+
+/// What `--verify` checks against.
+#[derive(Debug, Clone)]
+pub struct VerifyInput {
+    pub keys: KeySource,
+    pub leeway: Option<u64>,
+    /// Expected `iss`; else the profile's issuer.
+    pub issuer: Option<String>,
+    /// Expected `aud`; else the profile's audience, else its resource.
+    pub audience: Option<String>,
+}
+
+/// A verification that passed: the signature, and every claim check.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub signature: Verified,
+    /// Where the keys came from (a URL, a file, `$VAR`).
+    pub keys_from: String,
+    pub checks: Vec<Check>,
+    /// Keys skipped when the set was read, and headers not followed.
+    pub notes: Vec<String>,
 }
 
 impl Inspection {
@@ -69,7 +114,9 @@ pub fn run(
     flags: ProfileLayer,
     token: Option<String>,
     require_valid: bool,
+    verify: Option<VerifyInput>,
 ) -> Result<Inspection> {
+    let profile_flags = flags.clone();
     let text = match token.as_deref() {
         Some("-") => read_stdin()?,
         Some(token) => token.to_string(),
@@ -85,10 +132,14 @@ pub fn run(
             ));
         }
     };
-    let inspection = Inspection {
+    let mut inspection = Inspection {
         jwt: decode(&text)?,
         now: crate::timefmt::now(),
+        verification: None,
     };
+    if let Some(verify) = verify {
+        inspection.verification = Some(verified(ctx, profile_flags, &text, &inspection, verify)?);
+    }
     if require_valid {
         let now = inspection.now;
         match inspection.validity() {
@@ -117,6 +168,213 @@ pub fn run(
     Ok(inspection)
 }
 
+/// Checks the signature and the claims; an error (exit 5) saying exactly what failed unless all
+/// passed.
+fn verified(
+    ctx: &Context,
+    flags: ProfileLayer,
+    text: &str,
+    inspection: &Inspection,
+    input: VerifyInput,
+) -> Result<Verification> {
+    // The profile gives the keys when no other source is named, and the expected iss and aud
+    // when the flags do not; with another key source, a profile that cannot be resolved only
+    // means no defaults.
+    let profile = ctx
+        .load_config()
+        .and_then(|config| ctx.resolve_profile(&config, flags));
+    let profile = match (&input.keys, profile) {
+        (KeySource::Profile, profile) => Some(profile?),
+        (_, profile) => profile.ok(),
+    };
+    let (keys, keys_from) = load_keys(ctx, &input.keys, profile.as_ref())?;
+    let mut notes = keys.notes();
+    let rules = ClaimRules {
+        now: inspection.now,
+        leeway: input.leeway.unwrap_or(crate::verify::DEFAULT_LEEWAY),
+        issuer: input
+            .issuer
+            .or_else(|| profile.as_ref().and_then(|p| p.issuer.clone())),
+        audience: input.audience.or_else(|| {
+            profile
+                .as_ref()
+                .and_then(|p| p.audience.clone().or_else(|| p.resource.clone()))
+        }),
+    };
+    let checks = check_claims(&inspection.jwt.claims, &rules);
+    let signature = verify_signature(text, &keys);
+    let ignored = match &signature {
+        Ok(v) => v.ignored_headers.clone(),
+        Err(_) => crate::verify::ignored_headers(&inspection.jwt.header),
+    };
+    if !ignored.is_empty() {
+        notes.push(format!(
+            "the token's {} header{} named keys elsewhere; never followed",
+            ignored.join(", "),
+            if ignored.len() == 1 { "" } else { "s" }
+        ));
+    }
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| format!("{}: {}", c.name, c.detail))
+        .collect();
+    match signature {
+        Ok(signature) if failed.is_empty() => Ok(Verification {
+            signature,
+            keys_from,
+            checks,
+            notes,
+        }),
+        Ok(signature) => Err(Error::Unverified(Box::new(Unverified {
+            message: format!(
+                "the signature is good ({}), but the claims are not: {}",
+                describe(&signature),
+                failed.join("; ")
+            ),
+            signature_verified: true,
+            checks,
+        }))),
+        Err(refused) => {
+            let claims = if failed.is_empty() {
+                String::new()
+            } else {
+                format!("; the claims fail too: {}", failed.join("; "))
+            };
+            Err(Error::Unverified(Box::new(Unverified {
+                message: format!(
+                    "the signature is NOT verified with the keys from {keys_from}: {refused}{claims}"
+                ),
+                signature_verified: false,
+                checks,
+            })))
+        }
+    }
+}
+
+/// "key rs256-1 (RS256)", as the output names a verified signature.
+pub fn describe(verified: &Verified) -> String {
+    match &verified.kid {
+        Some(kid) => format!(
+            "key {} ({})",
+            crate::untrusted::printable(kid, 80),
+            verified.alg
+        ),
+        None => format!("{} ({})", verified.key, verified.alg),
+    }
+}
+
+/// The key set, and where it came from.
+fn load_keys(
+    ctx: &Context,
+    source: &KeySource,
+    profile: Option<&crate::resolve::Profile>,
+) -> Result<(KeySet, String)> {
+    let config_error = |what: &str, why: String| Error::Config(format!("{what}: {why}"));
+    let read_file = |path: &PathBuf, what: &str| {
+        crate::files::read_capped(path, 1024 * 1024).map_err(|e| {
+            config_error(
+                &format!("cannot read {what} `{}`", path.display()),
+                e.to_string(),
+            )
+        })
+    };
+    match source {
+        KeySource::Profile => {
+            let profile = profile.ok_or_else(|| {
+                Error::Internal("--verify with the profile's keys but no profile".into())
+            })?;
+            if profile.jwks_uri.is_none() && profile.issuer.is_none() {
+                return Err(Error::Usage(format!(
+                    "--verify needs keys: {} has no issuer or jwks_uri; give --jwks URL|FILE, --key FILE, --secret-env VAR or --secret-file FILE",
+                    profile.describe()
+                )));
+            }
+            let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
+            let trace = ctx.trace();
+            let (profile, _) =
+                crate::discovery::complete(profile, &[Endpoint::Jwks], &transport, &trace)?;
+            let url = profile
+                .jwks_uri
+                .ok_or_else(|| Error::Internal("discovery left jwks_uri unset".into()))?;
+            fetch_jwks(&transport, &url, &trace)
+        }
+        KeySource::Jwks(location) if location.contains("://") => {
+            let (timeout, ca_file) = match profile {
+                Some(p) => (p.timeout, p.ca_file.clone()),
+                None => (
+                    std::time::Duration::from_secs(crate::resolve::DEFAULT_TIMEOUT_SECS),
+                    None,
+                ),
+            };
+            let transport = Transport::new(timeout, ca_file.as_deref())?;
+            fetch_jwks(&transport, location, &ctx.trace())
+        }
+        KeySource::Jwks(file) => {
+            let path = PathBuf::from(file);
+            let bytes = read_file(&path, "--jwks file")?;
+            let keys = KeySet::from_jwks_json(&bytes, file)
+                .map_err(|why| config_error(&format!("--jwks file `{file}`"), why))?;
+            Ok((keys, format!("`{file}`")))
+        }
+        KeySource::Key(path) => {
+            let bytes = read_file(path, "--key file")?;
+            let name = path.display().to_string();
+            let keys = KeySet::from_key_file(&bytes, &name)
+                .map_err(|why| config_error(&format!("--key `{name}`"), why))?;
+            Ok((keys, format!("`{name}`")))
+        }
+        KeySource::SecretEnv(var) => {
+            let value = std::env::var_os(var)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    Error::Config(format!("--secret-env: env var {var} is not set (or empty)"))
+                })?;
+            let source = format!("${var}");
+            let keys = KeySet::hmac(value.as_encoded_bytes(), &source)
+                .map_err(|why| config_error("--secret-env", why))?;
+            Ok((keys, source))
+        }
+        KeySource::SecretFile(path) => {
+            let mut bytes = read_file(path, "--secret-file")?;
+            // One trailing newline is the editor's, not the secret's (as client_secret_file).
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+                if bytes.last() == Some(&b'\r') {
+                    bytes.pop();
+                }
+            }
+            let name = path.display().to_string();
+            let keys = KeySet::hmac(&bytes, &name)
+                .map_err(|why| config_error(&format!("--secret-file `{name}`"), why))?;
+            Ok((keys, format!("`{name}`")))
+        }
+    }
+}
+
+/// GETs a JWK Set (RFC 7517 §5) from the issuer or `--jwks`.
+fn fetch_jwks(transport: &Transport, url: &str, trace: &Trace) -> Result<(KeySet, String)> {
+    check_url(url, "jwks_uri")?;
+    let response = transport.get(url, trace)?;
+    if response.status != 200 {
+        return Err(Error::Unreachable {
+            message: format!(
+                "the JWK Set at {} answered HTTP {}",
+                crate::http::redact_url(url),
+                response.status
+            ),
+            status: Some(response.status),
+        });
+    }
+    let keys = KeySet::from_jwks_json(&response.body, url).map_err(|why| {
+        Error::unreachable(format!(
+            "the JWK Set at {} is not usable: {why}",
+            crate::http::redact_url(url)
+        ))
+    })?;
+    Ok((keys, crate::http::redact_url(url)))
+}
+
 fn read_stdin() -> Result<String> {
     let mut text = String::new();
     std::io::stdin()
@@ -135,6 +393,7 @@ mod tests {
         Inspection {
             jwt: decode(&make(r#"{"alg":"none"}"#, claims)).unwrap(),
             now,
+            verification: None,
         }
         .validity()
     }

@@ -792,6 +792,8 @@ fn local_failure_cases() -> Vec<Case> {
         fail("usage error beside the code and verifier", &["-v", "-p", "user", "exchange-code", "--code-verifier", VERIFIER, "--bogus", CODE], 2, "--bogus"),
         fail("code and secret both on stdin", &["-v", "-p", "user", "exchange-code", "--client-secret-stdin"], 2, "cannot both come from stdin").stdin(CODE),
         fail("inspect an opaque refresh token", &["-v", "inspect", "-"], 5, "not a JWT").stdin(REFRESH),
+        fail("inspect --secret-env with a secret too short for HMAC", &["-v", "inspect", "--secret-env", SECRET_VAR, "{at}"], 78, "--secret-env"),
+        fail("inspect --secret-env with a long secret", &["-v", "inspect", "--secret-env", "CANARY_LONG_SECRET", "{at}"], 5, "NOT verified").env("CANARY_LONG_SECRET", &SECRET.repeat(4)),
         fail("inspect a code shaped like a JWT", &["-v", "inspect", &format!("{CODE}.{VERIFIER}.x")], 5, "segment"),
         fail("revoke without a revocation endpoint", &["-v", "-p", "user", "revoke"], 78, "has no revocation_url"),
         fail("introspect TOKEN without an introspection endpoint", &["-v", "introspect", "{at}"], 78, "has no introspection_url"),

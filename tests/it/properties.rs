@@ -586,6 +586,7 @@ fn regression_jwt_decode_relative_overflow() {
             &Inspection {
                 jwt: jwt.clone(),
                 now,
+                verification: None,
             },
         )
         .stdout;

@@ -140,8 +140,10 @@ const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/rev
 
 // Resource indicators (RFC 8707) this server knows, and how their JWT access tokens are signed.
 const RESOURCE_SERVERS = {
-  'urn:api:rs256': 'RS256',
-  'urn:api:es256': 'ES256',
+  'urn:api:rs256': { alg: 'RS256', ttl: 300 },
+  'urn:api:es256': { alg: 'ES256', ttl: 300 },
+  // Expires five seconds after it is issued: real expired tokens for `inspect --verify`.
+  'urn:api:rs256-short': { alg: 'RS256', ttl: 5 },
 };
 const RESOURCE_SCOPE = 'api:read api:write';
 
@@ -549,12 +551,13 @@ async function main() {
         defaultResource: async (_ctx, _client, oneOf) => oneOf,
         useGrantedResource: async () => true,
         async getResourceServerInfo(_ctx, resourceIndicator) {
-          const alg = RESOURCE_SERVERS[resourceIndicator];
-          if (!alg) throw new errors.InvalidTarget();
+          const server = RESOURCE_SERVERS[resourceIndicator];
+          if (!server) throw new errors.InvalidTarget();
+          const { alg, ttl } = server;
           return {
             scope: RESOURCE_SCOPE,
             audience: resourceIndicator,
-            accessTokenTTL: 300,
+            accessTokenTTL: ttl,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg } },
           };
@@ -597,7 +600,8 @@ async function main() {
     ttl: {
       AccessToken: 300,
       AuthorizationCode: 60,
-      ClientCredentials: 300,
+      // A resource server's own TTL wins (urn:api:rs256-short), as in oidc-provider's default.
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL || 300,
       IdToken: 300,
       RefreshToken: 3600,
       Interaction: 300,
