@@ -32,26 +32,32 @@ pub enum TimeClaim {
     Invalid(String),
 }
 
+/// A NumericDate claim (RFC 7519 §2): an integer or not, fractions dropped. Any other type is
+/// flagged, never taken as absent (SECURITY 33).
+pub fn time_claim(claims: &Map<String, Value>, name: &str) -> TimeClaim {
+    match claims.get(name) {
+        None => TimeClaim::Absent,
+        Some(Value::Number(n)) => match n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && f.abs() < 1e15)
+                .map(|f| f.floor() as i64)
+        }) {
+            Some(secs) => TimeClaim::At(secs),
+            None => TimeClaim::Invalid(format!("`{name}` is out of range")),
+        },
+        Some(Value::String(_)) => TimeClaim::Invalid(format!(
+            "`{name}` is a string, not a NumericDate (RFC 7519 §2)"
+        )),
+        Some(other) => TimeClaim::Invalid(format!(
+            "`{name}` is {}, not a NumericDate (RFC 7519 §2)",
+            json_kind(other)
+        )),
+    }
+}
+
 impl Jwt {
     pub fn time(&self, name: &str) -> TimeClaim {
-        match self.claims.get(name) {
-            None => TimeClaim::Absent,
-            Some(Value::Number(n)) => match n.as_i64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.is_finite() && f.abs() < 1e15)
-                    .map(|f| f.floor() as i64)
-            }) {
-                Some(secs) => TimeClaim::At(secs),
-                None => TimeClaim::Invalid(format!("`{name}` is out of range")),
-            },
-            Some(Value::String(_)) => {
-                TimeClaim::Invalid(format!("`{name}` is a string, not a NumericDate"))
-            }
-            Some(other) => TimeClaim::Invalid(format!(
-                "`{name}` is {}, not a NumericDate",
-                json_kind(other)
-            )),
-        }
+        time_claim(&self.claims, name)
     }
 
     /// `exp` when it is a valid NumericDate.
@@ -63,7 +69,8 @@ impl Jwt {
     }
 }
 
-fn json_kind(v: &Value) -> &'static str {
+/// "a string", "an array"…: what a JSON value is, for messages that must not quote it.
+pub fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

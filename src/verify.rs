@@ -20,7 +20,7 @@ use ring::{hmac, signature};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::jwt::{self, TimeClaim};
+use crate::jwt::{self, TimeClaim, json_kind, time_claim};
 use crate::timefmt;
 use crate::untrusted::printable;
 
@@ -454,19 +454,19 @@ impl KeySet {
 /// A key from one JWK (RFC 7517 §4, members per RFC 7518 §6 and RFC 8037 §2).
 fn key_from_jwk(jwk: &Value, source: &str) -> Result<Key, String> {
     let Some(jwk) = jwk.as_object() else {
-        return Err(format!("{} is not a JWK (a JSON object)", kind(jwk)));
+        return Err(format!("{} is not a JWK (a JSON object)", json_kind(jwk)));
     };
     let kid = match jwk.get("kid") {
         None => None,
         Some(Value::String(kid)) => Some(kid.clone()),
-        Some(other) => return Err(format!("`kid` is {}, not a string", kind(other))),
+        Some(other) => return Err(format!("`kid` is {}, not a string", json_kind(other))),
     };
     // RFC 7517 §4.2/§4.3: a key meant for encryption is never used to check a signature.
     match jwk.get("use") {
         None => {}
         Some(Value::String(u)) if u == "sig" => {}
         Some(Value::String(u)) => return Err(format!("use is {}, not sig", printable(u, SHOWN))),
-        Some(other) => return Err(format!("`use` is {}, not a string", kind(other))),
+        Some(other) => return Err(format!("`use` is {}, not a string", json_kind(other))),
     }
     if let Some(ops) = jwk.get("key_ops") {
         let verifies = ops
@@ -487,11 +487,11 @@ fn key_from_jwk(jwk: &Value, source: &str) -> Result<Key, String> {
                 ));
             }
         },
-        Some(other) => return Err(format!("`alg` is {}, not a string", kind(other))),
+        Some(other) => return Err(format!("`alg` is {}, not a string", json_kind(other))),
     };
     let kty = match jwk.get("kty") {
         Some(Value::String(kty)) => kty.as_str(),
-        Some(other) => return Err(format!("`kty` is {}, not a string", kind(other))),
+        Some(other) => return Err(format!("`kty` is {}, not a string", json_kind(other))),
         None => return Err("it has no `kty`".into()),
     };
     let (family, material) = match kty {
@@ -885,7 +885,7 @@ pub fn verify_signature(token: &str, keys: &KeySet) -> Result<Verified, Refused>
         Some(other) => {
             return Err(Refused::Malformed(format!(
                 "the token's alg is {}, not a string",
-                kind(other)
+                json_kind(other)
             )));
         }
     };
@@ -895,10 +895,10 @@ pub fn verify_signature(token: &str, keys: &KeySet) -> Result<Verified, Refused>
                 .iter()
                 .map(|n| match n {
                     Value::String(s) => printable(s, SHOWN),
-                    other => kind(other).to_string(),
+                    other => json_kind(other).to_string(),
                 })
                 .collect(),
-            None => vec![kind(crit).to_string()],
+            None => vec![json_kind(crit).to_string()],
         };
         return Err(Refused::Crit(names));
     }
@@ -908,7 +908,7 @@ pub fn verify_signature(token: &str, keys: &KeySet) -> Result<Verified, Refused>
         Some(other) => {
             return Err(Refused::Malformed(format!(
                 "the token's kid is {}, not a string",
-                kind(other)
+                json_kind(other)
             )));
         }
     };
@@ -1047,25 +1047,6 @@ fn failed(name: &'static str, detail: String) -> Check {
     }
 }
 
-/// A NumericDate (RFC 7519 §2): integer or not, with fractions dropped, as `Jwt::time` reads it.
-fn time_claim(claims: &Map<String, Value>, name: &str) -> TimeClaim {
-    match claims.get(name) {
-        None => TimeClaim::Absent,
-        Some(Value::Number(n)) => match n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.is_finite() && f.abs() < 1e15)
-                .map(|f| f.floor() as i64)
-        }) {
-            Some(secs) => TimeClaim::At(secs),
-            None => TimeClaim::Invalid(format!("`{name}` is out of range")),
-        },
-        Some(other) => TimeClaim::Invalid(format!(
-            "`{name}` is {}, not a NumericDate (RFC 7519 §2)",
-            kind(other)
-        )),
-    }
-}
-
 fn when(at: i64, now: i64) -> String {
     if at == now {
         return format!("{} (now)", timefmt::rfc3339(at));
@@ -1145,7 +1126,12 @@ fn check_iss(claims: &Map<String, Value>, rules: &ClaimRules) -> Check {
     let iss = match claims.get("iss") {
         None => None,
         Some(Value::String(iss)) => Some(iss.as_str()),
-        Some(other) => return failed("iss", format!("`iss` is {}, not a string", kind(other))),
+        Some(other) => {
+            return failed(
+                "iss",
+                format!("`iss` is {}, not a string", json_kind(other)),
+            );
+        }
     };
     let shown = iss.map(|iss| format!("`{}`", printable(iss, SHOWN)));
     match (&rules.issuer, iss) {
@@ -1190,7 +1176,7 @@ fn check_aud(claims: &Map<String, Value>, rules: &ClaimRules) -> Check {
                             format!(
                                 "`aud` element {} is {}, not a string",
                                 index + 1,
-                                kind(other)
+                                json_kind(other)
                             ),
                         );
                     }
@@ -1203,7 +1189,7 @@ fn check_aud(claims: &Map<String, Value>, rules: &ClaimRules) -> Check {
                 "aud",
                 format!(
                     "`aud` is {}, not a string or an array of strings",
-                    kind(other)
+                    json_kind(other)
                 ),
             );
         }
@@ -1242,17 +1228,6 @@ fn check_aud(claims: &Map<String, Value>, rules: &ClaimRules) -> Check {
                 printable(expected, SHOWN)
             ),
         ),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -10,7 +10,7 @@ use super::{ClientCall, Context, call_as_client, client_secret};
 use crate::discovery::Endpoint;
 use crate::error::{Error, Refusal, Result};
 use crate::http::{Resend, Response, Trace, Transport, check_url, host_of};
-use crate::jwt::{Jwt, TimeClaim};
+use crate::jwt::{TimeClaim, json_kind, time_claim};
 use crate::oauth::client_request;
 use crate::resolve::ProfileLayer;
 use crate::secret::{Secret, SecretSource};
@@ -43,17 +43,7 @@ impl Introspection {
     /// `exp`, `iat` and `nbf` are NumericDates as in a JWT (RFC 7662 §2.2 refers to RFC 7519), so
     /// they are read by the same rule as `inspect` reads them.
     pub fn time(&self, name: &str) -> TimeClaim {
-        let claims = self
-            .response
-            .get(name)
-            .map(|v| Map::from_iter([(name.to_string(), v.clone())]))
-            .unwrap_or_default();
-        Jwt {
-            header: Map::new(),
-            claims,
-            signature_len: 0,
-        }
-        .time(name)
+        time_claim(&self.response, name)
     }
 }
 
@@ -199,17 +189,6 @@ fn masked(map: Map<String, Value>, trace: &Trace) -> Map<String, Value> {
     map.into_iter()
         .map(|(k, v)| (trace.scrub(&k), mask(v, trace)))
         .collect()
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// The token on stdin (`-`), for `revoke` and `introspect`. A terminal is refused: a token typed
