@@ -2,11 +2,11 @@
 //!
 //! `BROWSER`, when set, is honoured as most Unix tools read it: a `:`-separated list of commands,
 //! each split on whitespace, with `%s` replaced by the URL (or the URL added as the last argument).
-//! Otherwise the platform's opener: `xdg-open`, `open` on macOS, `start` on Windows. The command
-//! runs in the background with its output discarded; the URL is always printed too, in case the
-//! browser never shows up.
+//! Otherwise the platform's opener: `xdg-open`, `open` on macOS, the URL protocol handler on
+//! Windows. The command runs in the background with its output discarded and none of oauthctl's
+//! `OAUTHCTL_*` variables; the URL is always printed too, in case the browser never shows up.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 /// A started browser command; dropping it reaps the process if it has finished.
 pub struct Opened {
@@ -25,7 +25,7 @@ pub fn open(url: &str) -> Option<Opened> {
         .into_iter()
         .find_map(|argv| {
             let (program, args) = argv.split_first()?;
-            Command::new(program)
+            crate::secret::child_command(program)
                 .args(args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -58,8 +58,9 @@ fn commands(browser: Option<&str>, url: &str) -> Vec<Vec<String>> {
     let platform: &[&str] = if cfg!(target_os = "macos") {
         &["open"]
     } else if cfg!(windows) {
-        // `start`'s first quoted argument is a window title.
-        &["cmd", "/C", "start", ""]
+        // Not `cmd /C start`: cmd.exe would read the URL's `&` as a command separator, running
+        // whatever follows (a URL can come from a server's metadata).
+        &["rundll32", "url.dll,FileProtocolHandler"]
     } else {
         &["xdg-open"]
     };

@@ -497,8 +497,8 @@ pub struct LoginArgs {
     pub no_browser: bool,
 
     /// Give up after this many seconds without the browser's redirect or the device approval
-    /// [default: 300]
-    #[arg(long, value_name = "SECS")]
+    /// (1 to 86400) [default: 300]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub wait_secs: Option<u64>,
 
     /// Redirect URI registered for the client; a loopback http URI with a port makes oauthctl

@@ -109,7 +109,9 @@ fn command(plan: &PlannedRequest) -> String {
              # curl --user does not: the two differ for a secret with characters other than A-Z a-z 0-9 - . _ *\n",
         );
     }
-    let mut args: Vec<String> = vec![format!("--request {}", plan.method)];
+    // --globoff: curl would otherwise expand `{a,b}` and `[1-3]` in the URL into several
+    // requests, each with the credentials.
+    let mut args: Vec<String> = vec!["--globoff".into(), format!("--request {}", plan.method)];
     let mut basic_done = plan.basic.is_none();
     for (name, value) in &plan.headers {
         args.push(header(name, value));

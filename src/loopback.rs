@@ -6,7 +6,7 @@
 //! §8.3), and reads at most a few KiB per request with a short timeout, so a local process
 //! cannot hold it up.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,9 @@ use crate::error::{Error, Result};
 
 /// A bound listener, and the redirect URI it serves.
 pub struct Listener {
-    listener: TcpListener,
+    /// One socket; two for `localhost` (127.0.0.1 and ::1, on the same port), since a browser may
+    /// resolve it to either and the other address could be someone else's (RFC 8252 §8.3).
+    sockets: Vec<TcpListener>,
     path: String,
     pub redirect_uri: String,
 }
@@ -56,28 +58,39 @@ impl Listener {
             },
             Some(uri) => parse_loopback(uri)?,
         };
-        // `localhost` is bound as 127.0.0.1: RFC 8252 §8.3 advises against it for this reason.
-        let ip: IpAddr = if target.host == "[::1]" {
+        let bind = |ip: IpAddr, port: u16| {
+            TcpListener::bind(SocketAddr::from((ip, port))).map_err(|e| {
+                Error::Config(format!(
+                    "cannot listen on {} port {port} for the sign-in redirect: {e}",
+                    target.host
+                ))
+            })
+        };
+        let first: IpAddr = if target.host == "[::1]" || target.host == "::1" {
             Ipv6Addr::LOCALHOST.into()
         } else {
             Ipv4Addr::LOCALHOST.into()
         };
-        let listener = TcpListener::bind(SocketAddr::from((ip, target.port))).map_err(|e| {
-            Error::Config(format!(
-                "cannot listen on {}:{} for the sign-in redirect: {e}",
-                target.host, target.port
-            ))
-        })?;
-        let port = listener
+        let mut sockets = vec![bind(first, target.port)?];
+        let port = sockets[0]
             .local_addr()
             .map_err(|e| Error::Internal(format!("loopback listener: {e}")))?
             .port();
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| Error::Internal(format!("loopback listener: {e}")))?;
+        if target.host == "localhost" {
+            // The same port on ::1 too, where the machine has IPv6; where it does not, no one
+            // else can listen there either.
+            if let Ok(v6) = bind(Ipv6Addr::LOCALHOST.into(), port) {
+                sockets.push(v6);
+            }
+        }
+        for socket in &sockets {
+            socket
+                .set_nonblocking(true)
+                .map_err(|e| Error::Internal(format!("loopback listener: {e}")))?;
+        }
         // The URI as registered, with the port we got (RFC 8252 §7.3 lets it vary).
         Ok(Listener {
-            listener,
+            sockets,
             redirect_uri: format!("http://{}:{port}{}", target.host, target.path),
             path: target.path,
         })
@@ -91,42 +104,46 @@ impl Listener {
         answer: impl Fn(&Redirect) -> Page,
     ) -> Result<Option<Redirect>> {
         while Instant::now() < deadline {
-            match self.listener.accept() {
-                Ok((stream, _)) => {
-                    if let Some(redirect) = self.serve(stream, &answer) {
-                        return Ok(Some(redirect));
+            let mut idle = true;
+            for socket in &self.sockets {
+                match socket.accept() {
+                    Ok((stream, _)) => {
+                        idle = false;
+                        if let Some(redirect) = self.serve(stream, deadline, &answer) {
+                            return Ok(Some(redirect));
+                        }
+                    }
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                        ) => {}
+                    Err(e) => {
+                        return Err(Error::Internal(format!("the sign-in listener failed: {e}")));
                     }
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    std::thread::sleep(Duration::from_millis(25));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(Error::Internal(format!("the sign-in listener failed: {e}")));
-                }
+            }
+            if idle {
+                std::thread::sleep(Duration::from_millis(25));
             }
         }
         Ok(None)
     }
 
-    /// One connection: the redirect, or `None` for anything else.
-    fn serve(&self, stream: TcpStream, answer: &impl Fn(&Redirect) -> Page) -> Option<Redirect> {
+    /// One connection: the redirect, or `None` for anything else. The request must arrive
+    /// whole within `PER_REQUEST` (and before `deadline`): a client trickling bytes is dropped,
+    /// not waited for.
+    fn serve(
+        &self,
+        mut stream: TcpStream,
+        deadline: Instant,
+        answer: &impl Fn(&Redirect) -> Page,
+    ) -> Option<Redirect> {
         let _ = stream.set_nonblocking(false);
-        let _ = stream.set_read_timeout(Some(PER_REQUEST));
         let _ = stream.set_write_timeout(Some(PER_REQUEST));
-        let mut reader = BufReader::new(stream.try_clone().ok()?).take(MAX_REQUEST_BYTES);
-        let mut request_line = String::new();
-        reader.read_line(&mut request_line).ok()?;
-        // Drain the headers; the body, if any, is not read.
-        let mut line = String::new();
-        loop {
-            line.clear();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) if line == "\r\n" || line == "\n" => break,
-                Ok(_) => {}
-            }
-        }
+        let until = deadline.min(Instant::now() + PER_REQUEST);
+        let head = read_head(&mut stream, until)?;
+        let request_line = head.lines().next()?;
         let mut parts = request_line.split_whitespace();
         let (method, target) = (parts.next()?, parts.next()?);
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
@@ -148,6 +165,30 @@ impl Listener {
         };
         respond(&stream, &answer(&redirect));
         Some(redirect)
+    }
+}
+
+/// The request line and headers, read until the blank line, `MAX_REQUEST_BYTES`, or `until`.
+fn read_head(stream: &mut TcpStream, until: Instant) -> Option<String> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        let left = until.checked_duration_since(Instant::now())?;
+        if left.is_zero() {
+            return None;
+        }
+        stream.set_read_timeout(Some(left)).ok()?;
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        head.extend_from_slice(&buf[..n]);
+        if head.windows(4).any(|w| w == b"\r\n\r\n") || head.windows(2).any(|w| w == b"\n\n") {
+            return String::from_utf8(head).ok();
+        }
+        if head.len() as u64 > MAX_REQUEST_BYTES {
+            return None;
+        }
     }
 }
 
@@ -288,6 +329,56 @@ mod tests {
         assert!(favicon.starts_with("HTTP/1.1 404"));
         assert!(page.starts_with("HTTP/1.1 200"));
         assert!(page.contains("&lt;b&gt;close&lt;/b&gt;"), "{page}");
+    }
+
+    #[test]
+    fn a_client_trickling_bytes_cannot_hold_the_wait_past_its_deadline() {
+        let listener = Listener::bind(None).unwrap();
+        let addr = listener
+            .redirect_uri
+            .trim_start_matches("http://")
+            .trim_end_matches("/callback")
+            .to_string();
+        let trickler = std::thread::spawn(move || {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            for b in b"GET /callback?code=x HTTP/1.1\r\n" {
+                if s.write_all(&[*b]).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        });
+        let started = Instant::now();
+        let got = listener
+            .wait(Instant::now() + Duration::from_secs(1), |_| Page {
+                status: 200,
+                title: "x",
+                message: String::new(),
+            })
+            .unwrap();
+        assert!(got.is_none());
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        drop(trickler);
+    }
+
+    #[test]
+    fn localhost_is_listened_on_both_loopback_addresses() {
+        let listener = Listener::bind(Some("http://localhost/cb")).unwrap();
+        let port: u16 = listener
+            .redirect_uri
+            .trim_start_matches("http://localhost:")
+            .trim_end_matches("/cb")
+            .parse()
+            .unwrap();
+        assert!(TcpStream::connect(("127.0.0.1", port)).is_ok());
+        // Where the machine has IPv6 loopback, ::1 is ours too.
+        if std::net::TcpListener::bind("[::1]:0").is_ok() {
+            assert!(TcpStream::connect(("::1", port)).is_ok());
+        }
     }
 
     #[test]

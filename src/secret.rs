@@ -218,18 +218,25 @@ fn run_secret_command(argv: &[String], timeout: Duration) -> Result<String> {
     bytes_to_secret(output, &what)
 }
 
-/// The command with none of oauthctl's own `OAUTHCTL_*` variables: they can hold the secret
-/// override or a PKCE verifier (SECURITY 6).
+/// The command with none of oauthctl's own `OAUTHCTL_*` variables.
 fn secret_command(program: &str, args: &[String]) -> Command {
-    let mut command = Command::new(program);
+    let mut command = child_command(program);
     command
         .args(args)
-        .env_remove(OVERRIDE_ENV)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         // Not inherited either: a failing command may well print what it read (SECURITY 3), and
         // only the user running it by hand should see that.
         .stderr(Stdio::null());
+    command
+}
+
+/// Any program oauthctl starts (a secret command, a browser), with none of oauthctl's own
+/// `OAUTHCTL_*` variables: they can hold the client secret or a PKCE verifier (SECURITY 6), and
+/// a browser lives on, with its environment readable in /proc and passed to all it starts.
+pub fn child_command(program: &str) -> Command {
+    let mut command = Command::new(program);
+    command.env_remove(OVERRIDE_ENV);
     for (name, _) in std::env::vars_os() {
         if name.as_encoded_bytes().starts_with(b"OAUTHCTL_") {
             command.env_remove(name);

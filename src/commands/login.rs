@@ -69,7 +69,10 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
     let (endpoints, metadata) =
         crate::discovery::complete(&profile, &needed, &transport, &ctx.trace())?;
     let secret = client_secret(ctx, &endpoints, &config)?;
-    let deadline = Instant::now() + input.wait.unwrap_or(DEFAULT_WAIT);
+    let now = Instant::now();
+    let deadline = now
+        .checked_add(input.wait.unwrap_or(DEFAULT_WAIT))
+        .unwrap_or(now + DEFAULT_WAIT);
     let token = if device {
         device_flow(
             ctx,
@@ -156,13 +159,21 @@ fn browser_flow(
         ),
         None => (input.tell)("oauthctl: to sign in, open this URL in a browser:"),
     }
-    (input.tell)(&format!("  {url}"));
+    // The endpoint may come from the server's metadata: shown escaped, like any server text.
+    (input.tell)(&format!("  {}", printable(&url, 8000)));
     (input.tell)(&format!(
         "oauthctl: waiting up to {} for the browser to come back to {}",
         crate::timefmt::span(input.wait.unwrap_or(DEFAULT_WAIT).as_secs()),
         listener.redirect_uri
     ));
-    let redirect = wait_for_code(&listener, profile, &state, deadline)?;
+    // RFC 9207 §2.4: a server that says it sends `iss` must have sent it.
+    let iss_required = metadata.is_some_and(|m| {
+        m.document
+            .get("authorization_response_iss_parameter_supported")
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+    });
+    let redirect = wait_for_code(&listener, profile, &state, iss_required, deadline)?;
     drop(opened);
     let code = Secret::new(redirect);
     let grant = Grant::AuthorizationCode {
@@ -211,9 +222,18 @@ fn wait_for_code(
     listener: &Listener,
     profile: &Profile,
     state: &str,
+    iss_required: bool,
     deadline: Instant,
 ) -> Result<String> {
     let verdict = |redirect: &crate::loopback::Redirect| -> Result<String> {
+        // RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
+        for name in ["state", "code", "iss", "error"] {
+            if redirect.params.iter().filter(|(k, _)| k == name).count() > 1 {
+                return Err(Error::unreachable(format!(
+                    "the sign-in redirect carried `{name}` more than once (RFC 6749 §3.1); its code was not used"
+                )));
+            }
+        }
         // RFC 6749 §10.12: a redirect without our state is not an answer to our request (a
         // stale tab, or a forged one); its code is never used.
         let given = redirect.get("state").unwrap_or("");
@@ -222,7 +242,13 @@ fn wait_for_code(
                 "the sign-in redirect carried a state that is not this login's (a stale tab, or a forged request); its code was not used — run `oauthctl login` again",
             ));
         }
-        // RFC 9207 §2.4: a server that names itself must name the issuer we asked.
+        // RFC 9207 §2.4: a server that names itself must name the issuer we asked, and one that
+        // says it always does must have.
+        if iss_required && redirect.get("iss").is_none() {
+            return Err(Error::unreachable(
+                "the sign-in redirect has no `iss`, which the issuer's metadata says it always sends (RFC 9207); its code was not used",
+            ));
+        }
         if let (Some(iss), Some(issuer)) = (redirect.get("iss"), profile.issuer.as_deref())
             && iss != issuer
         {
@@ -327,6 +353,7 @@ fn device_flow(
     let grant = Grant::DeviceCode {
         device_code: &authorization.device_code,
     };
+    let mut last_failure: Option<String> = None;
     loop {
         if Instant::now() + interval >= until {
             let why = if expires.is_some_and(|e| e <= deadline) {
@@ -334,8 +361,11 @@ fn device_flow(
             } else {
                 "nobody approved the sign-in before the wait ran out (--wait-secs)"
             };
+            let failure = last_failure
+                .map(|f| format!(" (the last poll failed: {f})"))
+                .unwrap_or_default();
             return Err(Error::unreachable(format!(
-                "{why}; run `oauthctl login --device` again"
+                "{why}{failure}; run `oauthctl login --device` again"
             )));
         }
         std::thread::sleep(interval);
@@ -370,6 +400,16 @@ fn device_flow(
                 }
                 _ => return Err(Error::Refused(refusal)),
             },
+            // RFC 8628 §3.5: after a connection timeout, poll less often (doubling the interval
+            // is the RFC's suggestion) and go on while the device code lives.
+            Err(Error::Unreachable { message, .. }) => {
+                interval = (interval * 2).max(Duration::from_secs(1));
+                ctx.trace().line(&format!(
+                    "note: the poll failed ({message}); polling every {}s from now on (RFC 8628 §3.5)",
+                    interval.as_secs()
+                ));
+                last_failure = Some(message);
+            }
             Err(other) => return Err(other),
         }
     }

@@ -340,7 +340,11 @@ fn login_opens_the_browser_named_by_browser_and_listens_where_the_profile_says()
     let browser = env.home.path().join("browser.sh");
     std::fs::write(
         &browser,
-        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display()),
+        format!(
+            "#!/bin/sh\nenv > '{}.env'\nprintf '%s' \"$1\" > '{}'\n",
+            opened.display(),
+            opened.display()
+        ),
     )
     .unwrap();
     std::fs::set_permissions(
@@ -350,10 +354,12 @@ fn login_opens_the_browser_named_by_browser_and_listens_where_the_profile_says()
     .unwrap();
     let mut login = Login::start({
         let mut cmd = env.cmd();
-        cmd.args(["login", "-p", "web"]).env(
-            "BROWSER",
-            format!("/nonexistent/browser:{}", browser.display()),
-        );
+        cmd.args(["login", "-p", "web"])
+            .env(
+                "BROWSER",
+                format!("/nonexistent/browser:{}", browser.display()),
+            )
+            .env("OAUTHCTL_CLIENT_SECRET", "browser-must-not-see-this");
         cmd
     });
     let printed = login.authorization_url();
@@ -368,6 +374,16 @@ fn login_opens_the_browser_named_by_browser_and_listens_where_the_profile_says()
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(url, printed);
+    // The browser outlives the login, its environment readable: none of oauthctl's settings.
+    let env_file = format!("{}.env", opened.display());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::fs::metadata(&env_file).map_or(true, |m| m.len() == 0) {
+        assert!(Instant::now() < deadline, "no environment written");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let browser_env = std::fs::read_to_string(&env_file).unwrap();
+    assert!(browser_env.contains("HOME="), "{browser_env}");
+    assert!(!browser_env.contains("OAUTHCTL_"), "{browser_env}");
     let q = query(&url);
     assert_eq!(q["redirect_uri"], fixed);
     come_back(&fixed, &[("code", "c"), ("state", &q["state"])]);
@@ -647,4 +663,108 @@ fn metadata_naming_another_issuer_is_refused() {
         "names issuer `https://other.example`",
     );
     assert!(server.requests().iter().all(|r| r.method == "GET"));
+}
+
+// ---------------------------------------------------------------- review findings
+
+#[test]
+fn login_requires_iss_when_the_metadata_promises_it_and_refuses_repeated_parameters() {
+    let server = StubServer::start(|r: &Recorded| {
+        let base = format!("http://{}", r.header("host").unwrap());
+        match r.path.as_str() {
+            "/.well-known/openid-configuration" => Reply::json(
+                200,
+                &json!({
+                    "issuer": base,
+                    "authorization_endpoint": format!("{base}/authorize"),
+                    "token_endpoint": format!("{base}/token"),
+                    // RFC 9207 §3.
+                    "authorization_response_iss_parameter_supported": true,
+                })
+                .to_string(),
+            ),
+            _ => tokens("never"),
+        }
+    });
+    let env = Env::new();
+    let issuer = format!("http://{}", server.addr());
+    env.write_config(&format!(
+        "[profiles.web]\nissuer = \"{issuer}\"\ngrant = \"authorization_code\"\nclient_id = \"c\"\nauth_method = \"none\"\n"
+    ));
+    for params in [
+        // No iss, though the server says it always sends one.
+        vec![("code", "c"), ("state", "STATE")],
+        // The right state, and a second one.
+        vec![
+            ("code", "c"),
+            ("state", "STATE"),
+            ("iss", &issuer),
+            ("state", "other"),
+        ],
+    ] {
+        let mut login = Login::start({
+            let mut cmd = env.cmd();
+            cmd.args(["login", "-p", "web", "--no-browser"]);
+            cmd
+        });
+        let q = query(&login.authorization_url());
+        let params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| {
+                (
+                    *k,
+                    if *v == "STATE" {
+                        q["state"].as_str()
+                    } else {
+                        *v
+                    },
+                )
+            })
+            .collect();
+        let (status, _) = come_back(&q["redirect_uri"], &params);
+        assert_eq!(status, 400);
+        let (code, _, stderr) = login.finish();
+        assert_eq!(code, 4, "{stderr}");
+        assert!(
+            stderr.contains("RFC 9207") || stderr.contains("more than once"),
+            "{stderr}"
+        );
+    }
+    assert!(server.requests().iter().all(|r| r.path != "/token"));
+}
+
+#[test]
+fn device_login_backs_off_after_a_poll_times_out_and_goes_on() {
+    let polls = Arc::new(Mutex::new(0));
+    let seen = Arc::clone(&polls);
+    let server = StubServer::start_raw(move |r: &Recorded, stream| {
+        if r.path == "/device" {
+            let _ = Reply::json(200, &authorization(Some(0), 600).to_string()).write_to(stream);
+            return;
+        }
+        let n = {
+            let mut n = seen.lock().unwrap();
+            *n += 1;
+            *n
+        };
+        if n == 1 {
+            // Silence past the profile's 1 s deadline: a timed-out poll.
+            std::thread::sleep(Duration::from_secs(2));
+            return;
+        }
+        let _ = tokens("at-after-timeout").write_to(stream);
+    });
+    let env = Env::new();
+    env.write_config(&format!(
+        "{}timeout_secs = 1\nretries = 0\n",
+        device_profile(&server)
+    ));
+    let assert = env
+        .cmd()
+        .args(["-v", "login", "-p", "tv"])
+        .assert()
+        .success();
+    let stderr = stderr_of(&assert);
+    assert!(stderr.contains("RFC 8628 §3.5"), "{stderr}");
+    assert_eq!(*polls.lock().unwrap(), 2);
 }
