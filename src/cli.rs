@@ -263,13 +263,16 @@ pub enum Command {
     #[command(after_help = EXCHANGE_HELP)]
     ExchangeCode(ExchangeArgs),
 
-    /// Decode a JWT: header, claims and times (the signature is NOT verified)
+    /// Decode a JWT (header, claims, times); --verify checks its signature and claims
+    ///
+    /// Without --verify the signature is not checked, and the output says so.
     #[command(after_help = INSPECT_HELP)]
     Inspect(InspectArgs),
 
-    /// Sign a user in: a browser with PKCE and a loopback redirect (RFC 8252), or the device
-    /// flow (RFC 8628); the tokens go to the cache, and `fetch` renews them from then on
+    /// Sign a user in (browser + PKCE, or device flow) and cache the tokens for `fetch`
     ///
+    /// A browser with PKCE and a loopback redirect (RFC 8252), or the device flow (RFC 8628);
+    /// the tokens go to the cache, and `fetch` renews them with the refresh token from then on.
     /// For user profiles (grant = "authorization_code" or "device_code"). The browser flow
     /// listens on 127.0.0.1 (a free port, or the port of the profile's loopback redirect_uri),
     /// opens $BROWSER or the system browser (or only prints the URL, with --no-browser), and
@@ -282,11 +285,11 @@ pub enum Command {
     #[command(after_help = LOGIN_HELP)]
     Login(LoginArgs),
 
-    /// Revoke a token (RFC 7009): the profile's cached tokens, or TOKEN; forgets the cached entry
+    /// Revoke tokens (RFC 7009): the profile's cached ones, or TOKEN, and forget them
     #[command(after_help = REVOKE_HELP)]
     Revoke(RevokeArgs),
 
-    /// Ask the authorization server whether a token is active, and what it stands for (RFC 7662)
+    /// Ask the server whether a token is active and what it stands for (RFC 7662)
     #[command(after_help = INTROSPECT_HELP)]
     Introspect(IntrospectArgs),
 
