@@ -3,9 +3,13 @@
 //! child. Set what a test needs on the command itself, never with `std::env::set_var`.
 
 use std::fs;
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use assert_cmd::Command;
 use base64::Engine;
@@ -148,4 +152,151 @@ pub fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+// ---------------------------------------------------------------- a command in the background
+
+/// How long a background `oauthctl` (a login) may take to exit in `finish` before it is killed.
+const FINISH_DEADLINE: Duration = Duration::from_secs(30);
+
+/// How long `line` waits for the stderr line it wants.
+const LINE_DEADLINE: Duration = Duration::from_secs(15);
+
+/// `oauthctl` running in the background (an `oauthctl login`), its stderr read line by line as it
+/// comes and its stdout collected by a thread. Dropped before it exits, it is killed.
+pub struct Background {
+    child: Child,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+    stdout: Option<thread::JoinHandle<String>>,
+}
+
+/// How a background `oauthctl` ended.
+pub struct Finished {
+    pub code: Option<i32>,
+    pub stdout: String,
+    /// Every stderr line, each ending in a newline.
+    pub stderr: String,
+    /// From the call to `finish` to the exit.
+    pub elapsed: Duration,
+}
+
+impl Background {
+    /// Starts `cmd` (an `Env::cmd()`, so with the hermetic environment) with stdin closed.
+    pub fn start(cmd: &Command) -> Background {
+        let mut command = std::process::Command::new(cmd.get_program());
+        command.args(cmd.get_args());
+        for (name, value) in cmd.get_envs() {
+            match value {
+                Some(value) => command.env(name, value),
+                None => command.env_remove(name),
+            };
+        }
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn oauthctl");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut stdout = child.stdout.take().unwrap();
+        let stdout = thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stdout.read_to_string(&mut text);
+            text
+        });
+        Background {
+            child,
+            lines,
+            seen: Vec::new(),
+            stdout: Some(stdout),
+        }
+    }
+
+    /// The next stderr line that satisfies `wanted`, within `LINE_DEADLINE`.
+    pub fn line(&mut self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + LINE_DEADLINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if wanted(&line) {
+                        return line;
+                    }
+                }
+                Err(e) => panic!("no such line on stderr ({e}); saw {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// The browser flow's authorization URL: the line of two spaces and the URL that follows
+    /// either header ("to sign in, open this URL in a browser:" or, when a browser was opened,
+    /// "… if none shows up, open this URL:").
+    pub fn authorization_url(&mut self) -> String {
+        let line = self.line(|l| l.starts_with("  http"));
+        let url = &line["  ".len()..];
+        assert!(!url.contains(char::is_whitespace), "{line:?}");
+        url.to_owned()
+    }
+
+    /// The device flow's instructions: (verification_uri, user_code).
+    pub fn device_instructions(&mut self) -> (String, String) {
+        const PREFIX: &str = "oauthctl: to sign in, visit ";
+        let line = self.line(|l| l.starts_with(PREFIX));
+        let rest = &line[PREFIX.len()..];
+        let (uri, code) = rest
+            .split_once(" and enter the code ")
+            .unwrap_or_else(|| panic!("unexpected instructions: {line:?}"));
+        (uri.to_owned(), code.to_owned())
+    }
+
+    /// Waits for the exit (killing it after `FINISH_DEADLINE`) and collects what it wrote.
+    pub fn finish(mut self) -> Finished {
+        let started = Instant::now();
+        let deadline = started + FINISH_DEADLINE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for oauthctl") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "oauthctl still running after {}s; stderr so far: {:#?}",
+                    FINISH_DEADLINE.as_secs(),
+                    self.seen
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        // The reader thread ends at EOF, which comes with the exit.
+        self.seen.extend(self.lines.iter());
+        let stdout = self.stdout.take().unwrap().join().unwrap();
+        let mut stderr = self.seen.join("\n");
+        stderr.push('\n');
+        Finished {
+            code: status.code(),
+            stdout,
+            stderr,
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }

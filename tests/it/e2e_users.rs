@@ -17,17 +17,14 @@
 //! Run only these: `cargo test --test it e2e_users`.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{Env, stderr_of, stdout_of};
+use crate::common::{Background, Env, Finished, stderr_of, stdout_of};
 use crate::idp::{Idp, idp};
 
 // The server's user-facing clients (server.mjs). Both native clients register
@@ -37,9 +34,6 @@ const CONFIDENTIAL: (&str, &str) = ("native-confidential", "native-confidential 
 const DEVICE: &str = "device-app";
 const ACCOUNT: &str = "test-user";
 const SCOPE: &str = "openid offline_access api:read";
-
-/// How long one `oauthctl login` may take in these tests before it is killed.
-const LOGIN_DEADLINE: Duration = Duration::from_secs(30);
 
 // ---------------------------------------------------------------- this suite's server routes
 
@@ -105,143 +99,7 @@ impl Idp {
     }
 }
 
-// ---------------------------------------------------------------- a running `oauthctl login`
-
-/// `oauthctl` running in the background, its stderr read line by line as it comes.
-struct Running {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-    stdout: Option<thread::JoinHandle<String>>,
-}
-
-/// How a background `oauthctl` ended.
-struct Finished {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
-impl Running {
-    /// Starts `cmd` (an `Env::cmd()`, so with the hermetic environment) with stdin closed.
-    fn start(cmd: &assert_cmd::Command) -> Running {
-        let mut command = Command::new(cmd.get_program());
-        command.args(cmd.get_args());
-        for (name, value) in cmd.get_envs() {
-            match value {
-                Some(value) => command.env(name, value),
-                None => command.env_remove(name),
-            };
-        }
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn oauthctl");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut stdout = child.stdout.take().unwrap();
-        let stdout = thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stdout.read_to_string(&mut text);
-            text
-        });
-        Running {
-            child,
-            lines,
-            seen: Vec::new(),
-            stdout: Some(stdout),
-        }
-    }
-
-    /// The next stderr line that satisfies `wanted`, within 15 s.
-    fn line(&mut self, wanted: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if wanted(&line) {
-                        return line;
-                    }
-                }
-                Err(e) => panic!("no such line on stderr ({e}); saw {:#?}", self.seen),
-            }
-        }
-    }
-
-    /// The browser flow's instructions: the authorization URL, from the line after the header.
-    fn authorization_url(&mut self) -> String {
-        self.line(|l| l == "oauthctl: to sign in, open this URL in a browser:");
-        let line = self.line(|_| true);
-        let url = line.strip_prefix("  ");
-        let url = url.unwrap_or_else(|| panic!("the URL line is two spaces and the URL: {line:?}"));
-        assert!(!url.contains(char::is_whitespace), "{line:?}");
-        url.to_owned()
-    }
-
-    /// The device flow's instructions: (verification_uri, user_code).
-    fn device_instructions(&mut self) -> (String, String) {
-        const PREFIX: &str = "oauthctl: to sign in, visit ";
-        let line = self.line(|l| l.starts_with(PREFIX));
-        let rest = &line[PREFIX.len()..];
-        let (uri, code) = rest
-            .split_once(" and enter the code ")
-            .unwrap_or_else(|| panic!("unexpected instructions: {line:?}"));
-        (uri.to_owned(), code.to_owned())
-    }
-
-    /// Waits for the exit (killing it after `LOGIN_DEADLINE`) and collects what it wrote.
-    fn finish(mut self) -> Finished {
-        let started = Instant::now();
-        let deadline = started + LOGIN_DEADLINE;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait for oauthctl") {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!(
-                    "oauthctl still running after {}s; stderr so far: {:#?}",
-                    LOGIN_DEADLINE.as_secs(),
-                    self.seen
-                );
-            }
-            thread::sleep(Duration::from_millis(20));
-        };
-        // The reader thread ends at EOF, which comes with the exit.
-        self.seen.extend(self.lines.iter());
-        let stdout = self.stdout.take().unwrap().join().unwrap();
-        let mut stderr = self.seen.join("\n");
-        stderr.push('\n');
-        Finished {
-            code: status.code(),
-            stdout,
-            stderr,
-            elapsed: started.elapsed(),
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
+// ---------------------------------------------------------------- a finished `oauthctl login`
 
 impl Finished {
     /// Exit 0, nothing on stdout (text mode), and the sign-in note on stderr.
@@ -429,7 +287,7 @@ fn e2e_login_no_browser_prints_the_url_then_fetch_uses_and_renews_the_tokens() {
     let env = Env::new();
     public_config(&env, idp);
 
-    let mut login = Running::start(cmd(&env, "cli").args(["login", "--no-browser"]));
+    let mut login = Background::start(cmd(&env, "cli").args(["login", "--no-browser"]));
     let url = login.authorization_url();
     assert!(url.starts_with(&format!("{}/auth?", idp.issuer)), "{url}");
     let query = query_of(&url);
@@ -539,7 +397,7 @@ fn e2e_login_with_a_fixed_loopback_redirect_port() {
         &format!("auth_method = \"none\"\nredirect_uri = \"{redirect}\"\n"),
     ));
 
-    let mut login = Running::start(cmd(&env, "fixed").args(["login", "--no-browser"]));
+    let mut login = Background::start(cmd(&env, "fixed").args(["login", "--no-browser"]));
     let url = login.authorization_url();
     assert_eq!(param(&query_of(&url), "redirect_uri"), redirect);
     assert_eq!(idp.browse(&url, false).0, 200);
@@ -554,7 +412,7 @@ fn e2e_login_denied_in_the_browser_is_access_denied() {
     let env = Env::new();
     public_config(&env, idp);
 
-    let mut login = Running::start(cmd(&env, "cli").args(["login", "--no-browser"]));
+    let mut login = Background::start(cmd(&env, "cli").args(["login", "--no-browser"]));
     let url = login.authorization_url();
     let (status, page) = idp.browse(&url, true);
     assert_eq!(status, 400, "the listener's page: {page}");
@@ -605,7 +463,7 @@ fn e2e_login_device_flow_approved_then_fetch_uses_and_renews_the_tokens() {
     let env = Env::new();
     device_config(&env, idp);
 
-    let mut login = Running::start(cmd(&env, "tv").args(["login", "--device"]));
+    let mut login = Background::start(cmd(&env, "tv").args(["login", "--device"]));
     let (uri, user_code) = login.device_instructions();
     assert_eq!(uri, format!("{}/device", idp.issuer));
     assert!(
@@ -639,7 +497,7 @@ fn e2e_login_device_flow_denied_is_access_denied() {
     let env = Env::new();
     device_config(&env, idp);
 
-    let mut login = Running::start(cmd(&env, "tv").args(["login", "--device"]));
+    let mut login = Background::start(cmd(&env, "tv").args(["login", "--device"]));
     let (_, user_code) = login.device_instructions();
     idp.device(&user_code, true);
     login.finish().failed(3, &["access_denied"]);

@@ -3,10 +3,8 @@
 //! cache. The real server's flows are in e2e_users.rs.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
-use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,90 +13,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::common::{Env, fails, stderr_of, stdout_of};
+use crate::common::{Background, Env, Finished, fails, stderr_of, stdout_of};
 use crate::server::{Recorded, Reply, StubServer};
 
-/// A running `oauthctl login`, its stderr read line by line as it comes.
-struct Login {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Login {
-    fn start(cmd: assert_cmd::Command) -> Login {
-        let mut command = std::process::Command::new(cmd.get_program());
-        command.args(cmd.get_args());
-        for (name, value) in cmd.get_envs() {
-            match value {
-                Some(value) => command.env(name, value),
-                None => command.env_remove(name),
-            };
-        }
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("spawn oauthctl login");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Login {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// The next stderr line that satisfies `wanted`, within 10 s.
-    fn line(&mut self, wanted: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if wanted(&line) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no such line on stderr; saw {:?}", self.seen),
-            }
-        }
-    }
-
-    /// The authorization URL, as printed.
-    fn authorization_url(&mut self) -> String {
-        self.line(|l| l.starts_with("  http")).trim().to_string()
-    }
-
-    /// Exit code, stdout and the rest of stderr.
-    fn finish(mut self) -> (i32, String, String) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "login did not finish");
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut stdout = String::new();
-        self.child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut stdout)
-            .unwrap();
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
-            self.seen.push(line);
-        }
-        (status.code().unwrap_or(-1), stdout, self.seen.join("\n"))
+impl Finished {
+    /// Exit code (-1 for a signal), stdout and stderr, as this suite's tests compare them.
+    fn parts(self) -> (i32, String, String) {
+        (self.code.unwrap_or(-1), self.stdout, self.stderr)
     }
 }
 
@@ -152,11 +73,7 @@ fn login_sends_an_rfc_8252_pkce_request_and_caches_the_tokens() {
     let token = StubServer::start(|_| tokens("at-1"));
     let env = Env::new();
     env.write_config(&web_profile(&token, "resource = \"https://api.example\"\n"));
-    let mut login = Login::start({
-        let mut cmd = env.cmd();
-        cmd.args(["login", "-p", "web", "--no-browser"]);
-        cmd
-    });
+    let mut login = Background::start(env.cmd().args(["login", "-p", "web", "--no-browser"]));
     let url = login.authorization_url();
     assert!(url.starts_with("https://idp.example/authorize?"), "{url}");
     let q = query(&url);
@@ -181,7 +98,7 @@ fn login_sends_an_rfc_8252_pkce_request_and_caches_the_tokens() {
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("You can close this tab"), "{page}");
 
-    let (code, stdout, stderr) = login.finish();
+    let (code, stdout, stderr) = login.finish().parts();
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         stdout, "",
@@ -224,18 +141,14 @@ fn login_never_uses_a_code_that_comes_with_another_state() {
     let token = StubServer::start(|_| tokens("never"));
     let env = Env::new();
     env.write_config(&web_profile(&token, ""));
-    let mut login = Login::start({
-        let mut cmd = env.cmd();
-        cmd.args(["login", "-p", "web", "--no-browser"]);
-        cmd
-    });
+    let mut login = Background::start(env.cmd().args(["login", "-p", "web", "--no-browser"]));
     let q = query(&login.authorization_url());
     let (status, page) = come_back(
         &q["redirect_uri"],
         &[("code", "f0rg3d-c0de"), ("state", "not-the-one")],
     );
     assert_eq!(status, 400, "{page}");
-    let (code, stdout, stderr) = login.finish();
+    let (code, stdout, stderr) = login.finish().parts();
     assert_eq!(code, 4, "{stderr}");
     assert_eq!(stdout, "");
     assert!(
@@ -251,11 +164,7 @@ fn login_reports_a_refusal_in_the_servers_words() {
     let token = StubServer::start(|_| tokens("never"));
     let env = Env::new();
     env.write_config(&web_profile(&token, ""));
-    let mut login = Login::start({
-        let mut cmd = env.cmd();
-        cmd.args(["login", "-p", "web", "--no-browser"]);
-        cmd
-    });
+    let mut login = Background::start(env.cmd().args(["login", "-p", "web", "--no-browser"]));
     let q = query(&login.authorization_url());
     let (status, page) = come_back(
         &q["redirect_uri"],
@@ -267,7 +176,7 @@ fn login_reports_a_refusal_in_the_servers_words() {
     );
     assert_eq!(status, 400);
     assert!(page.contains("access_denied"), "{page}");
-    let (code, stdout, stderr) = login.finish();
+    let (code, stdout, stderr) = login.finish().parts();
     assert_eq!(code, 3, "{stderr}");
     assert_eq!(stdout, "");
     assert!(
@@ -283,11 +192,7 @@ fn login_refuses_a_redirect_from_another_issuer() {
     let token = StubServer::start(|_| tokens("never"));
     let env = Env::new();
     env.write_config(&web_profile(&token, "issuer = \"https://idp.example\"\n"));
-    let mut login = Login::start({
-        let mut cmd = env.cmd();
-        cmd.args(["login", "-p", "web", "--no-browser"]);
-        cmd
-    });
+    let mut login = Background::start(env.cmd().args(["login", "-p", "web", "--no-browser"]));
     let q = query(&login.authorization_url());
     come_back(
         &q["redirect_uri"],
@@ -297,7 +202,7 @@ fn login_refuses_a_redirect_from_another_issuer() {
             ("iss", "https://evil.example"),
         ],
     );
-    let (code, _, stderr) = login.finish();
+    let (code, _, stderr) = login.finish().parts();
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("RFC 9207"), "{stderr}");
     assert_eq!(token.request_count(), 0);
@@ -352,16 +257,15 @@ fn login_opens_the_browser_named_by_browser_and_listens_where_the_profile_says()
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    let mut login = Login::start({
-        let mut cmd = env.cmd();
-        cmd.args(["login", "-p", "web"])
+    let mut login = Background::start(
+        env.cmd()
+            .args(["login", "-p", "web"])
             .env(
                 "BROWSER",
                 format!("/nonexistent/browser:{}", browser.display()),
             )
-            .env("OAUTHCTL_CLIENT_SECRET", "browser-must-not-see-this");
-        cmd
-    });
+            .env("OAUTHCTL_CLIENT_SECRET", "browser-must-not-see-this"),
+    );
     let printed = login.authorization_url();
     let deadline = Instant::now() + Duration::from_secs(10);
     let url = loop {
@@ -387,7 +291,7 @@ fn login_opens_the_browser_named_by_browser_and_listens_where_the_profile_says()
     let q = query(&url);
     assert_eq!(q["redirect_uri"], fixed);
     come_back(&fixed, &[("code", "c"), ("state", &q["state"])]);
-    let (code, _, stderr) = login.finish();
+    let (code, _, stderr) = login.finish().parts();
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("a browser was opened"), "{stderr}");
     assert_eq!(
@@ -702,11 +606,7 @@ fn login_requires_iss_when_the_metadata_promises_it_and_refuses_repeated_paramet
             ("state", "other"),
         ],
     ] {
-        let mut login = Login::start({
-            let mut cmd = env.cmd();
-            cmd.args(["login", "-p", "web", "--no-browser"]);
-            cmd
-        });
+        let mut login = Background::start(env.cmd().args(["login", "-p", "web", "--no-browser"]));
         let q = query(&login.authorization_url());
         let params: Vec<(&str, &str)> = params
             .iter()
@@ -723,7 +623,7 @@ fn login_requires_iss_when_the_metadata_promises_it_and_refuses_repeated_paramet
             .collect();
         let (status, _) = come_back(&q["redirect_uri"], &params);
         assert_eq!(status, 400);
-        let (code, _, stderr) = login.finish();
+        let (code, _, stderr) = login.finish().parts();
         assert_eq!(code, 4, "{stderr}");
         assert!(
             stderr.contains("RFC 9207") || stderr.contains("more than once"),
