@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::files::{Mode, create_private_dir, read_capped, write_atomically};
@@ -83,13 +82,21 @@ impl Key {
             profile.resource,
             params,
         ]);
-        let digest = Sha256::digest(identity.to_string().as_bytes());
-        Key(digest.iter().map(|b| format!("{b:02x}")).collect())
+        Key(sha256_hex(identity.to_string().as_bytes()))
     }
 
     pub fn short(&self) -> &str {
         &self.0[..12]
     }
+}
+
+/// Lower-case hex SHA-256, the name of a cache file.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The cache directory, checked.

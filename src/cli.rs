@@ -472,15 +472,16 @@ pub struct InspectArgs {
     #[arg(long, value_name = "FILE", group = "verify_keys")]
     pub secret_file: Option<PathBuf>,
 
-    /// Clock skew allowed on exp and nbf, in seconds [default: 60]
+    /// Clock skew allowed on exp and nbf, in seconds (implies --verify) [default: 60]
     #[arg(long, value_name = "SECS")]
     pub leeway: Option<u64>,
 
-    /// The iss the token must have [default: the profile's issuer, if any]
+    /// The iss the token must have (implies --verify) [default: the profile's issuer, if any]
     #[arg(long = "iss", value_name = "ISSUER")]
     pub expect_issuer: Option<String>,
 
-    /// An aud the token must have [default: the profile's audience, else its resource, if any]
+    /// An aud the token must have (implies --verify) [default: the profile's audience, else its
+    /// resource, if any]
     #[arg(long = "aud", value_name = "AUDIENCE")]
     pub expect_audience: Option<String>,
 

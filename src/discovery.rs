@@ -10,7 +10,6 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::files::{Mode, read_capped, write_atomically};
@@ -127,9 +126,6 @@ pub fn complete(
     }
     let Some(issuer) = profile.issuer.clone() else {
         let key = missing[0].config_key();
-        if missing[0] == Endpoint::Token {
-            profile.require_token_url()?;
-        }
         return Err(Error::Config(format!(
             "{} has no {key}: set it (or issuer, to discover it) in the profile, or give OAUTHCTL_{}",
             profile.describe(),
@@ -142,8 +138,14 @@ pub fn complete(
             && let Some(url) = metadata.endpoint(endpoint)
         {
             // RFC 8414 §2: endpoints are https URLs (loopback http for local servers, as ever).
-            check_url(url, &format!("the issuer's {}", endpoint.metadata_field()))?;
-            *endpoint.slot(&mut profile) = Some(url.to_string());
+            // A bad one this command needs is an error; one it does not need is left unfilled,
+            // so that it cannot stop, say, a fetch.
+            let what = format!("the issuer's {}", endpoint.metadata_field());
+            match check_url(url, &what) {
+                Ok(()) => *endpoint.slot(&mut profile) = Some(url.to_string()),
+                Err(e) if needed.contains(&endpoint) => return Err(e),
+                Err(e) => trace.line(&format!("note: {e}; not used")),
+            }
         }
     }
     if let Some(endpoint) = needed.iter().find(|e| e.of(&profile).is_none()) {
@@ -220,14 +222,11 @@ fn fetch(
             last_error = Some(format!("{url} answered HTTP {}", response.status));
             continue;
         }
-        let document = match serde_json::from_slice::<Value>(&response.body) {
-            Ok(Value::Object(map)) => map,
-            _ => {
-                return Err(Error::unreachable(format!(
-                    "issuer metadata at {url} is not a JSON object"
-                )));
-            }
-        };
+        let document = crate::oauth::success_object(
+            &response,
+            &format!("the issuer metadata at {url}"),
+            trace,
+        )?;
         let named = document.get("issuer").and_then(Value::as_str).unwrap_or("");
         // RFC 8414 §3.3 / OIDC Discovery §4.3: identical, not merely similar.
         if named != issuer {
@@ -297,8 +296,7 @@ impl MetadataStore {
     }
 
     fn path(&self, issuer: &str) -> PathBuf {
-        let digest = Sha256::digest(issuer.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::cache::sha256_hex(issuer.as_bytes());
         self.dir.join(format!("{hex}.json"))
     }
 

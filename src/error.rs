@@ -131,7 +131,13 @@ impl Error {
     /// `(code, description, status)` for the JSON error object of DESIGN §4.
     pub fn oauth_fields(&self) -> (Option<&str>, Option<&str>, Option<u16>) {
         match self {
-            Error::Refused(r) => (r.code.as_deref(), r.description.as_deref(), Some(r.status)),
+            // A refusal that came with no HTTP error (a sign-in redirect's `error`, an inactive
+            // token under --require-active) has no status to report.
+            Error::Refused(r) => (
+                r.code.as_deref(),
+                r.description.as_deref(),
+                Some(r.status).filter(|s| *s >= 400),
+            ),
             Error::Unreachable { status, .. } => (None, None, *status),
             _ => (None, None, None),
         }
@@ -143,6 +149,21 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_without_an_http_error_reports_no_status() {
+        let refusal = |status| {
+            Error::Refused(Box::new(Refusal {
+                status,
+                code: Some("access_denied".into()),
+                description: None,
+                message: "m".into(),
+            }))
+        };
+        assert_eq!(refusal(0).oauth_fields().2, None);
+        assert_eq!(refusal(200).oauth_fields().2, None);
+        assert_eq!(refusal(401).oauth_fields().2, Some(401));
+    }
 
     #[test]
     fn every_class_has_its_documented_exit_code() {

@@ -99,7 +99,6 @@ fn run() -> Exit {
             profile: cli.profile.clone().or_else(|| from_env("OAUTHCTL_PROFILE")),
             profile_on_command_line: cli.profile.is_some(),
             verbose: cli.verbose,
-            interactive: true,
         };
         dispatch(&ctx, cli.command, format)
     });
@@ -132,20 +131,12 @@ fn dispatch(
                 let plan = commands::dry_run::fetch(ctx, layer)?;
                 return Ok(oauthctl::curl::render(format, &plan));
             }
-            let kube = kube::ExecInfo::from_env()?;
-            let ctx = &Context {
-                interactive: kube.interactive,
-                ..ctx.clone()
-            };
+            let kube = kube_api(format)?;
             let cache_use = commands::fetch::CacheUse {
                 bypass: args.no_cache,
                 force: args.force,
             };
-            output::token(
-                format,
-                &commands::fetch::run(ctx, layer, cache_use)?,
-                kube.api_version,
-            )
+            output::token(format, &commands::fetch::run(ctx, layer, cache_use)?, kube)
         }
         Command::ExchangeCode(args) => {
             let input = commands::exchange::ExchangeInput {
@@ -158,19 +149,15 @@ fn dispatch(
                 let plan = commands::dry_run::exchange(ctx, layer_from(&args.overrides), input)?;
                 return Ok(oauthctl::curl::render(format, &plan));
             }
-            let kube = kube::ExecInfo::from_env()?;
-            let ctx = &Context {
-                interactive: kube.interactive,
-                ..ctx.clone()
-            };
+            let kube = kube_api(format)?;
             output::token(
                 format,
                 &commands::exchange::run(ctx, layer_from(&args.overrides), input)?,
-                kube.api_version,
+                kube,
             )
         }
         Command::Login(args) => {
-            let kube = kube::ExecInfo::from_env()?;
+            let kube = kube_api(format)?;
             let input = commands::login::LoginInput {
                 device: args.device,
                 open_browser: !args.no_browser,
@@ -186,7 +173,7 @@ fn dispatch(
                     note: result.note,
                 });
             }
-            output::token(format, &result, kube.api_version)
+            output::token(format, &result, kube)
         }
         Command::Revoke(args) => {
             output::require_view_format(format, "revoke")?;
@@ -219,7 +206,11 @@ fn dispatch(
             } else if let Some(file) = args.secret_file {
                 Some(KeySource::SecretFile(file))
             } else {
-                args.verify.then_some(KeySource::Profile)
+                // A claim expectation asks for verification too: never silently unchecked.
+                let expects = args.leeway.is_some()
+                    || args.expect_issuer.is_some()
+                    || args.expect_audience.is_some();
+                (args.verify || expects).then_some(KeySource::Profile)
             };
             let verify = keys.map(|keys| VerifyInput {
                 keys,
@@ -260,6 +251,16 @@ fn dispatch(
             };
             Ok(output::profiles(format, &outcome))
         }
+    }
+}
+
+/// The ExecCredential version kubectl asked for, read (and checked, before any request) only
+/// for `-o exec-credential`.
+fn kube_api(format: OutputFormat) -> Result<kube::ApiVersion, Error> {
+    if format == OutputFormat::ExecCredential {
+        Ok(kube::ExecInfo::from_env()?.api_version)
+    } else {
+        Ok(kube::ApiVersion::default())
     }
 }
 

@@ -4,7 +4,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::config::{AuthMethod, BasicEncoding, GrantParams};
 use crate::error::{Error, Refusal, Result};
@@ -60,7 +59,10 @@ fn form_encode(text: &str) -> String {
 
 /// RFC 7636 §4.2 S256: BASE64URL(SHA256(ASCII(code_verifier))), unpadded.
 pub fn s256_challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        verifier.as_bytes(),
+    ))
 }
 
 /// Builds the token request for `grant` as the profile describes it.
@@ -298,32 +300,11 @@ pub fn parse_token_response(
 ) -> Result<TokenResponse> {
     let host = host_of(url);
     let status = response.status;
-    if !(200..300).contains(&status) {
-        return Err(failure(
-            response,
-            &format!("the token endpoint {host}"),
-            trace,
-        ));
-    }
-    let json = parse_json_object(&response.body, trace);
+    let endpoint = format!("the token endpoint {host}");
+    let fields = success_object(response, &endpoint, trace)?;
     let not_a_token = |why: String| Error::Unreachable {
-        message: format!("the token endpoint {host} answered HTTP {status} but {why}"),
+        message: format!("{endpoint} answered HTTP {status} but {why}"),
         status: Some(status),
-    };
-    let fields = match json {
-        Ok(fields) => fields,
-        // Never quote a 2xx body: it may well hold the token in another format.
-        Err(why) => {
-            let kind = response
-                .content_type
-                .as_deref()
-                .unwrap_or("no content type");
-            return Err(not_a_token(format!(
-                "{why} ({} bytes, {})",
-                response.body.len(),
-                printable(kind, 80)
-            )));
-        }
     };
     let access_token = match fields.get("access_token") {
         // RFC 6749 App. A.12: access-token = 1*VSCHAR. Anything else would corrupt a header or
@@ -366,17 +347,66 @@ pub fn expires_in(value: Option<&Value>) -> Option<u64> {
     (secs <= MAX_EXPIRES_IN).then_some(secs)
 }
 
+/// A successful answer's body as a JSON object, for every endpoint (token, device
+/// authorization, introspection, metadata); anything else, as the error the user should see.
+/// A 2xx body is never quoted: it may hold a token in some other shape.
+pub fn success_object(
+    response: &Response,
+    endpoint: &str,
+    trace: &Trace,
+) -> Result<Map<String, Value>> {
+    let status = response.status;
+    if !(200..300).contains(&status) {
+        return Err(failure(response, endpoint, trace));
+    }
+    parse_json_object(&response.body, trace).map_err(|why| Error::Unreachable {
+        message: format!(
+            "{endpoint} answered HTTP {status} but {}",
+            why.describe(response)
+        ),
+        status: Some(status),
+    })
+}
+
+/// Why a body is not a JSON object.
+enum NotAnObject {
+    Empty,
+    /// Valid JSON of this kind ("an array").
+    Other(&'static str),
+    Invalid,
+}
+
+impl NotAnObject {
+    fn describe(&self, response: &Response) -> String {
+        match self {
+            NotAnObject::Empty => "its body is empty (not valid JSON)".into(),
+            NotAnObject::Other(kind) => format!("its body is {kind} in JSON, not an object"),
+            NotAnObject::Invalid => format!(
+                "its body is not valid JSON ({} bytes, {})",
+                response.body.len(),
+                printable(
+                    response
+                        .content_type
+                        .as_deref()
+                        .unwrap_or("no content type"),
+                    80
+                )
+            ),
+        }
+    }
+}
+
 /// The body as a JSON object. One known flaw is tolerated: a trailing comma before the closing
 /// brace, as one documented provider (seed 003) sends.
 fn parse_json_object(
     body: &[u8],
     trace: &Trace,
-) -> std::result::Result<Map<String, Value>, String> {
-    let first = match serde_json::from_slice::<Value>(body) {
+) -> std::result::Result<Map<String, Value>, NotAnObject> {
+    match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => return Ok(map),
-        Ok(_) => return Err("its body is JSON but not an object".into()),
-        Err(e) => e,
-    };
+        Ok(other) => return Err(NotAnObject::Other(crate::jwt::json_kind(&other))),
+        Err(_) => {}
+    }
     if let Some(repaired) = without_trailing_comma(body)
         && let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&repaired)
     {
@@ -384,9 +414,9 @@ fn parse_json_object(
         return Ok(map);
     }
     if body.is_empty() {
-        return Err("its body is empty".into());
+        return Err(NotAnObject::Empty);
     }
-    Err(format!("its body is not valid JSON ({first})"))
+    Err(NotAnObject::Invalid)
 }
 
 fn without_trailing_comma(body: &[u8]) -> Option<Vec<u8>> {
@@ -406,7 +436,7 @@ fn without_trailing_comma(body: &[u8]) -> Option<Vec<u8>> {
 /// RFC 6749 §5.2 errors and the providers' own variants, as one line in the provider's words.
 fn error_from(
     status: u16,
-    json: std::result::Result<Map<String, Value>, String>,
+    json: std::result::Result<Map<String, Value>, NotAnObject>,
     response: &Response,
     endpoint: &str,
 ) -> Error {

@@ -369,6 +369,11 @@ pub fn inspection_styled(format: OutputFormat, inspection: &Inspection, style: S
         Validity::Unknown { why } => (format!("UNKNOWN validity: {why}"), Style::yellow),
     };
     let signature = match &inspection.verification {
+        // A key without a kid is described with where it came from already.
+        Some(v) if v.signature.kid.is_none() => format!(
+            "verified with {}",
+            crate::commands::inspect::describe(&v.signature)
+        ),
         Some(v) => format!(
             "verified with {} from {}",
             crate::commands::inspect::describe(&v.signature),

@@ -7,6 +7,7 @@ use super::{Context, TokenResult, client_secret, request_token};
 use crate::cache::{Cache, Key};
 use crate::config::Grant as ProfileGrant;
 use crate::error::{Error, Result};
+use crate::http::Transport;
 use crate::oauth::Grant;
 use crate::resolve::ProfileLayer;
 use crate::secret::{Secret, SecretSource};
@@ -44,13 +45,14 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: ExchangeInput) -> Resu
         check_verifier(v.expose())?;
     }
     profile.check_endpoints()?;
-    let secret = client_secret(ctx, &profile, &config)?;
+    let secret = client_secret(&profile, &config)?;
     let grant = Grant::AuthorizationCode {
         code: &code,
         redirect_uri: profile.redirect_uri.as_deref(),
         code_verifier: verifier.as_ref(),
     };
-    let token = request_token(ctx, &profile, secret.as_ref(), &grant)?;
+    let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
+    let token = request_token(ctx, &transport, &profile, secret.as_ref(), &grant)?;
     // The code is spent now: a cache problem must not lose the tokens, so it is only a warning.
     let note = if input.no_cache {
         None

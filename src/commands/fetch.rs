@@ -9,6 +9,7 @@ use super::{Context, TokenResult, client_secret, request_token};
 use crate::cache::{Cache, Entry, Key};
 use crate::config::{Config, Grant as ProfileGrant};
 use crate::error::{Error, Result};
+use crate::http::Transport;
 use crate::oauth::{Grant, TokenResponse};
 use crate::resolve::{Profile, ProfileLayer};
 use crate::secret::Secret;
@@ -82,8 +83,15 @@ fn fetch_new(ctx: &Context, profile: &Profile, config: &Config) -> Result<TokenR
     if profile.grant != ProfileGrant::ClientCredentials {
         return Err(login_required(profile, "has no usable refresh token"));
     }
-    let secret = client_secret(ctx, profile, config)?;
-    request_token(ctx, profile, secret.as_ref(), &Grant::ClientCredentials)
+    let secret = client_secret(profile, config)?;
+    let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
+    request_token(
+        ctx,
+        &transport,
+        profile,
+        secret.as_ref(),
+        &Grant::ClientCredentials,
+    )
 }
 
 fn login_required(profile: &Profile, why: &str) -> Error {
@@ -105,12 +113,13 @@ fn refresh(
     key: &Key,
     refresh_token: &str,
 ) -> Result<TokenResponse> {
-    let secret = client_secret(ctx, profile, config)?;
+    let secret = client_secret(profile, config)?;
     let refresh_token = Secret::new(refresh_token.to_string());
     let grant = Grant::RefreshToken {
         refresh_token: &refresh_token,
     };
-    match request_token(ctx, profile, secret.as_ref(), &grant) {
+    let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
+    match request_token(ctx, &transport, profile, secret.as_ref(), &grant) {
         Err(Error::Refused(refusal)) if refusal.code.as_deref() == Some("invalid_grant") => {
             cache.remove(key);
             Err(login_required(
@@ -127,7 +136,7 @@ fn refresh(
 
 /// Caches a token that can be reused: one with a known expiry, or a refresh token. A token with
 /// neither is never cached as eternal (SECURITY 14). A refresh response without a new refresh
-/// token keeps the old one (RFC 6749 §6, SECURITY 30).
+/// token keeps the old one (RFC 6749 §6, SECURITY 30). Says whether the token was cached.
 pub fn store(
     cache: &Cache,
     key: &Key,
@@ -135,7 +144,7 @@ pub fn store(
     grant: &str,
     token: &TokenResponse,
     previous: Option<&Entry>,
-) -> Result<()> {
+) -> Result<bool> {
     let mut response = token.fields.clone();
     if token.refresh_token().is_none()
         && let Some(old) = previous.and_then(Entry::refresh_token)
@@ -148,7 +157,7 @@ pub fn store(
         .is_some_and(|t| !t.is_empty());
     if token.expires_at.is_none() && !has_refresh {
         cache.remove(key);
-        return Ok(());
+        return Ok(false);
     }
     let entry = Entry {
         version: crate::cache::FORMAT_VERSION,
@@ -165,5 +174,5 @@ pub fn store(
         expires_at: token.expires_at,
         response,
     };
-    cache.store(key, &entry)
+    cache.store(key, &entry).map(|()| true)
 }

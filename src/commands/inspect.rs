@@ -183,8 +183,11 @@ fn verified(
     let profile = ctx
         .load_config()
         .and_then(|config| ctx.resolve_profile(&config, flags));
+    // A profile that was named (-p, OAUTHCTL_PROFILE) must resolve: a typo would otherwise
+    // drop its expected iss and aud without a word.
     let profile = match (&input.keys, profile) {
         (KeySource::Profile, profile) => Some(profile?),
+        (_, profile) if ctx.profile.is_some() => Some(profile?),
         (_, profile) => profile.ok(),
     };
     let (keys, keys_from) = load_keys(ctx, &input.keys, profile.as_ref())?;
@@ -203,22 +206,24 @@ fn verified(
     };
     let checks = check_claims(&inspection.jwt.claims, &rules);
     let signature = verify_signature(text, &keys);
-    let ignored = match &signature {
-        Ok(v) => v.ignored_headers.clone(),
-        Err(_) => crate::verify::ignored_headers(&inspection.jwt.header),
-    };
-    if !ignored.is_empty() {
-        notes.push(format!(
+    let ignored = crate::verify::ignored_headers(&inspection.jwt.header);
+    let ignored_note = (!ignored.is_empty()).then(|| {
+        format!(
             "the token's {} header{} named keys elsewhere; never followed",
             ignored.join(", "),
             if ignored.len() == 1 { "" } else { "s" }
-        ));
-    }
+        )
+    });
+    notes.extend(ignored_note.clone());
     let failed: Vec<String> = checks
         .iter()
         .filter(|c| !c.ok)
         .map(|c| format!("{}: {}", c.name, c.detail))
         .collect();
+    // A `jku` the token tried is worth knowing most when it does not verify.
+    let noted = ignored_note
+        .map(|n| format!(" (note: {n})"))
+        .unwrap_or_default();
     match signature {
         Ok(signature) if failed.is_empty() => Ok(Verification {
             signature,
@@ -228,7 +233,7 @@ fn verified(
         }),
         Ok(signature) => Err(Error::Unverified(Box::new(Unverified {
             message: format!(
-                "the signature is good ({}), but the claims are not: {}",
+                "the signature is good ({}), but the claims are not: {}{noted}",
                 describe(&signature),
                 failed.join("; ")
             ),
@@ -243,7 +248,7 @@ fn verified(
             };
             Err(Error::Unverified(Box::new(Unverified {
                 message: format!(
-                    "the signature is NOT verified with the keys from {keys_from}: {refused}{claims}"
+                    "the signature is NOT verified with the keys from {keys_from}: {refused}{claims}{noted}"
                 ),
                 signature_verified: false,
                 checks,

@@ -14,7 +14,6 @@ use crate::jwt::{TimeClaim, json_kind, time_claim};
 use crate::oauth::client_request;
 use crate::resolve::ProfileLayer;
 use crate::secret::{Secret, SecretSource};
-use crate::untrusted::printable;
 
 pub struct IntrospectInput {
     /// As given on the command line; `-` reads stdin, `None` reads a piped stdin, else (with `-p`)
@@ -87,7 +86,7 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: IntrospectInput) -> Result
         .clone()
         .ok_or_else(|| Error::Internal("discovery left introspection_url unset".into()))?;
     check_url(&url, "introspection_url")?;
-    let secret = client_secret(ctx, &profile, &config)?;
+    let secret = client_secret(&profile, &config)?;
     let mut fields = vec![("token".to_string(), token.expose().to_string())];
     if let Some(hint) = input.hint {
         fields.push(("token_type_hint".to_string(), hint.to_string()));
@@ -124,33 +123,10 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: IntrospectInput) -> Result
 fn parse_introspection(response: &Response, host: &str, trace: &Trace) -> Result<Introspection> {
     let endpoint = format!("the introspection endpoint {host}");
     let status = response.status;
-    if !(200..300).contains(&status) {
-        return Err(crate::oauth::failure(response, &endpoint, trace));
-    }
+    let response = crate::oauth::success_object(response, &endpoint, trace)?;
     let not_an_answer = |why: String| Error::Unreachable {
         message: format!("{endpoint} answered HTTP {status} but {why}"),
         status: Some(status),
-    };
-    // Never quote a 2xx body: it may hold the token in some other shape.
-    let response = match serde_json::from_slice::<Value>(&response.body) {
-        Ok(Value::Object(map)) => map,
-        Ok(other) => {
-            return Err(not_an_answer(format!(
-                "its body is {} in JSON, not an object (RFC 7662 §2.2)",
-                json_kind(&other)
-            )));
-        }
-        Err(_) => {
-            let kind = response
-                .content_type
-                .as_deref()
-                .unwrap_or("no content type");
-            return Err(not_an_answer(format!(
-                "its body is not valid JSON ({} bytes, {})",
-                response.body.len(),
-                printable(kind, 80)
-            )));
-        }
     };
     match response.get("active") {
         Some(Value::Bool(_)) => {}

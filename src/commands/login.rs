@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{ClientCall, Context, TokenResult, call_as_client, client_secret, request_token};
 use crate::cache::{Cache, Key};
@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
     let key = Key::for_request(&profile, profile.grant.as_str());
     let (endpoints, metadata) =
         crate::discovery::complete(&profile, &needed, &transport, &ctx.trace())?;
-    let secret = client_secret(ctx, &endpoints, &config)?;
+    let secret = client_secret(&endpoints, &config)?;
     let now = Instant::now();
     let deadline = now
         .checked_add(input.wait.unwrap_or(DEFAULT_WAIT))
@@ -85,6 +85,7 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
     } else {
         browser_flow(
             ctx,
+            &transport,
             &endpoints,
             metadata.as_ref(),
             secret.as_ref(),
@@ -103,8 +104,13 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
         "no refresh token came with them, so sign in again when the access token expires".into()
     };
     let note = match stored {
-        Ok(()) => format!(
+        Ok(true) => format!(
             "signed in: {} (the tokens are cached; {renewal})",
+            profile.describe()
+        ),
+        // fetch::store keeps nothing that cannot be reused: no expiry and no refresh token.
+        Ok(false) => format!(
+            "signed in: {}, but the server gave neither an expiry nor a refresh token, so nothing was cached; use -o json to get the token",
             profile.describe()
         ),
         Err(e) => format!(
@@ -122,13 +128,14 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
 /// `n` random bytes from the OS, base64url without padding.
 fn random_text(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
-    getrandom::getrandom(&mut buf)
-        .map_err(|e| Error::Internal(format!("no random numbers from the OS: {e}")))?;
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut buf)
+        .map_err(|_| Error::Internal("no random numbers from the OS".into()))?;
     Ok(URL_SAFE_NO_PAD.encode(buf))
 }
 
 fn browser_flow(
     ctx: &Context,
+    transport: &Transport,
     profile: &Profile,
     metadata: Option<&Metadata>,
     secret: Option<&Secret>,
@@ -181,7 +188,7 @@ fn browser_flow(
         redirect_uri: Some(&listener.redirect_uri),
         code_verifier: Some(&verifier),
     };
-    request_token(ctx, profile, secret, &grant)
+    request_token(ctx, transport, profile, secret, &grant)
 }
 
 /// The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2).
@@ -369,7 +376,7 @@ fn device_flow(
             )));
         }
         std::thread::sleep(interval);
-        match request_token(ctx, profile, secret, &grant) {
+        match request_token(ctx, transport, profile, secret, &grant) {
             Ok(token) => return Ok(token),
             Err(Error::Refused(refusal)) => match refusal.code.as_deref() {
                 // RFC 8628 §3.5: keep polling.
@@ -403,7 +410,7 @@ fn device_flow(
             // RFC 8628 §3.5: after a connection timeout, poll less often (doubling the interval
             // is the RFC's suggestion) and go on while the device code lives.
             Err(Error::Unreachable { message, .. }) => {
-                interval = (interval * 2).max(Duration::from_secs(1));
+                interval *= 2;
                 ctx.trace().line(&format!(
                     "note: the poll failed ({message}); polling every {}s from now on (RFC 8628 §3.5)",
                     interval.as_secs()
@@ -449,21 +456,17 @@ fn request_device_code(
         },
         |response, trace| {
             let host = crate::http::host_of(url);
-            if response.status != 200 {
-                let endpoint = format!("the device authorization endpoint {host}");
-                return Err(crate::oauth::failure(response, &endpoint, trace));
-            }
-            let body: Value = serde_json::from_slice(&response.body).map_err(|_| {
-                Error::unreachable(format!(
-                    "the device authorization endpoint {host} answered HTTP 200 with something that is not JSON"
-                ))
-            })?;
+            let endpoint = format!("the device authorization endpoint {host}");
+            let body = crate::oauth::success_object(response, &endpoint, trace)?;
             parse_device_authorization(&body, &host)
         },
     )
 }
 
-fn parse_device_authorization(body: &Value, host: &str) -> Result<DeviceAuthorization> {
+fn parse_device_authorization(
+    body: &Map<String, Value>,
+    host: &str,
+) -> Result<DeviceAuthorization> {
     let text = |name: &str| {
         body.get(name)
             .and_then(Value::as_str)
@@ -487,8 +490,9 @@ fn parse_device_authorization(body: &Value, host: &str) -> Result<DeviceAuthoriz
         verification_uri: verification_uri.to_string(),
         verification_uri_complete: text("verification_uri_complete").map(str::to_string),
         expires_in: seconds("expires_in"),
-        // RFC 8628 §3.2: "If no value is provided, clients MUST use 5 as the default."
-        interval: seconds("interval").unwrap_or(5),
+        // RFC 8628 §3.2: "If no value is provided, clients MUST use 5 as the default." An
+        // interval of 0 is taken as 1 s: never a tight loop against the server.
+        interval: seconds("interval").map_or(5, |s| s.max(1)),
     })
 }
 
@@ -512,11 +516,18 @@ mod tests {
     #[test]
     fn device_authorization_answers_are_read_leniently_where_providers_differ() {
         let google = json!({"device_code": "d", "user_code": "ABCD-EFGH", "verification_url": "https://g.co/device", "expires_in": "1800"});
-        let parsed = parse_device_authorization(&google, "h").unwrap();
+        let parsed = parse_device_authorization(google.as_object().unwrap(), "h").unwrap();
         assert_eq!(parsed.verification_uri, "https://g.co/device");
         assert_eq!(parsed.interval, 5, "RFC 8628 §3.2 default");
+        let zero = json!({"device_code": "d", "user_code": "u", "verification_uri": "https://v", "interval": 0});
+        assert_eq!(
+            parse_device_authorization(zero.as_object().unwrap(), "h")
+                .unwrap()
+                .interval,
+            1
+        );
         assert_eq!(parsed.expires_in, Some(1800));
-        let err = parse_device_authorization(&json!({"device_code": "d"}), "h")
+        let err = parse_device_authorization(json!({"device_code": "d"}).as_object().unwrap(), "h")
             .err()
             .unwrap();
         assert!(err.to_string().contains("user_code"), "{err}");

@@ -35,9 +35,6 @@ pub struct Context {
     /// `-p` was typed on this command line (not inherited from the environment).
     pub profile_on_command_line: bool,
     pub verbose: bool,
-    /// Someone may be asked for a secret on the terminal. False when kubectl says the session is
-    /// not interactive (`KUBERNETES_EXEC_INFO` `spec.interactive`).
-    pub interactive: bool,
 }
 
 impl Context {
@@ -58,7 +55,7 @@ impl Context {
 }
 
 /// The client secret for this profile, or `None` for a public client (`auth_method = "none"`).
-pub fn client_secret(ctx: &Context, profile: &Profile, config: &Config) -> Result<Option<Secret>> {
+pub fn client_secret(profile: &Profile, config: &Config) -> Result<Option<Secret>> {
     // Before a secret command runs or a prompt shows: the profile names a client.
     profile.require_client_id()?;
     if profile.auth_method == AuthMethod::None {
@@ -77,7 +74,10 @@ pub fn client_secret(ctx: &Context, profile: &Profile, config: &Config) -> Resul
     }
     match &profile.secret {
         Some(source) => source.read_within(profile.timeout).map(Some),
-        None if ctx.interactive => crate::secret::prompt(&profile.describe()).map(Some),
+        // kubectl says whether anyone may be asked (`KUBERNETES_EXEC_INFO` `spec.interactive`).
+        None if crate::kube::ExecInfo::from_env()?.interactive => {
+            crate::secret::prompt(&profile.describe()).map(Some)
+        }
         None => Err(Error::Config(format!(
             "no client secret for {}, and {} says the session is not interactive, so nobody is asked: \
              set {} in the kubeconfig's exec env, or give the profile client_secret_env / client_secret_file / client_secret_command",
@@ -88,16 +88,17 @@ pub fn client_secret(ctx: &Context, profile: &Profile, config: &Config) -> Resul
     }
 }
 
-/// Sends one token request for `grant` and parses the answer.
+/// Sends one token request for `grant` and parses the answer. The transport is the caller's, so
+/// that a sequence of requests (device polls) shares one agent and its connections.
 pub fn request_token(
     ctx: &Context,
+    transport: &Transport,
     profile: &Profile,
     secret: Option<&Secret>,
     grant: &Grant<'_>,
 ) -> Result<TokenResponse> {
-    let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
     let (profile, _) =
-        crate::discovery::complete(profile, &[Endpoint::Token], &transport, &ctx.trace())?;
+        crate::discovery::complete(profile, &[Endpoint::Token], transport, &ctx.trace())?;
     check_url(profile.require_token_url()?, "token_url")?;
     let mut sent: Vec<&Secret> = Vec::new();
     match grant {
@@ -136,7 +137,7 @@ pub fn request_token(
     };
     call_as_client(
         ctx,
-        &transport,
+        transport,
         &profile,
         ClientCall {
             request: &request,

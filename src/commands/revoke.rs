@@ -276,7 +276,7 @@ impl<'a> Revocation<'a> {
     fn revoke(&mut self, token: &Secret, hint: Option<&str>, sent: &[&Secret]) -> Result<()> {
         let url = self.endpoint()?;
         if self.secret.is_none() {
-            self.secret = Some(client_secret(self.ctx, self.profile, self.config)?);
+            self.secret = Some(client_secret(self.profile, self.config)?);
         }
         let (Some(profile), Some(transport), Some(secret)) =
             (&self.completed, &self.transport, &self.secret)

@@ -666,13 +666,36 @@ fn a_user_profile_without_a_refresh_token_needs_login() {
         "[profiles.user]\ntoken_url = \"{}\"\nclient_id = \"c\"\ngrant = \"authorization_code\"\n",
         server.url("/t")
     ));
+    // A "browser" that leaves a file behind: fetch never signs in on its own, so it never runs.
+    let opened = env.home.path().join("browser-was-opened");
+    let browser = env.home.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\ntouch '{}'\n", opened.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
     let stderr = fails(
-        env.cmd().args(["-p", "user", "fetch"]).assert(),
+        env.cmd()
+            .args(["-p", "user", "fetch"])
+            .env("BROWSER", browser.as_os_str())
+            .assert(),
         6,
         "login required: profile `user`",
     );
     assert!(stderr.contains("run `oauthctl login -p user`"), "{stderr}");
     assert_eq!(server.request_count(), 0);
+    // A browser is started in the background (src/browser.rs), so it could still be starting
+    // when fetch has exited: give it a moment before concluding it never ran.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        assert!(
+            !opened.exists(),
+            "fetch opened a browser (BROWSER ran); stderr: {stderr}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!opened.exists(), "fetch opened a browser (BROWSER ran)");
 }
 
 // ---------------------------------------------------------------- config errors
@@ -1426,6 +1449,51 @@ fn discovery_metadata_for_another_issuer_is_refused() {
         "names issuer `https://evil.example`",
     );
     assert!(server.requests().iter().all(|r| r.method == "GET"));
+}
+
+/// An endpoint the command does not use may be bad in the metadata without stopping it: a fetch
+/// needs only the token endpoint.
+#[test]
+fn a_bad_endpoint_the_command_does_not_need_is_left_unused() {
+    let server = StubServer::start(|r: &Recorded| {
+        let base = format!("http://{}", r.header("host").unwrap());
+        match r.path.as_str() {
+            "/.well-known/openid-configuration" => Reply::json(
+                200,
+                &json!({
+                    "issuer": base,
+                    "token_endpoint": format!("{base}/token"),
+                    "jwks_uri": "http://keys.example/jwks",
+                })
+                .to_string(),
+            ),
+            _ => token_reply("t"),
+        }
+    });
+    let env = Env::new();
+    env.write_config(&format!(
+        "[profiles.d]\nissuer = \"http://{}\"\nclient_id = \"c\"\nauth_method = \"none\"\n",
+        server.addr()
+    ));
+    let assert = env
+        .cmd()
+        .args(["-v", "-p", "d", "fetch"])
+        .assert()
+        .success();
+    assert_eq!(stdout_of(&assert), "t\n");
+    assert!(
+        stderr_of(&assert).contains("jwks_uri `http://keys.example/jwks` uses plain http"),
+        "{}",
+        stderr_of(&assert)
+    );
+    // The command that needs it refuses it.
+    fails(
+        env.cmd()
+            .args(["-p", "d", "inspect", "--verify", &jwt(json!({"sub": "x"}))])
+            .assert(),
+        78,
+        "plain http",
+    );
 }
 
 // ---------------------------------------------------------------- terminal prompt

@@ -595,16 +595,22 @@ fn login_requires_iss_when_the_metadata_promises_it_and_refuses_repeated_paramet
     env.write_config(&format!(
         "[profiles.web]\nissuer = \"{issuer}\"\ngrant = \"authorization_code\"\nclient_id = \"c\"\nauth_method = \"none\"\n"
     ));
-    for params in [
+    for (params, expected) in [
         // No iss, though the server says it always sends one.
-        vec![("code", "c"), ("state", "STATE")],
+        (
+            vec![("code", "c"), ("state", "STATE")],
+            "the sign-in redirect has no `iss`, which the issuer's metadata says it always sends (RFC 9207)",
+        ),
         // The right state, and a second one.
-        vec![
-            ("code", "c"),
-            ("state", "STATE"),
-            ("iss", &issuer),
-            ("state", "other"),
-        ],
+        (
+            vec![
+                ("code", "c"),
+                ("state", "STATE"),
+                ("iss", &issuer),
+                ("state", "other"),
+            ],
+            "the sign-in redirect carried `state` more than once (RFC 6749 §3.1)",
+        ),
     ] {
         let mut login = Background::start(env.cmd().args(["login", "-p", "web", "--no-browser"]));
         let q = query(&login.authorization_url());
@@ -626,8 +632,8 @@ fn login_requires_iss_when_the_metadata_promises_it_and_refuses_repeated_paramet
         let (code, _, stderr) = login.finish().parts();
         assert_eq!(code, 4, "{stderr}");
         assert!(
-            stderr.contains("RFC 9207") || stderr.contains("more than once"),
-            "{stderr}"
+            stderr.contains(expected),
+            "stderr should contain {expected:?}, was {stderr:?}"
         );
     }
     assert!(server.requests().iter().all(|r| r.path != "/token"));
@@ -667,4 +673,144 @@ fn device_login_backs_off_after_a_poll_times_out_and_goes_on() {
     let stderr = stderr_of(&assert);
     assert!(stderr.contains("RFC 8628 §3.5"), "{stderr}");
     assert_eq!(*polls.lock().unwrap(), 2);
+}
+
+// ---------------------------------------------------------------- the -v trace
+
+/// Asserts that no stderr line but `except` (the one line that must show it) holds any of
+/// `secrets`, and that each of `masked` (a trace line's text with `***` where a secret was) is
+/// there: the trace ran, and masked rather than dropped what it hid.
+fn assert_masked(stderr: &str, except: Option<&str>, secrets: &[(&str, &str)], masked: &[&str]) {
+    for line in stderr.lines().filter(|line| Some(*line) != except) {
+        for (what, secret) in secrets {
+            assert!(
+                !line.contains(secret),
+                "the {what} ({secret:?}) is on stderr: {line:?}\n{stderr}"
+            );
+        }
+    }
+    for trace in masked {
+        assert!(
+            stderr
+                .lines()
+                .any(|line| line.starts_with("oauthctl: ") && line.contains(trace)),
+            "no trace line with {trace:?}: {stderr}"
+        );
+    }
+}
+
+/// `-v` traces the browser sign-in's requests with its secrets masked: the authorization code, the
+/// PKCE code_verifier (RFC 7636 §4.1), the state (RFC 6749 §10.12), and the tokens. The state is
+/// shown only where it must be, in the authorization URL the user is asked to open.
+#[test]
+fn verbose_browser_login_masks_the_code_the_verifier_and_the_state() {
+    let token = StubServer::start(|_| tokens("at-verbose-browser"));
+    let env = Env::new();
+    env.write_config(&web_profile(&token, ""));
+    let mut login = Background::start(env.cmd().args(["-v", "login", "-p", "web", "--no-browser"]));
+    let url = login.authorization_url();
+    let q = query(&url);
+    let state = q["state"].clone();
+    const CODE: &str = "authorization-code-c0de-4b2e";
+    let (status, page) = come_back(&q["redirect_uri"], &[("code", CODE), ("state", &state)]);
+    assert_eq!(status, 200, "{page}");
+    let (code, _, stderr) = login.finish().parts();
+    assert_eq!(code, 0, "{stderr}");
+
+    let requests = token.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].form_value("code").as_deref(), Some(CODE));
+    let verifier = requests[0]
+        .form_value("code_verifier")
+        .expect("a code_verifier in the token request");
+    let url_line = format!("  {url}");
+    assert_eq!(
+        stderr.lines().filter(|line| *line == url_line).count(),
+        1,
+        "the authorization URL is shown once: {stderr}"
+    );
+    assert_masked(
+        &stderr,
+        Some(&url_line),
+        &[
+            ("authorization code", CODE),
+            ("code_verifier", &verifier),
+            ("state", &state),
+            ("access token", "at-verbose-browser"),
+            ("refresh token", "rt-1"),
+        ],
+        &[
+            "> POST ",
+            "> grant_type=authorization_code&code=***&",
+            "&code_verifier=***",
+            r#"< {"access_token":"***","#,
+            r#""refresh_token":"***""#,
+        ],
+    );
+}
+
+/// `-v` traces the device flow's requests with the device_code (RFC 8628 §3.2, a secret the user
+/// never needs) masked, in the authorization response and in every poll.
+#[test]
+fn verbose_device_login_masks_the_device_code() {
+    let device = device_server(
+        authorization(Some(0), 600),
+        vec![pending(), tokens("at-verbose-device")],
+    );
+    let env = Env::new();
+    env.write_config(&device_profile(&device.server));
+    let mut login = Background::start(env.cmd().args(["-v", "login", "-p", "tv"]));
+    let (_, user_code) = login.device_instructions();
+    assert_eq!(user_code, "WDJB-MJHT");
+    let (code, _, stderr) = login.finish().parts();
+    assert_eq!(code, 0, "{stderr}");
+    let requests = device.server.requests();
+    assert_eq!(requests.len(), 3, "{requests:#?}");
+    for poll in &requests[1..] {
+        assert_eq!(
+            poll.form_value("device_code").as_deref(),
+            Some("DEVICE-CODE-SECRET")
+        );
+    }
+    assert_masked(
+        &stderr,
+        None,
+        &[
+            ("device_code", "DEVICE-CODE-SECRET"),
+            ("access token", "at-verbose-device"),
+            ("refresh token", "rt-1"),
+        ],
+        &[
+            r#"< {"device_code":"***","user_code":"WDJB-MJHT""#,
+            "&device_code=***&",
+            r#"< {"access_token":"***","#,
+        ],
+    );
+    assert_eq!(
+        stderr.matches("&device_code=***&").count(),
+        2,
+        "both polls traced: {stderr}"
+    );
+}
+
+#[test]
+fn login_says_so_when_there_was_nothing_to_cache() {
+    // No expires_in, no refresh token, an opaque token: nothing fetch could ever reuse.
+    let device = device_server(
+        authorization(Some(1), 600),
+        vec![Reply::json(
+            200,
+            r#"{"access_token":"opaque","token_type":"Bearer"}"#,
+        )],
+    );
+    let env = Env::new();
+    env.write_config(&device_profile(&device.server));
+    let stderr = stderr_of(&env.cmd().args(["login", "-p", "tv"]).assert().success());
+    assert!(stderr.contains("nothing was cached"), "{stderr}");
+    assert!(!stderr.contains("the tokens are cached"), "{stderr}");
+    fails(
+        env.cmd().args(["fetch", "-p", "tv"]).assert(),
+        6,
+        "login required",
+    );
 }

@@ -228,7 +228,6 @@ fn exchange_with_verifier(verifier: &str) -> Error {
         profile: None,
         profile_on_command_line: false,
         verbose: false,
-        interactive: false,
     };
     let flags = ProfileLayer {
         token_url: Some("ftp://idp.invalid/token".into()),

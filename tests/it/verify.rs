@@ -233,3 +233,105 @@ fn key_sources_that_cannot_be_used_are_configuration_errors() {
         .failure()
         .code(2);
 }
+
+/// A token signed here with HS256 under `SECRET`, with these header fields beside `alg` and `typ`.
+fn hs256(extra_header: Value, claims: Value) -> String {
+    let mut header = serde_json::json!({"alg": "HS256", "typ": "JWT"});
+    header
+        .as_object_mut()
+        .unwrap()
+        .extend(extra_header.as_object().unwrap().clone());
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET.as_bytes());
+    let mac = URL_SAFE_NO_PAD.encode(ring::hmac::sign(&key, input.as_bytes()));
+    format!("{input}.{mac}")
+}
+
+/// RFC 8725 §3.10: a key URL in the token is the attacker's choice. With `jku` pointing at a live
+/// server that would answer, the token is verified with the secret the user named, the server is
+/// never asked, and the output says the header was not followed.
+#[test]
+fn a_jku_header_is_never_followed() {
+    let jwks = std::fs::read_to_string(format!("{KEYS}/jwks.json")).unwrap();
+    let server = StubServer::start(move |_| Reply::json(200, &jwks));
+    let env = Env::new();
+    let now = crate::common::now();
+    let token = hs256(
+        serde_json::json!({"jku": server.url("/jwks.json")}),
+        serde_json::json!({"sub": "alice", "iat": now, "exp": now + 600}),
+    );
+    let assert = env
+        .cmd()
+        .args(["inspect", "--secret-env", "HMAC_KEY", "-"])
+        .env("HMAC_KEY", SECRET)
+        .write_stdin(format!("{token}\n"))
+        .assert()
+        .success();
+    let out = stdout_of(&assert);
+    assert!(out.contains("Signature  verified with"), "{out}");
+    assert!(
+        out.contains("the token's jku header named keys elsewhere; never followed"),
+        "{out}"
+    );
+    assert_eq!(server.request_count(), 0, "the jku URL was fetched");
+}
+
+/// The expected `aud` defaults to the profile's `audience` (the profile has no `resource`): a
+/// token for another audience fails the check, one for the profile's passes.
+#[test]
+fn the_expected_audience_defaults_to_the_profiles_audience() {
+    let env = Env::new();
+    env.write_config(
+        "[profiles.api]\ntoken_url = \"https://idp.example/token\"\nclient_id = \"c\"\naudience = \"https://api.example\"\n",
+    );
+    let now = crate::common::now();
+    let for_audience = |aud: &str| {
+        hs256(
+            serde_json::json!({}),
+            serde_json::json!({"sub": "alice", "aud": aud, "iat": now, "exp": now + 600}),
+        )
+    };
+    let run = |token: &str| {
+        env.cmd()
+            .args(["-p", "api", "inspect", "--secret-env", "HMAC_KEY", "-"])
+            .env("HMAC_KEY", SECRET)
+            .write_stdin(format!("{token}\n"))
+            .assert()
+    };
+    let stderr = fails(
+        run(&for_audience("https://other.example")),
+        5,
+        "aud: `https://other.example` does not include the expected `https://api.example`",
+    );
+    assert!(stderr.contains("the signature is good"), "{stderr}");
+    let assert = run(&for_audience("https://api.example")).success();
+    let out = stdout_of(&assert);
+    assert!(out.contains("Signature  verified with"), "{out}");
+    assert!(out.contains("includes `https://api.example`"), "{out}");
+}
+
+#[test]
+fn claim_expectations_are_never_silently_dropped() {
+    let env = Env::new();
+    env.write_config(
+        "[profiles.api]\ntoken_url = \"https://idp.example/token\"\nclient_id = \"c\"\n",
+    );
+    let token = fixture_token("RS256");
+    // --aud, --iss and --leeway ask for verification: with no keys to be had, that is an error,
+    // not an unverified view that exits 0.
+    for flag in [["--aud", "x"], ["--iss", "x"], ["--leeway", "5"]] {
+        fails(verify(&env, &flag, &token), 2, "--verify needs keys");
+    }
+    // A profile named with -p (here mistyped) must exist: its iss and aud are expected.
+    let assert = env
+        .cmd()
+        .args(["-p", "apii", "inspect", "--secret-env", "HMAC_KEY", "-"])
+        .env("HMAC_KEY", SECRET)
+        .write_stdin(fixture_token("HS256"))
+        .assert();
+    fails(assert, 78, "profile `apii`");
+}
