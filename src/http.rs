@@ -719,6 +719,8 @@ pub fn redact_body(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::SystemTime;
+
     use super::*;
 
     #[test]
@@ -824,5 +826,94 @@ mod tests {
             host_of("https://u:p@idp.example:8443/t?x"),
             "idp.example:8443"
         );
+    }
+
+    /// Full jitter: retry n waits a uniform draw from [0, 0.5 s × 2^(n-1)], the ceiling capped at
+    /// 8 s. 400 draws per retry: the chance that one of the spread checks fails by luck is
+    /// under 10^-17 (16 checks, each 0.9^400).
+    #[test]
+    fn backoff_is_a_full_jitter_draw_under_a_doubling_capped_ceiling() {
+        const DRAWS: usize = 400;
+        for (attempt, ceiling) in [
+            (1, Duration::from_millis(500)),
+            (2, Duration::from_secs(1)),
+            (3, Duration::from_secs(2)),
+            (4, Duration::from_secs(4)),
+            (5, Duration::from_secs(8)),
+            (6, Duration::from_secs(8)),
+            (40, Duration::from_secs(8)),
+            (u32::MAX, Duration::from_secs(8)),
+        ] {
+            let draws: Vec<Duration> = (0..DRAWS).map(|_| backoff(attempt)).collect();
+            for draw in &draws {
+                assert!(
+                    *draw <= ceiling,
+                    "retry {attempt}: {draw:?} is above {ceiling:?}"
+                );
+            }
+            let first = draws[0];
+            assert!(
+                draws.iter().any(|d| *d != first),
+                "retry {attempt}: {DRAWS} draws all {first:?}, so no jitter"
+            );
+            // Full jitter, not "equal jitter" (ceiling/2 plus a draw) nor a fixed wait with noise:
+            // the draws reach both the bottom and the top tenth of [0, ceiling].
+            let low = ceiling / 10;
+            let high = ceiling - ceiling / 10;
+            assert!(
+                draws.iter().any(|d| *d < low),
+                "retry {attempt}: no draw below {low:?}: {draws:?}"
+            );
+            assert!(
+                draws.iter().any(|d| *d > high),
+                "retry {attempt}: no draw above {high:?}, so the ceiling is not {ceiling:?}: {draws:?}"
+            );
+        }
+    }
+
+    /// RFC 9110 §10.2.3: `Retry-After = HTTP-date / delay-seconds`.
+    #[test]
+    fn retry_after_reads_delay_seconds_and_http_dates_and_ignores_junk() {
+        assert_eq!(retry_after("120"), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after("0"), Some(Duration::ZERO));
+        assert_eq!(retry_after(" 7 "), Some(Duration::from_secs(7)));
+        // Too large for a u64: a very long wait, which the caller then refuses to sit out.
+        assert_eq!(
+            retry_after("99999999999999999999999"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+
+        // An HTTP-date a minute ahead: about a minute (the format drops sub-second precision,
+        // and the clock moves between formatting and parsing).
+        let ahead = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60));
+        let wait = retry_after(&ahead).unwrap_or_else(|| panic!("{ahead:?} not read"));
+        assert!(
+            wait > Duration::from_secs(55) && wait <= Duration::from_secs(60),
+            "{ahead:?} gave {wait:?}"
+        );
+        // A date in the past: retry now.
+        for past in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            // The obsolete forms recipients must still accept (RFC 9110 §5.6.7).
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(retry_after(past), Some(Duration::ZERO), "{past:?}");
+        }
+
+        for junk in [
+            "",
+            "   ",
+            "soon",
+            "-5",
+            "+5",
+            "1.5",
+            "5s",
+            "0x10",
+            "Sun, 06 Nov 1994",
+            "2030-01-01T00:00:00Z",
+        ] {
+            assert_eq!(retry_after(junk), None, "{junk:?}");
+        }
     }
 }

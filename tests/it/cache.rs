@@ -497,16 +497,20 @@ fn with_stderr_closed_nothing_is_written_into_the_cache_files() {
         .assert()
         .success();
     assert_eq!(stdout_of(&assert), "tok-1\nstatus=0\n");
+    let mut locks = 0;
     for entry in std::fs::read_dir(cache_dir(&env)).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         if path.extension().is_some_and(|x| x == "lock") {
+            locks += 1;
             assert_eq!(text, "", "{} holds output", path.display());
         } else {
             let entry: Value = serde_json::from_str(&text).unwrap();
             assert_eq!(entry["response"]["access_token"], "tok-1");
         }
     }
+    // The check above is only worth something if the lock file it is about was there to read.
+    assert!(locks > 0, "no *.lock file in {}", cache_dir(&env).display());
     assert_eq!(fetch(&env, &[]), "tok-1\n");
     assert_eq!(server.request_count(), 1);
 }

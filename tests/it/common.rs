@@ -169,6 +169,8 @@ pub struct Background {
     lines: Receiver<String>,
     seen: Vec<String>,
     stdout: Option<thread::JoinHandle<String>>,
+    /// Just before the spawn, so `Finished::elapsed` covers the command's whole run.
+    started: Instant,
 }
 
 /// How a background `oauthctl` ended.
@@ -177,7 +179,8 @@ pub struct Finished {
     pub stdout: String,
     /// Every stderr line, each ending in a newline.
     pub stderr: String,
-    /// From the call to `finish` to the exit.
+    /// From just before the spawn in `start` to the exit (within `finish`'s 20 ms polling), so
+    /// it bounds the command's whole run, whatever the test did while it ran.
     pub elapsed: Duration,
 }
 
@@ -192,6 +195,7 @@ impl Background {
                 None => command.env_remove(name),
             };
         }
+        let started = Instant::now();
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -218,6 +222,7 @@ impl Background {
             lines,
             seen: Vec::new(),
             stdout: Some(stdout),
+            started,
         }
     }
 
@@ -261,8 +266,7 @@ impl Background {
 
     /// Waits for the exit (killing it after `FINISH_DEADLINE`) and collects what it wrote.
     pub fn finish(mut self) -> Finished {
-        let started = Instant::now();
-        let deadline = started + FINISH_DEADLINE;
+        let deadline = Instant::now() + FINISH_DEADLINE;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait for oauthctl") {
                 break status;
@@ -278,6 +282,7 @@ impl Background {
             }
             thread::sleep(Duration::from_millis(20));
         };
+        let elapsed = self.started.elapsed();
         // The reader thread ends at EOF, which comes with the exit.
         self.seen.extend(self.lines.iter());
         let stdout = self.stdout.take().unwrap().join().unwrap();
@@ -287,7 +292,7 @@ impl Background {
             code: status.code(),
             stdout,
             stderr,
-            elapsed: started.elapsed(),
+            elapsed,
         }
     }
 }

@@ -648,6 +648,13 @@ fn committed_man_pages_are_up_to_date() {
         for (name, page) in &pages {
             std::fs::write(dir.join(name), page).unwrap();
         }
+        // With the pages just rewritten the comparisons below cannot fail: say so, so that a run
+        // with the variable left set is not mistaken for a check.
+        eprintln!(
+            "OAUTHCTL_UPDATE_MAN is set: regenerated {} pages under {} (not checked for staleness)",
+            pages.len(),
+            dir.display()
+        );
     }
     let hint = "run `OAUTHCTL_UPDATE_MAN=1 cargo test --test it man_pages` and commit man/";
     let committed: BTreeSet<String> = std::fs::read_dir(&dir)
@@ -669,16 +676,24 @@ fn committed_man_pages_are_up_to_date() {
 }
 
 /// The pages are valid roff: groff formats each one without a warning, and the top page shows
-/// its examples as written. Skipped (with a note) where groff is not installed.
+/// its examples as written. Needs groff (Debian: `groff-base`, which .ci/run installs): without
+/// it the test fails rather than pass without checking anything.
 #[test]
 fn man_pages_render_without_warnings() {
-    if std::process::Command::new("groff")
+    match std::process::Command::new("groff")
         .arg("--version")
         .output()
-        .is_err()
     {
-        eprintln!("groff is not installed: man page rendering not checked");
-        return;
+        Ok(out) if out.status.success() => {}
+        Ok(out) => panic!(
+            "`groff --version` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => panic!(
+            "cannot run groff ({e}), so the man pages cannot be checked: install it \
+             (Debian/Ubuntu: `apt-get install groff-base`; .ci/run does this)"
+        ),
     }
     for (name, page) in man_pages() {
         let mut child = std::process::Command::new("groff")
@@ -769,6 +784,12 @@ fn committed_completions_are_up_to_date() {
         let path = dir.join(file);
         if update {
             std::fs::write(&path, &generated).unwrap();
+            // The comparison below is then of the file with itself: say so, so that a run with
+            // the variable left set is not mistaken for a check.
+            eprintln!(
+                "OAUTHCTL_UPDATE_COMPLETIONS is set: regenerated {} (not checked for staleness)",
+                path.display()
+            );
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(

@@ -171,13 +171,16 @@ fn e2e_verify_refuses_tampered_unknown_and_confused_tokens() {
     // alg: none, signed or not.
     let mut none = header.clone();
     none["alg"] = json!("none");
+    // src/verify.rs, `Refused::AlgNone`.
+    const ALG_NONE: &str =
+        "alg: none is never accepted (an unsecured JWT has no signature to verify)";
     let unsigned = format!("{}.{}.", b64(&none), b64(&claims));
-    refused(&env, &[], &unsigned, "none");
+    refused(&env, &[], &unsigned, ALG_NONE);
     refused(
         &env,
         &[],
         &format!("{}.{}.{signature}", b64(&none), b64(&claims)),
-        "none",
+        ALG_NONE,
     );
 }
 

@@ -218,7 +218,10 @@ fn a_token_unknown_to_the_server_is_revoked_with_200_and_the_cache_is_left_alone
     );
     assert_hidden(&assert, &[OTHER, SECRET]);
     let sent = to(&server, "/revoke");
-    for (req, hint) in sent.iter().zip([Some("access_token"), None]) {
+    let hints = [Some("access_token"), None];
+    // zip stops at the shorter side: without this, a missing request would go unchecked.
+    assert_eq!(sent.len(), hints.len(), "one request per revoke: {sent:#?}");
+    for (req, hint) in sent.iter().zip(hints) {
         assert_eq!(
             (req.method.as_str(), req.path.as_str()),
             ("POST", "/revoke")
