@@ -150,10 +150,13 @@ pub fn check_url(url: &str, what: &str) -> Result<()> {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
+/// 127.0.0.0/8, ::1 (also as the IPv4-mapped `::ffff:127.x.y.z`) and `localhost`.
+pub fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 /// HTTP statuses after which a token request is sent again: timeouts, rate limits and the
@@ -212,11 +215,12 @@ struct Failure {
     reach: Reach,
 }
 
-/// The agent, configured once per run.
+/// The agents, configured once per run.
 pub struct Transport {
-    agent: ureq::Agent,
-    /// The proxy from `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY`, with `NO_PROXY` exceptions.
-    proxy: Option<ureq::Proxy>,
+    /// Connects directly: every loopback request, and every request when no proxy is set.
+    direct: ureq::Agent,
+    /// Through the proxy from `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY`, when one is set.
+    proxied: Option<(ureq::Agent, ureq::Proxy)>,
     /// The deadline for a whole token request, retries and waits included (SECURITY 17).
     timeout: Duration,
 }
@@ -227,26 +231,47 @@ impl Transport {
         if let Some(path) = ca_file {
             tls = tls.root_certs(roots_with(path)?);
         }
-        // ureq would read the same variables itself; reading them here lets `-v` say which
-        // requests go through a proxy.
-        let proxy = ureq::Proxy::try_from_env();
-        let agent = ureq::Agent::config_builder()
-            .proxy(proxy.clone())
-            .timeout_global(Some(timeout))
-            .timeout_connect(Some(connect_budget(timeout)))
-            .http_status_as_error(false)
-            // Never follow: a redirected token request would carry the credentials to a host
-            // the user did not configure (SECURITY 16); the 3xx comes back and is reported.
-            .max_redirects(0)
-            .user_agent(concat!("oauthctl/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls.build())
-            .build()
-            .into();
+        let tls = tls.build();
+        let agent = |proxy: Option<ureq::Proxy>| -> ureq::Agent {
+            ureq::Agent::config_builder()
+                .proxy(proxy)
+                .timeout_global(Some(timeout))
+                .timeout_connect(Some(connect_budget(timeout)))
+                .http_status_as_error(false)
+                // Never follow: a redirected token request would carry the credentials to a host
+                // the user did not configure (SECURITY 16); the 3xx comes back and is reported.
+                .max_redirects(0)
+                .user_agent(concat!("oauthctl/", env!("CARGO_PKG_VERSION")))
+                .tls_config(tls.clone())
+                .build()
+                .into()
+        };
+        // ureq would read the same variables itself (and use the proxy for every request);
+        // reading them here lets loopback bypass it and `-v` say which requests take it.
+        let proxied = ureq::Proxy::try_from_env().map(|proxy| (agent(Some(proxy.clone())), proxy));
         Ok(Transport {
-            agent,
-            proxy,
+            direct: agent(None),
+            proxied,
             timeout,
         })
+    }
+
+    /// The agent for `url`, and the proxy it goes through. A loopback destination is always
+    /// connected to directly (DESIGN §6, SECURITY 47): a remote proxy would reach its own
+    /// loopback, and the request, credentials and all, would cross the network in clear. So
+    /// are the hosts `NO_PROXY` names.
+    fn route(&self, url: &str) -> (&ureq::Agent, Option<&ureq::Proxy>) {
+        let Some((agent, proxy)) = &self.proxied else {
+            return (&self.direct, None);
+        };
+        let bypass = url.parse::<Uri>().map_or(true, |uri| {
+            uri.host().is_none_or(is_loopback) || proxy.is_no_proxy(&uri)
+        });
+        if bypass {
+            (&self.direct, None)
+        } else {
+            (agent, Some(proxy))
+        }
     }
 
     /// POSTs a form (or nothing, when the form is empty) and reads the whole answer, trying again
@@ -330,7 +355,8 @@ impl Transport {
         trace.line(&format!("> POST {}", redact_url(request.url)));
         self.trace_proxy(request.url, trace);
         let mut builder = self
-            .agent
+            .route(request.url)
+            .0
             .post(request.url)
             .config()
             .timeout_global(Some(remaining))
@@ -357,7 +383,8 @@ impl Transport {
         trace.line(&format!("> GET {}", redact_url(url)));
         self.trace_proxy(url, trace);
         let result = self
-            .agent
+            .route(url)
+            .0
             .get(url)
             .header("Accept", "application/json")
             .call();
@@ -366,10 +393,9 @@ impl Transport {
 
     /// Names the proxy a request goes through, never its credentials (SECURITY 22).
     fn trace_proxy(&self, url: &str, trace: &Trace) {
-        let Some(proxy) = &self.proxy else { return };
-        if url.parse::<Uri>().is_ok_and(|uri| proxy.is_no_proxy(&uri)) {
+        let Some(proxy) = self.route(url).1 else {
             return;
-        }
+        };
         trace.line(&format!(
             "> (through the proxy {}:{}{})",
             proxy.host(),
@@ -433,9 +459,8 @@ impl Transport {
         // Connecting means connecting to the proxy when there is one: name it (never its URI,
         // which carries the credentials).
         let proxy = self
-            .proxy
-            .as_ref()
-            .filter(|p| url.parse::<Uri>().is_ok_and(|uri| !p.is_no_proxy(&uri)))
+            .route(url)
+            .1
             .map(|p| format!("the proxy {}:{}", p.host(), p.port()));
         let peer = match &proxy {
             Some(proxy) => format!("{proxy} (for {host})"),
@@ -745,6 +770,42 @@ mod tests {
             "an @ in the path is not userinfo"
         );
         assert_eq!(redact_url("not a url"), "not a url");
+    }
+
+    #[test]
+    fn loopback_and_no_proxy_hosts_go_direct_and_the_rest_through_the_proxy() {
+        let proxy = ureq::Proxy::builder(ureq::ProxyProtocol::Http)
+            .host("proxy.example")
+            .port(3128)
+            .no_proxy("internal.example")
+            .build()
+            .unwrap();
+        let mut transport = Transport::new(Duration::from_secs(5), None).unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .proxy(Some(proxy.clone()))
+            .build()
+            .into();
+        transport.proxied = Some((agent, proxy));
+        for direct in [
+            "http://127.0.0.1:8080/token",
+            "http://127.9.9.9/t",
+            "https://localhost/t",
+            "http://LOCALHOST:9/t",
+            "http://[::1]:9/t",
+            "http://[::ffff:127.0.0.1]:9/t",
+            "https://internal.example/t",
+        ] {
+            assert!(transport.route(direct).1.is_none(), "{direct}");
+        }
+        for proxied in [
+            "https://idp.example/t",
+            "https://10.0.0.1/t",
+            "https://127.0.0.1.example.com/t",
+            "https://localhost.example.com/t",
+            "https://[2001:db8::1]/t",
+        ] {
+            assert!(transport.route(proxied).1.is_some(), "{proxied}");
+        }
     }
 
     #[test]

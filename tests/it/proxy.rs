@@ -227,14 +227,17 @@ fn tunnel(client: TcpStream, log: &Mutex<Vec<ProxyRequest>>) {
     pipe(client, backend);
 }
 
-/// The address of a CONNECT target on loopback (an IP literal, or `localhost` taken as
-/// 127.0.0.1), else `None`: the proxy resolves no name and connects nowhere else.
+/// The address of a CONNECT target on loopback (an IP literal, or `localhost` or a name under
+/// `.test`, such as `tls::PROXIED_HOST`, taken as 127.0.0.1), else `None`: the proxy resolves
+/// no other name and connects nowhere else. oauthctl itself never sends a loopback destination
+/// to a proxy, so the proxied tests name their servers under `.test`.
 fn loopback_target(authority: &str) -> Option<SocketAddr> {
     if let Ok(addr) = authority.parse::<SocketAddr>() {
         return addr.ip().is_loopback().then_some(addr);
     }
     let (host, port) = authority.rsplit_once(':')?;
     let port: u16 = port.parse().ok()?;
-    host.eq_ignore_ascii_case("localhost")
+    let host = host.to_ascii_lowercase();
+    (host == "localhost" || host.ends_with(".test"))
         .then(|| SocketAddr::from(([127, 0, 0, 1], port)))
 }

@@ -14,7 +14,12 @@ use std::thread::{self, JoinHandle};
 use crate::proxy::{IO_TIMEOUT, Loopback};
 use crate::server::StubServer;
 
-/// A private CA and a server certificate it signed for 127.0.0.1 and localhost.
+/// A name for a remote authorization server in the proxy tests: only the test proxy knows it
+/// (`proxy::loopback_target`), so a request for it that does not go through the proxy fails to
+/// resolve. `.test` is reserved for testing and never resolves on a network (RFC 6761 §6.2).
+pub const PROXIED_HOST: &str = "idp.proxied.test";
+
+/// A private CA and a server certificate it signed for 127.0.0.1, localhost and `PROXIED_HOST`.
 pub struct Pki {
     ca_pem: String,
     server: Arc<rustls::ServerConfig>,
@@ -33,8 +38,12 @@ impl Pki {
         let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
 
         let key = KeyPair::generate().unwrap();
-        let mut leaf =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        let mut leaf = CertificateParams::new(vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            PROXIED_HOST.to_owned(),
+        ])
+        .unwrap();
         leaf.distinguished_name
             .push(DnType::CommonName, "oauthctl test server");
         leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -86,7 +95,8 @@ impl TlsFront {
         self.server.addr()
     }
 
-    /// `https://HOST:PORT/PATH`: HOST must be one the certificate names (127.0.0.1, localhost).
+    /// `https://HOST:PORT/PATH`: HOST must be one the certificate names (127.0.0.1, localhost,
+    /// `PROXIED_HOST` through the test proxy).
     pub fn url(&self, host: &str, path: &str) -> String {
         format!("https://{host}:{}{path}", self.server.addr().port())
     }
