@@ -1,11 +1,20 @@
-//! The token cache (DESIGN §7, SECURITY 7–14): one 0600 file per key in a 0700 directory,
+//! The token cache (DESIGN §7, SECURITY 7–14, 48): one 0600 file per key in a 0700 directory,
 //! written atomically, guarded by a per-key lock so that parallel runs send one request.
 //!
+//! The directory is opened once, as a handle, after checking it and every directory above it
+//! (`files::Dir`): every entry, lock and temp file is then opened relative to that handle with
+//! `O_NOFOLLOW`, and only regular files of the user's that nobody else can write are believed. A
+//! directory that fails those checks is not used at all: the run works uncached and says why once.
+//!
 //! The key is a SHA-256 over what decides which token the server would issue (token URL, client,
-//! grant, scope, audience, resource, extra params), never the secret, which is never stored.
-//! Anything unreadable is a miss: the cache can only ever cost a request, never fail a fetch that
-//! would otherwise work.
+//! grant, scope, audience, resource, extra params) and over the client's credential identity: a
+//! keyed fingerprint of its secret, never the secret itself, which is never stored.
+//!
+//! The cache can only ever cost a request, never fail a command that would otherwise work:
+//! anything unreadable is a miss, a lock that cannot be had is gone without, and a write that
+//! fails is a warning.
 
+use std::cell::OnceCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -14,8 +23,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::files::{Mode, create_private_dir, read_capped, write_atomically};
+use crate::files::{Dir, Refused, Untrusted, is_temp_of};
 use crate::resolve::Profile;
+use crate::secret::Secret;
+use crate::untrusted::printable;
 
 /// Cache files are small; anything bigger is not ours.
 const MAX_ENTRY_BYTES: u64 = 1024 * 1024;
@@ -23,6 +34,10 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// Env var that puts the cache somewhere else (all platforms).
 pub const DIR_ENV: &str = "OAUTHCTL_CACHE_DIR";
+
+/// The HMAC key of the credential fingerprints: 32 random bytes, made on first use.
+const FINGERPRINT_KEY: &str = "fingerprint.key";
+const FINGERPRINT_KEY_BYTES: usize = 32;
 
 /// One cached token response.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,8 +83,10 @@ pub struct Key(pub String);
 
 impl Key {
     /// What identifies a token: the same inputs get the same token from a server, different ones
-    /// never share an entry (SECURITY 12).
-    pub fn for_request(profile: &Profile, grant: &str) -> Key {
+    /// never share an entry (SECURITY 12). `credential` is the client's credential identity
+    /// (`Cache::credential_id`), so that a changed or wrong secret never gets a token another
+    /// secret obtained (DESIGN §7).
+    pub fn for_request(profile: &Profile, grant: &str, credential: &str) -> Key {
         let mut params: Vec<&(String, String)> = profile.params.iter().collect();
         params.sort();
         let identity = serde_json::json!([
@@ -81,6 +98,7 @@ impl Key {
             profile.audience,
             profile.resource,
             params,
+            credential,
         ]);
         Key(sha256_hex(identity.to_string().as_bytes()))
     }
@@ -88,26 +106,91 @@ impl Key {
     pub fn short(&self) -> &str {
         &self.0[..12]
     }
+
+    fn entry_name(&self) -> String {
+        format!("{}.json", self.0)
+    }
+
+    fn lock_name(&self) -> String {
+        format!("{}.lock", self.0)
+    }
+
+    /// The key of an entry file name (`<64 hex>.json`).
+    fn of_entry(name: &str) -> Option<Key> {
+        let hex = name.strip_suffix(".json")?;
+        let valid = hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        valid.then(|| Key(hex.to_string()))
+    }
+}
+
+/// Lower-case hex, for cache file names and fingerprints.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Lower-case hex SHA-256, the name of a cache file.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
-/// The cache directory, checked.
+/// Who the client is, for the cache key (DESIGN §7).
+#[derive(Debug)]
+pub enum Credential<'a> {
+    /// A secret that could be read without side effects (literal, env var, file,
+    /// `OAUTHCTL_CLIENT_SECRET`): its keyed fingerprint.
+    Secret(&'a Secret),
+    /// A secret that cannot be read without running a command or asking someone, or a public
+    /// client: described, so that a cache hit runs nothing and asks nothing.
+    Described(String),
+}
+
+/// The cache directory, open and checked.
+#[derive(Debug)]
 pub struct Cache {
-    dir: PathBuf,
+    dir: Dir,
+    /// The fingerprint key, read (or made) on first use.
+    fingerprint_key: OnceCell<std::result::Result<ring::hmac::Key, String>>,
 }
 
 /// Held while a key is being read, fetched and written; dropping it releases the lock. The
 /// kernel releases it too when the holder dies, so a crashed run never blocks the next.
 pub struct KeyLock {
-    _file: Option<File>,
+    key: Key,
+    file: Option<File>,
+    /// Why the lock is not held, when it is not.
+    problem: Option<String>,
+}
+
+impl KeyLock {
+    /// Why this run goes on without the lock, if it does.
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
+    }
+
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+}
+
+/// What is in the cache directory, for `cache list` and `cache clear`.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Readable entries, with their keys, by profile and endpoint.
+    pub entries: Vec<(Key, Entry)>,
+    /// Entry files that cannot be read as entries (corrupt, truncated, a FIFO, foreign…).
+    pub unreadable: Vec<Key>,
+    /// Temp files of writers, by the entry name they were for (`None`: not an entry's).
+    pub temp_files: Vec<(String, Option<Key>)>,
+}
+
+/// What `clear` removed, and what it could not.
+#[derive(Debug, Default)]
+pub struct Cleared {
+    pub entries: usize,
+    pub unreadable: usize,
+    pub temp_files: usize,
+    /// Each file that could not be removed, and why.
+    pub failures: Vec<(PathBuf, String)>,
 }
 
 impl Cache {
@@ -125,131 +208,275 @@ impl Cache {
             })
     }
 
-    /// Opens (creating it 0700 if needed) and checks the directory (SECURITY 7, 13).
-    pub fn open(dir: PathBuf) -> Result<Cache> {
-        let refuse = |why: String| {
+    /// Opens the directory (creating it 0700 if needed) once, checking it and its ancestors
+    /// (SECURITY 7, 13, 48).
+    pub fn open(path: &Path) -> std::result::Result<Cache, Untrusted> {
+        Ok(Cache {
+            dir: Dir::open_private(path)?,
+            fingerprint_key: OnceCell::new(),
+        })
+    }
+
+    /// `open` for the commands whose whole job is the cache (`cache list`, `cache clear`): an
+    /// untrusted directory is their error.
+    pub fn open_for_inspection() -> Result<Cache> {
+        let path = Cache::locate()?;
+        Cache::open(&path).map_err(|untrusted| {
             Error::Config(format!(
-                "refusing the token cache directory `{}`: {why} (fix it, or use --no-cache)",
-                dir.display()
+                "refusing the token cache: {untrusted} (fix it, or point {DIR_ENV} elsewhere)"
             ))
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A private subdirectory (the issuer metadata's), under the same rules.
+    pub fn subdir(&self, name: &str) -> std::result::Result<Dir, Untrusted> {
+        self.dir.subdir(name)
+    }
+
+    fn display(&self, name: &str) -> String {
+        printable(&self.dir.path().join(name).display().to_string(), 300)
+    }
+
+    /// The key for a token request, with the client's credential identity: a keyed fingerprint
+    /// of a secret (HMAC-SHA256 with this cache's own random key, so that the key file never
+    /// lets anyone test guesses elsewhere), or the source's description. Fails, saying why, when
+    /// the fingerprint key can neither be read nor made.
+    pub fn key(
+        &self,
+        profile: &Profile,
+        grant: &str,
+        credential: &Credential<'_>,
+    ) -> std::result::Result<Key, String> {
+        let credential = match credential {
+            Credential::Secret(secret) => {
+                let key = self.fingerprint_key()?;
+                let tag = ring::hmac::sign(key, secret.expose().as_bytes());
+                format!("fingerprint {}", hex(tag.as_ref()))
+            }
+            Credential::Described(what) => format!("source {what}"),
         };
-        match std::fs::symlink_metadata(&dir) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                create_private_dir(&dir).map_err(|e| refuse(format!("cannot create it: {e}")))?;
+        Ok(Key::for_request(profile, grant, &credential))
+    }
+
+    fn fingerprint_key(&self) -> std::result::Result<&ring::hmac::Key, String> {
+        self.fingerprint_key
+            .get_or_init(|| self.read_or_make_fingerprint_key())
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn read_or_make_fingerprint_key(&self) -> std::result::Result<ring::hmac::Key, String> {
+        let problem = |why: String| format!("{}: {why}", self.display(FINGERPRINT_KEY));
+        // Two rounds: a key of the wrong size is replaced once, and a race with another run
+        // making it too is settled by whoever linked first.
+        for _ in 0..2 {
+            match self.dir.read(FINGERPRINT_KEY, 1024) {
+                Ok(bytes) if bytes.len() == FINGERPRINT_KEY_BYTES => {
+                    return Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &bytes));
+                }
+                Ok(_) => {
+                    self.dir
+                        .remove(FINGERPRINT_KEY)
+                        .map_err(|e| problem(format!("cannot replace it: {e}")))?;
+                }
+                Err(Refused::Missing) => {
+                    let mut fresh = [0u8; FINGERPRINT_KEY_BYTES];
+                    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut fresh)
+                        .map_err(|_| problem("no random numbers from the OS".into()))?;
+                    if self
+                        .dir
+                        .create_new(FINGERPRINT_KEY, &fresh)
+                        .map_err(|e| problem(format!("cannot create it: {e}")))?
+                    {
+                        return Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &fresh));
+                    }
+                }
+                Err(Refused::Unsafe(why)) => return Err(problem(why)),
+                Err(Refused::Io(e)) => return Err(problem(e.to_string())),
             }
-            Err(e) => return Err(refuse(e.to_string())),
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(refuse("it is a symbolic link".into()));
-            }
-            Ok(meta) if !meta.is_dir() => return Err(refuse("it is not a directory".into())),
-            Ok(meta) => check_owner_and_mode(&dir, &meta).map_err(refuse)?,
         }
-        Ok(Cache { dir })
+        Err(problem("it keeps changing".into()))
     }
 
-    fn path(&self, key: &Key, extension: &str) -> PathBuf {
-        self.dir.join(format!("{}.{extension}", key.0))
-    }
-
-    /// Takes the key's lock, waiting at most `wait`. Past that the holder is alive but stuck
-    /// (a dead one releases at once), so we go on without it rather than block forever.
-    pub fn lock(&self, key: &Key, wait: Duration) -> Result<KeyLock> {
-        let path = self.path(key, "lock");
-        let mut options = std::fs::OpenOptions::new();
-        options.create(true).truncate(false).write(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(&path).map_err(|e| {
-            Error::Config(format!("cannot open cache lock `{}`: {e}", path.display()))
-        })?;
+    /// Takes the key's lock, waiting at most `wait`. Never fails: past the wait the holder is
+    /// alive but stuck (a dead one releases at once), and a lock file that cannot be opened
+    /// (a read-only directory, another user's file, a FIFO) cannot be waited for, so the run
+    /// goes on without it and the lock says why.
+    pub fn lock(&self, key: &Key, wait: Duration) -> KeyLock {
+        let name = key.lock_name();
+        let without = |why: String| KeyLock {
+            key: key.clone(),
+            file: None,
+            problem: Some(format!("cannot lock {}: {why}", self.display(&name))),
+        };
+        let file = match self.dir.open_lock(&name) {
+            Ok(file) => file,
+            Err(Refused::Missing) => return without("it cannot be created".into()),
+            Err(Refused::Unsafe(why)) => return without(why),
+            Err(Refused::Io(e)) => return without(e.to_string()),
+        };
         let deadline = Instant::now() + wait;
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(KeyLock { _file: Some(file) }),
+                Ok(()) => {
+                    return KeyLock {
+                        key: key.clone(),
+                        file: Some(file),
+                        problem: None,
+                    };
+                }
                 Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(10));
                 }
-                Err(std::fs::TryLockError::WouldBlock) => return Ok(KeyLock { _file: None }),
-                Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(Error::Config(format!(
-                        "cannot lock `{}`: {e}",
-                        path.display()
-                    )));
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return without(format!(
+                        "another run held it for {}s",
+                        wait.as_secs_f64().round()
+                    ));
                 }
+                Err(std::fs::TryLockError::Error(e)) => return without(e.to_string()),
             }
         }
     }
 
     /// The entry for `key`; a missing, corrupt, truncated or foreign file is a miss (SECURITY 11).
     pub fn load(&self, key: &Key) -> Option<Entry> {
-        let bytes = read_capped(&self.path(key, "json"), MAX_ENTRY_BYTES).ok()?;
+        let bytes = self.dir.read(&key.entry_name(), MAX_ENTRY_BYTES).ok()?;
         serde_json::from_slice::<Entry>(&bytes)
             .ok()
             .filter(|e| e.version == FORMAT_VERSION)
     }
 
     /// Writes the entry atomically with mode 0600, whatever was there before (SECURITY 7, 8).
-    pub fn store(&self, key: &Key, entry: &Entry) -> Result<()> {
-        let path = self.path(key, "json");
-        let bytes = serde_json::to_vec(entry).expect("cache entries serialize");
-        write_atomically(&path, &bytes, Mode::Exactly(0o600))
-            .map_err(|e| Error::Config(format!("cannot write cache `{}`: {e}", path.display())))
+    /// Holding the key's lock, it first sweeps the temp files that killed writers of this key
+    /// left (every writer holds the lock, so any other is stale).
+    pub fn store(&self, lock: &KeyLock, entry: &Entry) -> std::result::Result<(), String> {
+        let name = lock.key.entry_name();
+        if lock.file.is_some()
+            && let Ok(names) = self.dir.names()
+        {
+            for stale in names.iter().filter(|n| is_temp_of(n, &name)) {
+                let _ = self.dir.remove(stale);
+            }
+        }
+        let bytes = serde_json::to_vec(entry).map_err(|e| e.to_string())?;
+        self.dir
+            .write_atomically(&name, &bytes)
+            .map_err(|e| format!("cannot write {}: {e}", self.display(&name)))
     }
 
-    pub fn remove(&self, key: &Key) {
-        let _ = std::fs::remove_file(self.path(key, "json"));
+    /// Forgets the entry for `key`. `Ok(false)` when there was none; an error names the file.
+    pub fn remove(&self, key: &Key) -> std::result::Result<bool, String> {
+        let name = key.entry_name();
+        self.dir
+            .remove(&name)
+            .map_err(|e| format!("cannot remove {}: {e}", self.display(&name)))
     }
 
-    /// Every readable entry, with its key.
-    pub fn entries(&self) -> Result<Vec<(Key, Entry)>> {
-        let listing = std::fs::read_dir(&self.dir)
-            .map_err(|e| Error::Config(format!("cannot list `{}`: {e}", self.dir.display())))?;
-        let mut entries: Vec<(Key, Entry)> = listing
-            .filter_map(|item| {
-                let name = item.ok()?.file_name().into_string().ok()?;
-                let hex = name.strip_suffix(".json")?;
-                let key = Key(hex.to_string());
-                (hex.len() == 64).then_some(())?;
-                self.load(&key).map(|entry| (key, entry))
-            })
-            .collect();
-        entries.sort_by(|a, b| (&a.1.profile, &a.1.endpoint).cmp(&(&b.1.profile, &b.1.endpoint)));
-        Ok(entries)
+    /// What the directory holds: entries, unreadable entry files and writers' temp files.
+    pub fn listing(&self) -> Result<Listing> {
+        let names = self.dir.names().map_err(|e| {
+            Error::Config(format!(
+                "cannot list the token cache `{}`: {e}",
+                printable(&self.dir().display().to_string(), 300)
+            ))
+        })?;
+        let mut listing = Listing::default();
+        for name in names {
+            if let Some(key) = Key::of_entry(&name) {
+                match self.load(&key) {
+                    Some(entry) => listing.entries.push((key, entry)),
+                    None => listing.unreadable.push(key),
+                }
+            } else if name.starts_with('.') && name.ends_with(".tmp") {
+                let key = name
+                    .strip_prefix('.')
+                    .and_then(|rest| rest.split_once(".json."))
+                    .and_then(|(hex, _)| Key::of_entry(&format!("{hex}.json")));
+                listing.temp_files.push((name, key));
+            }
+        }
+        listing
+            .entries
+            .sort_by(|a, b| (&a.1.profile, &a.1.endpoint).cmp(&(&b.1.profile, &b.1.endpoint)));
+        Ok(listing)
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// Removes what `selection` selects of the listing: the entries (readable or not), and
+    /// the temp files that killed writers left. A temp file of a key whose lock another run
+    /// holds is a write in progress, and is left alone. Counts only what was really removed.
+    pub fn clear(&self, listing: &Listing, selection: &Selection<'_>) -> Cleared {
+        let mut cleared = Cleared::default();
+        for (key, entry) in &listing.entries {
+            if selection.selects(key, Some(entry))
+                && self.remove_file(&key.entry_name(), &mut cleared)
+            {
+                cleared.entries += 1;
+            }
+        }
+        for key in &listing.unreadable {
+            if selection.selects(key, None) && self.remove_file(&key.entry_name(), &mut cleared) {
+                cleared.unreadable += 1;
+            }
+        }
+        for (name, key) in &listing.temp_files {
+            let stale = match key {
+                Some(key) => {
+                    selection.selects(key, None) && self.lock(key, Duration::ZERO).file.is_some()
+                }
+                // Not an entry's (the fingerprint key's, say): only a full clear sweeps it.
+                None => matches!(selection, Selection::All),
+            };
+            if stale && self.remove_file(name, &mut cleared) {
+                cleared.temp_files += 1;
+            }
+        }
+        cleared
+    }
+
+    /// Removes `name`, noting a failure; whether it was there and is gone.
+    fn remove_file(&self, name: &str, cleared: &mut Cleared) -> bool {
+        match self.dir.remove(name) {
+            Ok(removed) => removed,
+            Err(e) => {
+                cleared
+                    .failures
+                    .push((self.dir().join(name), e.to_string()));
+                false
+            }
+        }
     }
 }
 
-#[cfg(unix)]
-fn check_owner_and_mode(dir: &Path, meta: &std::fs::Metadata) -> std::result::Result<(), String> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
-        return Err(format!(
-            "it is owned by uid {}, not by you (uid {me})",
-            meta.uid()
-        ));
-    }
-    let mode = meta.mode() & 0o777;
-    if mode & 0o022 != 0 {
-        return Err(format!(
-            "it is writable by group or others (mode {mode:04o})"
-        ));
-    }
-    if mode & 0o077 != 0 {
-        // Readable by others but ours and not writable by them: make it private again.
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| format!("cannot make it private: {e}"))?;
-    }
-    Ok(())
+/// Which entries `clear` removes.
+#[derive(Debug)]
+pub enum Selection<'a> {
+    /// Everything.
+    All,
+    /// One profile's: the entries its requests would use (`keys`), and any entry it stored
+    /// under settings it has since changed (by its name).
+    Profile {
+        name: Option<&'a str>,
+        keys: &'a [Key],
+    },
 }
 
-#[cfg(not(unix))]
-fn check_owner_and_mode(_dir: &Path, _meta: &std::fs::Metadata) -> std::result::Result<(), String> {
-    Ok(())
+impl Selection<'_> {
+    fn selects(&self, key: &Key, entry: Option<&Entry>) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Profile { name, keys } => {
+                keys.contains(key)
+                    || name.is_some_and(|name| {
+                        entry.is_some_and(|e| e.profile.as_deref() == Some(name))
+                    })
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -289,52 +516,74 @@ mod tests {
         }
     }
 
+    fn key(edit: impl FnOnce(&mut ProfileLayer), grant: &str) -> Key {
+        Key::for_request(&profile(edit), grant, "c")
+    }
+
     #[test]
     fn keys_differ_in_everything_that_changes_the_token_and_nothing_else() {
-        let base = Key::for_request(&profile(|_| {}), "client_credentials");
+        let cc = "client_credentials";
+        let base = key(|_| {}, cc);
         let variants = [
-            Key::for_request(
-                &profile(|l| l.scope = Some("b".into())),
-                "client_credentials",
-            ),
-            Key::for_request(
-                &profile(|l| l.audience = Some("x".into())),
-                "client_credentials",
-            ),
-            Key::for_request(
-                &profile(|l| l.resource = Some("x".into())),
-                "client_credentials",
-            ),
-            Key::for_request(
-                &profile(|l| l.client_id = Some("other".into())),
-                "client_credentials",
-            ),
-            Key::for_request(
-                &profile(|l| l.token_url = Some("https://idp/t2".into())),
-                "client_credentials",
-            ),
-            Key::for_request(
-                &profile(|l| l.params = vec![("k".into(), "v".into())]),
-                "client_credentials",
-            ),
-            Key::for_request(&profile(|_| {}), "authorization_code"),
+            key(|l| l.scope = Some("b".into()), cc),
+            key(|l| l.audience = Some("x".into()), cc),
+            key(|l| l.resource = Some("x".into()), cc),
+            key(|l| l.client_id = Some("other".into()), cc),
+            key(|l| l.token_url = Some("https://idp/t2".into()), cc),
+            key(|l| l.params = vec![("k".into(), "v".into())], cc),
+            key(|_| {}, "authorization_code"),
+            Key::for_request(&profile(|_| {}), cc, "another credential"),
         ];
         for v in &variants {
             assert_ne!(v, &base);
         }
-        // The secret and the timeout are not part of the identity; param order is not either.
-        let same = Key::for_request(
-            &profile(|l| {
+        // The secret's source and the timeout are not part of the identity; param order is not
+        // either.
+        let same = key(
+            |l| {
                 l.secret = Some(crate::secret::SecretSource::Env("X".into()));
                 l.timeout_secs = Some(5);
-            }),
-            "client_credentials",
+            },
+            cc,
         );
         assert_eq!(same, base);
-        let ab = profile(|l| l.params = vec![("a".into(), "1".into()), ("b".into(), "2".into())]);
-        let ba = profile(|l| l.params = vec![("b".into(), "2".into()), ("a".into(), "1".into())]);
-        assert_eq!(Key::for_request(&ab, "g"), Key::for_request(&ba, "g"));
+        let ab = key(
+            |l| l.params = vec![("a".into(), "1".into()), ("b".into(), "2".into())],
+            "g",
+        );
+        let ba = key(
+            |l| l.params = vec![("b".into(), "2".into()), ("a".into(), "1".into())],
+            "g",
+        );
+        assert_eq!(ab, ba);
         assert_eq!(base.0.len(), 64);
+    }
+
+    #[test]
+    fn credentials_are_fingerprinted_with_the_caches_own_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c")).unwrap();
+        let p = profile(|_| {});
+        let (one, two) = (Secret::new("one".into()), Secret::new("two".into()));
+        let k1 = cache.key(&p, "g", &Credential::Secret(&one)).unwrap();
+        assert_eq!(k1, cache.key(&p, "g", &Credential::Secret(&one)).unwrap());
+        assert_ne!(k1, cache.key(&p, "g", &Credential::Secret(&two)).unwrap());
+        let described = cache
+            .key(&p, "g", &Credential::Described("stdin".into()))
+            .unwrap();
+        assert_ne!(k1, described);
+        // The key file is made once and reused by the next run; another cache has its own.
+        let again = Cache::open(&dir.path().join("c")).unwrap();
+        assert_eq!(k1, again.key(&p, "g", &Credential::Secret(&one)).unwrap());
+        let other = Cache::open(&dir.path().join("d")).unwrap();
+        assert_ne!(k1, other.key(&p, "g", &Credential::Secret(&one)).unwrap());
+        // Not a hash of the secret alone: nothing on disk or in a name lets a guess be tested.
+        let key_file = std::fs::read(dir.path().join("c").join(FINGERPRINT_KEY)).unwrap();
+        assert_eq!(key_file.len(), FINGERPRINT_KEY_BYTES);
+        assert_ne!(
+            k1,
+            Key::for_request(&p, "g", &format!("fingerprint {}", sha256_hex(b"one")))
+        );
     }
 
     #[test]
@@ -348,58 +597,58 @@ mod tests {
     #[test]
     fn store_load_and_corruption() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path().join("oauthctl")).unwrap();
-        let key = Key::for_request(&profile(|_| {}), "client_credentials");
+        let cache = Cache::open(&dir.path().join("oauthctl")).unwrap();
+        let key = key(|_| {}, "client_credentials");
         assert!(cache.load(&key).is_none());
-        cache.store(&key, &entry(Some(5))).unwrap();
+        let lock = cache.lock(&key, Duration::from_secs(1));
+        cache.store(&lock, &entry(Some(5))).unwrap();
         assert_eq!(cache.load(&key).unwrap().expires_at, Some(5));
-        let path = cache.path(&key, "json");
+        let path = cache.dir().join(key.entry_name());
         let full = std::fs::read(&path).unwrap();
         std::fs::write(&path, &full[..full.len() / 2]).unwrap();
         assert!(cache.load(&key).is_none(), "a truncated file is a miss");
         std::fs::write(&path, b"\xff\x00garbage").unwrap();
         assert!(cache.load(&key).is_none(), "a corrupt file is a miss");
-        assert_eq!(cache.entries().unwrap().len(), 0);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn unsafe_directories_are_refused() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().join("real");
-        std::fs::create_dir(&real).unwrap();
-        let link = dir.path().join("link");
-        std::os::unix::fs::symlink(&real, &link).unwrap();
-        let err = Cache::open(link).err().unwrap().to_string();
-        assert!(err.contains("symbolic link"), "{err}");
-        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let err = Cache::open(real.clone()).err().unwrap().to_string();
-        assert!(err.contains("writable by group or others"), "{err}");
-        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o755)).unwrap();
-        Cache::open(real.clone()).unwrap();
-        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o700, "a readable cache directory is made private");
+        let listing = cache.listing().unwrap();
+        assert_eq!(listing.entries.len(), 0);
+        assert_eq!(listing.unreadable, [key]);
     }
 
     #[test]
     fn a_held_lock_is_waited_for_then_given_up() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path().join("c")).unwrap();
-        let key = Key::for_request(&profile(|_| {}), "g");
-        let held = cache.lock(&key, Duration::from_secs(1)).unwrap();
-        assert!(held._file.is_some());
+        let cache = Cache::open(&dir.path().join("c")).unwrap();
+        let key = key(|_| {}, "g");
+        let held = cache.lock(&key, Duration::from_secs(1));
+        assert!(held.file.is_some() && held.problem().is_none());
         let started = Instant::now();
-        let second = cache.lock(&key, Duration::from_millis(200)).unwrap();
-        assert!(second._file.is_none(), "gave up waiting");
+        let second = cache.lock(&key, Duration::from_millis(200));
+        assert!(second.file.is_none(), "gave up waiting");
+        assert!(
+            second.problem().unwrap().contains("another run held it"),
+            "{:?}",
+            second.problem()
+        );
         assert!(started.elapsed() >= Duration::from_millis(200));
         drop(held);
-        assert!(
-            cache
-                .lock(&key, Duration::from_millis(200))
-                .unwrap()
-                ._file
-                .is_some()
-        );
+        assert!(cache.lock(&key, Duration::from_millis(200)).file.is_some());
+    }
+
+    #[test]
+    fn a_store_sweeps_the_temp_files_of_killed_writers_of_its_key_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c")).unwrap();
+        let (mine, other) = (key(|_| {}, "g"), key(|_| {}, "h"));
+        let stale = format!(".{}.json.4242.tmp", mine.0);
+        let others = format!(".{}.json.4242.tmp", other.0);
+        for name in [&stale, &others] {
+            std::fs::write(cache.dir().join(name), b"{\"a token\":1}").unwrap();
+        }
+        let lock = cache.lock(&mine, Duration::from_secs(1));
+        cache.store(&lock, &entry(Some(5))).unwrap();
+        assert!(!cache.dir().join(&stale).exists());
+        assert!(cache.dir().join(&others).exists());
+        let listing = cache.listing().unwrap();
+        assert_eq!(listing.temp_files, [(others, Some(other))]);
     }
 }

@@ -11,8 +11,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::cache::Cache;
 use crate::error::{Error, Result};
-use crate::files::{Mode, read_capped, write_atomically};
+use crate::files::Dir;
 use crate::http::{Trace, Transport, check_url};
 use crate::resolve::Profile;
 use crate::untrusted::printable;
@@ -109,11 +110,13 @@ impl Metadata {
 
 /// The profile with every endpoint it leaves unset filled in from its issuer's metadata, when one
 /// of `needed` is unset. Fails, naming the key to set, when a needed endpoint is still missing.
+/// The metadata is kept in `cache`'s `issuers/` directory when there is a cache to keep it in.
 pub fn complete(
     profile: &Profile,
     needed: &[Endpoint],
     transport: &Transport,
     trace: &Trace,
+    cache: Option<&Cache>,
 ) -> Result<(Profile, Option<Metadata>)> {
     let mut profile = profile.clone();
     let missing: Vec<Endpoint> = needed
@@ -132,7 +135,7 @@ pub fn complete(
             key.to_ascii_uppercase()
         )));
     };
-    let metadata = load(&issuer, transport, trace)?;
+    let metadata = load(&issuer, transport, trace, cache)?;
     for endpoint in Endpoint::ALL {
         if endpoint.of(&profile).is_none()
             && let Some(url) = metadata.endpoint(endpoint)
@@ -179,9 +182,14 @@ pub fn discovery_urls(issuer: &str) -> Vec<String> {
 }
 
 /// The issuer's metadata: from the cache while fresh, else from the server (and then cached).
-pub fn load(issuer: &str, transport: &Transport, trace: &Trace) -> Result<Metadata> {
+pub fn load(
+    issuer: &str,
+    transport: &Transport,
+    trace: &Trace,
+    cache: Option<&Cache>,
+) -> Result<Metadata> {
     check_url(issuer, "issuer")?;
-    let store = MetadataStore::open();
+    let store = cache.and_then(|cache| MetadataStore::open(cache, trace));
     let now = crate::timefmt::now();
     if let Some(cached) = store.as_ref().and_then(|s| s.load(issuer))
         && cached.expires_at > now
@@ -198,13 +206,15 @@ pub fn load(issuer: &str, transport: &Transport, trace: &Trace) -> Result<Metada
     let (document, ttl) = fetch(issuer, transport, trace)?;
     if let (Some(store), Some(ttl)) = (&store, ttl) {
         // A cache that cannot be written costs a request next time, nothing more.
-        let _ = store.store(&Cached {
+        if let Err(e) = store.store(&Cached {
             version: 1,
             issuer: issuer.to_string(),
             fetched_at: now,
             expires_at: now.saturating_add(ttl as i64),
             document: document.clone(),
-        });
+        }) {
+            trace.line(&format!("note: the issuer metadata was not cached: {e}"));
+        }
     }
     Ok(Metadata { document })
 }
@@ -280,50 +290,67 @@ struct Cached {
     document: Map<String, Value>,
 }
 
-/// `<cache dir>/issuers/<sha256 of the issuer>.json`, 0600 in a 0700 directory.
+/// `<cache dir>/issuers/<sha256 of the issuer>.json`, 0600 in a 0700 directory, under the
+/// token cache's rules (`files::Dir`): a planted document would send the client secret to the
+/// endpoints it names.
 struct MetadataStore {
-    dir: PathBuf,
+    dir: Dir,
 }
 
+/// The metadata cache's directory in the token cache.
+const ISSUERS: &str = "issuers";
+
 impl MetadataStore {
-    fn open() -> Option<MetadataStore> {
-        let cache = crate::cache::Cache::open(crate::cache::Cache::locate().ok()?).ok()?;
-        let dir = cache.dir().join("issuers");
-        if !dir.is_dir() {
-            crate::files::create_private_dir(&dir).ok()?;
+    fn open(cache: &Cache, trace: &Trace) -> Option<MetadataStore> {
+        match cache.subdir(ISSUERS) {
+            Ok(dir) => Some(MetadataStore { dir }),
+            Err(untrusted) => {
+                trace.line(&format!(
+                    "note: not using the issuer metadata cache: {untrusted}"
+                ));
+                None
+            }
         }
-        Some(MetadataStore { dir })
     }
 
-    fn path(&self, issuer: &str) -> PathBuf {
-        let hex = crate::cache::sha256_hex(issuer.as_bytes());
-        self.dir.join(format!("{hex}.json"))
+    fn name(issuer: &str) -> String {
+        format!("{}.json", crate::cache::sha256_hex(issuer.as_bytes()))
     }
 
     fn load(&self, issuer: &str) -> Option<Cached> {
-        let bytes = read_capped(&self.path(issuer), 1024 * 1024).ok()?;
+        let bytes = self.dir.read(&Self::name(issuer), 1024 * 1024).ok()?;
         serde_json::from_slice::<Cached>(&bytes)
             .ok()
             .filter(|c| c.version == 1)
     }
 
     fn store(&self, cached: &Cached) -> std::io::Result<()> {
-        let bytes = serde_json::to_vec(cached).expect("metadata serializes");
-        write_atomically(&self.path(&cached.issuer), &bytes, Mode::Exactly(0o600))
+        let bytes = serde_json::to_vec(cached).map_err(std::io::Error::other)?;
+        self.dir
+            .write_atomically(&Self::name(&cached.issuer), &bytes)
     }
 }
 
-/// Forgets every cached issuer metadata document (for `cache clear`); how many there were.
-pub fn clear_cache(cache_dir: &std::path::Path) -> usize {
-    let dir = cache_dir.join("issuers");
-    let Ok(listing) = std::fs::read_dir(&dir) else {
-        return 0;
+/// Forgets every cached issuer metadata document, and any temp file a killed writer left (for
+/// `cache clear`): how many documents there were, and each file that could not be removed.
+pub fn clear_cache(cache: &Cache) -> (usize, Vec<(PathBuf, String)>) {
+    let Ok(dir) = cache.subdir(ISSUERS) else {
+        return (0, Vec::new());
     };
-    listing
-        .filter_map(|item| item.ok())
-        .filter(|item| item.file_name().to_string_lossy().ends_with(".json"))
-        .filter(|item| std::fs::remove_file(item.path()).is_ok())
-        .count()
+    let mut failures = Vec::new();
+    let mut removed = 0;
+    for name in dir.names().unwrap_or_default() {
+        let document = name.ends_with(".json");
+        if !(document || name.starts_with('.') && name.ends_with(".tmp")) {
+            continue;
+        }
+        match dir.remove(&name) {
+            Ok(true) if document => removed += 1,
+            Ok(_) => {}
+            Err(e) => failures.push((dir.path().join(&name), e.to_string())),
+        }
+    }
+    (removed, failures)
 }
 
 #[cfg(test)]

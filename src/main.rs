@@ -92,28 +92,40 @@ fn run() -> Exit {
         .config
         .clone()
         .or_else(|| from_env("OAUTHCTL_CONFIG").map(PathBuf::from));
-    let result = config::locate(config_flag.as_deref()).and_then(|config_path| {
-        let ctx = Context {
-            config_path,
-            config_explicit: config_flag.is_some(),
-            profile: cli.profile.clone().or_else(|| from_env("OAUTHCTL_PROFILE")),
-            profile_on_command_line: cli.profile.is_some(),
-            verbose: cli.verbose,
-        };
-        dispatch(&ctx, cli.command, format)
-    });
+    let config_path = match config::locate(config_flag.as_deref()) {
+        Ok(path) => path,
+        Err(e) => return fail(format, &e, None),
+    };
+    let ctx = Context {
+        config_path,
+        config_explicit: config_flag.is_some(),
+        profile: cli.profile.clone().or_else(|| from_env("OAUTHCTL_PROFILE")),
+        profile_on_command_line: cli.profile.is_some(),
+        verbose: cli.verbose,
+        state: commands::RunState::default(),
+    };
+    let result = dispatch(&ctx, cli.command, format);
+    // A warning about the run (its cache, say) comes before the result's own note.
+    let warning = ctx.take_warning();
     match result {
         Ok(rendered) => {
-            if let Some(note) = rendered.note {
+            for note in [warning, rendered.note].into_iter().flatten() {
                 eprintln!("oauthctl: {note}");
             }
             write_stdout(&rendered.stdout)
         }
-        Err(e) => {
-            let _ = std::io::stderr().write_all(output::error(format, &e).as_bytes());
-            e.exit()
-        }
+        Err(e) => fail(format, &e, warning),
     }
+}
+
+/// Reports a failure on stderr: the run's warning first (in text only: with `-o json`, stderr
+/// is one JSON object), then the error.
+fn fail(format: OutputFormat, error: &Error, warning: Option<String>) -> Exit {
+    if let Some(warning) = warning.filter(|_| format != OutputFormat::Json) {
+        eprintln!("oauthctl: {warning}");
+    }
+    let _ = std::io::stderr().write_all(output::error(format, error).as_bytes());
+    error.exit()
 }
 
 fn dispatch(

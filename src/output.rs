@@ -687,14 +687,43 @@ pub fn cache(format: OutputFormat, outcome: &crate::commands::cache::Outcome) ->
                 note,
             }
         }
-        Outcome::Cleared { dir, removed } => {
+        Outcome::Cleared {
+            dir,
+            removed,
+            unreadable,
+            temp_files,
+        } => {
             if json_out {
-                return to_json(&json!({ "removed": removed, "dir": dir })).into();
+                return to_json(&json!({
+                    "removed": removed,
+                    "unreadable_removed": unreadable,
+                    "temp_files_removed": temp_files,
+                    "dir": dir,
+                }))
+                .into();
             }
-            let plural = if *removed == 1 { "" } else { "s" };
+            let count = |n: usize, what: &str| {
+                let plural = if n == 1 { "" } else { "s" };
+                format!("{n} {what}{plural}")
+            };
+            let mut also = Vec::new();
+            if *unreadable > 0 {
+                also.push(count(*unreadable, "unreadable entry file"));
+            }
+            if *temp_files > 0 {
+                also.push(format!(
+                    "{} left by interrupted writers",
+                    count(*temp_files, "temp file")
+                ));
+            }
+            let also = match also.is_empty() {
+                true => String::new(),
+                false => format!(" (and {})", also.join(" and ")),
+            };
             format!(
-                "removed {removed} cached token{plural} from {}\n",
-                dir.display()
+                "removed {}{also} from {}\n",
+                count(*removed, "cached token"),
+                printable(&dir.display().to_string(), 300)
             )
             .into()
         }

@@ -79,6 +79,34 @@ impl SecretSource {
         }
     }
 
+    /// Whether reading it changes nothing and asks nobody: a literal, an env var or a file, but
+    /// not a command or standard input (DESIGN §7: such a secret is fingerprinted for the cache
+    /// key; the others are only described, so that a cache hit runs and reads nothing).
+    pub fn is_side_effect_free(&self) -> bool {
+        match self {
+            SecretSource::Literal(_)
+            | SecretSource::Env(_)
+            | SecretSource::File(_)
+            | SecretSource::OverrideEnv(_) => true,
+            SecretSource::Command(_) | SecretSource::Stdin => false,
+        }
+    }
+
+    /// What stands for the secret in the cache key when it is not read: the source itself, never
+    /// a value (`is_side_effect_free` sources are fingerprinted instead).
+    pub fn identity(&self) -> String {
+        match self {
+            SecretSource::Command(argv) => {
+                format!("command {}", serde_json::Value::from(argv.clone()))
+            }
+            SecretSource::Stdin => "standard input".into(),
+            SecretSource::Env(var) => format!("env var {var}"),
+            SecretSource::File(path) => format!("file {}", path.display()),
+            SecretSource::Literal(_) => "client_secret in the config file".into(),
+            SecretSource::OverrideEnv(_) => format!("env var {OVERRIDE_ENV}"),
+        }
+    }
+
     /// Reads the secret, giving a `client_secret_command` 30 s. Errors name the source, never
     /// its content.
     pub fn read(&self) -> Result<Secret> {
@@ -144,21 +172,13 @@ pub fn prompt(profile: &str) -> Result<Secret> {
 }
 
 fn read_secret_file(path: &Path) -> Result<String> {
-    let file = std::fs::File::open(path).map_err(|e| {
+    // One byte over the cap, so that `bytes_to_secret` reports the size.
+    let buf = crate::files::read_capped(path, MAX_SECRET_BYTES as u64 + 1).map_err(|e| {
         Error::Config(format!(
             "cannot read client_secret_file `{}`: {e}",
             path.display()
         ))
     })?;
-    let mut buf = Vec::new();
-    file.take(MAX_SECRET_BYTES as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| {
-            Error::Config(format!(
-                "cannot read client_secret_file `{}`: {e}",
-                path.display()
-            ))
-        })?;
     bytes_to_secret(buf, &format!("client_secret_file `{}`", path.display()))
 }
 

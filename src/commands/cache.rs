@@ -1,10 +1,13 @@
 //! `oauthctl cache list | clear [-p NAME]`: what is cached (never the tokens), and forgetting it.
+//! Both are about the cache itself, so a cache directory that cannot be trusted is their error
+//! (exit 78), where the token commands would work uncached.
 
-use super::Context;
-use crate::cache::{Cache, Entry, Key};
+use super::{ClientSecret, Context};
+use crate::cache::{Cache, Entry, Key, Selection};
 use crate::config::Grant;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::resolve::ProfileLayer;
+use crate::untrusted::printable;
 
 /// One cached entry as shown: where it is from and when it expires, no token.
 #[derive(Debug, Clone)]
@@ -21,14 +24,20 @@ pub enum Outcome {
     },
     Cleared {
         dir: std::path::PathBuf,
+        /// Cached tokens removed.
         removed: usize,
+        /// Entry files that could not be read (corrupt, truncated, not a regular file) removed.
+        unreadable: usize,
+        /// Temp files of interrupted writers removed: they hold whole entries, tokens included.
+        temp_files: usize,
     },
 }
 
 pub fn list() -> Result<Outcome> {
-    let cache = Cache::open(Cache::locate()?)?;
+    let cache = Cache::open_for_inspection()?;
     let entries = cache
-        .entries()?
+        .listing()?
+        .entries
         .into_iter()
         .map(|(key, entry)| EntryView { key, entry })
         .collect();
@@ -38,39 +47,66 @@ pub fn list() -> Result<Outcome> {
     })
 }
 
-/// Without a profile, everything; with one (`-p`), the entries its requests would use, and any
-/// entry it stored under settings it has since changed.
+/// Without a profile, everything (issuer metadata included); with one (`-p`), the entries its
+/// requests would use, and any entry it stored under settings it has since changed. Counts only
+/// what was removed; a file that could not be removed makes it fail (exit 78), naming the file.
 pub fn clear(ctx: &Context) -> Result<Outcome> {
-    let cache = Cache::open(Cache::locate()?)?;
-    let wanted: Option<(Option<String>, Vec<Key>)> = match &ctx.profile {
+    let cache = Cache::open_for_inspection()?;
+    let profile = match &ctx.profile {
         None => None,
         Some(_) => {
             let config = ctx.load_config()?;
-            let profile = ctx.resolve_profile(&config, ProfileLayer::default())?;
-            let keys = [profile.grant, Grant::AuthorizationCode]
-                .iter()
-                .map(|g| Key::for_request(&profile, g.as_str()))
-                .collect();
-            Some((profile.name, keys))
+            Some((
+                ctx.resolve_profile(&config, ProfileLayer::default())?,
+                config,
+            ))
         }
     };
-    let mut removed = 0;
-    for (key, entry) in cache.entries()? {
-        let matches = match &wanted {
-            None => true,
-            Some((name, keys)) => keys.contains(&key) || (name.is_some() && &entry.profile == name),
-        };
-        if matches {
-            cache.remove(&key);
-            removed += 1;
+    let keys: Vec<Key> = match &profile {
+        None => Vec::new(),
+        Some((profile, config)) => {
+            // Entries stored under the secret the profile has now. A secret that cannot be read
+            // (its env var unset, say) finds none by key; the profile's name still finds them.
+            let secret = ClientSecret::new(profile, config);
+            match secret.credential() {
+                Ok(credential) => [profile.grant, Grant::AuthorizationCode]
+                    .iter()
+                    .filter_map(|grant| cache.key(profile, grant.as_str(), &credential).ok())
+                    .collect(),
+                Err(_) => Vec::new(),
+            }
         }
-    }
+    };
+    let selection = match &profile {
+        None => Selection::All,
+        Some((profile, _)) => Selection::Profile {
+            name: profile.name.as_deref(),
+            keys: &keys,
+        },
+    };
+    let listing = cache.listing()?;
+    let mut cleared = cache.clear(&listing, &selection);
     // Issuer metadata belongs to no profile: only a full clear forgets it.
-    if wanted.is_none() {
-        crate::discovery::clear_cache(cache.dir());
+    if matches!(selection, Selection::All) {
+        let (_, failures) = crate::discovery::clear_cache(&cache);
+        cleared.failures.extend(failures);
+    }
+    if let Some((path, why)) = cleared.failures.first() {
+        let more = match cleared.failures.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        let plural = if cleared.entries == 1 { "" } else { "s" };
+        return Err(Error::Config(format!(
+            "cannot remove `{}` from the token cache: {why}{more}; removed {} cached token{plural}",
+            printable(&path.display().to_string(), 300),
+            cleared.entries
+        )));
     }
     Ok(Outcome::Cleared {
         dir: cache.dir().to_path_buf(),
-        removed,
+        removed: cleared.entries,
+        unreadable: cleared.unreadable,
+        temp_files: cleared.temp_files,
     })
 }

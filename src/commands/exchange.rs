@@ -3,8 +3,7 @@
 
 use std::io::{IsTerminal, Read};
 
-use super::{Context, TokenResult, client_secret, request_token};
-use crate::cache::{Cache, Key};
+use super::{ClientSecret, Context, TokenResult, request_token};
 use crate::config::Grant as ProfileGrant;
 use crate::error::{Error, Result};
 use crate::http::Transport;
@@ -45,34 +44,42 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: ExchangeInput) -> Resu
         check_verifier(v.expose())?;
     }
     profile.check_endpoints()?;
-    let secret = client_secret(&profile, &config)?;
+    let secret = ClientSecret::new(&profile, &config);
     let grant = Grant::AuthorizationCode {
         code: &code,
         redirect_uri: profile.redirect_uri.as_deref(),
         code_verifier: verifier.as_ref(),
     };
     let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
-    let token = request_token(ctx, &transport, &profile, secret.as_ref(), &grant)?;
+    let token = request_token(ctx, &transport, &profile, secret.get()?, &grant)?;
     // The code is spent now: a cache problem must not lose the tokens, so it is only a warning.
-    let note = if input.no_cache {
-        None
-    } else {
-        Cache::locate()
-            .and_then(Cache::open)
-            .and_then(|cache| {
-                let grant = ProfileGrant::AuthorizationCode.as_str();
-                let key = Key::for_request(&profile, grant);
-                super::fetch::store(&cache, &key, &profile, grant, &token, None)
-            })
-            .err()
-            .map(|e| format!("warning: the tokens were not cached: {e}"))
-    };
+    if !input.no_cache
+        && let Some(cache) = ctx.cache()
+    {
+        let grant = ProfileGrant::AuthorizationCode.as_str();
+        let stored = secret
+            .credential()
+            .map_err(|e| e.to_string())
+            .and_then(|credential| cache.key(&profile, grant, &credential))
+            .map(|key| {
+                let lock = cache.lock(&key, LOCK_WAIT);
+                let stored = super::fetch::store(cache, &lock, &profile, grant, &token, None);
+                super::fetch::cache_warning(&lock, stored.err())
+            });
+        match stored {
+            Ok(warning) => warning.into_iter().for_each(|w| ctx.warn(w)),
+            Err(why) => ctx.warn(format!("warning: the tokens were not cached: {why}")),
+        }
+    }
     Ok(TokenResult {
         token,
         cached: false,
-        note,
+        note: None,
     })
 }
+
+/// How long storing a spent code's tokens waits for a parallel writer of the same entry.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// RFC 7636 §4.1: 43–128 characters from the unreserved set. The message never repeats the
 /// value (clap's own validation would echo it).

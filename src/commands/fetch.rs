@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use super::{Context, TokenResult, client_secret, request_token};
-use crate::cache::{Cache, Entry, Key};
-use crate::config::{Config, Grant as ProfileGrant};
+use super::{ClientSecret, Context, TokenResult, request_token};
+use crate::cache::{Cache, Entry, Key, KeyLock};
+use crate::config::Grant as ProfileGrant;
 use crate::error::{Error, Result};
 use crate::http::Transport;
 use crate::oauth::{Grant, TokenResponse};
@@ -28,17 +28,30 @@ pub fn run(ctx: &Context, flags: ProfileLayer, cache_use: CacheUse) -> Result<To
     let config = ctx.load_config()?;
     let profile = ctx.resolve_profile(&config, flags)?;
     profile.check_endpoints()?;
-    if cache_use.bypass {
-        return fetch_new(ctx, &profile, &config).map(|token| TokenResult {
-            token,
-            cached: false,
-            note: None,
-        });
-    }
-    let cache = Cache::open(Cache::locate()?)?;
-    let key = Key::for_request(&profile, profile.grant.as_str());
+    let secret = ClientSecret::new(&profile, &config);
+    let uncached = |token| TokenResult {
+        token,
+        cached: false,
+        note: None,
+    };
+    let cache = match cache_use.bypass {
+        true => None,
+        false => ctx.cache(),
+    };
+    let Some(cache) = cache else {
+        return fetch_new(ctx, &profile, &secret).map(uncached);
+    };
+    let key = match cache.key(&profile, profile.grant.as_str(), &secret.credential()?) {
+        Ok(key) => key,
+        Err(why) => {
+            ctx.warn(format!(
+                "warning: not using the token cache: {why}; working uncached"
+            ));
+            return fetch_new(ctx, &profile, &secret).map(uncached);
+        }
+    };
     // Wait for a holder at most as long as its own request may take.
-    let _lock = cache.lock(&key, profile.timeout + Duration::from_secs(5))?;
+    let lock = cache.lock(&key, profile.timeout + Duration::from_secs(5));
     let entry = cache.load(&key);
     if let Some(entry) = &entry
         && !cache_use.force
@@ -58,38 +71,50 @@ pub fn run(ctx: &Context, flags: ProfileLayer, cache_use: CacheUse) -> Result<To
         .and_then(Entry::refresh_token)
         .filter(|_| profile.grant != ProfileGrant::ClientCredentials);
     let token = match refresh_token {
-        Some(refresh_token) => refresh(ctx, &profile, &config, &cache, &key, refresh_token)?,
-        None => fetch_new(ctx, &profile, &config)?,
+        Some(refresh_token) => refresh(ctx, &profile, &secret, cache, &key, refresh_token)?,
+        None => fetch_new(ctx, &profile, &secret)?,
     };
-    let note = store(
-        &cache,
-        &key,
+    let stored = store(
+        cache,
+        &lock,
         &profile,
         profile.grant.as_str(),
         &token,
         entry.as_ref(),
-    )
-    .err();
-    Ok(TokenResult {
-        token,
-        cached: false,
-        note: note.map(|e| format!("warning: the token was not cached: {e}")),
-    })
+    );
+    if let Some(warning) = cache_warning(&lock, stored.err()) {
+        ctx.warn(warning);
+    }
+    Ok(uncached(token))
+}
+
+/// One line about what the cache could not do for a token that came from the server: no lock
+/// (parallel runs may each have asked), no write (the next run asks again), or both.
+pub(crate) fn cache_warning(lock: &KeyLock, stored: Option<String>) -> Option<String> {
+    match (lock.problem(), stored) {
+        (None, None) => None,
+        (Some(lock), None) => Some(format!(
+            "warning: went ahead without the cache lock ({lock}); parallel runs may each have asked for a token"
+        )),
+        (None, Some(store)) => Some(format!("warning: the token was not cached: {store}")),
+        (Some(lock), Some(store)) => Some(format!(
+            "warning: the token was not cached: {store} (nor could the cache be locked: {lock})"
+        )),
+    }
 }
 
 /// A new token without a refresh token: client_credentials, or for a user profile, nothing
 /// (fetch never opens a browser or prompts in CI).
-fn fetch_new(ctx: &Context, profile: &Profile, config: &Config) -> Result<TokenResponse> {
+fn fetch_new(ctx: &Context, profile: &Profile, secret: &ClientSecret<'_>) -> Result<TokenResponse> {
     if profile.grant != ProfileGrant::ClientCredentials {
         return Err(login_required(profile, "has no usable refresh token"));
     }
-    let secret = client_secret(profile, config)?;
     let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
     request_token(
         ctx,
         &transport,
         profile,
-        secret.as_ref(),
+        secret.get()?,
         &Grant::ClientCredentials,
     )
 }
@@ -108,24 +133,26 @@ fn login_required(profile: &Profile, why: &str) -> Error {
 fn refresh(
     ctx: &Context,
     profile: &Profile,
-    config: &Config,
+    secret: &ClientSecret<'_>,
     cache: &Cache,
     key: &Key,
     refresh_token: &str,
 ) -> Result<TokenResponse> {
-    let secret = client_secret(profile, config)?;
     let refresh_token = Secret::new(refresh_token.to_string());
     let grant = Grant::RefreshToken {
         refresh_token: &refresh_token,
     };
     let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
-    match request_token(ctx, &transport, profile, secret.as_ref(), &grant) {
+    match request_token(ctx, &transport, profile, secret.get()?, &grant) {
         Err(Error::Refused(refusal)) if refusal.code.as_deref() == Some("invalid_grant") => {
-            cache.remove(key);
+            let dropped = match cache.remove(key) {
+                Ok(_) => "the cached entry was dropped".to_string(),
+                Err(e) => format!("the cached entry could not be dropped: {e}"),
+            };
             Err(login_required(
                 profile,
                 &format!(
-                    "had its refresh token refused ({}); the cached entry was dropped",
+                    "had its refresh token refused ({}); {dropped}",
                     refusal.message
                 ),
             ))
@@ -136,15 +163,16 @@ fn refresh(
 
 /// Caches a token that can be reused: one with a known expiry, or a refresh token. A token with
 /// neither is never cached as eternal (SECURITY 14). A refresh response without a new refresh
-/// token keeps the old one (RFC 6749 §6, SECURITY 30). Says whether the token was cached.
+/// token keeps the old one (RFC 6749 §6, SECURITY 30). Says whether the token was cached; an
+/// error says why it could not be.
 pub fn store(
     cache: &Cache,
-    key: &Key,
+    lock: &KeyLock,
     profile: &Profile,
     grant: &str,
     token: &TokenResponse,
     previous: Option<&Entry>,
-) -> Result<bool> {
+) -> std::result::Result<bool, String> {
     let mut response = token.fields.clone();
     if token.refresh_token().is_none()
         && let Some(old) = previous.and_then(Entry::refresh_token)
@@ -156,7 +184,7 @@ pub fn store(
         .and_then(|v| v.as_str())
         .is_some_and(|t| !t.is_empty());
     if token.expires_at.is_none() && !has_refresh {
-        cache.remove(key);
+        cache.remove(lock.key())?;
         return Ok(false);
     }
     let entry = Entry {
@@ -174,5 +202,5 @@ pub fn store(
         expires_at: token.expires_at,
         response,
     };
-    cache.store(key, &entry).map(|()| true)
+    cache.store(lock, &entry).map(|()| true)
 }

@@ -79,8 +79,13 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: IntrospectInput) -> Result
     let profile = ctx.resolve_profile(&config, flags)?;
     let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
     let trace = ctx.trace();
-    let (profile, _) =
-        crate::discovery::complete(&profile, &[Endpoint::Introspection], &transport, &trace)?;
+    let (profile, _) = crate::discovery::complete(
+        &profile,
+        &[Endpoint::Introspection],
+        &transport,
+        &trace,
+        ctx.cache(),
+    )?;
     let url = profile
         .introspection_url
         .clone()

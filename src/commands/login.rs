@@ -16,8 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
-use super::{ClientCall, Context, TokenResult, call_as_client, client_secret, request_token};
-use crate::cache::{Cache, Key};
+use super::{ClientCall, ClientSecret, Context, TokenResult, call_as_client, request_token};
 use crate::config::Grant as ProfileGrant;
 use crate::discovery::{Endpoint, Metadata};
 use crate::error::{Error, Refusal, Result};
@@ -63,12 +62,10 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
     } else {
         [Endpoint::Authorization, Endpoint::Token]
     };
-    // The cache key is the profile as configured (issuer, not the discovered endpoint), as fetch
-    // computes it.
-    let key = Key::for_request(&profile, profile.grant.as_str());
     let (endpoints, metadata) =
-        crate::discovery::complete(&profile, &needed, &transport, &ctx.trace())?;
-    let secret = client_secret(&endpoints, &config)?;
+        crate::discovery::complete(&profile, &needed, &transport, &ctx.trace(), ctx.cache())?;
+    let client = ClientSecret::new(&profile, &config);
+    let secret = client.get()?.cloned();
     let now = Instant::now();
     let deadline = now
         .checked_add(input.wait.unwrap_or(DEFAULT_WAIT))
@@ -94,10 +91,20 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
         )?
     };
     let name = profile.name.as_deref().unwrap_or("NAME");
-    let stored = Cache::locate().and_then(Cache::open).and_then(|cache| {
-        let _lock = cache.lock(&key, Duration::from_secs(5))?;
-        super::fetch::store(&cache, &key, &profile, profile.grant.as_str(), &token, None)
-    });
+    // The cache key is the profile as configured (issuer, not the discovered endpoint), as fetch
+    // computes it.
+    let grant = profile.grant.as_str();
+    let stored = match ctx.cache() {
+        None => Err("the token cache cannot be used".to_string()),
+        Some(cache) => client
+            .credential()
+            .map_err(|e| e.to_string())
+            .and_then(|credential| cache.key(&profile, grant, &credential))
+            .and_then(|key| {
+                let lock = cache.lock(&key, Duration::from_secs(5));
+                super::fetch::store(cache, &lock, &profile, grant, &token, None)
+            }),
+    };
     let renewal = if token.refresh_token().is_some() {
         format!("`oauthctl fetch -p {name}` renews them")
     } else {

@@ -13,9 +13,11 @@ pub mod login;
 pub mod profiles;
 pub mod revoke;
 
+use std::cell::{OnceCell, RefCell};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::cache::{Cache, Credential};
 use crate::config::{AuthMethod, Config};
 use crate::discovery::Endpoint;
 use crate::error::{Error, Result};
@@ -24,8 +26,8 @@ use crate::oauth::{Grant, TokenRequest, TokenResponse, build_request, parse_toke
 use crate::resolve::{Profile, ProfileLayer, resolve};
 use crate::secret::{Secret, SecretSource};
 
-/// What every command may need from the global flags.
-#[derive(Debug, Clone)]
+/// What every command may need from the global flags, and what one run opens once.
+#[derive(Debug)]
 pub struct Context {
     pub config_path: PathBuf,
     /// Given by `--config`/`OAUTHCTL_CONFIG`: then a missing file is an error.
@@ -35,18 +37,73 @@ pub struct Context {
     /// `-p` was typed on this command line (not inherited from the environment).
     pub profile_on_command_line: bool,
     pub verbose: bool,
+    pub state: RunState,
+}
+
+/// What a run opens at most once and reports at its end.
+#[derive(Debug, Default)]
+pub struct RunState {
+    /// The token cache, once opened; `None` when it cannot be used.
+    cache: OnceCell<Option<Cache>>,
+    /// A warning for stderr once the command is done; the first one wins, so a run says at
+    /// most one thing about, say, its cache (DESIGN §7).
+    warning: RefCell<Option<String>>,
 }
 
 impl Context {
+    /// The token cache, opened and checked on first use. `None` when it cannot be trusted or
+    /// made: the run works uncached, and the warning says why (DESIGN §7, SECURITY 13, 48).
+    pub fn cache(&self) -> Option<&Cache> {
+        self.state
+            .cache
+            .get_or_init(|| {
+                let opened = Cache::locate().and_then(|path| {
+                    Cache::open(&path).map_err(|untrusted| {
+                        Error::Config(format!(
+                            "not using the token cache `{}`: {untrusted}; working uncached (fix that, or set {})",
+                            crate::untrusted::printable(&path.display().to_string(), 300),
+                            crate::cache::DIR_ENV
+                        ))
+                    })
+                });
+                match opened {
+                    Ok(cache) => Some(cache),
+                    Err(e) => {
+                        self.warn(format!("warning: {e}"));
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+
+    /// Keeps `text` for stderr at the end of the run, unless a warning is kept already.
+    pub fn warn(&self, text: String) {
+        self.state.warning.borrow_mut().get_or_insert(text);
+    }
+
+    /// The warning kept for the end of the run.
+    pub fn take_warning(&self) -> Option<String> {
+        self.state.warning.borrow_mut().take()
+    }
+
     pub fn load_config(&self) -> Result<Config> {
         Config::load(&self.config_path, self.config_explicit)
     }
 
     /// The profile this run uses, with flag and env overrides applied.
     pub fn resolve_profile(&self, config: &Config, flags: ProfileLayer) -> Result<Profile> {
-        resolve(self.profile.as_deref(), config, flags, &|key| {
-            std::env::var(key).ok()
-        })
+        self.resolve_named(self.profile.as_deref(), config, flags)
+    }
+
+    /// Profile `name` (else the default), with flag and env overrides applied.
+    pub fn resolve_named(
+        &self,
+        name: Option<&str>,
+        config: &Config,
+        flags: ProfileLayer,
+    ) -> Result<Profile> {
+        resolve(name, config, flags, &|key| std::env::var(key).ok())
     }
 
     pub fn trace(&self) -> Trace {
@@ -88,6 +145,52 @@ pub fn client_secret(profile: &Profile, config: &Config) -> Result<Option<Secret
     }
 }
 
+/// The client's secret, read at most once per run and only when it is needed.
+pub struct ClientSecret<'a> {
+    profile: &'a Profile,
+    config: &'a Config,
+    read: OnceCell<Option<Secret>>,
+}
+
+impl<'a> ClientSecret<'a> {
+    pub fn new(profile: &'a Profile, config: &'a Config) -> ClientSecret<'a> {
+        ClientSecret {
+            profile,
+            config,
+            read: OnceCell::new(),
+        }
+    }
+
+    /// The secret (`None` for a public client), read on first use.
+    pub fn get(&self) -> Result<Option<&Secret>> {
+        if let Some(read) = self.read.get() {
+            return Ok(read.as_ref());
+        }
+        let secret = client_secret(self.profile, self.config)?;
+        Ok(self.read.get_or_init(|| secret).as_ref())
+    }
+
+    /// The client's credential identity for the cache key (DESIGN §7): a secret that can be read
+    /// without side effects is read (and an unreadable one is the error it would be on a cache
+    /// miss), so that a changed or wrong secret never gets another's token; a command or a
+    /// prompt is only described, so that a cache hit runs nothing and asks nobody.
+    pub fn credential(&self) -> Result<Credential<'_>> {
+        if self.profile.auth_method == AuthMethod::None {
+            return Ok(Credential::Described("none (a public client)".into()));
+        }
+        match &self.profile.secret {
+            Some(source) if source.is_side_effect_free() => match self.get()? {
+                Some(secret) => Ok(Credential::Secret(secret)),
+                None => Err(Error::Internal(
+                    "a confidential client without a secret".into(),
+                )),
+            },
+            Some(source) => Ok(Credential::Described(source.identity())),
+            None => Ok(Credential::Described("asked for when needed".into())),
+        }
+    }
+}
+
 /// Sends one token request for `grant` and parses the answer. The transport is the caller's, so
 /// that a sequence of requests (device polls) shares one agent and its connections.
 pub fn request_token(
@@ -97,8 +200,13 @@ pub fn request_token(
     secret: Option<&Secret>,
     grant: &Grant<'_>,
 ) -> Result<TokenResponse> {
-    let (profile, _) =
-        crate::discovery::complete(profile, &[Endpoint::Token], transport, &ctx.trace())?;
+    let (profile, _) = crate::discovery::complete(
+        profile,
+        &[Endpoint::Token],
+        transport,
+        &ctx.trace(),
+        ctx.cache(),
+    )?;
     check_url(profile.require_token_url()?, "token_url")?;
     let mut sent: Vec<&Secret> = Vec::new();
     match grant {

@@ -71,11 +71,7 @@ pub fn list(ctx: &Context) -> Result<Outcome> {
 pub fn show(ctx: &Context, name: Option<String>) -> Result<Outcome> {
     let config = ctx.load_config()?;
     let requested = name.or_else(|| ctx.profile.clone());
-    let ctx = Context {
-        profile: requested,
-        ..ctx.clone()
-    };
-    let profile = ctx.resolve_profile(&config, ProfileLayer::default())?;
+    let profile = ctx.resolve_named(requested.as_deref(), &config, ProfileLayer::default())?;
     let from_file = match &profile.name {
         Some(name) => config.file.profiles[name].to_layer(name, &config)?.secret,
         None => None,

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::introspect::{checked_token, read_token_from_stdin};
-use super::{ClientCall, Context, call_as_client, client_secret};
+use super::{ClientCall, ClientSecret, Context, call_as_client};
 use crate::cache::{Cache, Entry, Key};
 use crate::config::{Config, Grant as ProfileGrant};
 use crate::discovery::Endpoint;
@@ -64,22 +64,27 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: RevokeInput) -> Result<Out
     let profile = ctx.resolve_profile(&config, flags)?;
     let revocation = Revocation::new(ctx, &profile, &config);
     match token {
-        Some(token) => revoke_given(revocation, Secret::new(token), input.hint),
-        None => revoke_cached(revocation),
+        Some(token) => revoke_given(ctx, revocation, Secret::new(token), input.hint),
+        None => revoke_cached(ctx, revocation),
     }
 }
 
 /// Where the profile's tokens are cached: under its own grant, and under `authorization_code` for
-/// what `exchange-code` stored (as `cache clear -p` looks).
-fn cached_keys(profile: &Profile) -> Vec<Key> {
+/// what `exchange-code` stored (as `cache clear -p` looks). Reads the client's credential identity
+/// (`ClientSecret::credential`): a secret that cannot be read is the error it would be anyway.
+fn cached_keys(cache: &Cache, revocation: &Revocation<'_>) -> Result<Vec<Key>> {
+    let profile = revocation.profile;
+    let credential = revocation.client.credential()?;
     let mut keys: Vec<Key> = Vec::new();
     for grant in [profile.grant, ProfileGrant::AuthorizationCode] {
-        let key = Key::for_request(profile, grant.as_str());
+        let key = cache
+            .key(profile, grant.as_str(), &credential)
+            .map_err(|why| Error::Config(format!("cannot look in the token cache: {why}")))?;
         if !keys.contains(&key) {
             keys.push(key);
         }
     }
-    keys
+    Ok(keys)
 }
 
 /// The cached refresh and access tokens of one entry, in the order they are revoked.
@@ -96,14 +101,19 @@ fn tokens_of(entry: &Entry) -> Vec<(&'static str, Secret)> {
         .collect()
 }
 
-fn revoke_cached(mut revocation: Revocation<'_>) -> Result<Outcome> {
+fn revoke_cached(ctx: &Context, mut revocation: Revocation<'_>) -> Result<Outcome> {
     let profile = revocation.profile;
-    let cache = Cache::open(Cache::locate()?)?;
     let mut outcome = revocation.outcome();
-    for key in cached_keys(profile) {
+    // A cache that cannot be used holds nothing to revoke (the warning says why).
+    let keys = match ctx.cache() {
+        Some(cache) => cached_keys(cache, &revocation)?,
+        None => Vec::new(),
+    };
+    for key in keys {
+        let Some(cache) = ctx.cache() else { break };
         // Held while revoking, so that a parallel `fetch` does not renew (and cache) a token from
         // the grant being revoked.
-        let _lock = cache.lock(&key, profile.timeout + Duration::from_secs(5))?;
+        let lock = cache.lock(&key, profile.timeout + Duration::from_secs(5));
         let Some(mut entry) = cache.load(&key) else {
             continue;
         };
@@ -111,13 +121,14 @@ fn revoke_cached(mut revocation: Revocation<'_>) -> Result<Outcome> {
         let all: Vec<&Secret> = tokens.iter().map(|(_, t)| t).collect();
         for (index, (hint, token)) in tokens.iter().enumerate() {
             if let Err(e) = revocation.revoke(token, Some(*hint), &all) {
+                let mut left = Ok(());
                 if index > 0 {
                     // The refresh token went first and is dead: `fetch` must not present it
                     // again, and a second `revoke` need only send what is left.
                     entry.response.remove(REFRESH_TOKEN);
-                    let _ = cache.store(&key, &entry);
+                    left = cache.store(&lock, &entry);
                 }
-                return Err(after_partial(e, &outcome.revoked));
+                return Err(after_partial(e, &outcome.revoked, left.err()));
             }
             outcome.revoked.push(Revoked {
                 hint: Some(*hint),
@@ -125,7 +136,9 @@ fn revoke_cached(mut revocation: Revocation<'_>) -> Result<Outcome> {
             });
             outcome.endpoint = revocation.url.clone();
         }
-        cache.remove(&key);
+        cache
+            .remove(&key)
+            .map_err(|why| not_forgotten(&outcome, &why))?;
         outcome.forgotten = true;
     }
     if outcome.revoked.is_empty() {
@@ -140,15 +153,20 @@ fn revoke_cached(mut revocation: Revocation<'_>) -> Result<Outcome> {
 }
 
 fn revoke_given(
+    ctx: &Context,
     mut revocation: Revocation<'_>,
     token: Secret,
     hint: Option<&'static str>,
 ) -> Result<Outcome> {
     let profile = revocation.profile;
     // A cache problem must not stop a revocation: the cache is only looked at to forget.
-    let cache = Cache::locate().and_then(Cache::open).ok();
-    let cached = cache.as_ref().and_then(|cache| {
-        cached_keys(profile).into_iter().find_map(|key| {
+    let cache = ctx.cache();
+    let keys = match cache {
+        Some(cache) => cached_keys(cache, &revocation).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let cached = cache.and_then(|cache| {
+        keys.into_iter().find_map(|key| {
             let entry = cache.load(&key)?;
             let kind = tokens_of(&entry)
                 .into_iter()
@@ -165,27 +183,41 @@ fn revoke_given(
         hint,
         cached: cached.is_some(),
     });
-    if let (Some(cache), Some((key, _))) = (&cache, &cached) {
+    if let (Some(cache), Some((key, _))) = (cache, &cached) {
         // The token is revoked already: a lock that cannot be had must not turn that into a
         // failure.
-        let _lock = cache
-            .lock(key, profile.timeout + Duration::from_secs(5))
-            .ok();
+        let _lock = cache.lock(key, profile.timeout + Duration::from_secs(5));
         // Only if it still holds the token: a parallel run may have renewed it meanwhile.
         if cache.load(key).is_some_and(|entry| {
             tokens_of(&entry)
                 .iter()
                 .any(|(_, t)| t.expose() == token.expose())
         }) {
-            cache.remove(key);
+            cache
+                .remove(key)
+                .map_err(|why| not_forgotten(&outcome, &why))?;
             outcome.forgotten = true;
         }
     }
     Ok(outcome)
 }
 
-/// A failure after some cached tokens were revoked (and forgotten): says which.
-fn after_partial(error: Error, revoked: &[Revoked]) -> Error {
+/// Tokens were revoked but the cache entry holding them could not be removed: `fetch` would go
+/// on printing a dead token, so this is an error that says both what happened and what did not.
+fn not_forgotten(outcome: &Outcome, why: &str) -> Error {
+    let what = match outcome.revoked.len() {
+        1 => "the token",
+        _ => "the tokens",
+    };
+    Error::Config(format!(
+        "revoked {what} of {} but could not forget the cache entry: {why}; until it is removed, `oauthctl fetch` may print a revoked token",
+        outcome.profile
+    ))
+}
+
+/// A failure after some cached tokens were revoked: says which, and whether the cache could be
+/// told (`not_stored`: why it could not).
+fn after_partial(error: Error, revoked: &[Revoked], not_stored: Option<String>) -> Error {
     if revoked.is_empty() {
         return error;
     }
@@ -196,10 +228,16 @@ fn after_partial(error: Error, revoked: &[Revoked]) -> Error {
             _ => "the access token",
         })
         .collect();
-    let note = format!(
-        "; revoked before this, and no longer cached: {}",
-        done.join(", ")
-    );
+    let note = match not_stored {
+        None => format!(
+            "; revoked before this, and no longer cached: {}",
+            done.join(", ")
+        ),
+        Some(why) => format!(
+            "; revoked before this: {} (but it is still cached: {why})",
+            done.join(", ")
+        ),
+    };
     match error {
         Error::Refused(mut refusal) => {
             refusal.message.push_str(&note);
@@ -214,16 +252,16 @@ fn after_partial(error: Error, revoked: &[Revoked]) -> Error {
 }
 
 /// The revocation endpoint and the client's credentials, found on first use: nothing is looked
-/// up, read or prompted for when there is nothing to revoke.
+/// up, run or prompted for when there is nothing to revoke (only a secret that can be read
+/// without side effects is read, for the cache key).
 struct Revocation<'a> {
     ctx: &'a Context,
     profile: &'a Profile,
-    config: &'a Config,
     /// The profile with its endpoints completed from the issuer's metadata.
     completed: Option<Profile>,
     url: Option<String>,
     transport: Option<Transport>,
-    secret: Option<Option<Secret>>,
+    client: ClientSecret<'a>,
 }
 
 impl<'a> Revocation<'a> {
@@ -231,11 +269,10 @@ impl<'a> Revocation<'a> {
         Revocation {
             ctx,
             profile,
-            config,
             completed: None,
             url: None,
             transport: None,
-            secret: None,
+            client: ClientSecret::new(profile, config),
         }
     }
 
@@ -259,6 +296,7 @@ impl<'a> Revocation<'a> {
             &[Endpoint::Revocation],
             &transport,
             &self.ctx.trace(),
+            self.ctx.cache(),
         )?;
         let url = completed
             .revocation_url
@@ -275,19 +313,15 @@ impl<'a> Revocation<'a> {
     /// `sent` lists every token of this run, masked wherever the server might echo one.
     fn revoke(&mut self, token: &Secret, hint: Option<&str>, sent: &[&Secret]) -> Result<()> {
         let url = self.endpoint()?;
-        if self.secret.is_none() {
-            self.secret = Some(client_secret(self.profile, self.config)?);
-        }
-        let (Some(profile), Some(transport), Some(secret)) =
-            (&self.completed, &self.transport, &self.secret)
-        else {
+        let secret = self.client.get()?;
+        let (Some(profile), Some(transport)) = (&self.completed, &self.transport) else {
             return Err(Error::Internal("revocation endpoint not resolved".into()));
         };
         let mut fields = vec![("token".to_string(), token.expose().to_string())];
         if let Some(hint) = hint {
             fields.push(("token_type_hint".to_string(), hint.to_string()));
         }
-        let request = client_request(profile, secret.as_ref(), &url, fields)?;
+        let request = client_request(profile, secret, &url, fields)?;
         let host = host_of(&url);
         call_as_client(
             self.ctx,
@@ -295,7 +329,7 @@ impl<'a> Revocation<'a> {
             profile,
             ClientCall {
                 request: &request,
-                secret: secret.as_ref(),
+                secret,
                 sent,
                 // Revoking twice is revoking once (§2.2: an invalid token is answered 200 too).
                 resend: Resend::Always,

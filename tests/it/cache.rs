@@ -200,12 +200,21 @@ fn files_are_private_even_under_umask_000_and_never_hold_the_secret() {
     };
     run("");
     assert_eq!(mode(&cache_dir(&env)), 0o700);
+    let mut files = 0;
     for entry in std::fs::read_dir(cache_dir(&env)).unwrap() {
         let path = entry.unwrap().path();
         assert_eq!(mode(&path), 0o600, "{}", path.display());
-        let content = std::fs::read_to_string(&path).unwrap();
-        assert!(!content.contains("the-client-secret"), "{}", path.display());
+        let content = std::fs::read(&path).unwrap();
+        let secret = b"the-client-secret";
+        assert!(
+            !content.windows(secret.len()).any(|w| w == secret),
+            "{}",
+            path.display()
+        );
+        files += 1;
     }
+    // The entry, its lock, and the key of the credential fingerprints.
+    assert_eq!(files, 3);
     // A file someone loosened is private again after the next write.
     let file = cache_files(&env).pop().unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -214,27 +223,48 @@ fn files_are_private_even_under_umask_000_and_never_hold_the_secret() {
 }
 
 #[test]
-fn unsafe_cache_directories_are_refused() {
+fn an_unsafe_cache_directory_is_not_used_and_one_line_says_why() {
     let server = counting_server(Some(3600), Duration::ZERO);
     let env = Env::new();
     profile(&env, &server, "");
     let elsewhere = env.home.path().join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o700)).unwrap();
     std::fs::create_dir_all(env.home.path().join(".cache")).unwrap();
     std::os::unix::fs::symlink(&elsewhere, cache_dir(&env)).unwrap();
-    let run = || env.cmd().arg("fetch").env("APP_SECRET", "s").assert();
-    fails(run(), 78, "is a symbolic link");
+    let run = || {
+        env.cmd()
+            .arg("fetch")
+            .env("APP_SECRET", "s")
+            .assert()
+            .success()
+    };
+    let warning = |problem: &str| {
+        format!(
+            "oauthctl: warning: not using the token cache `{dir}`: `{dir}` {problem}; working uncached (fix that, or set OAUTHCTL_CACHE_DIR)\n",
+            dir = cache_dir(&env).display()
+        )
+    };
+    // Each run asks the server: nothing is read from or written to the directory.
+    run()
+        .stdout("tok-1\n")
+        .stderr(warning("is a symbolic link"));
+    run().stdout("tok-2\n");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
     std::fs::remove_file(cache_dir(&env)).unwrap();
     std::fs::create_dir(cache_dir(&env)).unwrap();
     std::fs::set_permissions(cache_dir(&env), std::fs::Permissions::from_mode(0o777)).unwrap();
-    fails(run(), 78, "writable by group or others");
-    assert_eq!(server.request_count(), 0);
-    // --no-cache is the way out, and says so.
-    env.cmd()
-        .args(["fetch", "--no-cache"])
-        .env("APP_SECRET", "s")
-        .assert()
-        .success();
+    run()
+        .stdout("tok-3\n")
+        .stderr(warning("is writable by group or others (mode 0777)"));
+    assert_eq!(std::fs::read_dir(cache_dir(&env)).unwrap().count(), 0);
+    assert_eq!(server.request_count(), 3);
+    // The commands whose job is the cache refuse it.
+    fails(
+        env.cmd().args(["cache", "list"]).assert(),
+        78,
+        "refusing the token cache: ",
+    );
 }
 
 #[test]
@@ -500,6 +530,10 @@ fn with_stderr_closed_nothing_is_written_into_the_cache_files() {
     let mut locks = 0;
     for entry in std::fs::read_dir(cache_dir(&env)).unwrap() {
         let path = entry.unwrap().path();
+        if path.ends_with("fingerprint.key") {
+            assert_eq!(std::fs::read(&path).unwrap().len(), 32);
+            continue;
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         if path.extension().is_some_and(|x| x == "lock") {
             locks += 1;

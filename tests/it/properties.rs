@@ -228,6 +228,7 @@ fn exchange_with_verifier(verifier: &str) -> Error {
         profile: None,
         profile_on_command_line: false,
         verbose: false,
+        state: Default::default(),
     };
     let flags = ProfileLayer {
         token_url: Some("ftp://idp.invalid/token".into()),
