@@ -232,13 +232,18 @@ impl Cache {
         self.dir.path()
     }
 
-    /// A private subdirectory (the issuer metadata's), under the same rules.
-    pub fn subdir(&self, name: &str) -> std::result::Result<Dir, Untrusted> {
-        self.dir.subdir(name)
+    /// A private subdirectory (the issuer metadata's), under the same rules; made if missing
+    /// and `create`.
+    pub fn subdir(&self, name: &str, create: bool) -> std::result::Result<Dir, Untrusted> {
+        self.dir.subdir(name, create)
     }
 
+    /// "`<dir>/<name>`", for messages.
     fn display(&self, name: &str) -> String {
-        printable(&self.dir.path().join(name).display().to_string(), 300)
+        format!(
+            "`{}`",
+            printable(&self.dir.path().join(name).display().to_string(), 300)
+        )
     }
 
     /// The key for a token request, with the client's credential identity: a keyed fingerprint

@@ -302,7 +302,7 @@ const ISSUERS: &str = "issuers";
 
 impl MetadataStore {
     fn open(cache: &Cache, trace: &Trace) -> Option<MetadataStore> {
-        match cache.subdir(ISSUERS) {
+        match cache.subdir(ISSUERS, true) {
             Ok(dir) => Some(MetadataStore { dir }),
             Err(untrusted) => {
                 trace.line(&format!(
@@ -334,7 +334,7 @@ impl MetadataStore {
 /// Forgets every cached issuer metadata document, and any temp file a killed writer left (for
 /// `cache clear`): how many documents there were, and each file that could not be removed.
 pub fn clear_cache(cache: &Cache) -> (usize, Vec<(PathBuf, String)>) {
-    let Ok(dir) = cache.subdir(ISSUERS) else {
+    let Ok(dir) = cache.subdir(ISSUERS, false) else {
         return (0, Vec::new());
     };
     let mut failures = Vec::new();

@@ -427,8 +427,8 @@ mod handle {
             Ok(dir)
         }
 
-        /// A private subdirectory, created 0700 if missing, with the same checks.
-        pub fn subdir(&self, name: &str) -> Result<Dir, Untrusted> {
+        /// A private subdirectory, created 0700 if missing and `create`, with the same checks.
+        pub fn subdir(&self, name: &str, create: bool) -> Result<Dir, Untrusted> {
             let path = self.path.join(name);
             let untrusted = |why: String| Untrusted {
                 dir: path.clone(),
@@ -436,10 +436,12 @@ mod handle {
             };
             let c = c_name(name).map_err(|e| untrusted(e.to_string()))?;
             // SAFETY: `c` is NUL-terminated and outlives the call.
-            match retry(|| unsafe { libc::mkdirat(self.fd.as_raw_fd(), c.as_ptr(), 0o700) }) {
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(untrusted(format!("cannot be created: {e}"))),
+            match create
+                .then(|| retry(|| unsafe { libc::mkdirat(self.fd.as_raw_fd(), c.as_ptr(), 0o700) }))
+            {
+                None | Some(Ok(_)) => {}
+                Some(Err(e)) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Some(Err(e)) => return Err(untrusted(format!("cannot be created: {e}"))),
             }
             let fd = open_dir_at(&self.fd, &c, &path).map_err(untrusted)?;
             let dir = Dir { fd, path };
@@ -518,7 +520,11 @@ mod handle {
                         Some(libc::EACCES | libc::EROFS | libc::EPERM)
                     ) =>
                 {
-                    self.open_private_file(name, libc::O_RDONLY)
+                    match self.open_private_file(name, libc::O_RDONLY) {
+                        // Nothing to open read-only either: why it could not be made is the news.
+                        Err(Refused::Missing) => Err(Refused::Io(e)),
+                        other => other,
+                    }
                 }
                 other => other,
             }
@@ -706,8 +712,15 @@ mod portable {
             })
         }
 
-        pub fn subdir(&self, name: &str) -> Result<Dir, Untrusted> {
-            Dir::open_private(&self.path.join(name))
+        pub fn subdir(&self, name: &str, create: bool) -> Result<Dir, Untrusted> {
+            let path = self.path.join(name);
+            if !create && !path.is_dir() {
+                return Err(Untrusted {
+                    dir: path,
+                    why: "does not exist".into(),
+                });
+            }
+            Dir::open_private(&path)
         }
 
         pub fn path(&self) -> &Path {

@@ -7,6 +7,7 @@ mod server;
 mod tls;
 
 mod cache;
+mod cache_hardening;
 mod canary;
 mod cli;
 mod docs;
