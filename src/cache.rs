@@ -232,10 +232,10 @@ impl Cache {
         self.dir.path()
     }
 
-    /// A private subdirectory (the issuer metadata's), under the same rules; made if missing
-    /// and `create`.
-    pub fn subdir(&self, name: &str, create: bool) -> std::result::Result<Dir, Untrusted> {
-        self.dir.subdir(name, create)
+    /// The directory itself, for a private subdirectory under the same rules (the issuer
+    /// metadata's).
+    pub fn handle(&self) -> &Dir {
+        &self.dir
     }
 
     /// "`<dir>/<name>`", for messages.

@@ -302,7 +302,7 @@ const ISSUERS: &str = "issuers";
 
 impl MetadataStore {
     fn open(cache: &Cache, trace: &Trace) -> Option<MetadataStore> {
-        match cache.subdir(ISSUERS, true) {
+        match cache.handle().subdir(ISSUERS) {
             Ok(dir) => Some(MetadataStore { dir }),
             Err(untrusted) => {
                 trace.line(&format!(
@@ -334,10 +334,16 @@ impl MetadataStore {
 /// Forgets every cached issuer metadata document, and any temp file a killed writer left (for
 /// `cache clear`): how many documents there were, and each file that could not be removed.
 pub fn clear_cache(cache: &Cache) -> (usize, Vec<(PathBuf, String)>) {
-    let Ok(dir) = cache.subdir(ISSUERS, false) else {
-        return (0, Vec::new());
-    };
     let mut failures = Vec::new();
+    let dir = match cache.handle().existing_subdir(ISSUERS) {
+        Ok(Some(dir)) => dir,
+        Ok(None) => return (0, failures),
+        // A planted link or someone else's directory: say so rather than look inside.
+        Err(untrusted) => {
+            failures.push((untrusted.dir, untrusted.why));
+            return (0, failures);
+        }
+    };
     let mut removed = 0;
     for name in dir.names().unwrap_or_default() {
         let document = name.ends_with(".json");

@@ -1,6 +1,6 @@
 //! Files oauthctl reads and writes: capped reads that never block, atomic writes, and `Dir`, a
 //! private directory held open as a handle so that every later operation in it is relative to
-//! that handle and cannot be redirected (the token and metadata caches, docs/security.md).
+//! that handle and cannot be redirected (the token and metadata caches, DESIGN §7).
 //!
 //! A write goes to a temp file in the same directory (created exclusively, mode 0600 from the
 //! start), is fsynced and renamed over the target, and the directory is fsynced: readers see the
@@ -427,26 +427,43 @@ mod handle {
             Ok(dir)
         }
 
-        /// A private subdirectory, created 0700 if missing and `create`, with the same checks.
-        pub fn subdir(&self, name: &str, create: bool) -> Result<Dir, Untrusted> {
+        /// A private subdirectory, created 0700 if missing, with the same checks.
+        pub fn subdir(&self, name: &str) -> Result<Dir, Untrusted> {
+            self.open_subdir(name, true)?.ok_or_else(|| Untrusted {
+                dir: self.path.join(name),
+                why: "vanished as it was made".into(),
+            })
+        }
+
+        /// A private subdirectory if there is one (`None` when there is not), with the same
+        /// checks.
+        pub fn existing_subdir(&self, name: &str) -> Result<Option<Dir>, Untrusted> {
+            self.open_subdir(name, false)
+        }
+
+        fn open_subdir(&self, name: &str, create: bool) -> Result<Option<Dir>, Untrusted> {
             let path = self.path.join(name);
             let untrusted = |why: String| Untrusted {
                 dir: path.clone(),
                 why,
             };
             let c = c_name(name).map_err(|e| untrusted(e.to_string()))?;
-            // SAFETY: `c` is NUL-terminated and outlives the call.
-            match create
-                .then(|| retry(|| unsafe { libc::mkdirat(self.fd.as_raw_fd(), c.as_ptr(), 0o700) }))
-            {
-                None | Some(Ok(_)) => {}
-                Some(Err(e)) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Some(Err(e)) => return Err(untrusted(format!("cannot be created: {e}"))),
+            if create {
+                // SAFETY: `c` is NUL-terminated and outlives the call.
+                match retry(|| unsafe { libc::mkdirat(self.fd.as_raw_fd(), c.as_ptr(), 0o700) }) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(untrusted(format!("cannot be created: {e}"))),
+                }
             }
-            let fd = open_dir_at(&self.fd, &c, &path).map_err(untrusted)?;
+            let fd = match open_dir_at(&self.fd, &c, &path) {
+                Ok(fd) => fd,
+                Err(_) if !create && std::fs::symlink_metadata(&path).is_err() => return Ok(None),
+                Err(why) => return Err(untrusted(why)),
+            };
             let dir = Dir { fd, path };
             dir.check_self()?;
-            Ok(dir)
+            Ok(Some(dir))
         }
 
         fn check_self(&self) -> Result<(), Untrusted> {
@@ -712,15 +729,16 @@ mod portable {
             })
         }
 
-        pub fn subdir(&self, name: &str, create: bool) -> Result<Dir, Untrusted> {
+        pub fn subdir(&self, name: &str) -> Result<Dir, Untrusted> {
+            Dir::open_private(&self.path.join(name))
+        }
+
+        pub fn existing_subdir(&self, name: &str) -> Result<Option<Dir>, Untrusted> {
             let path = self.path.join(name);
-            if !create && !path.is_dir() {
-                return Err(Untrusted {
-                    dir: path,
-                    why: "does not exist".into(),
-                });
+            match std::fs::symlink_metadata(&path) {
+                Err(_) => Ok(None),
+                Ok(_) => Dir::open_private(&path).map(Some),
             }
-            Dir::open_private(&path)
         }
 
         pub fn path(&self) -> &Path {
