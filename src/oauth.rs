@@ -208,41 +208,116 @@ pub fn client_request(
 }
 
 /// A token response (RFC 6749 §5.1), every field the provider sent kept as it was.
+///
+/// oauthctl makes one only through `TokenResponse::checked`, whether the answer is fresh from the
+/// server or read back from the cache, so that what is printed from one cannot be what the other
+/// would have refused.
 #[derive(Debug, Clone)]
 pub struct TokenResponse {
     pub fields: Map<String, Value>,
+    /// RFC 6749 App. A.12: one or more VSCHAR (printable ASCII), checked.
     pub access_token: String,
-    pub token_type: Option<String>,
+    /// `None` when the server sent none (or null).
+    pub token_type: Option<TokenType>,
     /// Unix seconds, from `expires_in` or else the JWT's own `exp`.
     pub expires_at: Option<i64>,
 }
 
+/// RFC 6749 §5.1 `token_type`, sorted by what it may be used for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenType {
+    /// A type name as RFC 6749 App. A.13 defines one (`-._`, digits and letters, §7.1) or an
+    /// absolute URI: printable as it is.
+    Named(String),
+    /// Anything else the server sent (spaces, control characters, a number…): never a token
+    /// type to print or to act on, only shown escaped.
+    Malformed(Value),
+}
+
+impl TokenType {
+    fn from_field(value: Option<&Value>) -> Option<TokenType> {
+        match value? {
+            Value::Null => None,
+            Value::String(name) if is_token_type(name) => Some(TokenType::Named(name.clone())),
+            other => Some(TokenType::Malformed(other.clone())),
+        }
+    }
+
+    /// For messages: the name, or what was sent instead, escaped.
+    pub fn describe(&self) -> String {
+        match self {
+            TokenType::Named(name) => format!("`{name}`"),
+            TokenType::Malformed(Value::String(text)) => format!("`{}`", printable(text, 60)),
+            TokenType::Malformed(other) => crate::jwt::json_kind(other).to_string(),
+        }
+    }
+}
+
+/// RFC 6749 App. A.13: `token-type = type-name / URI`, `type-name = 1*name-char`,
+/// `name-char = "-" / "." / "_" / DIGIT / ALPHA`; a URI as RFC 3986 §3 spells one (a scheme,
+/// `:`, then only the characters a URI may hold).
+fn is_token_type(text: &str) -> bool {
+    let name_char = |b: u8| b.is_ascii_alphanumeric() || b"-._".contains(&b);
+    if !text.is_empty() && text.bytes().all(name_char) {
+        return true;
+    }
+    let Some((scheme, rest)) = text.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme
+        .as_bytes()
+        .first()
+        .is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    // RFC 3986 §2: unreserved, reserved (gen-delims and sub-delims) and `%` of pct-encoded.
+    let uri_char = |b: u8| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b);
+    scheme_ok && rest.bytes().all(uri_char)
+}
+
+/// RFC 6749 App. A: `VSCHAR = %x20-7E`, what an access token (A.12), a refresh token (A.17) and
+/// an authorization code (A.11) are made of.
+pub fn is_vschar(b: u8) -> bool {
+    (0x20..=0x7e).contains(&b)
+}
+
 impl TokenResponse {
-    /// RFC 6750 bearer tokens; `token_type` is case-insensitive (RFC 6749 §5.1). A missing type is
-    /// taken as Bearer, as several providers omit it.
-    /// A token as the cache kept it.
+    /// The one way a token response is made, from a fresh answer or from the cache: the
+    /// access_token must be a non-empty string of VSCHAR (RFC 6749 App. A.12; anything else would
+    /// corrupt a header or the "token and a newline" promise of `-o text`), and the token_type is
+    /// sorted into a name or not. `Err` says why it is not a token. `expires_at` is the caller's.
+    fn checked(fields: Map<String, Value>) -> std::result::Result<TokenResponse, &'static str> {
+        let access_token = match fields.get("access_token") {
+            Some(Value::String(t)) if !t.is_empty() && t.bytes().all(is_vschar) => t.clone(),
+            Some(Value::String(t)) if !t.is_empty() => {
+                return Err(
+                    "its access_token has characters outside printable ASCII (RFC 6749 App. A.12)",
+                );
+            }
+            Some(Value::String(_)) => return Err("its access_token is empty"),
+            Some(_) => return Err("its access_token is not a string"),
+            None => return Err("the response has no access_token"),
+        };
+        Ok(TokenResponse {
+            token_type: TokenType::from_field(fields.get("token_type")),
+            access_token,
+            expires_at: None,
+            fields,
+        })
+    }
+
+    /// A token as the cache kept it, checked as a fresh answer is: one that fails is a miss
+    /// (DESIGN §7), as a corrupt file is.
     pub fn from_cache(
         fields: Map<String, Value>,
         expires_at: Option<i64>,
     ) -> Option<TokenResponse> {
-        let access_token = fields.get("access_token")?.as_str()?.to_string();
-        Some(TokenResponse::new(fields, access_token, expires_at))
-    }
-
-    fn new(
-        fields: Map<String, Value>,
-        access_token: String,
-        expires_at: Option<i64>,
-    ) -> TokenResponse {
-        TokenResponse {
-            token_type: fields
-                .get("token_type")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            access_token,
+        let token = TokenResponse::checked(fields).ok()?;
+        Some(TokenResponse {
             expires_at,
-            fields,
-        }
+            ..token
+        })
     }
 
     pub fn refresh_token(&self) -> Option<&str> {
@@ -252,10 +327,14 @@ impl TokenResponse {
             .filter(|t| !t.is_empty())
     }
 
+    /// RFC 6750 bearer tokens; `token_type` is case-insensitive (RFC 6749 §5.1). A missing type is
+    /// taken as Bearer, as several providers omit it; a malformed one is not Bearer.
     pub fn is_bearer(&self) -> bool {
-        self.token_type
-            .as_deref()
-            .is_none_or(|t| t.eq_ignore_ascii_case("bearer"))
+        match &self.token_type {
+            None => true,
+            Some(TokenType::Named(name)) => name.eq_ignore_ascii_case("bearer"),
+            Some(TokenType::Malformed(_)) => false,
+        }
     }
 }
 
@@ -306,32 +385,15 @@ pub fn parse_token_response(
         message: format!("{endpoint} answered HTTP {status} but {why}"),
         status: Some(status),
     };
-    let access_token = match fields.get("access_token") {
-        // RFC 6749 App. A.12: access-token = 1*VSCHAR. Anything else would corrupt a header or
-        // the "token and a newline" promise of `-o text`.
-        Some(Value::String(t))
-            if !t.is_empty() && t.bytes().all(|b| (0x20..=0x7e).contains(&b)) =>
-        {
-            t.clone()
-        }
-        Some(Value::String(t)) if !t.is_empty() => {
-            return Err(not_a_token(
-                "its access_token has characters outside printable ASCII (RFC 6749 App. A.12)"
-                    .into(),
-            ));
-        }
-        Some(Value::String(_)) => return Err(not_a_token("its access_token is empty".into())),
-        Some(_) => return Err(not_a_token("its access_token is not a string".into())),
-        None => return Err(not_a_token("the response has no access_token".into())),
-    };
-    let expires_at = expires_in(fields.get("expires_in"))
+    let mut token = TokenResponse::checked(fields).map_err(|why| not_a_token(why.into()))?;
+    token.expires_at = expires_in(token.fields.get("expires_in"))
         .map(|secs| now + secs as i64)
         .or_else(|| {
-            crate::jwt::decode(&access_token)
+            crate::jwt::decode(&token.access_token)
                 .ok()
                 .and_then(|jwt| jwt.exp())
         });
-    Ok(TokenResponse::new(fields, access_token, expires_at))
+    Ok(token)
 }
 
 /// `expires_in` as RFC 6749 §5.1 means it: a non-negative whole number of seconds, tolerated as a
@@ -513,6 +575,7 @@ fn error_from(
 mod tests {
     use super::*;
     use crate::resolve::{ProfileLayer, merge};
+    use serde_json::json;
 
     fn profile(edit: impl FnOnce(&mut ProfileLayer)) -> Profile {
         let mut layer = ProfileLayer {
@@ -742,6 +805,90 @@ mod tests {
                     .unwrap_err();
             assert_eq!(err.exit() as u8, 4, "{body}: {err}");
         }
+    }
+
+    #[test]
+    fn a_cached_token_is_checked_as_a_fresh_one_is() {
+        for body in [
+            r#"{"access_token":"at","token_type":"bearer"}"#,
+            r#"{"access_token":"at\r\nX-Injected: 1","token_type":"Bearer"}"#,
+            r#"{"access_token":"t\u00f6k"}"#,
+            r#"{"access_token":""}"#,
+            r#"{"access_token":7}"#,
+            r#"{"refresh_token":"rt"}"#,
+            r#"{"access_token":"at","token_type":"Bearer\u001b[2J"}"#,
+            r#"{"access_token":"at","token_type":null}"#,
+        ] {
+            let fields: Map<String, Value> = serde_json::from_str(body).unwrap();
+            let fresh =
+                parse_token_response(&response(200, body), "https://x/t", 0, &Trace::default());
+            let cached = TokenResponse::from_cache(fields, Some(60));
+            assert_eq!(fresh.is_ok(), cached.is_some(), "{body}");
+            if let (Ok(fresh), Some(cached)) = (fresh, cached) {
+                assert_eq!(fresh.access_token, cached.access_token, "{body}");
+                assert_eq!(fresh.token_type, cached.token_type, "{body}");
+                assert_eq!(cached.expires_at, Some(60));
+            }
+        }
+    }
+
+    #[test]
+    fn token_types_are_rfc_6749_names_or_uris() {
+        let sorted = |value: Value| TokenType::from_field(Some(&value));
+        for name in [
+            "Bearer",
+            "bearer",
+            "DPoP",
+            "N_A",
+            "mac-1.0",
+            "urn:ietf:params:oauth:token-type:jwt",
+            "https://idp.example/types?v=1#a",
+        ] {
+            assert_eq!(sorted(name.into()), Some(TokenType::Named(name.into())));
+        }
+        for text in [
+            "",
+            "Bearer x",
+            "Bearer\r\n",
+            "b\u{1b}[0m",
+            "tök",
+            ":x",
+            "1a:b",
+            "a:b c",
+        ] {
+            assert_eq!(
+                sorted(text.into()),
+                Some(TokenType::Malformed(text.into())),
+                "{text:?}"
+            );
+        }
+        assert_eq!(sorted(Value::from(5)), Some(TokenType::Malformed(5.into())));
+        assert_eq!(sorted(Value::Null), None);
+        assert_eq!(TokenType::from_field(None), None);
+        assert_eq!(
+            TokenType::Malformed("a\u{1b}b".into()).describe(),
+            "`a\\u{1b}b`"
+        );
+        assert_eq!(
+            TokenType::Malformed(Value::Bool(true)).describe(),
+            "a boolean"
+        );
+        // Only a named Bearer (or none at all) is a bearer token.
+        let token = |t: &str| {
+            parse_token_response(
+                &response(
+                    200,
+                    &json!({"access_token": "a", "token_type": t}).to_string(),
+                ),
+                "https://x/t",
+                0,
+                &Trace::default(),
+            )
+            .unwrap()
+        };
+        assert!(token("BEARER").is_bearer());
+        assert!(!token("Bearer ").is_bearer());
+        assert!(!token("DPoP").is_bearer());
     }
 
     #[test]

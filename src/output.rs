@@ -11,6 +11,7 @@ use crate::commands::inspect::{Inspection, Validity};
 use crate::commands::profiles::Outcome;
 use crate::error::{Error, Result};
 use crate::jwt::TimeClaim;
+use crate::oauth::TokenType;
 use crate::style::{Style, pad, visible_width};
 use crate::timefmt::{local_offset, relative, rfc3339, rfc3339_local, span};
 use crate::untrusted::printable;
@@ -119,9 +120,10 @@ pub fn token(
         }
         // RFC 6750 applies to Bearer tokens only; a DPoP or MAC token sent as Bearer fails, or
         // worse, works where it should not.
+        let sent = token.token_type.as_ref().map(TokenType::describe);
         Err(Error::unreachable(format!(
-            "the token_type is `{}`, not Bearer; refusing to print it as {what} (use -o json or -o text)",
-            printable(token.token_type.as_deref().unwrap_or(""), 40)
+            "the token_type is {}, not Bearer; refusing to print it as {what} (use -o json or -o text)",
+            sent.unwrap_or_default()
         )))
     };
     let text = match format {
@@ -144,9 +146,21 @@ pub fn token(
                 "export OAUTHCTL_ACCESS_TOKEN={}\n",
                 shell_quote(&token.access_token)
             );
+            let token_type = match &token.token_type {
+                None => "Bearer",
+                Some(TokenType::Named(name)) => name,
+                Some(malformed) => {
+                    return Err(Error::unreachable(format!(
+                        "the token_type is {}, which is not an RFC 6749 token type (App. A.13: \
+                         letters, digits and `-._`, or a URI); refusing to print it in -o env \
+                         (use -o json or -o text)",
+                        malformed.describe()
+                    )));
+                }
+            };
             out.push_str(&format!(
                 "export OAUTHCTL_TOKEN_TYPE={}\n",
-                shell_quote(token.token_type.as_deref().unwrap_or("Bearer"))
+                shell_quote(token_type)
             ));
             if let Some(at) = token.expires_at {
                 out.push_str(&format!("export OAUTHCTL_EXPIRES_AT={at}\n"));
@@ -912,7 +926,7 @@ mod tests {
             token: TokenResponse {
                 fields,
                 access_token: "tok'en".into(),
-                token_type: token_type.map(String::from),
+                token_type: token_type.map(|t| TokenType::Named(t.into())),
                 expires_at,
             },
             cached: false,
@@ -987,6 +1001,31 @@ mod tests {
                 .is_ok()
             );
         }
+    }
+
+    #[test]
+    fn a_malformed_token_type_is_never_printed_as_one() {
+        let mut r = result(None, None);
+        r.token.token_type = Some(TokenType::Malformed("Bearer\r\nexport X=1".into()));
+        for format in [
+            OutputFormat::Env,
+            OutputFormat::Header,
+            OutputFormat::ExecCredential,
+        ] {
+            let err = token(format, &r, Default::default()).unwrap_err();
+            assert_eq!(err.exit() as u8, 4);
+            assert!(
+                err.to_string()
+                    .contains("the token_type is `Bearer\\r\\nexport X=1`"),
+                "{err}"
+            );
+        }
+        assert_eq!(
+            token(OutputFormat::Text, &r, Default::default())
+                .unwrap()
+                .stdout,
+            "tok'en\n"
+        );
     }
 
     #[test]

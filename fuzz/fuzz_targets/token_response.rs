@@ -28,7 +28,7 @@ use oauthctl::cli::OutputFormat;
 use oauthctl::commands::TokenResult;
 use oauthctl::error::Error;
 use oauthctl::http::{Response, Trace};
-use oauthctl::oauth::{TokenResponse, expires_in, parse_token_response};
+use oauthctl::oauth::{TokenResponse, TokenType, expires_in, parse_token_response};
 use oauthctl::untrusted::printable;
 use serde_json::Value;
 
@@ -86,6 +86,30 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
+/// RFC 6749 App. A.13, decided byte by byte rather than by the code's own function: a type-name
+/// (`-._`, digits, letters) or scheme `:` URI characters (RFC 3986 §3.1, §2).
+fn is_token_type(text: &str) -> bool {
+    const NAME: &[u8] = b"-._0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const URI: &[u8] =
+        b"-._~:/?#[]@!$&'()*+,;=%0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if !text.is_empty() && text.bytes().all(|b| NAME.contains(&b)) {
+        return true;
+    }
+    match text.split_once(':') {
+        Some((scheme, rest)) => {
+            scheme
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic())
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                && rest.bytes().all(|b| URI.contains(&b))
+        }
+        None => false,
+    }
+}
+
 /// RFC 6749 §5.1, decided from the JSON text rather than by the same calls the code makes.
 fn expected_expires_in(value: &Value) -> Option<u64> {
     let digits = match value {
@@ -136,10 +160,13 @@ fn accepted(response: &Response, now: i64, token: TokenResponse) {
         token.fields.get("access_token"),
         Some(&Value::from(t.as_str()))
     );
-    assert_eq!(
-        token.token_type.as_deref(),
-        token.fields.get("token_type").and_then(Value::as_str)
-    );
+    // A token_type is a name to print only when RFC 6749 App. A.13 says it is one.
+    let expected_type = match token.fields.get("token_type") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if is_token_type(s) => Some(TokenType::Named(s.clone())),
+        Some(other) => Some(TokenType::Malformed(other.clone())),
+    };
+    assert_eq!(token.token_type, expected_type);
     let expected = match token.fields.get("expires_in").and_then(expected_expires_in) {
         Some(secs) => Some(now + secs as i64),
         None => oauthctl::jwt::decode(t).ok().and_then(|jwt| jwt.exp()),
@@ -174,21 +201,30 @@ fn render(result: TokenResult) {
         }
     }
 
-    let env = token(OutputFormat::Env, &result, Default::default())
-        .unwrap()
-        .stdout;
-    let vars = parse_env(&env);
-    let mut expected = vec![
-        ("OAUTHCTL_ACCESS_TOKEN".to_string(), t.access_token.clone()),
-        (
-            "OAUTHCTL_TOKEN_TYPE".to_string(),
-            t.token_type.clone().unwrap_or_else(|| "Bearer".into()),
-        ),
-    ];
-    if let Some(at) = t.expires_at {
-        expected.push(("OAUTHCTL_EXPIRES_AT".to_string(), at.to_string()));
+    match (
+        token(OutputFormat::Env, &result, Default::default()),
+        &t.token_type,
+    ) {
+        (Ok(r), None | Some(TokenType::Named(_))) => {
+            let vars = parse_env(&r.stdout);
+            let token_type = match &t.token_type {
+                Some(TokenType::Named(name)) => name.clone(),
+                _ => "Bearer".into(),
+            };
+            let mut expected = vec![
+                ("OAUTHCTL_ACCESS_TOKEN".to_string(), t.access_token.clone()),
+                ("OAUTHCTL_TOKEN_TYPE".to_string(), token_type),
+            ];
+            if let Some(at) = t.expires_at {
+                expected.push(("OAUTHCTL_EXPIRES_AT".to_string(), at.to_string()));
+            }
+            assert_eq!(vars, expected, "-o env: {:?}", r.stdout);
+        }
+        (Err(e), Some(TokenType::Malformed(_))) => {
+            assert_clean_message("-o env refusal", &e.to_string())
+        }
+        (other, token_type) => panic!("-o env with {token_type:?}: {other:?}"),
     }
-    assert_eq!(vars, expected, "-o env: {env:?}");
 
     let json: Value = serde_json::from_str(
         &token(OutputFormat::Json, &result, Default::default())

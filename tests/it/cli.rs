@@ -1740,3 +1740,49 @@ fn profiles_show_redacts_secret_looking_headers_and_params() {
         "{out}"
     );
 }
+
+// ---------------------------------------------------------------- text from outside on its way out
+
+/// No character a terminal would act on, and no line break but `\n`.
+fn assert_inert(stream: &str, text: &str) {
+    let raw = text
+        .char_indices()
+        .find(|&(_, c)| c != '\n' && (c.is_control() || ('\u{2028}'..='\u{2069}').contains(&c)));
+    assert!(raw.is_none(), "raw {raw:?} on {stream}: {text:?}");
+}
+
+#[test]
+fn env_output_refuses_a_token_type_that_is_not_a_token_type() {
+    // A CR/LF would make a second line out of the server's text, an ESC would act on the terminal.
+    let server = StubServer::start(|_| {
+        Reply::json(
+            200,
+            r#"{"access_token":"tok","token_type":"Bearer\u001b]0;owned\u0007\r\nexport EVIL=1","expires_in":300}"#,
+        )
+    });
+    let env = Env::new();
+    env.write_config(&basic_profile(&server));
+    let run = |format: &str| {
+        env.cmd()
+            .args(["fetch", "--no-cache", "-o", format])
+            .env("APP_SECRET", "x")
+            .assert()
+    };
+    for format in ["env", "header", "exec-credential"] {
+        let stderr = fails(
+            run(format),
+            4,
+            "the token_type is `Bearer\\u{1b}]0;owned\\u{7}\\r\\nexport EVIL=1`",
+        );
+        assert_inert("stderr", &stderr);
+    }
+    // The token itself is fine: the formats that do not print the type still work.
+    run("text").success().stdout("tok\n");
+    let json = stdout_of(&run("json").success());
+    assert_inert("stdout", &json);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["token_type"],
+        "Bearer\u{1b}]0;owned\u{7}\r\nexport EVIL=1"
+    );
+}

@@ -948,11 +948,25 @@ fn an_unknown_token_type_is_never_printed_as_bearer_but_text_and_json_work() {
         fetch(&env, &[]).assert().success().stdout("tok\n");
         let v = json_of(&fetch(&env, &["-o", "json"]).assert().success());
         assert_eq!(v["token_type"], token_type);
-        let env_lines = stdout_of(&fetch(&env, &["-o", "env"]).assert().success());
-        assert!(
-            env_lines.contains(&format!("export OAUTHCTL_TOKEN_TYPE='{token_type}'\n")),
-            "{env_lines}"
-        );
+        // -o env prints a type name (RFC 6749 App. A.13) as it is, and refuses anything else.
+        let named = !token_type.is_empty() && !token_type.contains(' ');
+        if named {
+            let env_lines = stdout_of(&fetch(&env, &["-o", "env"]).assert().success());
+            assert!(
+                env_lines.contains(&format!("export OAUTHCTL_TOKEN_TYPE='{token_type}'\n")),
+                "{env_lines}"
+            );
+        } else {
+            let stderr = fails_in_one_line(
+                fetch(&env, &["-o", "env"]).assert(),
+                4,
+                "which is not an RFC 6749 token type",
+            );
+            assert!(
+                stderr.contains(&format!("the token_type is `{token_type}`")),
+                "{token_type:?}: {stderr}"
+            );
+        }
     }
 }
 
