@@ -2,7 +2,7 @@
 //! a string first and written in one go by `main`, so a failure never leaves half an output.
 
 use serde::Serialize;
-use serde_json::ser::{Formatter, PrettyFormatter};
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 use serde_json::{Map, Value, json};
 
 use crate::cli::OutputFormat;
@@ -14,7 +14,7 @@ use crate::jwt::TimeClaim;
 use crate::oauth::TokenType;
 use crate::style::{Style, pad, visible_width};
 use crate::timefmt::{local_offset, relative, rfc3339, rfc3339_local, span};
-use crate::untrusted::printable;
+use crate::untrusted::{is_unsafe, printable, verbatim};
 
 /// What goes to stdout, and an optional note for stderr.
 #[derive(Debug, Default)]
@@ -29,30 +29,37 @@ impl From<String> for Rendered {
     }
 }
 
+/// Every JSON document oauthctl prints: pretty, and terminal-safe (`TerminalSafe`).
 pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
-    let mut out = Vec::new();
-    let mut serializer =
-        serde_json::Serializer::with_formatter(&mut out, TerminalSafe(PrettyFormatter::new()));
-    // Serializing our own Values and structs into memory cannot fail.
-    value
-        .serialize(&mut serializer)
-        .expect("JSON values serialize");
-    let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
+    let mut text = serialize(value, PrettyFormatter::new());
     text.push('\n');
     text
 }
 
-/// serde_json's pretty output, with the characters a terminal acts on escaped as `\uXXXX` too:
+/// One line of JSON (the error object on stderr), terminal-safe like `to_json`.
+fn to_json_line<T: Serialize>(value: &T) -> String {
+    let mut text = serialize(value, CompactFormatter);
+    text.push('\n');
+    text
+}
+
+fn serialize<T: Serialize, F: Formatter>(value: &T, formatter: F) -> String {
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, TerminalSafe(formatter));
+    // Serializing our own Values and structs into memory cannot fail.
+    value
+        .serialize(&mut serializer)
+        .expect("JSON values serialize");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// serde_json's output, with every character `untrusted::is_unsafe` names escaped as `\uXXXX`:
 /// serde_json escapes only C0 controls, but server-supplied strings may hold DEL, C1 controls (U+009B
 /// is CSI to a terminal that honours 8-bit controls), bidi overrides and line separators
 /// (SECURITY 38). The escapes are valid JSON (RFC 8259 §7), so the values stay lossless.
-struct TerminalSafe(PrettyFormatter<'static>);
+struct TerminalSafe<F>(F);
 
-fn needs_escape(c: char) -> bool {
-    matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-impl Formatter for TerminalSafe {
+impl<F: Formatter> Formatter for TerminalSafe<F> {
     fn write_string_fragment<W: ?Sized + std::io::Write>(
         &mut self,
         writer: &mut W,
@@ -60,7 +67,8 @@ impl Formatter for TerminalSafe {
     ) -> std::io::Result<()> {
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
-            if needs_escape(c) {
+            // serde_json has escaped C0 before a fragment gets here.
+            if is_unsafe(c) {
                 writer.write_all(&fragment.as_bytes()[start..i])?;
                 write!(writer, "\\u{:04x}", c as u32)?;
                 start = i + c.len_utf8();
@@ -126,8 +134,10 @@ pub fn token(
             sent.unwrap_or_default()
         )))
     };
+    // Printed byte for byte, so that a program reads back exactly the token (untrusted::verbatim).
+    let access_token = || verbatim("access_token", &token.access_token);
     let text = match format {
-        OutputFormat::Text => format!("{}\n", token.access_token),
+        OutputFormat::Text => format!("{}\n", access_token()?),
         OutputFormat::Json => {
             let mut fields: Map<String, Value> = token.fields.clone();
             fields.insert(
@@ -139,16 +149,16 @@ pub fn token(
         }
         OutputFormat::Header => {
             bearer_only("an Authorization header")?;
-            format!("Authorization: Bearer {}\n", token.access_token)
+            format!("Authorization: Bearer {}\n", access_token()?)
         }
         OutputFormat::Env => {
             let mut out = format!(
                 "export OAUTHCTL_ACCESS_TOKEN={}\n",
-                shell_quote(&token.access_token)
+                shell_quote(access_token()?)
             );
             let token_type = match &token.token_type {
                 None => "Bearer",
-                Some(TokenType::Named(name)) => name,
+                Some(TokenType::Named(name)) => verbatim("token_type", name)?,
                 Some(malformed) => {
                     return Err(Error::unreachable(format!(
                         "the token_type is {}, which is not an RFC 6749 token type (App. A.13: \
@@ -162,6 +172,7 @@ pub fn token(
                 "export OAUTHCTL_TOKEN_TYPE={}\n",
                 shell_quote(token_type)
             ));
+            // A number oauthctl formats itself: digits and a sign, nothing a server chose.
             if let Some(at) = token.expires_at {
                 out.push_str(&format!("export OAUTHCTL_EXPIRES_AT={at}\n"));
             }
@@ -386,11 +397,11 @@ pub fn inspection_styled(format: OutputFormat, inspection: &Inspection, style: S
         // A key without a kid is described with where it came from already.
         Some(v) if v.signature.kid.is_none() => format!(
             "verified with {}",
-            crate::commands::inspect::describe(&v.signature)
+            printable(&crate::commands::inspect::describe(&v.signature), 300)
         ),
         Some(v) => format!(
             "verified with {} from {}",
-            crate::commands::inspect::describe(&v.signature),
+            printable(&crate::commands::inspect::describe(&v.signature), 300),
             printable(&v.keys_from, 200)
         ),
         None if inspection.jwt.signature_len == 0 => {
@@ -446,7 +457,7 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
             if json_out {
                 to_json(&json!({ "path": path })).into()
             } else {
-                format!("{}\n", path.display()).into()
+                format!("{}\n", shown_path(path)).into()
             }
         }
         Outcome::List { path, profiles } => {
@@ -477,7 +488,7 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
                 .collect();
             let note = profiles
                 .is_empty()
-                .then(|| format!("no profiles in `{}`", path.display()));
+                .then(|| format!("no profiles in `{}`", shown_path(path)));
             Rendered {
                 stdout: aligned(&rows, ""),
                 note,
@@ -557,12 +568,12 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
                 }))
                 .into();
             }
-            let mut rows = vec![("profile".to_string(), p.label().to_string())];
+            let mut rows = vec![("profile".to_string(), printable(p.label(), 60))];
             for (key, value) in &fields {
                 let shown = match value {
                     Value::Object(map) => map
                         .iter()
-                        .map(|(k, v)| format!("{k} = {}", value_text(v)))
+                        .map(|(k, v)| format!("{} = {}", printable(k, 60), value_text(v)))
                         .collect::<Vec<_>>()
                         .join(", "),
                     other => value_text(other),
@@ -570,16 +581,21 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
                 let from = origin(key).map(|o| format!("  ({o})")).unwrap_or_default();
                 rows.push((key.to_string(), format!("{shown}{from}")));
             }
-            // `origin` is set only when a source supplies a value.
+            // `origin` is set only when a source supplies a value. The source names what the
+            // config file says (a variable, a file, a command), so it is shown escaped.
+            let source = printable(&secret.source, 300);
             let mut secret_row = match secret.origin {
-                Some(_) => format!("*** from {}", secret.source),
-                None => secret.source.clone(),
+                Some(_) => format!("*** from {source}"),
+                None => source,
             };
             if let Some(origin) = secret.origin {
                 secret_row.push_str(&format!("  ({origin})"));
             }
             if let Some(shadowed) = &secret.shadowed {
-                secret_row.push_str(&format!("; overrides the profile's {shadowed}"));
+                secret_row.push_str(&format!(
+                    "; overrides the profile's {}",
+                    printable(shadowed, 300)
+                ));
             }
             // Right after client_id, wherever that is.
             let at = rows
@@ -604,7 +620,11 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
                 "added",
                 name,
                 path,
-                &format!("added profile `{name}`{default} to {}", path.display()),
+                &format!(
+                    "added profile `{}`{default} to {}",
+                    printable(name, 60),
+                    shown_path(path)
+                ),
             )
         }
         Outcome::Removed {
@@ -622,7 +642,11 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
                 "removed",
                 name,
                 path,
-                &format!("removed profile `{name}` from {}{default}", path.display()),
+                &format!(
+                    "removed profile `{}` from {}{default}",
+                    printable(name, 60),
+                    shown_path(path)
+                ),
             )
         }
     }
@@ -640,6 +664,12 @@ fn message(
     } else {
         format!("{text}\n").into()
     }
+}
+
+/// A path in a text view: it is the user's, but a file name can hold any character but `/` and
+/// NUL, so it is shown like any other text from outside.
+fn shown_path(path: &std::path::Path) -> String {
+    printable(&path.display().to_string(), 4096)
 }
 
 /// `cache …` output.
@@ -684,18 +714,21 @@ pub fn cache(format: OutputFormat, outcome: &crate::commands::cache::Outcome) ->
                 } else {
                     "no"
                 };
+                // The key is the file's name: 64 characters, which are hex for any file oauthctl
+                // wrote.
+                let key: String = v.key.0.chars().take(12).collect();
                 rows.push((
                     printable(v.entry.profile.as_deref().unwrap_or("-"), 40),
                     format!(
                         "{:<12}  {expires:<24}  {refresh:<7}  {}",
-                        v.key.short(),
+                        printable(&key, 12),
                         printable(&v.entry.endpoint, 200)
                     ),
                 ));
             }
             let note = entries
                 .is_empty()
-                .then(|| format!("no cached tokens in `{}`", dir.display()));
+                .then(|| format!("no cached tokens in `{}`", shown_path(dir)));
             Rendered {
                 stdout: aligned(&rows, ""),
                 note,
@@ -708,7 +741,7 @@ pub fn cache(format: OutputFormat, outcome: &crate::commands::cache::Outcome) ->
             let plural = if *removed == 1 { "" } else { "s" };
             format!(
                 "removed {removed} cached token{plural} from {}\n",
-                dir.display()
+                shown_path(dir)
             )
             .into()
         }
@@ -891,7 +924,7 @@ pub fn error_styled(format: OutputFormat, error: &Error, style: Style) -> String
             body["error"]["signature_verified"] = Value::Bool(u.signature_verified);
             body["error"]["checks"] = json!(u.checks);
         }
-        return format!("{body}\n");
+        return to_json_line(&body);
     }
     format!("{} {message}\n", style.red_bold("oauthctl: error:"))
 }
@@ -908,7 +941,7 @@ mod tests {
         for escape in ["\\u009b", "\\u202e", "\\u007f", "\\u2028"] {
             assert!(text.contains(escape), "{escape} in {text}");
         }
-        assert!(!text.chars().any(needs_escape), "{text}");
+        assert!(!text.chars().any(|c| c != '\n' && is_unsafe(c)), "{text}");
         assert!(text.contains("é✓"), "other characters are kept as they are");
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
         let plain = json!({"a": [1, 2], "b": {"c": "d"}, "e": []});
@@ -1026,6 +1059,41 @@ mod tests {
                 .stdout,
             "tok'en\n"
         );
+    }
+
+    #[test]
+    fn a_token_made_without_the_checks_still_cannot_print_raw() {
+        // TokenResponse::checked would refuse it; the output side refuses it again on its own.
+        let mut r = result(Some("Bearer"), None);
+        r.token.access_token = "tok\r\nX-Injected: 1".into();
+        for format in [OutputFormat::Text, OutputFormat::Header, OutputFormat::Env] {
+            let err = token(format, &r, Default::default()).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "refusing to print the access_token as it is: character 4 is outside printable ASCII"
+            );
+        }
+        let mut r = result(Some("Bearer"), None);
+        r.token.token_type = Some(TokenType::Named("Bearer\u{1b}[2J".into()));
+        let err = token(OutputFormat::Env, &r, Default::default()).unwrap_err();
+        assert!(err.to_string().contains("the token_type as it is"), "{err}");
+    }
+
+    #[test]
+    fn json_error_lines_are_terminal_safe() {
+        // A sign-in redirect's `error` reaches the Refusal as sent (commands/login.rs).
+        let err = Error::Refused(Box::new(crate::error::Refusal {
+            status: 0,
+            code: Some("access_denied\u{9b}2J\u{202e}".into()),
+            description: Some("a\u{2028}b".into()),
+            message: "refused".into(),
+        }));
+        let line = error(OutputFormat::Json, &err);
+        assert_eq!(line.matches('\n').count(), 1, "{line}");
+        assert!(!line.trim_end().chars().any(is_unsafe), "{line:?}");
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["error"]["code"], "access_denied\u{9b}2J\u{202e}");
+        assert_eq!(v["error"]["description"], "a\u{2028}b");
     }
 
     #[test]

@@ -1,11 +1,33 @@
-//! Text from outside (servers, tokens) made safe to put on a terminal (SECURITY 38).
+//! Text from outside (servers, tokens, the cache, config files, paths) on its way to the user
+//! (SECURITY 38), and the one rule every output follows.
 //!
 //! An error description or a claim can carry ANSI escapes that recolour or rewrite the user's
-//! terminal, or be megabytes long. Everything printed that we did not write ourselves goes
-//! through `printable` first.
+//! terminal, a CR/LF that makes a second line of one value, or be megabytes long. So every value
+//! oauthctl did not write itself, in every text-like output (`-o text`, `header`, `env`, the
+//! human views, notes and errors on stderr), is one of two things:
+//!
+//! - **shown** for a person to read: it goes through `printable`, which escapes what a terminal
+//!   would act on and bounds the length;
+//! - **printed byte for byte** for a program to read back (the token of `-o text` and `-o header`,
+//!   the values of `-o env`): it must pass `verbatim`, which refuses anything but printable ASCII
+//!   rather than alter a value a program depends on.
+//!
+//! JSON is escaped by `output::to_json`. And whatever a command renders passes one last gate
+//! before it is written (`output::Rendered::screened`), which refuses (exit 1) a control character
+//! that is not a line break or one of `style`'s own sequences, so a format that forgets the rule
+//! fails loudly instead of printing raw.
 
-/// Control characters become visible escapes (`\n`, `\u{1b}`, …) and text longer than `max_chars`
-/// is cut with an ellipsis.
+use crate::error::{Error, Result};
+
+/// What a terminal acts on or reads out of order: C0 and C1 controls and DEL, the bidi overrides
+/// and isolates, and the Unicode line and paragraph separators.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text shown to a person: every `is_unsafe` character becomes a visible escape (`\n`,
+/// `\u{1b}`, …) and text longer than `max_chars` is cut with an ellipsis.
 pub fn printable(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars + 8));
     for (count, c) in text.chars().enumerate() {
@@ -17,17 +39,25 @@ pub fn printable(text: &str, max_chars: usize) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            // C0, DEL, C1 and the bidi overrides/isolates that reorder what a terminal shows.
-            c if c.is_control()
-                || ('\u{202a}'..='\u{202e}').contains(&c)
-                || ('\u{2066}'..='\u{2069}').contains(&c) =>
-            {
-                out.push_str(&c.escape_unicode().to_string())
-            }
+            c if is_unsafe(c) => out.push_str(&c.escape_unicode().to_string()),
             c => out.push(c),
         }
     }
     out
+}
+
+/// A value printed byte for byte, for a program to read back: printable ASCII only (%x20-7E, the
+/// VSCHAR of RFC 6749 App. A), else an error that names the field and where, never the value (a
+/// token is a secret). A value that reaches here has been checked already (`TokenResponse`); this
+/// is the output side's own guarantee.
+pub fn verbatim<'a>(field: &str, value: &'a str) -> Result<&'a str> {
+    match value.chars().position(|c| !(' '..='~').contains(&c)) {
+        None => Ok(value),
+        Some(at) => Err(Error::unreachable(format!(
+            "refusing to print the {field} as it is: character {} is outside printable ASCII",
+            at + 1
+        ))),
+    }
 }
 
 /// A one-line summary of a body that is not what we expected: the HTML `<title>` when there is
@@ -57,6 +87,34 @@ mod tests {
         assert_eq!(printable("abcdef", 3), "abc…");
         assert_eq!(printable("x\u{202e}y", 10), "x\\u{202e}y");
         assert_eq!(printable("héllo", 10), "héllo");
+    }
+
+    #[test]
+    fn line_and_paragraph_separators_are_escaped_too() {
+        assert_eq!(printable("a\u{2028}b\u{2029}", 10), "a\\u{2028}b\\u{2029}");
+        assert_eq!(printable("a\u{85}b\u{7f}", 10), "a\\u{85}b\\u{7f}");
+    }
+
+    #[test]
+    fn verbatim_takes_printable_ascii_only_and_never_quotes_the_value() {
+        assert_eq!(verbatim("access_token", "a b~!").unwrap(), "a b~!");
+        assert_eq!(verbatim("access_token", "").unwrap(), "");
+        for (value, at) in [
+            ("SECRET\r\nX: 1", 7),
+            ("SECRET\u{1b}[2J", 7),
+            ("SECRETé", 7),
+            ("\u{7f}SECRET", 1),
+        ] {
+            let err = verbatim("access_token", value).unwrap_err();
+            assert_eq!(err.exit() as u8, 4);
+            let message = err.to_string();
+            assert_eq!(
+                message,
+                format!(
+                    "refusing to print the access_token as it is: character {at} is outside printable ASCII"
+                )
+            );
+        }
     }
 
     #[test]

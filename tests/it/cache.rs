@@ -538,3 +538,22 @@ fn a_cached_token_that_a_fresh_answer_could_not_carry_is_a_miss() {
         assert_eq!(server.request_count(), before + 1, "{poisoned}");
     }
 }
+
+/// Text from the cache's own directory name reaches stderr escaped, like any other.
+#[test]
+fn notes_on_stderr_are_escaped() {
+    let env = Env::new();
+    let dir = env.home.path().join("cache\u{1b}[31mdir");
+    let assert = env
+        .cmd()
+        .args(["cache", "list"])
+        .env("OAUTHCTL_CACHE_DIR", &dir)
+        .assert()
+        .success();
+    let stderr = crate::common::stderr_of(&assert);
+    assert!(
+        stderr.contains("no cached tokens in `") && stderr.contains("cache\\u{1b}[31mdir"),
+        "{stderr:?}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}

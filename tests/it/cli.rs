@@ -1786,3 +1786,56 @@ fn env_output_refuses_a_token_type_that_is_not_a_token_type() {
         "Bearer\u{1b}]0;owned\u{7}\r\nexport EVIL=1"
     );
 }
+
+#[test]
+fn profiles_show_list_and_remove_escape_what_the_config_file_says() {
+    let env = Env::new();
+    let path = env.write_config(
+        "default_profile = \"evil\\u001b[2Jname\"\n\
+         [profiles.\"evil\\u001b[2Jname\"]\ntoken_url = \"https://idp.example/t\"\nclient_id = \"c\"\n\
+         client_secret_env = \"VAR\\u001b[31m\"\nheaders = { \"X-\\u001b[1mKey\" = \"v\" }\n\
+         [profiles.other]\ntoken_url = \"https://idp.example/t\"\nclient_id = \"c\"\nclient_secret_env = \"V\"\n",
+    );
+    let name = "evil\u{1b}[2Jname";
+    let escaped = "evil\\u{1b}[2Jname";
+    for args in [
+        vec!["profiles", "show"],
+        vec!["profiles", "show", name],
+        vec!["profiles", "list"],
+    ] {
+        let out = stdout_of(&env.cmd().args(&args).assert().success());
+        assert_inert("stdout", &out);
+        assert!(out.contains(escaped), "{args:?}: {out}");
+    }
+    let out = stdout_of(&env.cmd().args(["profiles", "show"]).assert().success());
+    assert!(out.contains("X-\\u{1b}[1mKey = ***"), "{out}");
+    assert!(out.contains("env var VAR\\u{1b}[31m (NOT SET)"), "{out}");
+
+    let out = stdout_of(
+        &env.cmd()
+            .args(["profiles", "remove", name])
+            .assert()
+            .success(),
+    );
+    assert_inert("stdout", &out);
+    assert!(
+        out.starts_with(&format!("removed profile `{escaped}` from ")),
+        "{out}"
+    );
+
+    // A config path is the user's, but a file name can hold anything too.
+    let odd = env.home.path().join("odd\u{1b}[5mdir");
+    std::fs::create_dir(&odd).unwrap();
+    let odd_config = odd.join("config.toml");
+    std::fs::copy(&path, &odd_config).unwrap();
+    let out = stdout_of(
+        &env.cmd()
+            .args(["profiles", "path"])
+            .arg("-c")
+            .arg(&odd_config)
+            .assert()
+            .success(),
+    );
+    assert_inert("stdout", &out);
+    assert!(out.contains("odd\\u{1b}[5mdir/config.toml"), "{out}");
+}
