@@ -102,12 +102,13 @@ fn run() -> Exit {
         };
         dispatch(&ctx, cli.command, format)
     });
-    match result {
-        Ok(rendered) => {
-            if let Some(note) = rendered.note {
+    // Everything a command rendered passes the last output gate before it is written.
+    match result.and_then(output::Rendered::screened) {
+        Ok(screened) => {
+            if let Some(note) = screened.note() {
                 eprintln!("oauthctl: {note}");
             }
-            write_stdout(&rendered.stdout)
+            write_stdout(&screened)
         }
         Err(e) => {
             let _ = std::io::stderr().write_all(output::error(format, &e).as_bytes());
@@ -356,9 +357,12 @@ fn secret_flag(
 }
 
 /// Writes all of stdout at once. A reader that went away (`| head`) is not an error (DESIGN §4).
-fn write_stdout(text: &str) -> Exit {
+fn write_stdout(screened: &output::Screened) -> Exit {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out
+        .write_all(screened.stdout().as_bytes())
+        .and_then(|()| out.flush())
+    {
         Ok(()) => Exit::Success,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
         Err(e) => {

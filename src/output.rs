@@ -12,7 +12,7 @@ use crate::commands::profiles::Outcome;
 use crate::error::{Error, Result};
 use crate::jwt::TimeClaim;
 use crate::oauth::TokenType;
-use crate::style::{Style, pad, visible_width};
+use crate::style::{Style, own_sequence_len, pad, visible_width};
 use crate::timefmt::{local_offset, relative, rfc3339, rfc3339_local, span};
 use crate::untrusted::{is_unsafe, printable, verbatim};
 
@@ -21,6 +21,60 @@ use crate::untrusted::{is_unsafe, printable, verbatim};
 pub struct Rendered {
     pub stdout: String,
     pub note: Option<String>,
+}
+
+/// Rendered output that passed the last gate: what `main` writes, and all it writes. Its fields
+/// are private, so nothing reaches the streams without `Rendered::screened`.
+#[derive(Debug)]
+pub struct Screened {
+    stdout: String,
+    note: Option<String>,
+}
+
+impl Screened {
+    pub fn stdout(&self) -> &str {
+        &self.stdout
+    }
+
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+}
+
+impl Rendered {
+    /// The last gate before the streams (the rule itself is in `untrusted`): stdout may hold no
+    /// control character but `\n` and the colour sequences `style` writes. Anything else means a
+    /// value skipped the rule, and it is refused as the bug it is (exit 1), never printed. The note
+    /// for stderr is escaped whole, as an error message is.
+    pub fn screened(self) -> Result<Screened> {
+        if let Some((at, c)) = first_unscreened(&self.stdout) {
+            return Err(Error::Internal(format!(
+                "refusing to print output holding U+{:04X} at byte {at}: text from outside \
+                 reached stdout without being escaped or checked; this is a bug, please report it",
+                c as u32
+            )));
+        }
+        Ok(Screened {
+            stdout: self.stdout,
+            note: self.note.map(|note| printable(&note, 2000)),
+        })
+    }
+}
+
+/// The first character of `text` that the gate refuses, and its byte offset.
+fn first_unscreened(text: &str) -> Option<(usize, char)> {
+    let mut at = 0;
+    while let Some(c) = text[at..].chars().next() {
+        if let Some(len) = own_sequence_len(&text[at..]) {
+            at += len;
+            continue;
+        }
+        if c != '\n' && is_unsafe(c) {
+            return Some((at, c));
+        }
+        at += c.len_utf8();
+    }
+    None
 }
 
 impl From<String> for Rendered {
@@ -1094,6 +1148,74 @@ mod tests {
         let v: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["error"]["code"], "access_denied\u{9b}2J\u{202e}");
         assert_eq!(v["error"]["description"], "a\u{2028}b");
+    }
+
+    #[test]
+    fn the_last_gate_refuses_any_control_character_it_did_not_write() {
+        for (stdout, at, code) in [
+            ("tok\r\nX-Injected: 1\n", 3, "000D"),
+            ("a\u{1b}[2Jb\n", 1, "001B"),
+            ("\u{1b}]0;title\u{7}", 0, "001B"),
+            ("a\tb\n", 1, "0009"),
+            ("é\u{9b}31m", 2, "009B"),
+            ("\u{1b}[1mx\u{1b}[0m\u{202e}", 9, "202E"),
+            ("x\u{2028}", 1, "2028"),
+        ] {
+            let err = Rendered::from(stdout.to_string()).screened().unwrap_err();
+            assert_eq!(err.exit() as u8, 1, "{stdout:?}");
+            assert!(
+                err.to_string().starts_with(&format!(
+                    "refusing to print output holding U+{code} at byte {at}:"
+                )),
+                "{stdout:?}: {err}"
+            );
+        }
+        let ours = format!(
+            "{}\n{}  {}\n",
+            Style::COLOUR.bold("Header"),
+            Style::COLOUR.red_bold("EXPIRED"),
+            Style::COLOUR.yellow("é✓")
+        );
+        assert_eq!(
+            Rendered::from(ours.clone()).screened().unwrap().stdout(),
+            ours
+        );
+        let noted = Rendered {
+            stdout: String::new(),
+            note: Some("no cached tokens in `a\u{1b}[31m`\nb".into()),
+        }
+        .screened()
+        .unwrap();
+        assert_eq!(noted.note(), Some("no cached tokens in `a\\u{1b}[31m`\\nb"));
+    }
+
+    #[test]
+    fn every_view_of_hostile_text_passes_the_last_gate() {
+        let i = inspected(
+            r#"{"sub\u001b[31m":"v\u009b1m\r\n\u2028","exp":100,"x":{"\u202e":"\u0007"}}"#,
+            40,
+        );
+        for format in [OutputFormat::Text, OutputFormat::Json] {
+            for style in [Style::PLAIN, Style::COLOUR] {
+                inspection_styled(format, &i, style).screened().unwrap();
+            }
+        }
+        let mut r = result(Some("Bearer"), Some(1));
+        r.token
+            .fields
+            .insert("vendor".into(), "\u{1b}[2J\r\n\u{85}".into());
+        for format in [
+            OutputFormat::Text,
+            OutputFormat::Json,
+            OutputFormat::Header,
+            OutputFormat::Env,
+            OutputFormat::ExecCredential,
+        ] {
+            token(format, &r, Default::default())
+                .unwrap()
+                .screened()
+                .unwrap();
+        }
     }
 
     #[test]
