@@ -386,14 +386,21 @@ pub fn parse_token_response(
         status: Some(status),
     };
     let mut token = TokenResponse::checked(fields).map_err(|why| not_a_token(why.into()))?;
-    token.expires_at = expires_in(token.fields.get("expires_in"))
-        .map(|secs| now + secs as i64)
-        .or_else(|| {
-            crate::jwt::decode(&token.access_token)
-                .ok()
-                .and_then(|jwt| jwt.exp())
-        });
+    token.expires_at = expires_at(&token, now);
     Ok(token)
+}
+
+/// When the token expires: `now + expires_in`, else the JWT's own `exp` held to the same bounds
+/// (SECURITY 26), since it stands in for an `expires_in` of `exp - now`. An `exp` in the past or
+/// more than ten years ahead is as absent as a negative or huge `expires_in`, so that a token
+/// claiming to live for a century is never cached as if it did (SECURITY 14).
+fn expires_at(token: &TokenResponse, now: i64) -> Option<i64> {
+    if let Some(secs) = expires_in(token.fields.get("expires_in")) {
+        return Some(now + secs as i64);
+    }
+    let exp = crate::jwt::decode(&token.access_token).ok()?.exp()?;
+    let left = exp.checked_sub(now)?;
+    (0..=MAX_EXPIRES_IN as i64).contains(&left).then_some(exp)
 }
 
 /// `expires_in` as RFC 6749 §5.1 means it: a non-negative whole number of seconds, tolerated as a
@@ -756,6 +763,33 @@ mod tests {
             assert_eq!(expires_in(Some(&v(bad))), None, "{bad}");
         }
         assert_eq!(expires_in(None), None);
+    }
+
+    #[test]
+    fn a_jwt_exp_counts_only_within_the_bounds_of_expires_in() {
+        let now = 1_700_000_000;
+        let at = |exp: i64| {
+            let token =
+                crate::jwt::tests::make(r#"{"alg":"none"}"#, &format!(r#"{{"exp":{exp}}}"#));
+            let body = json!({ "access_token": token }).to_string();
+            parse_token_response(&response(200, &body), "https://x/t", now, &Trace::default())
+                .unwrap()
+                .expires_at
+        };
+        let max = MAX_EXPIRES_IN as i64;
+        assert_eq!(at(now), Some(now));
+        assert_eq!(at(now + 60), Some(now + 60));
+        assert_eq!(at(now + max), Some(now + max));
+        assert_eq!(at(now + max + 1), None);
+        assert_eq!(at(now - 1), None);
+        assert_eq!(at(i64::MAX), None);
+        assert_eq!(at(i64::MIN), None);
+        // expires_in, when usable, wins over the JWT.
+        let token = crate::jwt::tests::make(r#"{"alg":"none"}"#, r#"{"exp":1}"#);
+        let body = json!({ "access_token": token, "expires_in": 60 }).to_string();
+        let parsed =
+            parse_token_response(&response(200, &body), "https://x/t", now, &Trace::default());
+        assert_eq!(parsed.unwrap().expires_at, Some(now + 60));
     }
 
     #[test]

@@ -13,8 +13,8 @@
 //! Invariants: an accepted token came with a 2xx status, is non-empty and made only of VSCHAR
 //! (RFC 6749 App. A.12, which RFC 6750's b64token is a subset of), and is the response's own
 //! `access_token`; `expires_at` is `now + expires_in` when `expires_in` is valid, else the JWT's
-//! `exp`; every output format renders that token exactly (a shell reading `-o env` gets the same
-//! values back). A refusal is `Refused` exactly for 4xx other than 408/429, carries the status and
+//! `exp` when that is from now to ten years ahead; every output format renders that token exactly
+//! (a shell reading `-o env` gets the same values back). A refusal is `Refused` exactly for 4xx other than 408/429, carries the status and
 //! the server's `error` code, and a 2xx that is not a token never quotes the body's
 //! `access_token`. Every error is one line without control characters. `expires_in` is what
 //! RFC 6749 §5.1 allows: a non-negative integer (or a string of digits) up to ten years.
@@ -169,7 +169,13 @@ fn accepted(response: &Response, now: i64, token: TokenResponse) {
     assert_eq!(token.token_type, expected_type);
     let expected = match token.fields.get("expires_in").and_then(expected_expires_in) {
         Some(secs) => Some(now + secs as i64),
-        None => oauthctl::jwt::decode(t).ok().and_then(|jwt| jwt.exp()),
+        // The JWT's exp stands in for an expires_in of `exp - now`, within the same bounds.
+        None => oauthctl::jwt::decode(t)
+            .ok()
+            .and_then(|jwt| jwt.exp())
+            .filter(|exp| {
+                (0..=MAX_EXPIRES_IN as i128).contains(&(i128::from(*exp) - i128::from(now)))
+            }),
     };
     assert_eq!(token.expires_at, expected);
     render(TokenResult {

@@ -1046,6 +1046,48 @@ fn absent_or_insane_expires_in_is_treated_as_absent() {
     }
 }
 
+#[test]
+fn a_jwt_exp_is_held_to_the_bounds_of_expires_in() {
+    // Without expires_in, the JWT's exp stands in for it, and is taken only where an expires_in
+    // would be: from now to ten years ahead. Otherwise the expiry is unknown, and the token is
+    // not cached (SECURITY 14, 26).
+    let env = Env::new();
+    let ten_years = 315_360_000;
+    for (offset, taken) in [
+        (3600, true),
+        (ten_years - 60, true),
+        (100 * ten_years, false),
+        (ten_years + 3600, false),
+        (-3600, false),
+    ] {
+        let exp = now() + offset;
+        let body = json!({"access_token": jwt(json!({"exp": exp})), "token_type": "Bearer"});
+        let server = answering(body);
+        write_profile(&env, &server.url("/token"), "");
+        let v = json_of(&fetch(&env, &["-o", "json"]).assert().success());
+        let expected = if taken { json!(exp) } else { Value::Null };
+        assert_eq!(v["expires_at"], expected, "exp = now + {offset}");
+        let env_lines = stdout_of(&fetch(&env, &["-o", "env"]).assert().success());
+        assert_eq!(
+            env_lines.contains("OAUTHCTL_EXPIRES_AT"),
+            taken,
+            "{env_lines}"
+        );
+    }
+    // A century ahead is not cached as good for a century: the next fetch asks again.
+    let body = json!({"access_token": jwt(json!({"exp": now() + 100 * ten_years}))});
+    let server = answering(body);
+    write_profile(&env, &server.url("/token"), "");
+    for _ in 0..2 {
+        env.cmd()
+            .arg("fetch")
+            .env("T_SECRET", SECRET)
+            .assert()
+            .success();
+    }
+    assert_eq!(server.request_count(), 2);
+}
+
 // ================================================================ not a token
 
 #[test]
