@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::config::{AuthMethod, BasicEncoding, GrantParams};
 use crate::error::{Error, Refusal, Result};
 use crate::http::{Response, Trace, host_of};
+use crate::jwt::NotMembers;
 use crate::resolve::Profile;
 use crate::secret::Secret;
 use crate::untrusted::{printable, summarize_body};
@@ -437,11 +438,13 @@ pub fn success_object(
     })
 }
 
-/// Why a body is not a JSON object.
+/// Why a body is not a JSON object to read.
 enum NotAnObject {
     Empty,
     /// Valid JSON of this kind ("an array").
     Other(&'static str),
+    /// An object with this member twice (`jwt::members`).
+    Duplicate(String),
     Invalid,
 }
 
@@ -450,6 +453,7 @@ impl NotAnObject {
         match self {
             NotAnObject::Empty => "its body is empty (not valid JSON)".into(),
             NotAnObject::Other(kind) => format!("its body is {kind} in JSON, not an object"),
+            NotAnObject::Duplicate(name) => duplicate_member(name),
             NotAnObject::Invalid => format!(
                 "its body is not valid JSON ({} bytes, {})",
                 response.body.len(),
@@ -465,27 +469,51 @@ impl NotAnObject {
     }
 }
 
-/// The body as a JSON object. One known flaw is tolerated: a trailing comma before the closing
-/// brace, as one documented provider (seed 003) sends.
+/// A member sent twice: which of the two a reader takes is not settled (RFC 8259 §4), so neither
+/// is read (`jwt::members`).
+fn duplicate_member(name: &str) -> String {
+    format!(
+        "its body has the member `{}` twice, so it is not read (RFC 8259 §4)",
+        printable(name, 60)
+    )
+}
+
+/// The body as a JSON object, each member once. One known flaw is tolerated: a trailing comma
+/// before the closing brace, as one documented provider (seed 003) sends.
 fn parse_json_object(
     body: &[u8],
     trace: &Trace,
 ) -> std::result::Result<Map<String, Value>, NotAnObject> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => return Ok(map),
-        Ok(other) => return Err(NotAnObject::Other(crate::jwt::json_kind(&other))),
-        Err(_) => {}
+    match json_object(body) {
+        Err(NotAnObject::Invalid) => {}
+        read => return read,
     }
-    if let Some(repaired) = without_trailing_comma(body)
-        && let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&repaired)
-    {
-        trace.line("note: the response had a trailing comma before its closing brace (invalid JSON); accepted");
-        return Ok(map);
+    if let Some(repaired) = without_trailing_comma(body) {
+        match json_object(&repaired) {
+            Ok(map) => {
+                trace.line("note: the response had a trailing comma before its closing brace (invalid JSON); accepted");
+                return Ok(map);
+            }
+            Err(duplicate @ NotAnObject::Duplicate(_)) => return Err(duplicate),
+            Err(_) => {}
+        }
     }
     if body.is_empty() {
         return Err(NotAnObject::Empty);
     }
     Err(NotAnObject::Invalid)
+}
+
+fn json_object(body: &[u8]) -> std::result::Result<Map<String, Value>, NotAnObject> {
+    match crate::jwt::members::<Value>(body) {
+        Ok(members) => Ok(members.into_iter().collect()),
+        Err(NotMembers::Duplicate(name)) => Err(NotAnObject::Duplicate(name)),
+        // Not an object, or not JSON: which one is worth saying.
+        Err(NotMembers::Json(_)) => match serde_json::from_slice::<Value>(body) {
+            Ok(other) => Err(NotAnObject::Other(crate::jwt::json_kind(&other))),
+            Err(_) => Err(NotAnObject::Invalid),
+        },
+    }
 }
 
 fn without_trailing_comma(body: &[u8]) -> Option<Vec<u8>> {
@@ -542,6 +570,7 @@ fn error_from(
             };
             (code, description.or(message), printable(&detail, 600))
         }
+        Err(NotAnObject::Duplicate(name)) => (None, None, duplicate_member(name)),
         Err(_) => {
             let kind = response
                 .content_type
@@ -823,6 +852,68 @@ mod tests {
                     .unwrap_err();
             assert!(matches!(err, Error::Unreachable { .. }), "{bad}");
         }
+    }
+
+    #[test]
+    fn no_answer_with_a_member_twice_is_read() {
+        // success_object reads the token, device authorization, introspection and metadata answers.
+        for body in [
+            r#"{"active":false,"active":true}"#,
+            r#"{"issuer":"https://a","jwks_uri":"x","issuer":"https://b"}"#,
+            "{\"access_token\":\"a\",\"access_token\":\"b\",\n}",
+        ] {
+            let err = success_object(&response(200, body), "the endpoint h", &Trace::default())
+                .unwrap_err();
+            assert_eq!(err.exit() as u8, 4, "{body}");
+            assert!(
+                err.to_string()
+                    .starts_with("the endpoint h answered HTTP 200 but its body has the member `"),
+                "{err}"
+            );
+        }
+        let err = success_object(
+            &response(200, r#"{"a\u001b":1,"a\u001b":2}"#),
+            "e",
+            &Trace::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("the member `a\\u{1b}` twice"),
+            "{err}"
+        );
+        // Names are compared as decoded: `\u0061` is `a`.
+        assert!(
+            success_object(
+                &response(200, r#"{"a":1,"\u0061":2}"#),
+                "e",
+                &Trace::default()
+            )
+            .is_err()
+        );
+        // Inside a member, as inside a claim, JSON's own reading stands.
+        let map = success_object(
+            &response(200, r#"{"cnf":{"x":1,"x":2},"b":[1,1]}"#),
+            "e",
+            &Trace::default(),
+        )
+        .unwrap();
+        assert_eq!(map["cnf"]["x"], 2);
+        // An error answer with two codes is neither code.
+        let err = parse_token_response(
+            &response(400, r#"{"error":"invalid_scope","error":"invalid_client"}"#),
+            "https://x/t",
+            0,
+            &Trace::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.exit() as u8, 3);
+        assert_eq!(err.oauth_fields(), (None, None, Some(400)));
+        assert!(
+            err.to_string().ends_with(
+                "(HTTP 400): its body has the member `error` twice, so it is not read (RFC 8259 §4)"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -312,7 +312,10 @@ fn refused(response: &Response, e: &Error) {
         message.starts_with(&format!("the token endpoint {HOST} ")),
         "{message}"
     );
-    let body_json = serde_json::from_slice::<Value>(&response.body).ok();
+    // An object with a member twice is read by nobody (RFC 8259 §4): no code comes out of it.
+    let body_json = serde_json::from_slice::<Value>(&response.body)
+        .ok()
+        .filter(|_| !has_a_member_twice(&response.body));
     match e {
         Error::Refused(r) => {
             assert!((400..500).contains(&status) && status != 408 && status != 429);
@@ -347,4 +350,13 @@ fn refused(response: &Response, e: &Error) {
         }
         other => panic!("unexpected error kind {other:?}"),
     }
+}
+
+/// Whether the body is a JSON object with some member name twice (read by `jwt::members`, the one
+/// reader oauthctl has for it; jwt_decode checks that it agrees with serde_json otherwise).
+fn has_a_member_twice(body: &[u8]) -> bool {
+    matches!(
+        oauthctl::jwt::members::<Value>(body),
+        Err(oauthctl::jwt::NotMembers::Duplicate(_))
+    )
 }

@@ -632,6 +632,7 @@ fn an_answer_that_is_not_an_introspection_is_exit_4_and_errors_are_exit_3() {
         Some("tok-no-active") => Reply::json(200, r#"{"scope":"read"}"#),
         Some("tok-string-active") => Reply::json(200, r#"{"active":"true"}"#),
         Some("tok-array") => Reply::json(200, r#"[{"active":true}]"#),
+        Some("tok-active-twice") => Reply::json(200, r#"{"active":false,"active":true}"#),
         Some("tok-bad-client") => Reply::json(401, r#"{"error":"invalid_client"}"#),
         _ => Reply::new(502, "text/html", "<title>Bad Gateway</title>"),
     });
@@ -663,6 +664,11 @@ fn an_answer_that_is_not_an_introspection_is_exit_4_and_errors_are_exit_3() {
             "tok-array",
             4,
             "answered HTTP 200 but its body is an array in JSON, not an object",
+        ),
+        (
+            "tok-active-twice",
+            4,
+            "answered HTTP 200 but its body has the member `active` twice",
         ),
         (
             "tok-bad-client",

@@ -1091,6 +1091,51 @@ fn a_jwt_exp_is_held_to_the_bounds_of_expires_in() {
 // ================================================================ not a token
 
 #[test]
+fn an_answer_with_a_member_twice_is_not_read() {
+    // Two parsers that keep a different one of the two would disagree on what the token is, as on
+    // a JWT's claims (SECURITY 33); a token answer is refused as inspect refuses such a claim.
+    let env = Env::new();
+    for (body, member) in [
+        (
+            r#"{"access_token":"first","token_type":"Bearer","access_token":"second"}"#,
+            "access_token",
+        ),
+        (
+            r#"{"access_token":"tok","expires_in":60,"expires_in":"31536000"}"#,
+            "expires_in",
+        ),
+        (
+            "{\"access_token\":\"tok\",\"token_type\":\"DPoP\",\"token_type\":\"Bearer\",}",
+            "token_type",
+        ),
+    ] {
+        let reply = Reply::json(200, body);
+        let server = StubServer::start(move |_| reply.clone());
+        write_profile(&env, &server.url("/token"), "");
+        let stderr = fails_in_one_line(
+            fetch(&env, &[]).assert(),
+            4,
+            &format!("answered HTTP 200 but its body has the member `{member}` twice"),
+        );
+        assert!(
+            !stderr.contains("first") && !stderr.contains("second"),
+            "{stderr}"
+        );
+    }
+    // An error answer with two `error` codes is summarised, not read as either.
+    let server = StubServer::start(|_| {
+        Reply::json(400, r#"{"error":"invalid_scope","error":"invalid_client"}"#)
+    });
+    write_profile(&env, &server.url("/token"), "");
+    let stderr = fails_in_one_line(
+        fetch(&env, &[]).assert(),
+        3,
+        "refused the request (HTTP 400): its body has the member `error` twice",
+    );
+    assert!(!stderr.contains("invalid_"), "{stderr}");
+}
+
+#[test]
 fn a_missing_empty_or_non_string_access_token_is_exit_4() {
     let env = Env::new();
     for (body, message) in [
