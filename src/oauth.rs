@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::config::{AuthMethod, BasicEncoding, GrantParams};
@@ -479,34 +480,62 @@ fn duplicate_member(name: &str) -> String {
 }
 
 /// The body as a JSON object, each member once. One known flaw is tolerated: a trailing comma
-/// before the closing brace, as one documented provider (seed 003) sends.
+/// before the closing brace, as one documented provider (seed 003) sends. A member whose value
+/// holds a number no 64-bit float can (`1e400`) is left out, as absent (`json_object`).
 fn parse_json_object(
     body: &[u8],
     trace: &Trace,
 ) -> std::result::Result<Map<String, Value>, NotAnObject> {
-    match json_object(body) {
-        Err(NotAnObject::Invalid) => {}
-        read => return read,
-    }
-    if let Some(repaired) = without_trailing_comma(body) {
-        match json_object(&repaired) {
-            Ok(map) => {
+    let (map, left_out) = match json_object(body) {
+        Err(NotAnObject::Invalid) => match without_trailing_comma(body).map(|r| json_object(&r)) {
+            Some(Ok(read)) => {
                 trace.line("note: the response had a trailing comma before its closing brace (invalid JSON); accepted");
-                return Ok(map);
+                read
             }
-            Err(duplicate @ NotAnObject::Duplicate(_)) => return Err(duplicate),
-            Err(_) => {}
-        }
+            Some(Err(duplicate @ NotAnObject::Duplicate(_))) => return Err(duplicate),
+            _ if body.is_empty() => return Err(NotAnObject::Empty),
+            _ => return Err(NotAnObject::Invalid),
+        },
+        read => read?,
+    };
+    for name in left_out {
+        trace.line(&format!(
+            "note: the response's `{}` holds a number beyond a 64-bit float; it is treated as absent",
+            printable(&name, 60)
+        ));
     }
-    if body.is_empty() {
-        return Err(NotAnObject::Empty);
-    }
-    Err(NotAnObject::Invalid)
+    Ok(map)
 }
 
-fn json_object(body: &[u8]) -> std::result::Result<Map<String, Value>, NotAnObject> {
-    match crate::jwt::members::<Value>(body) {
-        Ok(members) => Ok(members.into_iter().collect()),
+/// An object's members, and the names of those left out (`json_object`).
+type ReadObject = (Map<String, Value>, Vec<String>);
+
+/// The object's members, and the names of those left out because a number in them is beyond
+/// what a 64-bit float holds.
+///
+/// RFC 8259 §6 sets no range on numbers, so `"expires_in": 1e400` is valid JSON, but serde_json
+/// (without its crate-wide `arbitrary_precision`, which would change every number oauthctl reads)
+/// refuses the whole text over it. Each member is first read as raw text (`RawValue`, which checks
+/// the syntax and converts no number), then as a value on its own: a member that fails only over
+/// such a number is absent, as SECURITY 26 wants of a huge `expires_in`, and the rest of the answer
+/// still counts. `-o json` leaves it out too: it cannot be written back as the number sent.
+fn json_object(body: &[u8]) -> std::result::Result<ReadObject, NotAnObject> {
+    match crate::jwt::members::<Box<RawValue>>(body) {
+        Ok(members) => {
+            let mut map = Map::new();
+            let mut left_out = Vec::new();
+            for (name, raw) in members {
+                match serde_json::from_str::<Value>(raw.get()) {
+                    Ok(value) => {
+                        map.insert(name, value);
+                    }
+                    Err(e) if beyond_a_float(&e) => left_out.push(name),
+                    // A lone surrogate in a string, nesting past serde_json's limit: not read.
+                    Err(_) => return Err(NotAnObject::Invalid),
+                }
+            }
+            Ok((map, left_out))
+        }
         Err(NotMembers::Duplicate(name)) => Err(NotAnObject::Duplicate(name)),
         // Not an object, or not JSON: which one is worth saying.
         Err(NotMembers::Json(_)) => match serde_json::from_slice::<Value>(body) {
@@ -514,6 +543,13 @@ fn json_object(body: &[u8]) -> std::result::Result<Map<String, Value>, NotAnObje
             Err(_) => Err(NotAnObject::Invalid),
         },
     }
+}
+
+/// serde_json's error for a number beyond f64 (`ErrorCode::NumberOutOfRange`, not public): told
+/// apart by its message, which a unit test pins (`a_number_beyond_a_float_is_an_absent_member`).
+fn beyond_a_float(e: &serde_json::Error) -> bool {
+    e.classify() == serde_json::error::Category::Syntax
+        && e.to_string().starts_with("number out of range")
 }
 
 fn without_trailing_comma(body: &[u8]) -> Option<Vec<u8>> {
@@ -852,6 +888,53 @@ mod tests {
                     .unwrap_err();
             assert!(matches!(err, Error::Unreachable { .. }), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_number_beyond_a_float_is_an_absent_member() {
+        let read = |body: &str| success_object(&response(200, body), "e", &Trace::default());
+        let map = read(
+            r#"{"access_token":"a","expires_in":1e400,"b":{"c":[-1E+999]},"d":1e-400,"e":1e300}"#,
+        )
+        .unwrap();
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["access_token", "d", "e"]);
+        assert_eq!(map["d"], 0.0);
+        // With the trailing comma one provider sends, too.
+        let map = read("{\"access_token\":\"a\",\"expires_in\":1e400,}").unwrap();
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["access_token"]);
+        // serde_json's wording for it is what `beyond_a_float` relies on.
+        let e = serde_json::from_str::<Value>("1e400").unwrap_err();
+        assert!(beyond_a_float(&e), "{e}");
+        // What is not such a number still makes the body unreadable.
+        let deep = format!(r#"{{"a":{}1{}}}"#, "[".repeat(200), "]".repeat(200));
+        for body in [r#"{"a":"\ud800"}"#, deep.as_str(), r#"{"a":1e400"#] {
+            let err = read(body).unwrap_err();
+            assert!(err.to_string().contains("not valid JSON"), "{body}: {err}");
+        }
+        // The token: expires_in absent, so the JWT's exp counts; an access_token so big is none.
+        let jwt = crate::jwt::tests::make(r#"{"alg":"none"}"#, r#"{"exp":1060}"#);
+        let body = format!(r#"{{"access_token":"{jwt}","expires_in":1e400}}"#);
+        let token = parse_token_response(
+            &response(200, &body),
+            "https://x/t",
+            1000,
+            &Trace::default(),
+        )
+        .unwrap();
+        assert_eq!(token.expires_at, Some(1060));
+        assert!(!token.fields.contains_key("expires_in"));
+        let err = parse_token_response(
+            &response(200, r#"{"access_token":1e400}"#),
+            "https://x/t",
+            0,
+            &Trace::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("the response has no access_token"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1047,6 +1047,45 @@ fn absent_or_insane_expires_in_is_treated_as_absent() {
 }
 
 #[test]
+fn a_number_no_float_can_hold_is_an_absent_member_not_a_broken_answer() {
+    // `1e400` is valid JSON (RFC 8259 §6 sets no range) but overflows a 64-bit float: the member
+    // holding it is treated as absent (SECURITY 26 for expires_in), and the rest is read.
+    let env = Env::new();
+    let exp = now() + 1234;
+    for (access_token, expires_at) in [
+        ("opaque".to_string(), Value::Null),
+        (jwt(json!({"exp": exp})), json!(exp)),
+    ] {
+        let body = format!(
+            r#"{{"access_token":"{access_token}","token_type":"Bearer","expires_in":1e400,"vendor":{{"n":[-1E+999]}},"kept":1e300}}"#
+        );
+        let reply = Reply::json(200, &body);
+        let server = StubServer::start(move |_| reply.clone());
+        write_profile(&env, &server.url("/token"), "");
+        let assert = fetch(&env, &["-v", "-o", "json"]).assert().success();
+        let v = json_of(&assert);
+        assert_eq!(v["access_token"], access_token.as_str());
+        assert_eq!(v["expires_at"], expires_at);
+        // -o json leaves out what it cannot write as the number sent, and -v says so.
+        assert!(
+            v.get("expires_in").is_none() && v.get("vendor").is_none(),
+            "{v}"
+        );
+        assert_eq!(v["kept"], 1e300);
+        let stderr = stderr_of(&assert);
+        assert!(
+            stderr.contains("note: the response's `expires_in` holds a number beyond a 64-bit float; it is treated as absent")
+                && stderr.contains("`vendor`"),
+            "{stderr}"
+        );
+        fetch(&env, &[])
+            .assert()
+            .success()
+            .stdout(format!("{access_token}\n"));
+    }
+}
+
+#[test]
 fn a_jwt_exp_is_held_to_the_bounds_of_expires_in() {
     // Without expires_in, the JWT's exp stands in for it, and is taken only where an expires_in
     // would be: from now to ten years ahead. Otherwise the expiry is unknown, and the token is
