@@ -975,6 +975,109 @@ fn exchange_code_errors() {
     assert_eq!(server.request_count(), 1);
 }
 
+/// A code from stdin or an argument is one line of RFC 6749 App. A.11 characters, checked before
+/// any request; the error says what is wrong and where, never the code.
+#[test]
+fn exchange_code_takes_exactly_one_line_of_printable_ascii() {
+    let server = exchange_server();
+    let env = Env::new();
+    env.write_config(&format!(
+        "[profiles.web]\ntoken_url = \"{}\"\nclient_id = \"w\"\nauth_method = \"none\"\n",
+        server.url("/t")
+    ));
+    // /dev/zero: a NUL at once, not 64 KiB of them sent as `code=%00…`.
+    let started = Instant::now();
+    let bin = assert_cmd::cargo::cargo_bin!("oauthctl");
+    let assert = env
+        .hermetic(assert_cmd::Command::new("sh"))
+        .args(["-c", "exec \"$BIN\" -p web exchange-code - < /dev/zero"])
+        .env("BIN", bin)
+        .assert();
+    fails(
+        assert,
+        2,
+        "oauthctl: error: the authorization code has a NUL character at position 1; it must be one line of printable ASCII (RFC 6749 App. A.11)",
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let stdin_cases: [(&str, &str); 6] = [
+        ("SECRET\0code\n", "has a NUL character at position 7"),
+        (
+            "SECRET-code\nsecond\n",
+            "has a second line (a line break at position 12)",
+        ),
+        (
+            "SECRET-code\n\n",
+            "has a second line (a line break at position 12)",
+        ),
+        (
+            "SECRET\rcode",
+            "has a control character (U+000D) at position 7",
+        ),
+        (
+            "SECRET\u{1b}[2J",
+            "has a control character (U+001B) at position 7",
+        ),
+        (
+            "SECRET-cödé",
+            "has a character outside printable ASCII at position 9",
+        ),
+    ];
+    for (stdin, message) in stdin_cases {
+        let stderr = fails(
+            env.cmd()
+                .args(["-p", "web", "exchange-code", "-"])
+                .write_stdin(stdin)
+                .assert(),
+            2,
+            &format!("the authorization code {message}"),
+        );
+        assert!(!stderr.contains("SECRET"), "{stderr}");
+    }
+    let long = "a".repeat(64 * 1024 + 1);
+    fails(
+        env.cmd()
+            .args(["-p", "web", "exchange-code", "-"])
+            .write_stdin(format!("{long}\n"))
+            .assert(),
+        2,
+        "the authorization code is longer than 65536 bytes",
+    );
+    // The same check for a code given as an argument.
+    fails(
+        env.cmd()
+            .args(["-p", "web", "exchange-code", "SECRET\u{1b}[2J"])
+            .assert(),
+        2,
+        "the authorization code has a control character (U+001B) at position 7",
+    );
+    for empty in ["", "\n", "  \r\n"] {
+        fails(
+            env.cmd()
+                .args(["-p", "web", "exchange-code", "-"])
+                .write_stdin(empty)
+                .assert(),
+            2,
+            "the authorization code is empty",
+        );
+    }
+    assert_eq!(server.request_count(), 0, "no code went out");
+    // A final LF or CRLF ends the line.
+    for line in ["the-code", "the-code\n", "the-code\r\n", " the-code \n"] {
+        env.cmd()
+            .args(["-p", "web", "exchange-code", "--no-cache", "-"])
+            .write_stdin(line)
+            .assert()
+            .success()
+            .stdout("at\n");
+        let sent = server.requests().pop().unwrap();
+        assert_eq!(
+            sent.form_value("code").as_deref(),
+            Some("the-code"),
+            "{line:?}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------- inspect
 
 #[test]

@@ -387,8 +387,23 @@ fn usage_errors() {
             .write_stdin("a\nb\n")
             .assert(),
         2,
-        "expected one token, got 2 lines",
+        "the token has a second line (a line break at position 2)",
     );
+    // The same checker as exchange-code's: /dev/zero is refused at its first byte.
+    let bin = assert_cmd::cargo::cargo_bin!("oauthctl");
+    for command in ["revoke", "introspect"] {
+        let assert = env
+            .hermetic(assert_cmd::Command::new("sh"))
+            .args(["-c", &format!("exec \"$BIN\" {command} - < /dev/zero")])
+            .env("BIN", bin)
+            .env("WEB_SECRET", SECRET)
+            .assert();
+        fails(
+            assert,
+            2,
+            "the token has a NUL character at position 1; it must be one line of printable ASCII",
+        );
+    }
     fails(
         oauthctl(&env, &["introspect"]).assert(),
         2,
