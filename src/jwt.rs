@@ -7,7 +7,13 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::marker::PhantomData;
+
+use serde::de::{
+    self, Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Visitor,
+};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -178,44 +184,93 @@ fn object(bytes: &[u8], name: &str) -> Result<Map<String, Value>> {
             e.valid_up_to()
         ))
     })?;
-    serde_json::from_str::<UniqueObject>(text)
-        .map(|o| o.0)
-        .map_err(|e| bad(format!("the {name} segment is not a JSON object: {e}")))
+    match members::<Value>(text.as_bytes()) {
+        Ok(members) => Ok(members.into_iter().collect()),
+        // The name comes from the token: escaped and cut, so that the error stays one line
+        // without control characters (found by fuzz/jwt_decode).
+        Err(NotMembers::Duplicate(duplicate)) => Err(bad(format!(
+            "the {name} segment is not a JSON object: duplicate member `{}`",
+            printable(&duplicate, 60)
+        ))),
+        Err(NotMembers::Json(e)) => {
+            Err(bad(format!("the {name} segment is not a JSON object: {e}")))
+        }
+    }
 }
 
-/// A JSON object whose member names are unique: RFC 7519 §4 lets a parser reject duplicates, and
-/// we do, since two `exp` claims read differently by two parsers is an attack (SECURITY 33).
-struct UniqueObject(Map<String, Value>);
+/// Why `members` read no object.
+#[derive(Debug)]
+pub enum NotMembers {
+    /// A member name came twice: this one, the first to.
+    Duplicate(String),
+    /// Not JSON, or not an object.
+    Json(serde_json::Error),
+}
 
-impl<'de> Deserialize<'de> for UniqueObject {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct ObjectVisitor;
-        impl<'de> Visitor<'de> for ObjectVisitor {
-            type Value = UniqueObject;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
+/// A JSON object's members in the order sent, each read as a `V`, refusing a name that comes
+/// twice.
+///
+/// RFC 8259 §4 leaves a repeated name to each reader, and readers differ (the first, the last,
+/// an error), so two of them can read two different `exp` claims, `access_token`s or `active`s out
+/// of one text. oauthctl refuses such an object wherever it reads one: a JWT's header and claims
+/// (RFC 7519 §4 allows it; SECURITY 33) and every answer of an authorization server
+/// (`oauth::success_object`). It stops at the first repeated name, before reading further.
+pub fn members<V: DeserializeOwned>(
+    json: &[u8],
+) -> std::result::Result<Vec<(String, V)>, NotMembers> {
+    let duplicate = RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let read = MembersSeed {
+        duplicate: &duplicate,
+        value: PhantomData::<V>,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|members| deserializer.end().map(|()| members));
+    read.map_err(|e| match duplicate.into_inner() {
+        Some(name) => NotMembers::Duplicate(name),
+        None => NotMembers::Json(e),
+    })
+}
+
+/// Reads an object's members; on a repeated name, records it in `duplicate` and stops there.
+struct MembersSeed<'a, V> {
+    duplicate: &'a RefCell<Option<String>>,
+    value: PhantomData<V>,
+}
+
+impl<'de, V: Deserialize<'de>> DeserializeSeed<'de> for MembersSeed<'_, V> {
+    type Value = Vec<(String, V)>;
+
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Visitor<'de> for MembersSeed<'_, V> {
+    type Value = Vec<(String, V)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut access: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut members: Vec<(String, V)> = Vec::new();
+        let mut seen = HashSet::new();
+        while let Some(key) = access.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                *self.duplicate.borrow_mut() = Some(key);
+                return Err(de::Error::custom("a member name comes twice"));
             }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut access: A,
-            ) -> std::result::Result<UniqueObject, A::Error> {
-                let mut map = Map::new();
-                while let Some(key) = access.next_key::<String>()? {
-                    if map.contains_key(&key) {
-                        // The name comes from the token: escaped and cut, so that the error stays
-                        // one line without control characters (found by fuzz/jwt_decode).
-                        return Err(de::Error::custom(format!(
-                            "duplicate member `{}`",
-                            printable(&key, 60)
-                        )));
-                    }
-                    let value = access.next_value::<Value>()?;
-                    map.insert(key, value);
-                }
-                Ok(UniqueObject(map))
-            }
+            let value = access.next_value::<V>()?;
+            members.push((key, value));
         }
-        deserializer.deserialize_map(ObjectVisitor)
+        Ok(members)
     }
 }
 

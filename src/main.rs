@@ -8,7 +8,7 @@
 
 #![no_main]
 
-use oauthctl::{cli, commands, config, error, kube, output, resolve, secret, start};
+use oauthctl::{cli, commands, config, error, kube, output, resolve, secret, start, untrusted};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -105,14 +105,18 @@ fn run() -> Exit {
         state: commands::RunState::default(),
     };
     let result = dispatch(&ctx, cli.command, format);
-    // A warning about the run (its cache, say) comes before the result's own note.
-    let warning = ctx.take_warning();
-    match result {
-        Ok(rendered) => {
-            for note in [warning, rendered.note].into_iter().flatten() {
+    // A warning about the run (its cache, say) comes before the result's own note; both are
+    // escaped whole, as error messages are.
+    let warning = ctx
+        .take_warning()
+        .map(|warning| untrusted::printable(&warning, 2000));
+    // Everything a command rendered passes the last output gate before it is written.
+    match result.and_then(output::Rendered::screened) {
+        Ok(screened) => {
+            for note in [warning.as_deref(), screened.note()].into_iter().flatten() {
                 eprintln!("oauthctl: {note}");
             }
-            write_stdout(&rendered.stdout)
+            write_stdout(&screened)
         }
         Err(e) => fail(format, &e, warning),
     }
@@ -368,9 +372,12 @@ fn secret_flag(
 }
 
 /// Writes all of stdout at once. A reader that went away (`| head`) is not an error (DESIGN §4).
-fn write_stdout(text: &str) -> Exit {
+fn write_stdout(screened: &output::Screened) -> Exit {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out
+        .write_all(screened.stdout().as_bytes())
+        .and_then(|()| out.flush())
+    {
         Ok(()) => Exit::Success,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
         Err(e) => {

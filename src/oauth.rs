@@ -3,11 +3,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::config::{AuthMethod, BasicEncoding, GrantParams};
 use crate::error::{Error, Refusal, Result};
 use crate::http::{Response, Trace, host_of};
+use crate::jwt::NotMembers;
 use crate::resolve::Profile;
 use crate::secret::Secret;
 use crate::untrusted::{printable, summarize_body};
@@ -208,41 +210,116 @@ pub fn client_request(
 }
 
 /// A token response (RFC 6749 §5.1), every field the provider sent kept as it was.
+///
+/// oauthctl makes one only through `TokenResponse::checked`, whether the answer is fresh from the
+/// server or read back from the cache, so that what is printed from one cannot be what the other
+/// would have refused.
 #[derive(Debug, Clone)]
 pub struct TokenResponse {
     pub fields: Map<String, Value>,
+    /// RFC 6749 App. A.12: one or more VSCHAR (printable ASCII), checked.
     pub access_token: String,
-    pub token_type: Option<String>,
+    /// `None` when the server sent none (or null).
+    pub token_type: Option<TokenType>,
     /// Unix seconds, from `expires_in` or else the JWT's own `exp`.
     pub expires_at: Option<i64>,
 }
 
+/// RFC 6749 §5.1 `token_type`, sorted by what it may be used for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenType {
+    /// A type name as RFC 6749 App. A.13 defines one (`-._`, digits and letters, §7.1) or an
+    /// absolute URI: printable as it is.
+    Named(String),
+    /// Anything else the server sent (spaces, control characters, a number…): never a token
+    /// type to print or to act on, only shown escaped.
+    Malformed(Value),
+}
+
+impl TokenType {
+    fn from_field(value: Option<&Value>) -> Option<TokenType> {
+        match value? {
+            Value::Null => None,
+            Value::String(name) if is_token_type(name) => Some(TokenType::Named(name.clone())),
+            other => Some(TokenType::Malformed(other.clone())),
+        }
+    }
+
+    /// For messages: the name, or what was sent instead, escaped.
+    pub fn describe(&self) -> String {
+        match self {
+            TokenType::Named(name) => format!("`{name}`"),
+            TokenType::Malformed(Value::String(text)) => format!("`{}`", printable(text, 60)),
+            TokenType::Malformed(other) => crate::jwt::json_kind(other).to_string(),
+        }
+    }
+}
+
+/// RFC 6749 App. A.13: `token-type = type-name / URI`, `type-name = 1*name-char`,
+/// `name-char = "-" / "." / "_" / DIGIT / ALPHA`; a URI as RFC 3986 §3 spells one (a scheme,
+/// `:`, then only the characters a URI may hold).
+fn is_token_type(text: &str) -> bool {
+    let name_char = |b: u8| b.is_ascii_alphanumeric() || b"-._".contains(&b);
+    if !text.is_empty() && text.bytes().all(name_char) {
+        return true;
+    }
+    let Some((scheme, rest)) = text.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme
+        .as_bytes()
+        .first()
+        .is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    // RFC 3986 §2: unreserved, reserved (gen-delims and sub-delims) and `%` of pct-encoded.
+    let uri_char = |b: u8| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b);
+    scheme_ok && rest.bytes().all(uri_char)
+}
+
+/// RFC 6749 App. A: `VSCHAR = %x20-7E`, what an access token (A.12), a refresh token (A.17) and
+/// an authorization code (A.11) are made of.
+pub fn is_vschar(b: u8) -> bool {
+    (0x20..=0x7e).contains(&b)
+}
+
 impl TokenResponse {
-    /// RFC 6750 bearer tokens; `token_type` is case-insensitive (RFC 6749 §5.1). A missing type is
-    /// taken as Bearer, as several providers omit it.
-    /// A token as the cache kept it.
+    /// The one way a token response is made, from a fresh answer or from the cache: the
+    /// access_token must be a non-empty string of VSCHAR (RFC 6749 App. A.12; anything else would
+    /// corrupt a header or the "token and a newline" promise of `-o text`), and the token_type is
+    /// sorted into a name or not. `Err` says why it is not a token. `expires_at` is the caller's.
+    fn checked(fields: Map<String, Value>) -> std::result::Result<TokenResponse, &'static str> {
+        let access_token = match fields.get("access_token") {
+            Some(Value::String(t)) if !t.is_empty() && t.bytes().all(is_vschar) => t.clone(),
+            Some(Value::String(t)) if !t.is_empty() => {
+                return Err(
+                    "its access_token has characters outside printable ASCII (RFC 6749 App. A.12)",
+                );
+            }
+            Some(Value::String(_)) => return Err("its access_token is empty"),
+            Some(_) => return Err("its access_token is not a string"),
+            None => return Err("the response has no access_token"),
+        };
+        Ok(TokenResponse {
+            token_type: TokenType::from_field(fields.get("token_type")),
+            access_token,
+            expires_at: None,
+            fields,
+        })
+    }
+
+    /// A token as the cache kept it, checked as a fresh answer is: one that fails is a miss
+    /// (DESIGN §7), as a corrupt file is.
     pub fn from_cache(
         fields: Map<String, Value>,
         expires_at: Option<i64>,
     ) -> Option<TokenResponse> {
-        let access_token = fields.get("access_token")?.as_str()?.to_string();
-        Some(TokenResponse::new(fields, access_token, expires_at))
-    }
-
-    fn new(
-        fields: Map<String, Value>,
-        access_token: String,
-        expires_at: Option<i64>,
-    ) -> TokenResponse {
-        TokenResponse {
-            token_type: fields
-                .get("token_type")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            access_token,
+        let token = TokenResponse::checked(fields).ok()?;
+        Some(TokenResponse {
             expires_at,
-            fields,
-        }
+            ..token
+        })
     }
 
     pub fn refresh_token(&self) -> Option<&str> {
@@ -252,10 +329,14 @@ impl TokenResponse {
             .filter(|t| !t.is_empty())
     }
 
+    /// RFC 6750 bearer tokens; `token_type` is case-insensitive (RFC 6749 §5.1). A missing type is
+    /// taken as Bearer, as several providers omit it; a malformed one is not Bearer.
     pub fn is_bearer(&self) -> bool {
-        self.token_type
-            .as_deref()
-            .is_none_or(|t| t.eq_ignore_ascii_case("bearer"))
+        match &self.token_type {
+            None => true,
+            Some(TokenType::Named(name)) => name.eq_ignore_ascii_case("bearer"),
+            Some(TokenType::Malformed(_)) => false,
+        }
     }
 }
 
@@ -306,32 +387,22 @@ pub fn parse_token_response(
         message: format!("{endpoint} answered HTTP {status} but {why}"),
         status: Some(status),
     };
-    let access_token = match fields.get("access_token") {
-        // RFC 6749 App. A.12: access-token = 1*VSCHAR. Anything else would corrupt a header or
-        // the "token and a newline" promise of `-o text`.
-        Some(Value::String(t))
-            if !t.is_empty() && t.bytes().all(|b| (0x20..=0x7e).contains(&b)) =>
-        {
-            t.clone()
-        }
-        Some(Value::String(t)) if !t.is_empty() => {
-            return Err(not_a_token(
-                "its access_token has characters outside printable ASCII (RFC 6749 App. A.12)"
-                    .into(),
-            ));
-        }
-        Some(Value::String(_)) => return Err(not_a_token("its access_token is empty".into())),
-        Some(_) => return Err(not_a_token("its access_token is not a string".into())),
-        None => return Err(not_a_token("the response has no access_token".into())),
-    };
-    let expires_at = expires_in(fields.get("expires_in"))
-        .map(|secs| now + secs as i64)
-        .or_else(|| {
-            crate::jwt::decode(&access_token)
-                .ok()
-                .and_then(|jwt| jwt.exp())
-        });
-    Ok(TokenResponse::new(fields, access_token, expires_at))
+    let mut token = TokenResponse::checked(fields).map_err(|why| not_a_token(why.into()))?;
+    token.expires_at = expires_at(&token, now);
+    Ok(token)
+}
+
+/// When the token expires: `now + expires_in`, else the JWT's own `exp` held to the same bounds
+/// (SECURITY 26), since it stands in for an `expires_in` of `exp - now`. An `exp` in the past or
+/// more than ten years ahead is as absent as a negative or huge `expires_in`, so that a token
+/// claiming to live for a century is never cached as if it did (SECURITY 14).
+fn expires_at(token: &TokenResponse, now: i64) -> Option<i64> {
+    if let Some(secs) = expires_in(token.fields.get("expires_in")) {
+        return Some(now + secs as i64);
+    }
+    let exp = crate::jwt::decode(&token.access_token).ok()?.exp()?;
+    let left = exp.checked_sub(now)?;
+    (0..=MAX_EXPIRES_IN as i64).contains(&left).then_some(exp)
 }
 
 /// `expires_in` as RFC 6749 §5.1 means it: a non-negative whole number of seconds, tolerated as a
@@ -368,11 +439,13 @@ pub fn success_object(
     })
 }
 
-/// Why a body is not a JSON object.
+/// Why a body is not a JSON object to read.
 enum NotAnObject {
     Empty,
     /// Valid JSON of this kind ("an array").
     Other(&'static str),
+    /// An object with this member twice (`jwt::members`).
+    Duplicate(String),
     Invalid,
 }
 
@@ -381,6 +454,7 @@ impl NotAnObject {
         match self {
             NotAnObject::Empty => "its body is empty (not valid JSON)".into(),
             NotAnObject::Other(kind) => format!("its body is {kind} in JSON, not an object"),
+            NotAnObject::Duplicate(name) => duplicate_member(name),
             NotAnObject::Invalid => format!(
                 "its body is not valid JSON ({} bytes, {})",
                 response.body.len(),
@@ -396,27 +470,86 @@ impl NotAnObject {
     }
 }
 
-/// The body as a JSON object. One known flaw is tolerated: a trailing comma before the closing
-/// brace, as one documented provider (seed 003) sends.
+/// A member sent twice: which of the two a reader takes is not settled (RFC 8259 §4), so neither
+/// is read (`jwt::members`).
+fn duplicate_member(name: &str) -> String {
+    format!(
+        "its body has the member `{}` twice, so it is not read (RFC 8259 §4)",
+        printable(name, 60)
+    )
+}
+
+/// The body as a JSON object, each member once. One known flaw is tolerated: a trailing comma
+/// before the closing brace, as one documented provider (seed 003) sends. A member whose value
+/// holds a number no 64-bit float can (`1e400`) is left out, as absent (`json_object`).
 fn parse_json_object(
     body: &[u8],
     trace: &Trace,
 ) -> std::result::Result<Map<String, Value>, NotAnObject> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => return Ok(map),
-        Ok(other) => return Err(NotAnObject::Other(crate::jwt::json_kind(&other))),
-        Err(_) => {}
+    let (map, left_out) = match json_object(body) {
+        Err(NotAnObject::Invalid) => match without_trailing_comma(body).map(|r| json_object(&r)) {
+            Some(Ok(read)) => {
+                trace.line("note: the response had a trailing comma before its closing brace (invalid JSON); accepted");
+                read
+            }
+            Some(Err(duplicate @ NotAnObject::Duplicate(_))) => return Err(duplicate),
+            _ if body.is_empty() => return Err(NotAnObject::Empty),
+            _ => return Err(NotAnObject::Invalid),
+        },
+        read => read?,
+    };
+    for name in left_out {
+        trace.line(&format!(
+            "note: the response's `{}` holds a number beyond a 64-bit float; it is treated as absent",
+            printable(&name, 60)
+        ));
     }
-    if let Some(repaired) = without_trailing_comma(body)
-        && let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&repaired)
-    {
-        trace.line("note: the response had a trailing comma before its closing brace (invalid JSON); accepted");
-        return Ok(map);
+    Ok(map)
+}
+
+/// An object's members, and the names of those left out (`json_object`).
+type ReadObject = (Map<String, Value>, Vec<String>);
+
+/// The object's members, and the names of those left out because a number in them is beyond
+/// what a 64-bit float holds.
+///
+/// RFC 8259 §6 sets no range on numbers, so `"expires_in": 1e400` is valid JSON, but serde_json
+/// (without its crate-wide `arbitrary_precision`, which would change every number oauthctl reads)
+/// refuses the whole text over it. Each member is first read as raw text (`RawValue`, which checks
+/// the syntax and converts no number), then as a value on its own: a member that fails only over
+/// such a number is absent, as SECURITY 26 wants of a huge `expires_in`, and the rest of the answer
+/// still counts. `-o json` leaves it out too: it cannot be written back as the number sent.
+fn json_object(body: &[u8]) -> std::result::Result<ReadObject, NotAnObject> {
+    match crate::jwt::members::<Box<RawValue>>(body) {
+        Ok(members) => {
+            let mut map = Map::new();
+            let mut left_out = Vec::new();
+            for (name, raw) in members {
+                match serde_json::from_str::<Value>(raw.get()) {
+                    Ok(value) => {
+                        map.insert(name, value);
+                    }
+                    Err(e) if beyond_a_float(&e) => left_out.push(name),
+                    // A lone surrogate in a string, nesting past serde_json's limit: not read.
+                    Err(_) => return Err(NotAnObject::Invalid),
+                }
+            }
+            Ok((map, left_out))
+        }
+        Err(NotMembers::Duplicate(name)) => Err(NotAnObject::Duplicate(name)),
+        // Not an object, or not JSON: which one is worth saying.
+        Err(NotMembers::Json(_)) => match serde_json::from_slice::<Value>(body) {
+            Ok(other) => Err(NotAnObject::Other(crate::jwt::json_kind(&other))),
+            Err(_) => Err(NotAnObject::Invalid),
+        },
     }
-    if body.is_empty() {
-        return Err(NotAnObject::Empty);
-    }
-    Err(NotAnObject::Invalid)
+}
+
+/// serde_json's error for a number beyond f64 (`ErrorCode::NumberOutOfRange`, not public): told
+/// apart by its message, which a unit test pins (`a_number_beyond_a_float_is_an_absent_member`).
+fn beyond_a_float(e: &serde_json::Error) -> bool {
+    e.classify() == serde_json::error::Category::Syntax
+        && e.to_string().starts_with("number out of range")
 }
 
 fn without_trailing_comma(body: &[u8]) -> Option<Vec<u8>> {
@@ -473,6 +606,7 @@ fn error_from(
             };
             (code, description.or(message), printable(&detail, 600))
         }
+        Err(NotAnObject::Duplicate(name)) => (None, None, duplicate_member(name)),
         Err(_) => {
             let kind = response
                 .content_type
@@ -513,6 +647,7 @@ fn error_from(
 mod tests {
     use super::*;
     use crate::resolve::{ProfileLayer, merge};
+    use serde_json::json;
 
     fn profile(edit: impl FnOnce(&mut ProfileLayer)) -> Profile {
         let mut layer = ProfileLayer {
@@ -696,6 +831,33 @@ mod tests {
     }
 
     #[test]
+    fn a_jwt_exp_counts_only_within_the_bounds_of_expires_in() {
+        let now = 1_700_000_000;
+        let at = |exp: i64| {
+            let token =
+                crate::jwt::tests::make(r#"{"alg":"none"}"#, &format!(r#"{{"exp":{exp}}}"#));
+            let body = json!({ "access_token": token }).to_string();
+            parse_token_response(&response(200, &body), "https://x/t", now, &Trace::default())
+                .unwrap()
+                .expires_at
+        };
+        let max = MAX_EXPIRES_IN as i64;
+        assert_eq!(at(now), Some(now));
+        assert_eq!(at(now + 60), Some(now + 60));
+        assert_eq!(at(now + max), Some(now + max));
+        assert_eq!(at(now + max + 1), None);
+        assert_eq!(at(now - 1), None);
+        assert_eq!(at(i64::MAX), None);
+        assert_eq!(at(i64::MIN), None);
+        // expires_in, when usable, wins over the JWT.
+        let token = crate::jwt::tests::make(r#"{"alg":"none"}"#, r#"{"exp":1}"#);
+        let body = json!({ "access_token": token, "expires_in": 60 }).to_string();
+        let parsed =
+            parse_token_response(&response(200, &body), "https://x/t", now, &Trace::default());
+        assert_eq!(parsed.unwrap().expires_at, Some(now + 60));
+    }
+
+    #[test]
     fn success_keeps_every_field_and_computes_expiry() {
         let body =
             r#"{"access_token":"at","token_type":"bearer","expires_in":60,"id":"u1","jti":"j"}"#;
@@ -729,6 +891,115 @@ mod tests {
     }
 
     #[test]
+    fn a_number_beyond_a_float_is_an_absent_member() {
+        let read = |body: &str| success_object(&response(200, body), "e", &Trace::default());
+        let map = read(
+            r#"{"access_token":"a","expires_in":1e400,"b":{"c":[-1E+999]},"d":1e-400,"e":1e300}"#,
+        )
+        .unwrap();
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["access_token", "d", "e"]);
+        assert_eq!(map["d"], 0.0);
+        // With the trailing comma one provider sends, too.
+        let map = read("{\"access_token\":\"a\",\"expires_in\":1e400,}").unwrap();
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["access_token"]);
+        // serde_json's wording for it is what `beyond_a_float` relies on.
+        let e = serde_json::from_str::<Value>("1e400").unwrap_err();
+        assert!(beyond_a_float(&e), "{e}");
+        // What is not such a number still makes the body unreadable.
+        let deep = format!(r#"{{"a":{}1{}}}"#, "[".repeat(200), "]".repeat(200));
+        for body in [r#"{"a":"\ud800"}"#, deep.as_str(), r#"{"a":1e400"#] {
+            let err = read(body).unwrap_err();
+            assert!(err.to_string().contains("not valid JSON"), "{body}: {err}");
+        }
+        // The token: expires_in absent, so the JWT's exp counts; an access_token so big is none.
+        let jwt = crate::jwt::tests::make(r#"{"alg":"none"}"#, r#"{"exp":1060}"#);
+        let body = format!(r#"{{"access_token":"{jwt}","expires_in":1e400}}"#);
+        let token = parse_token_response(
+            &response(200, &body),
+            "https://x/t",
+            1000,
+            &Trace::default(),
+        )
+        .unwrap();
+        assert_eq!(token.expires_at, Some(1060));
+        assert!(!token.fields.contains_key("expires_in"));
+        let err = parse_token_response(
+            &response(200, r#"{"access_token":1e400}"#),
+            "https://x/t",
+            0,
+            &Trace::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("the response has no access_token"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn no_answer_with_a_member_twice_is_read() {
+        // success_object reads the token, device authorization, introspection and metadata answers.
+        for body in [
+            r#"{"active":false,"active":true}"#,
+            r#"{"issuer":"https://a","jwks_uri":"x","issuer":"https://b"}"#,
+            "{\"access_token\":\"a\",\"access_token\":\"b\",\n}",
+        ] {
+            let err = success_object(&response(200, body), "the endpoint h", &Trace::default())
+                .unwrap_err();
+            assert_eq!(err.exit() as u8, 4, "{body}");
+            assert!(
+                err.to_string()
+                    .starts_with("the endpoint h answered HTTP 200 but its body has the member `"),
+                "{err}"
+            );
+        }
+        let err = success_object(
+            &response(200, r#"{"a\u001b":1,"a\u001b":2}"#),
+            "e",
+            &Trace::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("the member `a\\u{1b}` twice"),
+            "{err}"
+        );
+        // Names are compared as decoded: `\u0061` is `a`.
+        assert!(
+            success_object(
+                &response(200, r#"{"a":1,"\u0061":2}"#),
+                "e",
+                &Trace::default()
+            )
+            .is_err()
+        );
+        // Inside a member, as inside a claim, JSON's own reading stands.
+        let map = success_object(
+            &response(200, r#"{"cnf":{"x":1,"x":2},"b":[1,1]}"#),
+            "e",
+            &Trace::default(),
+        )
+        .unwrap();
+        assert_eq!(map["cnf"]["x"], 2);
+        // An error answer with two codes is neither code.
+        let err = parse_token_response(
+            &response(400, r#"{"error":"invalid_scope","error":"invalid_client"}"#),
+            "https://x/t",
+            0,
+            &Trace::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.exit() as u8, 3);
+        assert_eq!(err.oauth_fields(), (None, None, Some(400)));
+        assert!(
+            err.to_string().ends_with(
+                "(HTTP 400): its body has the member `error` twice, so it is not read (RFC 8259 §4)"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn missing_or_empty_access_token_is_an_error() {
         for body in [
             r#"{"token_type":"bearer"}"#,
@@ -742,6 +1013,90 @@ mod tests {
                     .unwrap_err();
             assert_eq!(err.exit() as u8, 4, "{body}: {err}");
         }
+    }
+
+    #[test]
+    fn a_cached_token_is_checked_as_a_fresh_one_is() {
+        for body in [
+            r#"{"access_token":"at","token_type":"bearer"}"#,
+            r#"{"access_token":"at\r\nX-Injected: 1","token_type":"Bearer"}"#,
+            r#"{"access_token":"t\u00f6k"}"#,
+            r#"{"access_token":""}"#,
+            r#"{"access_token":7}"#,
+            r#"{"refresh_token":"rt"}"#,
+            r#"{"access_token":"at","token_type":"Bearer\u001b[2J"}"#,
+            r#"{"access_token":"at","token_type":null}"#,
+        ] {
+            let fields: Map<String, Value> = serde_json::from_str(body).unwrap();
+            let fresh =
+                parse_token_response(&response(200, body), "https://x/t", 0, &Trace::default());
+            let cached = TokenResponse::from_cache(fields, Some(60));
+            assert_eq!(fresh.is_ok(), cached.is_some(), "{body}");
+            if let (Ok(fresh), Some(cached)) = (fresh, cached) {
+                assert_eq!(fresh.access_token, cached.access_token, "{body}");
+                assert_eq!(fresh.token_type, cached.token_type, "{body}");
+                assert_eq!(cached.expires_at, Some(60));
+            }
+        }
+    }
+
+    #[test]
+    fn token_types_are_rfc_6749_names_or_uris() {
+        let sorted = |value: Value| TokenType::from_field(Some(&value));
+        for name in [
+            "Bearer",
+            "bearer",
+            "DPoP",
+            "N_A",
+            "mac-1.0",
+            "urn:ietf:params:oauth:token-type:jwt",
+            "https://idp.example/types?v=1#a",
+        ] {
+            assert_eq!(sorted(name.into()), Some(TokenType::Named(name.into())));
+        }
+        for text in [
+            "",
+            "Bearer x",
+            "Bearer\r\n",
+            "b\u{1b}[0m",
+            "tök",
+            ":x",
+            "1a:b",
+            "a:b c",
+        ] {
+            assert_eq!(
+                sorted(text.into()),
+                Some(TokenType::Malformed(text.into())),
+                "{text:?}"
+            );
+        }
+        assert_eq!(sorted(Value::from(5)), Some(TokenType::Malformed(5.into())));
+        assert_eq!(sorted(Value::Null), None);
+        assert_eq!(TokenType::from_field(None), None);
+        assert_eq!(
+            TokenType::Malformed("a\u{1b}b".into()).describe(),
+            "`a\\u{1b}b`"
+        );
+        assert_eq!(
+            TokenType::Malformed(Value::Bool(true)).describe(),
+            "a boolean"
+        );
+        // Only a named Bearer (or none at all) is a bearer token.
+        let token = |t: &str| {
+            parse_token_response(
+                &response(
+                    200,
+                    &json!({"access_token": "a", "token_type": t}).to_string(),
+                ),
+                "https://x/t",
+                0,
+                &Trace::default(),
+            )
+            .unwrap()
+        };
+        assert!(token("BEARER").is_bearer());
+        assert!(!token("Bearer ").is_bearer());
+        assert!(!token("DPoP").is_bearer());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! a string first and written in one go by `main`, so a failure never leaves half an output.
 
 use serde::Serialize;
-use serde_json::ser::{Formatter, PrettyFormatter};
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 use serde_json::{Map, Value, json};
 
 use crate::cli::OutputFormat;
@@ -11,9 +11,10 @@ use crate::commands::inspect::{Inspection, Validity};
 use crate::commands::profiles::Outcome;
 use crate::error::{Error, Result};
 use crate::jwt::TimeClaim;
-use crate::style::{Style, pad, visible_width};
+use crate::oauth::TokenType;
+use crate::style::{Style, own_sequence_len, pad, visible_width};
 use crate::timefmt::{local_offset, relative, rfc3339, rfc3339_local, span};
-use crate::untrusted::printable;
+use crate::untrusted::{is_unsafe, printable, verbatim};
 
 /// What goes to stdout, and an optional note for stderr.
 #[derive(Debug, Default)]
@@ -22,36 +23,97 @@ pub struct Rendered {
     pub note: Option<String>,
 }
 
+/// Rendered output that passed the last gate: what `main` writes, and all it writes. Its fields
+/// are private, so nothing reaches the streams without `Rendered::screened`.
+#[derive(Debug)]
+pub struct Screened {
+    stdout: String,
+    note: Option<String>,
+}
+
+impl Screened {
+    pub fn stdout(&self) -> &str {
+        &self.stdout
+    }
+
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+}
+
+impl Rendered {
+    /// The last gate before the streams (the rule itself is in `untrusted`): stdout may hold no
+    /// control character but `\n` and the colour sequences `style` writes. Anything else means a
+    /// value skipped the rule, and it is refused as the bug it is (exit 1), never printed. The note
+    /// for stderr is escaped whole, as an error message is.
+    pub fn screened(self) -> Result<Screened> {
+        if let Some((at, c)) = first_unscreened(&self.stdout) {
+            return Err(Error::Internal(format!(
+                "refusing to print output holding U+{:04X} at byte {at}: text from outside \
+                 reached stdout without being escaped or checked; this is a bug, please report it",
+                c as u32
+            )));
+        }
+        Ok(Screened {
+            stdout: self.stdout,
+            note: self.note.map(|note| printable(&note, 2000)),
+        })
+    }
+}
+
+/// The first character of `text` that the gate refuses, and its byte offset.
+fn first_unscreened(text: &str) -> Option<(usize, char)> {
+    let mut at = 0;
+    while let Some(c) = text[at..].chars().next() {
+        if let Some(len) = own_sequence_len(&text[at..]) {
+            at += len;
+            continue;
+        }
+        if c != '\n' && is_unsafe(c) {
+            return Some((at, c));
+        }
+        at += c.len_utf8();
+    }
+    None
+}
+
 impl From<String> for Rendered {
     fn from(stdout: String) -> Rendered {
         Rendered { stdout, note: None }
     }
 }
 
+/// Every JSON document oauthctl prints: pretty, and terminal-safe (`TerminalSafe`).
 pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
-    let mut out = Vec::new();
-    let mut serializer =
-        serde_json::Serializer::with_formatter(&mut out, TerminalSafe(PrettyFormatter::new()));
-    // Serializing our own Values and structs into memory cannot fail.
-    value
-        .serialize(&mut serializer)
-        .expect("JSON values serialize");
-    let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
+    let mut text = serialize(value, PrettyFormatter::new());
     text.push('\n');
     text
 }
 
-/// serde_json's pretty output, with the characters a terminal acts on escaped as `\uXXXX` too:
+/// One line of JSON (the error object on stderr), terminal-safe like `to_json`.
+fn to_json_line<T: Serialize>(value: &T) -> String {
+    let mut text = serialize(value, CompactFormatter);
+    text.push('\n');
+    text
+}
+
+fn serialize<T: Serialize, F: Formatter>(value: &T, formatter: F) -> String {
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, TerminalSafe(formatter));
+    // Serializing our own Values and structs into memory cannot fail.
+    value
+        .serialize(&mut serializer)
+        .expect("JSON values serialize");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// serde_json's output, with every character `untrusted::is_unsafe` names escaped as `\uXXXX`:
 /// serde_json escapes only C0 controls, but server-supplied strings may hold DEL, C1 controls (U+009B
 /// is CSI to a terminal that honours 8-bit controls), bidi overrides and line separators
 /// (SECURITY 38). The escapes are valid JSON (RFC 8259 §7), so the values stay lossless.
-struct TerminalSafe(PrettyFormatter<'static>);
+struct TerminalSafe<F>(F);
 
-fn needs_escape(c: char) -> bool {
-    matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-impl Formatter for TerminalSafe {
+impl<F: Formatter> Formatter for TerminalSafe<F> {
     fn write_string_fragment<W: ?Sized + std::io::Write>(
         &mut self,
         writer: &mut W,
@@ -59,7 +121,8 @@ impl Formatter for TerminalSafe {
     ) -> std::io::Result<()> {
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
-            if needs_escape(c) {
+            // serde_json has escaped C0 before a fragment gets here.
+            if is_unsafe(c) {
                 writer.write_all(&fragment.as_bytes()[start..i])?;
                 write!(writer, "\\u{:04x}", c as u32)?;
                 start = i + c.len_utf8();
@@ -119,13 +182,16 @@ pub fn token(
         }
         // RFC 6750 applies to Bearer tokens only; a DPoP or MAC token sent as Bearer fails, or
         // worse, works where it should not.
+        let sent = token.token_type.as_ref().map(TokenType::describe);
         Err(Error::unreachable(format!(
-            "the token_type is `{}`, not Bearer; refusing to print it as {what} (use -o json or -o text)",
-            printable(token.token_type.as_deref().unwrap_or(""), 40)
+            "the token_type is {}, not Bearer; refusing to print it as {what} (use -o json or -o text)",
+            sent.unwrap_or_default()
         )))
     };
+    // Printed byte for byte, so that a program reads back exactly the token (untrusted::verbatim).
+    let access_token = || verbatim("access_token", &token.access_token);
     let text = match format {
-        OutputFormat::Text => format!("{}\n", token.access_token),
+        OutputFormat::Text => format!("{}\n", access_token()?),
         OutputFormat::Json => {
             let mut fields: Map<String, Value> = token.fields.clone();
             fields.insert(
@@ -137,17 +203,30 @@ pub fn token(
         }
         OutputFormat::Header => {
             bearer_only("an Authorization header")?;
-            format!("Authorization: Bearer {}\n", token.access_token)
+            format!("Authorization: Bearer {}\n", access_token()?)
         }
         OutputFormat::Env => {
             let mut out = format!(
                 "export OAUTHCTL_ACCESS_TOKEN={}\n",
-                shell_quote(&token.access_token)
+                shell_quote(access_token()?)
             );
+            let token_type = match &token.token_type {
+                None => "Bearer",
+                Some(TokenType::Named(name)) => verbatim("token_type", name)?,
+                Some(malformed) => {
+                    return Err(Error::unreachable(format!(
+                        "the token_type is {}, which is not an RFC 6749 token type (App. A.13: \
+                         letters, digits and `-._`, or a URI); refusing to print it in -o env \
+                         (use -o json or -o text)",
+                        malformed.describe()
+                    )));
+                }
+            };
             out.push_str(&format!(
                 "export OAUTHCTL_TOKEN_TYPE={}\n",
-                shell_quote(token.token_type.as_deref().unwrap_or("Bearer"))
+                shell_quote(token_type)
             ));
+            // A number oauthctl formats itself: digits and a sign, nothing a server chose.
             if let Some(at) = token.expires_at {
                 out.push_str(&format!("export OAUTHCTL_EXPIRES_AT={at}\n"));
             }
@@ -372,11 +451,11 @@ pub fn inspection_styled(format: OutputFormat, inspection: &Inspection, style: S
         // A key without a kid is described with where it came from already.
         Some(v) if v.signature.kid.is_none() => format!(
             "verified with {}",
-            crate::commands::inspect::describe(&v.signature)
+            printable(&crate::commands::inspect::describe(&v.signature), 300)
         ),
         Some(v) => format!(
             "verified with {} from {}",
-            crate::commands::inspect::describe(&v.signature),
+            printable(&crate::commands::inspect::describe(&v.signature), 300),
             printable(&v.keys_from, 200)
         ),
         None if inspection.jwt.signature_len == 0 => {
@@ -432,7 +511,7 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
             if json_out {
                 to_json(&json!({ "path": path })).into()
             } else {
-                format!("{}\n", path.display()).into()
+                format!("{}\n", shown_path(path)).into()
             }
         }
         Outcome::List { path, profiles } => {
@@ -463,7 +542,7 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
                 .collect();
             let note = profiles
                 .is_empty()
-                .then(|| format!("no profiles in `{}`", path.display()));
+                .then(|| format!("no profiles in `{}`", shown_path(path)));
             Rendered {
                 stdout: aligned(&rows, ""),
                 note,
@@ -543,12 +622,12 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
                 }))
                 .into();
             }
-            let mut rows = vec![("profile".to_string(), p.label().to_string())];
+            let mut rows = vec![("profile".to_string(), printable(p.label(), 60))];
             for (key, value) in &fields {
                 let shown = match value {
                     Value::Object(map) => map
                         .iter()
-                        .map(|(k, v)| format!("{k} = {}", value_text(v)))
+                        .map(|(k, v)| format!("{} = {}", printable(k, 60), value_text(v)))
                         .collect::<Vec<_>>()
                         .join(", "),
                     other => value_text(other),
@@ -556,16 +635,21 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
                 let from = origin(key).map(|o| format!("  ({o})")).unwrap_or_default();
                 rows.push((key.to_string(), format!("{shown}{from}")));
             }
-            // `origin` is set only when a source supplies a value.
+            // `origin` is set only when a source supplies a value. The source names what the
+            // config file says (a variable, a file, a command), so it is shown escaped.
+            let source = printable(&secret.source, 300);
             let mut secret_row = match secret.origin {
-                Some(_) => format!("*** from {}", secret.source),
-                None => secret.source.clone(),
+                Some(_) => format!("*** from {source}"),
+                None => source,
             };
             if let Some(origin) = secret.origin {
                 secret_row.push_str(&format!("  ({origin})"));
             }
             if let Some(shadowed) = &secret.shadowed {
-                secret_row.push_str(&format!("; overrides the profile's {shadowed}"));
+                secret_row.push_str(&format!(
+                    "; overrides the profile's {}",
+                    printable(shadowed, 300)
+                ));
             }
             // Right after client_id, wherever that is.
             let at = rows
@@ -590,7 +674,11 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
                 "added",
                 name,
                 path,
-                &format!("added profile `{name}`{default} to {}", path.display()),
+                &format!(
+                    "added profile `{}`{default} to {}",
+                    printable(name, 60),
+                    shown_path(path)
+                ),
             )
         }
         Outcome::Removed {
@@ -608,7 +696,11 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
                 "removed",
                 name,
                 path,
-                &format!("removed profile `{name}` from {}{default}", path.display()),
+                &format!(
+                    "removed profile `{}` from {}{default}",
+                    printable(name, 60),
+                    shown_path(path)
+                ),
             )
         }
     }
@@ -626,6 +718,12 @@ fn message(
     } else {
         format!("{text}\n").into()
     }
+}
+
+/// A path in a text view: it is the user's, but a file name can hold any character but `/` and
+/// NUL, so it is shown like any other text from outside.
+fn shown_path(path: &std::path::Path) -> String {
+    printable(&path.display().to_string(), 4096)
 }
 
 /// `cache …` output.
@@ -670,18 +768,21 @@ pub fn cache(format: OutputFormat, outcome: &crate::commands::cache::Outcome) ->
                 } else {
                     "no"
                 };
+                // The key is the file's name: 64 characters, which are hex for any file oauthctl
+                // wrote.
+                let key: String = v.key.0.chars().take(12).collect();
                 rows.push((
                     printable(v.entry.profile.as_deref().unwrap_or("-"), 40),
                     format!(
                         "{:<12}  {expires:<24}  {refresh:<7}  {}",
-                        v.key.short(),
+                        printable(&key, 12),
                         printable(&v.entry.endpoint, 200)
                     ),
                 ));
             }
             let note = entries
                 .is_empty()
-                .then(|| format!("no cached tokens in `{}`", dir.display()));
+                .then(|| format!("no cached tokens in `{}`", shown_path(dir)));
             Rendered {
                 stdout: aligned(&rows, ""),
                 note,
@@ -723,7 +824,7 @@ pub fn cache(format: OutputFormat, outcome: &crate::commands::cache::Outcome) ->
             format!(
                 "removed {}{also} from {}\n",
                 count(*removed, "cached token"),
-                printable(&dir.display().to_string(), 300)
+                shown_path(dir)
             )
             .into()
         }
@@ -906,7 +1007,7 @@ pub fn error_styled(format: OutputFormat, error: &Error, style: Style) -> String
             body["error"]["signature_verified"] = Value::Bool(u.signature_verified);
             body["error"]["checks"] = json!(u.checks);
         }
-        return format!("{body}\n");
+        return to_json_line(&body);
     }
     format!("{} {message}\n", style.red_bold("oauthctl: error:"))
 }
@@ -923,7 +1024,7 @@ mod tests {
         for escape in ["\\u009b", "\\u202e", "\\u007f", "\\u2028"] {
             assert!(text.contains(escape), "{escape} in {text}");
         }
-        assert!(!text.chars().any(needs_escape), "{text}");
+        assert!(!text.chars().any(|c| c != '\n' && is_unsafe(c)), "{text}");
         assert!(text.contains("é✓"), "other characters are kept as they are");
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
         let plain = json!({"a": [1, 2], "b": {"c": "d"}, "e": []});
@@ -941,7 +1042,7 @@ mod tests {
             token: TokenResponse {
                 fields,
                 access_token: "tok'en".into(),
-                token_type: token_type.map(String::from),
+                token_type: token_type.map(|t| TokenType::Named(t.into())),
                 expires_at,
             },
             cached: false,
@@ -1015,6 +1116,134 @@ mod tests {
                 )
                 .is_ok()
             );
+        }
+    }
+
+    #[test]
+    fn a_malformed_token_type_is_never_printed_as_one() {
+        let mut r = result(None, None);
+        r.token.token_type = Some(TokenType::Malformed("Bearer\r\nexport X=1".into()));
+        for format in [
+            OutputFormat::Env,
+            OutputFormat::Header,
+            OutputFormat::ExecCredential,
+        ] {
+            let err = token(format, &r, Default::default()).unwrap_err();
+            assert_eq!(err.exit() as u8, 4);
+            assert!(
+                err.to_string()
+                    .contains("the token_type is `Bearer\\r\\nexport X=1`"),
+                "{err}"
+            );
+        }
+        assert_eq!(
+            token(OutputFormat::Text, &r, Default::default())
+                .unwrap()
+                .stdout,
+            "tok'en\n"
+        );
+    }
+
+    #[test]
+    fn a_token_made_without_the_checks_still_cannot_print_raw() {
+        // TokenResponse::checked would refuse it; the output side refuses it again on its own.
+        let mut r = result(Some("Bearer"), None);
+        r.token.access_token = "tok\r\nX-Injected: 1".into();
+        for format in [OutputFormat::Text, OutputFormat::Header, OutputFormat::Env] {
+            let err = token(format, &r, Default::default()).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "refusing to print the access_token as it is: character 4 is outside printable ASCII"
+            );
+        }
+        let mut r = result(Some("Bearer"), None);
+        r.token.token_type = Some(TokenType::Named("Bearer\u{1b}[2J".into()));
+        let err = token(OutputFormat::Env, &r, Default::default()).unwrap_err();
+        assert!(err.to_string().contains("the token_type as it is"), "{err}");
+    }
+
+    #[test]
+    fn json_error_lines_are_terminal_safe() {
+        // A sign-in redirect's `error` reaches the Refusal as sent (commands/login.rs).
+        let err = Error::Refused(Box::new(crate::error::Refusal {
+            status: 0,
+            code: Some("access_denied\u{9b}2J\u{202e}".into()),
+            description: Some("a\u{2028}b".into()),
+            message: "refused".into(),
+        }));
+        let line = error(OutputFormat::Json, &err);
+        assert_eq!(line.matches('\n').count(), 1, "{line}");
+        assert!(!line.trim_end().chars().any(is_unsafe), "{line:?}");
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["error"]["code"], "access_denied\u{9b}2J\u{202e}");
+        assert_eq!(v["error"]["description"], "a\u{2028}b");
+    }
+
+    #[test]
+    fn the_last_gate_refuses_any_control_character_it_did_not_write() {
+        for (stdout, at, code) in [
+            ("tok\r\nX-Injected: 1\n", 3, "000D"),
+            ("a\u{1b}[2Jb\n", 1, "001B"),
+            ("\u{1b}]0;title\u{7}", 0, "001B"),
+            ("a\tb\n", 1, "0009"),
+            ("é\u{9b}31m", 2, "009B"),
+            ("\u{1b}[1mx\u{1b}[0m\u{202e}", 9, "202E"),
+            ("x\u{2028}", 1, "2028"),
+        ] {
+            let err = Rendered::from(stdout.to_string()).screened().unwrap_err();
+            assert_eq!(err.exit() as u8, 1, "{stdout:?}");
+            assert!(
+                err.to_string().starts_with(&format!(
+                    "refusing to print output holding U+{code} at byte {at}:"
+                )),
+                "{stdout:?}: {err}"
+            );
+        }
+        let ours = format!(
+            "{}\n{}  {}\n",
+            Style::COLOUR.bold("Header"),
+            Style::COLOUR.red_bold("EXPIRED"),
+            Style::COLOUR.yellow("é✓")
+        );
+        assert_eq!(
+            Rendered::from(ours.clone()).screened().unwrap().stdout(),
+            ours
+        );
+        let noted = Rendered {
+            stdout: String::new(),
+            note: Some("no cached tokens in `a\u{1b}[31m`\nb".into()),
+        }
+        .screened()
+        .unwrap();
+        assert_eq!(noted.note(), Some("no cached tokens in `a\\u{1b}[31m`\\nb"));
+    }
+
+    #[test]
+    fn every_view_of_hostile_text_passes_the_last_gate() {
+        let i = inspected(
+            r#"{"sub\u001b[31m":"v\u009b1m\r\n\u2028","exp":100,"x":{"\u202e":"\u0007"}}"#,
+            40,
+        );
+        for format in [OutputFormat::Text, OutputFormat::Json] {
+            for style in [Style::PLAIN, Style::COLOUR] {
+                inspection_styled(format, &i, style).screened().unwrap();
+            }
+        }
+        let mut r = result(Some("Bearer"), Some(1));
+        r.token
+            .fields
+            .insert("vendor".into(), "\u{1b}[2J\r\n\u{85}".into());
+        for format in [
+            OutputFormat::Text,
+            OutputFormat::Json,
+            OutputFormat::Header,
+            OutputFormat::Env,
+            OutputFormat::ExecCredential,
+        ] {
+            token(format, &r, Default::default())
+                .unwrap()
+                .screened()
+                .unwrap();
         }
     }
 

@@ -8,7 +8,8 @@
 //!
 //! Styles are applied only around text we wrote or text already made printable by
 //! `untrusted::printable`, which leaves no control character a server could use to end our
-//! escape sequence early or start one of its own.
+//! escape sequence early or start one of its own. The sequences written here are the only ones
+//! the last output gate lets through (`own_sequence_len`, `output::Rendered::screened`).
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -21,6 +22,27 @@ pub struct Style {
 }
 
 const RESET: &str = "\x1b[0m";
+
+/// The SGR parameters (ECMA-48 §8.3.117) the styles below write, and the reset's.
+const BOLD: &str = "1";
+const RED: &str = "31";
+const RED_BOLD: &str = "1;31";
+const GREEN_BOLD: &str = "1;32";
+const YELLOW: &str = "33";
+const OWN_PARAMETERS: [&str; 6] = ["0", BOLD, RED, RED_BOLD, GREEN_BOLD, YELLOW];
+
+/// The length of the escape sequence at the start of `text` when it is one `Style` writes (one of
+/// its colours, or the reset), else `None`.
+pub fn own_sequence_len(text: &str) -> Option<usize> {
+    let rest = text.strip_prefix("\x1b[")?;
+    OWN_PARAMETERS
+        .iter()
+        .find(|params| {
+            rest.strip_prefix(**params)
+                .is_some_and(|after| after.starts_with('m'))
+        })
+        .map(|params| "\x1b[".len() + params.len() + "m".len())
+}
 
 impl Style {
     /// No escape codes at all.
@@ -62,23 +84,23 @@ impl Style {
     }
 
     pub fn bold(self, text: &str) -> String {
-        self.paint("1", text)
+        self.paint(BOLD, text)
     }
 
     pub fn red(self, text: &str) -> String {
-        self.paint("31", text)
+        self.paint(RED, text)
     }
 
     pub fn red_bold(self, text: &str) -> String {
-        self.paint("1;31", text)
+        self.paint(RED_BOLD, text)
     }
 
     pub fn green_bold(self, text: &str) -> String {
-        self.paint("1;32", text)
+        self.paint(GREEN_BOLD, text)
     }
 
     pub fn yellow(self, text: &str) -> String {
-        self.paint("33", text)
+        self.paint(YELLOW, text)
     }
 }
 
@@ -185,6 +207,34 @@ mod tests {
         assert_eq!(Style::COLOUR.red("x"), "\x1b[31mx\x1b[0m");
         assert_eq!(Style::COLOUR.bold(""), "", "nothing to style, no escapes");
         assert_eq!(Style::PLAIN.red_bold("x"), "x");
+    }
+
+    #[test]
+    fn every_sequence_a_style_writes_is_one_of_its_own() {
+        let painted = [
+            Style::COLOUR.bold("x"),
+            Style::COLOUR.red("x"),
+            Style::COLOUR.red_bold("x"),
+            Style::COLOUR.green_bold("x"),
+            Style::COLOUR.yellow("x"),
+        ];
+        for text in &painted {
+            for (at, _) in text.match_indices('\x1b') {
+                assert!(own_sequence_len(&text[at..]).is_some(), "{text:?}");
+            }
+        }
+        assert_eq!(own_sequence_len("\x1b[1;31mred"), Some(7));
+        assert_eq!(own_sequence_len("\x1b[0m"), Some(4));
+        for other in [
+            "\x1b[2J",
+            "\x1b[1",
+            "\x1b[5m",
+            "\x1b[31;1m",
+            "\x1b]0;t\x07",
+            "\x1b",
+        ] {
+            assert_eq!(own_sequence_len(other), None, "{other:?}");
+        }
     }
 
     #[test]

@@ -13,8 +13,8 @@
 //! Invariants: an accepted token came with a 2xx status, is non-empty and made only of VSCHAR
 //! (RFC 6749 App. A.12, which RFC 6750's b64token is a subset of), and is the response's own
 //! `access_token`; `expires_at` is `now + expires_in` when `expires_in` is valid, else the JWT's
-//! `exp`; every output format renders that token exactly (a shell reading `-o env` gets the same
-//! values back). A refusal is `Refused` exactly for 4xx other than 408/429, carries the status and
+//! `exp` when that is from now to ten years ahead; every output format renders that token exactly
+//! (a shell reading `-o env` gets the same values back). A refusal is `Refused` exactly for 4xx other than 408/429, carries the status and
 //! the server's `error` code, and a 2xx that is not a token never quotes the body's
 //! `access_token`. Every error is one line without control characters. `expires_in` is what
 //! RFC 6749 §5.1 allows: a non-negative integer (or a string of digits) up to ten years.
@@ -28,7 +28,7 @@ use oauthctl::cli::OutputFormat;
 use oauthctl::commands::TokenResult;
 use oauthctl::error::Error;
 use oauthctl::http::{Response, Trace};
-use oauthctl::oauth::{TokenResponse, expires_in, parse_token_response};
+use oauthctl::oauth::{TokenResponse, TokenType, expires_in, parse_token_response};
 use oauthctl::untrusted::printable;
 use serde_json::Value;
 
@@ -86,6 +86,30 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
+/// RFC 6749 App. A.13, decided byte by byte rather than by the code's own function: a type-name
+/// (`-._`, digits, letters) or scheme `:` URI characters (RFC 3986 §3.1, §2).
+fn is_token_type(text: &str) -> bool {
+    const NAME: &[u8] = b"-._0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const URI: &[u8] =
+        b"-._~:/?#[]@!$&'()*+,;=%0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if !text.is_empty() && text.bytes().all(|b| NAME.contains(&b)) {
+        return true;
+    }
+    match text.split_once(':') {
+        Some((scheme, rest)) => {
+            scheme
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic())
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                && rest.bytes().all(|b| URI.contains(&b))
+        }
+        None => false,
+    }
+}
+
 /// RFC 6749 §5.1, decided from the JSON text rather than by the same calls the code makes.
 fn expected_expires_in(value: &Value) -> Option<u64> {
     let digits = match value {
@@ -136,13 +160,22 @@ fn accepted(response: &Response, now: i64, token: TokenResponse) {
         token.fields.get("access_token"),
         Some(&Value::from(t.as_str()))
     );
-    assert_eq!(
-        token.token_type.as_deref(),
-        token.fields.get("token_type").and_then(Value::as_str)
-    );
+    // A token_type is a name to print only when RFC 6749 App. A.13 says it is one.
+    let expected_type = match token.fields.get("token_type") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if is_token_type(s) => Some(TokenType::Named(s.clone())),
+        Some(other) => Some(TokenType::Malformed(other.clone())),
+    };
+    assert_eq!(token.token_type, expected_type);
     let expected = match token.fields.get("expires_in").and_then(expected_expires_in) {
         Some(secs) => Some(now + secs as i64),
-        None => oauthctl::jwt::decode(t).ok().and_then(|jwt| jwt.exp()),
+        // The JWT's exp stands in for an expires_in of `exp - now`, within the same bounds.
+        None => oauthctl::jwt::decode(t)
+            .ok()
+            .and_then(|jwt| jwt.exp())
+            .filter(|exp| {
+                (0..=MAX_EXPIRES_IN as i128).contains(&(i128::from(*exp) - i128::from(now)))
+            }),
     };
     assert_eq!(token.expires_at, expected);
     render(TokenResult {
@@ -174,21 +207,30 @@ fn render(result: TokenResult) {
         }
     }
 
-    let env = token(OutputFormat::Env, &result, Default::default())
-        .unwrap()
-        .stdout;
-    let vars = parse_env(&env);
-    let mut expected = vec![
-        ("OAUTHCTL_ACCESS_TOKEN".to_string(), t.access_token.clone()),
-        (
-            "OAUTHCTL_TOKEN_TYPE".to_string(),
-            t.token_type.clone().unwrap_or_else(|| "Bearer".into()),
-        ),
-    ];
-    if let Some(at) = t.expires_at {
-        expected.push(("OAUTHCTL_EXPIRES_AT".to_string(), at.to_string()));
+    match (
+        token(OutputFormat::Env, &result, Default::default()),
+        &t.token_type,
+    ) {
+        (Ok(r), None | Some(TokenType::Named(_))) => {
+            let vars = parse_env(&r.stdout);
+            let token_type = match &t.token_type {
+                Some(TokenType::Named(name)) => name.clone(),
+                _ => "Bearer".into(),
+            };
+            let mut expected = vec![
+                ("OAUTHCTL_ACCESS_TOKEN".to_string(), t.access_token.clone()),
+                ("OAUTHCTL_TOKEN_TYPE".to_string(), token_type),
+            ];
+            if let Some(at) = t.expires_at {
+                expected.push(("OAUTHCTL_EXPIRES_AT".to_string(), at.to_string()));
+            }
+            assert_eq!(vars, expected, "-o env: {:?}", r.stdout);
+        }
+        (Err(e), Some(TokenType::Malformed(_))) => {
+            assert_clean_message("-o env refusal", &e.to_string())
+        }
+        (other, token_type) => panic!("-o env with {token_type:?}: {other:?}"),
     }
-    assert_eq!(vars, expected, "-o env: {env:?}");
 
     let json: Value = serde_json::from_str(
         &token(OutputFormat::Json, &result, Default::default())
@@ -270,7 +312,10 @@ fn refused(response: &Response, e: &Error) {
         message.starts_with(&format!("the token endpoint {HOST} ")),
         "{message}"
     );
-    let body_json = serde_json::from_slice::<Value>(&response.body).ok();
+    // An object with a member twice is read by nobody (RFC 8259 §4): no code comes out of it.
+    let body_json = serde_json::from_slice::<Value>(&response.body)
+        .ok()
+        .filter(|_| !has_a_member_twice(&response.body));
     match e {
         Error::Refused(r) => {
             assert!((400..500).contains(&status) && status != 408 && status != 429);
@@ -305,4 +350,13 @@ fn refused(response: &Response, e: &Error) {
         }
         other => panic!("unexpected error kind {other:?}"),
     }
+}
+
+/// Whether the body is a JSON object with some member name twice (read by `jwt::members`, the one
+/// reader oauthctl has for it; jwt_decode checks that it agrees with serde_json otherwise).
+fn has_a_member_twice(body: &[u8]) -> bool {
+    matches!(
+        oauthctl::jwt::members::<Value>(body),
+        Err(oauthctl::jwt::NotMembers::Duplicate(_))
+    )
 }

@@ -1,7 +1,7 @@
 //! `oauthctl exchange-code`: the authorization_code grant (RFC 6749 §4.1.3) with an optional PKCE
 //! verifier (RFC 7636 §4.5). Never retried: a code is single-use (RFC 6749 §4.1.2).
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 
 use super::{ClientSecret, Context, TokenResult, request_token};
 use crate::config::Grant as ProfileGrant;
@@ -10,6 +10,7 @@ use crate::http::Transport;
 use crate::oauth::Grant;
 use crate::resolve::ProfileLayer;
 use crate::secret::{Secret, SecretSource};
+use crate::untrusted::Credential;
 
 pub struct ExchangeInput {
     /// The code as given on the command line; `None` or `-` reads stdin.
@@ -32,13 +33,13 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: ExchangeInput) -> Resu
     }
     let config = ctx.load_config()?;
     let profile = ctx.resolve_profile(&config, flags)?;
+    // RFC 6749 App. A.11, checked before anything is sent, wherever the code comes from.
     let code = Secret::new(match input.code {
-        Some(code) if code != "-" => code,
+        Some(code) if code != "-" => Credential::AuthorizationCode
+            .check(code.as_bytes())?
+            .to_string(),
         _ => read_code_from_stdin()?,
     });
-    if code.expose().is_empty() {
-        return Err(Error::Usage("the authorization code is empty".into()));
-    }
     let verifier = input.code_verifier.map(Secret::new);
     if let Some(v) = &verifier {
         check_verifier(v.expose())?;
@@ -103,16 +104,8 @@ fn read_code_from_stdin() -> Result<String> {
             "no authorization code: give it as an argument, or pipe it on stdin".into(),
         ));
     }
-    let mut text = String::new();
-    stdin
-        .take(64 * 1024)
-        .read_to_string(&mut text)
-        .map_err(|e| {
-            Error::Usage(format!(
-                "cannot read the authorization code from stdin: {e}"
-            ))
-        })?;
-    Ok(text.lines().next().unwrap_or("").trim().to_string())
+    let code = Credential::AuthorizationCode;
+    Ok(code.check(&code.read(stdin.lock())?)?.to_string())
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! stands for (RFC 7662), authenticated as the profile's client (§2.1). The answer is the server's
 //! word, kept as sent; only an echo of what we sent is masked in it.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 
 use serde_json::{Map, Value};
 
@@ -14,6 +14,7 @@ use crate::jwt::{TimeClaim, json_kind, time_claim};
 use crate::oauth::client_request;
 use crate::resolve::ProfileLayer;
 use crate::secret::{Secret, SecretSource};
+use crate::untrusted::Credential;
 
 pub struct IntrospectInput {
     /// As given on the command line; `-` reads stdin, `None` reads a piped stdin, else (with `-p`)
@@ -54,10 +55,10 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: IntrospectInput) -> Result
         // A piped stdin is the token, as in `fetch -p web | oauthctl introspect -p gateway`; an
         // empty one (CI runners give every step one) is no token at all.
         None if !std::io::stdin().is_terminal() && !secret_from_stdin => {
-            let text = read_capped_stdin()?;
-            match text.trim() {
-                "" => None,
-                _ => Some(checked_token(text)?),
+            let input = Credential::Token.read(std::io::stdin().lock())?;
+            match input.trim_ascii() {
+                b"" => None,
+                _ => Some(checked_bytes(&input)?),
             }
         }
         None => None,
@@ -185,37 +186,22 @@ pub(super) fn read_token_from_stdin(secret_from_stdin: bool) -> Result<String> {
             "`-` reads the token from stdin, which is a terminal: pipe it in (`… | oauthctl …`, or `< file`)".into(),
         ));
     }
-    checked_token(read_capped_stdin()?)
+    checked_bytes(&Credential::Token.read(std::io::stdin().lock())?)
 }
 
-fn read_capped_stdin() -> Result<String> {
-    let mut text = String::new();
-    std::io::stdin()
-        .take(1024 * 1024)
-        .read_to_string(&mut text)
-        .map_err(|e| Error::Usage(format!("cannot read the token from stdin: {e}")))?;
-    Ok(text)
-}
-
-/// One token: surrounding whitespace (the newline `fetch` prints) and an `Authorization: Bearer`
-/// prefix dropped, and nothing that a
-/// token cannot hold (RFC 6749 App. A.12, A.17: printable ASCII). The message never repeats it.
+/// One token given by the user (`revoke TOKEN`, `introspect TOKEN`): `Credential::check`'s one
+/// line of printable ASCII (RFC 6749 App. A.12, A.17), the checker `exchange-code` uses for its
+/// code, with an `Authorization: Bearer` prefix dropped. The message never repeats it.
 pub(super) fn checked_token(text: String) -> Result<String> {
+    checked_bytes(text.as_bytes())
+}
+
+fn checked_bytes(input: &[u8]) -> Result<String> {
+    let line = Credential::Token.check(input)?;
     // `fetch -o header | oauthctl introspect` works as it does for inspect.
-    let token = crate::jwt::strip_prefixes(text.trim()).trim();
+    let token = crate::jwt::strip_prefixes(line).trim();
     if token.is_empty() {
         return Err(Error::Usage("the token is empty".into()));
-    }
-    if token.contains('\n') {
-        return Err(Error::Usage(format!(
-            "expected one token, got {} lines",
-            token.lines().count()
-        )));
-    }
-    if !token.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
-        return Err(Error::Usage(
-            "the token has characters outside printable ASCII, which no OAuth token has (RFC 6749 App. A.12)".into(),
-        ));
     }
     Ok(token.to_string())
 }

@@ -548,3 +548,46 @@ fn with_stderr_closed_nothing_is_written_into_the_cache_files() {
     assert_eq!(fetch(&env, &[]), "tok-1\n");
     assert_eq!(server.request_count(), 1);
 }
+
+/// A cached entry is read back through the checks a fresh answer passes (RFC 6749 App. A.12): one
+/// that fails them is a miss, like a corrupt file, never a header injected into `-o header`.
+#[test]
+fn a_cached_token_that_a_fresh_answer_could_not_carry_is_a_miss() {
+    let server = counting_server(Some(3600), Duration::ZERO);
+    let env = Env::new();
+    profile(&env, &server, "");
+    assert_eq!(fetch(&env, &[]), "tok-1\n");
+    let file = cache_files(&env).pop().unwrap();
+    let mut entry: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    for poisoned in [json!("tok-1\r\nX-Injected: 1"), json!(""), json!(42)] {
+        entry["response"]["access_token"] = poisoned.clone();
+        std::fs::write(&file, entry.to_string()).unwrap();
+        let before = server.request_count();
+        let header = fetch(&env, &["-o", "header"]);
+        assert_eq!(
+            header,
+            format!("Authorization: Bearer tok-{}\n", before + 1),
+            "{poisoned}"
+        );
+        assert_eq!(server.request_count(), before + 1, "{poisoned}");
+    }
+}
+
+/// Text from the cache's own directory name reaches stderr escaped, like any other.
+#[test]
+fn notes_on_stderr_are_escaped() {
+    let env = Env::new();
+    let dir = env.home.path().join("cache\u{1b}[31mdir");
+    let assert = env
+        .cmd()
+        .args(["cache", "list"])
+        .env("OAUTHCTL_CACHE_DIR", &dir)
+        .assert()
+        .success();
+    let stderr = crate::common::stderr_of(&assert);
+    assert!(
+        stderr.contains("no cached tokens in `") && stderr.contains("cache\\u{1b}[31mdir"),
+        "{stderr:?}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}

@@ -975,6 +975,109 @@ fn exchange_code_errors() {
     assert_eq!(server.request_count(), 1);
 }
 
+/// A code from stdin or an argument is one line of RFC 6749 App. A.11 characters, checked before
+/// any request; the error says what is wrong and where, never the code.
+#[test]
+fn exchange_code_takes_exactly_one_line_of_printable_ascii() {
+    let server = exchange_server();
+    let env = Env::new();
+    env.write_config(&format!(
+        "[profiles.web]\ntoken_url = \"{}\"\nclient_id = \"w\"\nauth_method = \"none\"\n",
+        server.url("/t")
+    ));
+    // /dev/zero: a NUL at once, not 64 KiB of them sent as `code=%00…`.
+    let started = Instant::now();
+    let bin = assert_cmd::cargo::cargo_bin!("oauthctl");
+    let assert = env
+        .hermetic(assert_cmd::Command::new("sh"))
+        .args(["-c", "exec \"$BIN\" -p web exchange-code - < /dev/zero"])
+        .env("BIN", bin)
+        .assert();
+    fails(
+        assert,
+        2,
+        "oauthctl: error: the authorization code has a NUL character at position 1; it must be one line of printable ASCII (RFC 6749 App. A.11)",
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let stdin_cases: [(&str, &str); 6] = [
+        ("SECRET\0code\n", "has a NUL character at position 7"),
+        (
+            "SECRET-code\nsecond\n",
+            "has a second line (a line break at position 12)",
+        ),
+        (
+            "SECRET-code\n\n",
+            "has a second line (a line break at position 12)",
+        ),
+        (
+            "SECRET\rcode",
+            "has a control character (U+000D) at position 7",
+        ),
+        (
+            "SECRET\u{1b}[2J",
+            "has a control character (U+001B) at position 7",
+        ),
+        (
+            "SECRET-cödé",
+            "has a character outside printable ASCII at position 9",
+        ),
+    ];
+    for (stdin, message) in stdin_cases {
+        let stderr = fails(
+            env.cmd()
+                .args(["-p", "web", "exchange-code", "-"])
+                .write_stdin(stdin)
+                .assert(),
+            2,
+            &format!("the authorization code {message}"),
+        );
+        assert!(!stderr.contains("SECRET"), "{stderr}");
+    }
+    let long = "a".repeat(64 * 1024 + 1);
+    fails(
+        env.cmd()
+            .args(["-p", "web", "exchange-code", "-"])
+            .write_stdin(format!("{long}\n"))
+            .assert(),
+        2,
+        "the authorization code is longer than 65536 bytes",
+    );
+    // The same check for a code given as an argument.
+    fails(
+        env.cmd()
+            .args(["-p", "web", "exchange-code", "SECRET\u{1b}[2J"])
+            .assert(),
+        2,
+        "the authorization code has a control character (U+001B) at position 7",
+    );
+    for empty in ["", "\n", "  \r\n"] {
+        fails(
+            env.cmd()
+                .args(["-p", "web", "exchange-code", "-"])
+                .write_stdin(empty)
+                .assert(),
+            2,
+            "the authorization code is empty",
+        );
+    }
+    assert_eq!(server.request_count(), 0, "no code went out");
+    // A final LF or CRLF ends the line.
+    for line in ["the-code", "the-code\n", "the-code\r\n", " the-code \n"] {
+        env.cmd()
+            .args(["-p", "web", "exchange-code", "--no-cache", "-"])
+            .write_stdin(line)
+            .assert()
+            .success()
+            .stdout("at\n");
+        let sent = server.requests().pop().unwrap();
+        assert_eq!(
+            sent.form_value("code").as_deref(),
+            Some("the-code"),
+            "{line:?}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------- inspect
 
 #[test]
@@ -1739,4 +1842,103 @@ fn profiles_show_redacts_secret_looking_headers_and_params() {
         out.contains("client_secret   none needed (auth_method = none)"),
         "{out}"
     );
+}
+
+// ---------------------------------------------------------------- text from outside on its way out
+
+/// No character a terminal would act on, and no line break but `\n`.
+fn assert_inert(stream: &str, text: &str) {
+    let raw = text
+        .char_indices()
+        .find(|&(_, c)| c != '\n' && (c.is_control() || ('\u{2028}'..='\u{2069}').contains(&c)));
+    assert!(raw.is_none(), "raw {raw:?} on {stream}: {text:?}");
+}
+
+#[test]
+fn env_output_refuses_a_token_type_that_is_not_a_token_type() {
+    // A CR/LF would make a second line out of the server's text, an ESC would act on the terminal.
+    let server = StubServer::start(|_| {
+        Reply::json(
+            200,
+            r#"{"access_token":"tok","token_type":"Bearer\u001b]0;owned\u0007\r\nexport EVIL=1","expires_in":300}"#,
+        )
+    });
+    let env = Env::new();
+    env.write_config(&basic_profile(&server));
+    let run = |format: &str| {
+        env.cmd()
+            .args(["fetch", "--no-cache", "-o", format])
+            .env("APP_SECRET", "x")
+            .assert()
+    };
+    for format in ["env", "header", "exec-credential"] {
+        let stderr = fails(
+            run(format),
+            4,
+            "the token_type is `Bearer\\u{1b}]0;owned\\u{7}\\r\\nexport EVIL=1`",
+        );
+        assert_inert("stderr", &stderr);
+    }
+    // The token itself is fine: the formats that do not print the type still work.
+    run("text").success().stdout("tok\n");
+    let json = stdout_of(&run("json").success());
+    assert_inert("stdout", &json);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["token_type"],
+        "Bearer\u{1b}]0;owned\u{7}\r\nexport EVIL=1"
+    );
+}
+
+#[test]
+fn profiles_show_list_and_remove_escape_what_the_config_file_says() {
+    let env = Env::new();
+    let path = env.write_config(
+        "default_profile = \"evil\\u001b[2Jname\"\n\
+         [profiles.\"evil\\u001b[2Jname\"]\ntoken_url = \"https://idp.example/t\"\nclient_id = \"c\"\n\
+         client_secret_env = \"VAR\\u001b[31m\"\nheaders = { \"X-\\u001b[1mKey\" = \"v\" }\n\
+         [profiles.other]\ntoken_url = \"https://idp.example/t\"\nclient_id = \"c\"\nclient_secret_env = \"V\"\n",
+    );
+    let name = "evil\u{1b}[2Jname";
+    let escaped = "evil\\u{1b}[2Jname";
+    for args in [
+        vec!["profiles", "show"],
+        vec!["profiles", "show", name],
+        vec!["profiles", "list"],
+    ] {
+        let out = stdout_of(&env.cmd().args(&args).assert().success());
+        assert_inert("stdout", &out);
+        assert!(out.contains(escaped), "{args:?}: {out}");
+    }
+    let out = stdout_of(&env.cmd().args(["profiles", "show"]).assert().success());
+    assert!(out.contains("X-\\u{1b}[1mKey = ***"), "{out}");
+    assert!(out.contains("env var VAR\\u{1b}[31m (NOT SET)"), "{out}");
+
+    let out = stdout_of(
+        &env.cmd()
+            .args(["profiles", "remove", name])
+            .assert()
+            .success(),
+    );
+    assert_inert("stdout", &out);
+    assert!(
+        out.starts_with(&format!("removed profile `{escaped}` from ")),
+        "{out}"
+    );
+
+    // A config path is the user's, but a file name can hold anything too.
+    let odd = env.home.path().join("odd\u{1b}[5mdir");
+    std::fs::create_dir(&odd).unwrap();
+    let odd_config = odd.join("config.toml");
+    std::fs::copy(&path, &odd_config).unwrap();
+    let out = stdout_of(
+        &env.cmd()
+            .args(["profiles", "path"])
+            .arg("-c")
+            .arg(&odd_config)
+            .assert()
+            .success(),
+    );
+    assert_inert("stdout", &out);
+    assert!(out.contains("odd\\u{1b}[5mdir/config.toml"), "{out}");
 }

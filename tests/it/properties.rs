@@ -394,10 +394,15 @@ proptest! {
         prop_assert_eq!(at(a).cmp(&at(b)), a.cmp(&b));
     }
 
+    /// The JWT's `exp` stands in for an `expires_in` of `exp - now`, and is held to its bounds.
     #[test]
     fn without_a_usable_expires_in_expiry_comes_from_the_jwt_exp(
         now in i64::MIN..=LAST_NOW,
-        exp in any::<i64>(),
+        // Anywhere, or near the window of zero to ten years from now.
+        offset in prop_oneof![
+            any::<i64>(),
+            -1000..=(MAX_EXPIRES_IN as i64 + 1000),
+        ],
         expires_in in prop_oneof![
             Just(Value::Null),
             Just(Value::from(-1)),
@@ -407,6 +412,7 @@ proptest! {
         ],
         jwt_token in any::<bool>(),
     ) {
+        let exp = now.saturating_add(offset);
         let access_token = if jwt_token {
             format!(
                 "{}.{}.",
@@ -417,7 +423,12 @@ proptest! {
             "opaque-token".to_string()
         };
         let body = serde_json::json!({ "access_token": access_token, "expires_in": expires_in });
-        prop_assert_eq!(token_at(&body, now).expires_at, jwt_token.then_some(exp));
+        let in_bounds = i128::from(exp) - i128::from(now);
+        let in_bounds = (0..=i128::from(MAX_EXPIRES_IN)).contains(&in_bounds);
+        prop_assert_eq!(
+            token_at(&body, now).expires_at,
+            (jwt_token && in_bounds).then_some(exp)
+        );
     }
 }
 

@@ -387,8 +387,23 @@ fn usage_errors() {
             .write_stdin("a\nb\n")
             .assert(),
         2,
-        "expected one token, got 2 lines",
+        "the token has a second line (a line break at position 2)",
     );
+    // The same checker as exchange-code's: /dev/zero is refused at its first byte.
+    let bin = assert_cmd::cargo::cargo_bin!("oauthctl");
+    for command in ["revoke", "introspect"] {
+        let assert = env
+            .hermetic(assert_cmd::Command::new("sh"))
+            .args(["-c", &format!("exec \"$BIN\" {command} - < /dev/zero")])
+            .env("BIN", bin)
+            .env("WEB_SECRET", SECRET)
+            .assert();
+        fails(
+            assert,
+            2,
+            "the token has a NUL character at position 1; it must be one line of printable ASCII",
+        );
+    }
     fails(
         oauthctl(&env, &["introspect"]).assert(),
         2,
@@ -632,6 +647,7 @@ fn an_answer_that_is_not_an_introspection_is_exit_4_and_errors_are_exit_3() {
         Some("tok-no-active") => Reply::json(200, r#"{"scope":"read"}"#),
         Some("tok-string-active") => Reply::json(200, r#"{"active":"true"}"#),
         Some("tok-array") => Reply::json(200, r#"[{"active":true}]"#),
+        Some("tok-active-twice") => Reply::json(200, r#"{"active":false,"active":true}"#),
         Some("tok-bad-client") => Reply::json(401, r#"{"error":"invalid_client"}"#),
         _ => Reply::new(502, "text/html", "<title>Bad Gateway</title>"),
     });
@@ -663,6 +679,11 @@ fn an_answer_that_is_not_an_introspection_is_exit_4_and_errors_are_exit_3() {
             "tok-array",
             4,
             "answered HTTP 200 but its body is an array in JSON, not an object",
+        ),
+        (
+            "tok-active-twice",
+            4,
+            "answered HTTP 200 but its body has the member `active` twice",
         ),
         (
             "tok-bad-client",

@@ -1069,11 +1069,25 @@ fn an_unknown_token_type_is_never_printed_as_bearer_but_text_and_json_work() {
         fetch(&env, &[]).assert().success().stdout("tok\n");
         let v = json_of(&fetch(&env, &["-o", "json"]).assert().success());
         assert_eq!(v["token_type"], token_type);
-        let env_lines = stdout_of(&fetch(&env, &["-o", "env"]).assert().success());
-        assert!(
-            env_lines.contains(&format!("export OAUTHCTL_TOKEN_TYPE='{token_type}'\n")),
-            "{env_lines}"
-        );
+        // -o env prints a type name (RFC 6749 App. A.13) as it is, and refuses anything else.
+        let named = !token_type.is_empty() && !token_type.contains(' ');
+        if named {
+            let env_lines = stdout_of(&fetch(&env, &["-o", "env"]).assert().success());
+            assert!(
+                env_lines.contains(&format!("export OAUTHCTL_TOKEN_TYPE='{token_type}'\n")),
+                "{env_lines}"
+            );
+        } else {
+            let stderr = fails_in_one_line(
+                fetch(&env, &["-o", "env"]).assert(),
+                4,
+                "which is not an RFC 6749 token type",
+            );
+            assert!(
+                stderr.contains(&format!("the token_type is `{token_type}`")),
+                "{token_type:?}: {stderr}"
+            );
+        }
     }
 }
 
@@ -1153,7 +1167,133 @@ fn absent_or_insane_expires_in_is_treated_as_absent() {
     }
 }
 
+#[test]
+fn a_number_no_float_can_hold_is_an_absent_member_not_a_broken_answer() {
+    // `1e400` is valid JSON (RFC 8259 §6 sets no range) but overflows a 64-bit float: the member
+    // holding it is treated as absent (SECURITY 26 for expires_in), and the rest is read.
+    let env = Env::new();
+    let exp = now() + 1234;
+    for (access_token, expires_at) in [
+        ("opaque".to_string(), Value::Null),
+        (jwt(json!({"exp": exp})), json!(exp)),
+    ] {
+        let body = format!(
+            r#"{{"access_token":"{access_token}","token_type":"Bearer","expires_in":1e400,"vendor":{{"n":[-1E+999]}},"kept":1e300}}"#
+        );
+        let reply = Reply::json(200, &body);
+        let server = StubServer::start(move |_| reply.clone());
+        write_profile(&env, &server.url("/token"), "");
+        let assert = fetch(&env, &["-v", "-o", "json"]).assert().success();
+        let v = json_of(&assert);
+        assert_eq!(v["access_token"], access_token.as_str());
+        assert_eq!(v["expires_at"], expires_at);
+        // -o json leaves out what it cannot write as the number sent, and -v says so.
+        assert!(
+            v.get("expires_in").is_none() && v.get("vendor").is_none(),
+            "{v}"
+        );
+        assert_eq!(v["kept"], 1e300);
+        let stderr = stderr_of(&assert);
+        assert!(
+            stderr.contains("note: the response's `expires_in` holds a number beyond a 64-bit float; it is treated as absent")
+                && stderr.contains("`vendor`"),
+            "{stderr}"
+        );
+        fetch(&env, &[])
+            .assert()
+            .success()
+            .stdout(format!("{access_token}\n"));
+    }
+}
+
+#[test]
+fn a_jwt_exp_is_held_to_the_bounds_of_expires_in() {
+    // Without expires_in, the JWT's exp stands in for it, and is taken only where an expires_in
+    // would be: from now to ten years ahead. Otherwise the expiry is unknown, and the token is
+    // not cached (SECURITY 14, 26).
+    let env = Env::new();
+    let ten_years = 315_360_000;
+    for (offset, taken) in [
+        (3600, true),
+        (ten_years - 60, true),
+        (100 * ten_years, false),
+        (ten_years + 3600, false),
+        (-3600, false),
+    ] {
+        let exp = now() + offset;
+        let body = json!({"access_token": jwt(json!({"exp": exp})), "token_type": "Bearer"});
+        let server = answering(body);
+        write_profile(&env, &server.url("/token"), "");
+        let v = json_of(&fetch(&env, &["-o", "json"]).assert().success());
+        let expected = if taken { json!(exp) } else { Value::Null };
+        assert_eq!(v["expires_at"], expected, "exp = now + {offset}");
+        let env_lines = stdout_of(&fetch(&env, &["-o", "env"]).assert().success());
+        assert_eq!(
+            env_lines.contains("OAUTHCTL_EXPIRES_AT"),
+            taken,
+            "{env_lines}"
+        );
+    }
+    // A century ahead is not cached as good for a century: the next fetch asks again.
+    let body = json!({"access_token": jwt(json!({"exp": now() + 100 * ten_years}))});
+    let server = answering(body);
+    write_profile(&env, &server.url("/token"), "");
+    for _ in 0..2 {
+        env.cmd()
+            .arg("fetch")
+            .env("T_SECRET", SECRET)
+            .assert()
+            .success();
+    }
+    assert_eq!(server.request_count(), 2);
+}
+
 // ================================================================ not a token
+
+#[test]
+fn an_answer_with_a_member_twice_is_not_read() {
+    // Two parsers that keep a different one of the two would disagree on what the token is, as on
+    // a JWT's claims (SECURITY 33); a token answer is refused as inspect refuses such a claim.
+    let env = Env::new();
+    for (body, member) in [
+        (
+            r#"{"access_token":"first","token_type":"Bearer","access_token":"second"}"#,
+            "access_token",
+        ),
+        (
+            r#"{"access_token":"tok","expires_in":60,"expires_in":"31536000"}"#,
+            "expires_in",
+        ),
+        (
+            "{\"access_token\":\"tok\",\"token_type\":\"DPoP\",\"token_type\":\"Bearer\",}",
+            "token_type",
+        ),
+    ] {
+        let reply = Reply::json(200, body);
+        let server = StubServer::start(move |_| reply.clone());
+        write_profile(&env, &server.url("/token"), "");
+        let stderr = fails_in_one_line(
+            fetch(&env, &[]).assert(),
+            4,
+            &format!("answered HTTP 200 but its body has the member `{member}` twice"),
+        );
+        assert!(
+            !stderr.contains("first") && !stderr.contains("second"),
+            "{stderr}"
+        );
+    }
+    // An error answer with two `error` codes is summarised, not read as either.
+    let server = StubServer::start(|_| {
+        Reply::json(400, r#"{"error":"invalid_scope","error":"invalid_client"}"#)
+    });
+    write_profile(&env, &server.url("/token"), "");
+    let stderr = fails_in_one_line(
+        fetch(&env, &[]).assert(),
+        3,
+        "refused the request (HTTP 400): its body has the member `error` twice",
+    );
+    assert!(!stderr.contains("invalid_"), "{stderr}");
+}
 
 #[test]
 fn a_missing_empty_or_non_string_access_token_is_exit_4() {
