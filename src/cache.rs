@@ -68,10 +68,14 @@ impl Entry {
             .filter(|t| !t.is_empty())
     }
 
-    /// Reusable: more than `min_ttl` seconds of life left (SECURITY 14).
+    /// Reusable: more than `min_ttl` seconds of life left (SECURITY 14), and no more than a fresh
+    /// answer could have given it (SECURITY 26), so that an entry claiming a century is a miss.
     pub fn is_fresh(&self, now: i64, min_ttl: u64) -> bool {
         match (self.access_token(), self.expires_at) {
-            (Some(_), Some(at)) => at.saturating_sub(now) > min_ttl as i64,
+            (Some(_), Some(at)) => {
+                let left = at.saturating_sub(now);
+                left > min_ttl as i64 && left <= crate::oauth::MAX_EXPIRES_IN as i64
+            }
             _ => false,
         }
     }
@@ -101,10 +105,6 @@ impl Key {
             credential,
         ]);
         Key(sha256_hex(identity.to_string().as_bytes()))
-    }
-
-    pub fn short(&self) -> &str {
-        &self.0[..12]
     }
 
     fn entry_name(&self) -> String {
@@ -597,6 +597,12 @@ mod tests {
         assert!(!entry(Some(1000)).is_fresh(940, 60));
         assert!(!entry(Some(1000)).is_fresh(1001, 0));
         assert!(!entry(None).is_fresh(0, 0));
+        let decade = crate::oauth::MAX_EXPIRES_IN as i64;
+        assert!(entry(Some(decade)).is_fresh(0, 60));
+        assert!(
+            !entry(Some(decade + 1)).is_fresh(0, 60),
+            "longer than any answer gives"
+        );
     }
 
     #[test]

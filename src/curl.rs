@@ -191,15 +191,10 @@ fn quote(parts: &[Part]) -> String {
         .iter()
         .map(|part| match part {
             Part::Placeholder(name) => format!("\"${name}\""),
-            Part::Text(text) if text.chars().any(is_control) => ansi_c(text),
+            Part::Text(text) if text.chars().any(crate::untrusted::is_unsafe) => ansi_c(text),
             Part::Text(text) => format!("'{}'", text.replace('\'', r"'\''")),
         })
         .collect()
-}
-
-fn is_control(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Bash's `$'…'`, with every control character escaped.
@@ -209,10 +204,10 @@ fn ansi_c(text: &str) -> String {
         match c {
             '\\' => out.push_str("\\\\"),
             '\'' => out.push_str("\\'"),
-            c if is_control(c) && (c as u32) < 0x80 => {
+            c if crate::untrusted::is_unsafe(c) && (c as u32) < 0x80 => {
                 out.push_str(&format!("\\x{:02x}", c as u32))
             }
-            c if is_control(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if crate::untrusted::is_unsafe(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }

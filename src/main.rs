@@ -179,7 +179,8 @@ fn dispatch(
                 open_browser: !args.no_browser,
                 wait: args.wait_secs.map(std::time::Duration::from_secs),
                 redirect_uri: args.redirect_uri,
-                tell: &|line| eprintln!("{line}"),
+                // Lines that may carry what the config or a server said: escaped.
+                tell: &|line| eprintln!("{}", untrusted::printable(line, 4096)),
             };
             let result = commands::login::run(ctx, layer_from(&args.overrides), input)?;
             if format == OutputFormat::Text {

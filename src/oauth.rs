@@ -15,7 +15,7 @@ use crate::secret::Secret;
 use crate::untrusted::{printable, summarize_body};
 
 /// `expires_in` beyond this (ten years) is nonsense and treated as absent (SECURITY 26).
-const MAX_EXPIRES_IN: u64 = 10 * 365 * 24 * 3600;
+pub const MAX_EXPIRES_IN: u64 = 10 * 365 * 24 * 3600;
 
 /// The grant being requested, with its grant-specific parameters.
 #[derive(Debug)]
