@@ -109,8 +109,10 @@ impl Credential {
         Ok(bytes)
     }
 
-    /// The credential in `input`: exactly one line (a final LF or CRLF is dropped, and spaces
-    /// around it) of VSCHAR, not empty, at most `MAX_CREDENTIAL_BYTES`.
+    /// The credential in `input`: exactly one line (a final LF or CRLF is dropped) of VSCHAR, not
+    /// empty, at most `MAX_CREDENTIAL_BYTES`. Nothing else is dropped: a space is a VSCHAR, and a
+    /// credential altered here would be sent as another (a revocation of a token that does not
+    /// exist is answered 200, RFC 7009 §2.2).
     pub fn check(self, input: &[u8]) -> Result<&str> {
         let line = input
             .strip_suffix(b"\r\n")
@@ -119,6 +121,12 @@ impl Credential {
         let what = self.name();
         if let Some(at) = line.iter().position(|&b| !is_vschar(b)) {
             let problem = match line[at] {
+                b'\r' if line.get(at + 1) == Some(&b'\n') => {
+                    return Err(Error::Usage(format!(
+                        "the {what} has a second line (a line break at position {}); give exactly one line",
+                        at + 1
+                    )));
+                }
                 b'\n' => {
                     return Err(Error::Usage(format!(
                         "the {what} has a second line (a line break at position {}); give exactly one line",
@@ -141,10 +149,9 @@ impl Credential {
             )));
         }
         // All VSCHAR, so ASCII: one byte per character.
-        let text = std::str::from_utf8(line)
-            .expect("VSCHAR is ASCII")
-            .trim_matches(' ');
-        if text.is_empty() {
+        let text = std::str::from_utf8(line).expect("VSCHAR is ASCII");
+        // Spaces alone are no credential, but a slip of the keyboard.
+        if text.bytes().all(|b| b == b' ') {
             return Err(Error::Usage(format!("the {what} is empty")));
         }
         Ok(text)
@@ -215,7 +222,7 @@ mod tests {
             (&b"c0de"[..], "c0de"),
             (b"c0de\n", "c0de"),
             (b"c0de\r\n", "c0de"),
-            (b"  c0de \n", "c0de"),
+            (b"  c0de \n", "  c0de "),
             (b"a b~!", "a b~!"),
         ] {
             assert_eq!(code.check(input).unwrap(), text, "{input:?}");
@@ -236,7 +243,11 @@ mod tests {
             ),
             (
                 b"\r\n\r\n",
-                "the authorization code has a control character (U+000D) at position 1",
+                "the authorization code has a second line (a line break at position 1)",
+            ),
+            (
+                b"SECRET\rx",
+                "the authorization code has a control character (U+000D) at position 7",
             ),
             (
                 b"SECRET\0",

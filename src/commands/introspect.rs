@@ -199,7 +199,7 @@ pub(super) fn checked_token(text: String) -> Result<String> {
 fn checked_bytes(input: &[u8]) -> Result<String> {
     let line = Credential::Token.check(input)?;
     // `fetch -o header | oauthctl introspect` works as it does for inspect.
-    let token = crate::jwt::strip_prefixes(line).trim();
+    let token = crate::jwt::strip_prefixes(line);
     if token.is_empty() {
         return Err(Error::Usage("the token is empty".into()));
     }

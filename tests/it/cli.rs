@@ -1061,8 +1061,8 @@ fn exchange_code_takes_exactly_one_line_of_printable_ascii() {
         );
     }
     assert_eq!(server.request_count(), 0, "no code went out");
-    // A final LF or CRLF ends the line.
-    for line in ["the-code", "the-code\n", "the-code\r\n", " the-code \n"] {
+    // A final LF or CRLF ends the line; nothing else is taken away.
+    for line in ["the-code", "the-code\n", "the-code\r\n"] {
         env.cmd()
             .args(["-p", "web", "exchange-code", "--no-cache", "-"])
             .write_stdin(line)
@@ -1076,6 +1076,14 @@ fn exchange_code_takes_exactly_one_line_of_printable_ascii() {
             "{line:?}"
         );
     }
+    env.cmd()
+        .args(["-p", "web", "exchange-code", "--no-cache", "-"])
+        .write_stdin(" the-code \n")
+        .assert()
+        .failure()
+        .code(3);
+    let sent = server.requests().pop().unwrap();
+    assert_eq!(sent.form_value("code").as_deref(), Some(" the-code "));
 }
 
 // ---------------------------------------------------------------- inspect
