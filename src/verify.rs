@@ -296,8 +296,7 @@ impl KeySet {
     /// Symmetric (`oct`) keys are skipped too: a JWK Set is published, so its secret is not one.
     pub fn from_jwks_json(bytes: &[u8], source: &str) -> Result<KeySet, String> {
         let shown = printable(source, SHOWN);
-        let set: Value = serde_json::from_slice(bytes)
-            .map_err(|e| format!("the JWK Set from {shown} is not JSON: {e}"))?;
+        let set = unique_object(bytes).map_err(|why| format!("the JWK Set from {shown} {why}"))?;
         let Some(members) = set.get("keys").and_then(Value::as_array) else {
             return Err(format!(
                 "the JSON from {shown} is not a JWK Set: it has no `keys` array (RFC 7517 §5)"
@@ -347,8 +346,7 @@ impl KeySet {
     /// One JWK (RFC 7517 §4), e.g. `--key key.jwk`; a JWK Set is read as one too.
     pub fn from_jwk_json(bytes: &[u8], source: &str) -> Result<KeySet, String> {
         let shown = printable(source, SHOWN);
-        let jwk: Value = serde_json::from_slice(bytes)
-            .map_err(|e| format!("the JWK from {shown} is not JSON: {e}"))?;
+        let jwk = unique_object(bytes).map_err(|why| format!("the JWK from {shown} {why}"))?;
         if jwk.get("keys").is_some() {
             return KeySet::from_jwks_json(bytes, source);
         }
@@ -452,6 +450,45 @@ impl KeySet {
 }
 
 /// A key from one JWK (RFC 7517 §4, members per RFC 7518 §6 and RFC 8037 §2).
+/// A JSON value whose objects' names are unique at every depth: a JWK Set or a JWK with a
+/// member twice (`keys`, `n`, `alg`) is refused, as a token's claims are (RFC 8259 §4 leaves it to
+/// each reader, and two readers must not verify with two different keys). The error is a phrase:
+/// "is not JSON: …" or "has member `n` twice".
+fn unique_object(bytes: &[u8]) -> Result<Value, String> {
+    fn checked(value: &serde_json::value::RawValue) -> Result<Value, String> {
+        let text = value.get();
+        match text.trim_start().as_bytes().first() {
+            Some(b'{') => {
+                let members = jwt::members::<Box<serde_json::value::RawValue>>(text.as_bytes())
+                    .map_err(|e| match e {
+                        jwt::NotMembers::Duplicate(name) => {
+                            format!("has member `{}` twice", printable(&name, SHOWN))
+                        }
+                        jwt::NotMembers::Json(e) => format!("is not JSON: {e}"),
+                    })?;
+                let mut map = Map::new();
+                for (name, raw) in members {
+                    map.insert(name, checked(&raw)?);
+                }
+                Ok(Value::Object(map))
+            }
+            Some(b'[') => {
+                let items: Vec<Box<serde_json::value::RawValue>> =
+                    serde_json::from_str(text).map_err(|e| format!("is not JSON: {e}"))?;
+                items
+                    .iter()
+                    .map(|item| checked(item))
+                    .collect::<Result<_, _>>()
+                    .map(Value::Array)
+            }
+            _ => serde_json::from_str(text).map_err(|e| format!("is not JSON: {e}")),
+        }
+    }
+    let raw: Box<serde_json::value::RawValue> =
+        serde_json::from_slice(bytes).map_err(|e| format!("is not JSON: {e}"))?;
+    checked(&raw)
+}
+
 fn key_from_jwk(jwk: &Value, source: &str) -> Result<Key, String> {
     let Some(jwk) = jwk.as_object() else {
         return Err(format!("{} is not a JWK (a JSON object)", json_kind(jwk)));
@@ -1377,6 +1414,30 @@ mod tests {
         let refused = verify_signature(token, keys).unwrap_err();
         let message = refused.to_string();
         (refused, message)
+    }
+
+    #[test]
+    fn a_member_twice_anywhere_in_a_jwk_set_is_refused() {
+        let set = |text: &str| KeySet::from_jwks_json(text.as_bytes(), "t").err();
+        let good = std::str::from_utf8(&fixture("jwks.json"))
+            .unwrap()
+            .to_string();
+        assert!(set(&good).is_none());
+        let twice_keys = format!("{{\"keys\":[],{}", &good.trim_start()[1..]);
+        assert_eq!(
+            set(&twice_keys).unwrap(),
+            "the JWK Set from t has member `keys` twice"
+        );
+        let twice_n = good.replacen("\"n\":", "\"n\":\"AQAB\",\"n\":", 1);
+        assert_ne!(twice_n, good);
+        assert_eq!(
+            set(&twice_n).unwrap(),
+            "the JWK Set from t has member `n` twice"
+        );
+        let one = KeySet::from_jwk_json(br#"{"kty":"OKP","kty":"EC"}"#, "k")
+            .err()
+            .unwrap();
+        assert_eq!(one, "the JWK from k has member `kty` twice");
     }
 
     #[test]
