@@ -180,7 +180,7 @@ fn dispatch(
                 wait: args.wait_secs.map(std::time::Duration::from_secs),
                 redirect_uri: args.redirect_uri,
                 // Lines that may carry what the config or a server said: escaped.
-                tell: &|line| eprintln!("{}", untrusted::printable(line, 4096)),
+                tell: &|line| eprintln!("{}", untrusted::printable(line, 64 * 1024)),
             };
             let result = commands::login::run(ctx, layer_from(&args.overrides), input)?;
             if format == OutputFormat::Text {

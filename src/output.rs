@@ -211,7 +211,9 @@ pub fn token(
                 shell_quote(access_token()?)
             );
             let token_type = match &token.token_type {
+                // SECURITY 25: any case of Bearer is Bearer.
                 None => "Bearer",
+                Some(_) if token.is_bearer() => "Bearer",
                 Some(TokenType::Named(name)) => verbatim("token_type", name)?,
                 Some(malformed) => {
                     return Err(Error::unreachable(format!(
@@ -509,7 +511,7 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
     match outcome {
         Outcome::Path(path) => {
             if json_out {
-                to_json(&json!({ "path": path })).into()
+                to_json(&json!({ "path": path.to_string_lossy() })).into()
             } else {
                 format!("{}\n", shown_path(path)).into()
             }
@@ -714,7 +716,7 @@ fn message(
     text: &str,
 ) -> Rendered {
     if json_out {
-        to_json(&json!({ action: name, "path": path })).into()
+        to_json(&json!({ action: name, "path": path.to_string_lossy() })).into()
     } else {
         format!("{text}\n").into()
     }
@@ -799,7 +801,7 @@ pub fn cache(format: OutputFormat, outcome: &crate::commands::cache::Outcome) ->
                     "removed": removed,
                     "unreadable_removed": unreadable,
                     "temp_files_removed": temp_files,
-                    "dir": dir,
+                    "dir": dir.to_string_lossy(),
                 }))
                 .into();
             }
@@ -1070,7 +1072,7 @@ mod tests {
             .stdout;
         assert_eq!(
             env,
-            "export OAUTHCTL_ACCESS_TOKEN='tok'\\''en'\nexport OAUTHCTL_TOKEN_TYPE='bearer'\nexport OAUTHCTL_EXPIRES_AT=1640589128\n"
+            "export OAUTHCTL_ACCESS_TOKEN='tok'\\''en'\nexport OAUTHCTL_TOKEN_TYPE='Bearer'\nexport OAUTHCTL_EXPIRES_AT=1640589128\n"
         );
         let json: Value = serde_json::from_str(
             &token(OutputFormat::Json, &r, Default::default())

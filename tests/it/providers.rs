@@ -509,10 +509,13 @@ fn assert_every_format(expected: &Value, mut run: impl FnMut(&str) -> Assert) {
         "-o env: {stdout}"
     );
     assert_eq!(lines[0], format!("export OAUTHCTL_ACCESS_TOKEN='{token}'"));
-    assert_eq!(
-        lines[1],
-        format!("export OAUTHCTL_TOKEN_TYPE='{token_type}'")
-    );
+    // SECURITY 25: any case of Bearer is printed as Bearer.
+    let shown = if token_type.eq_ignore_ascii_case("bearer") {
+        "Bearer"
+    } else {
+        token_type
+    };
+    assert_eq!(lines[1], format!("export OAUTHCTL_TOKEN_TYPE='{shown}'"));
     let at = lines[2].strip_prefix("export OAUTHCTL_EXPIRES_AT=");
     let at = at.and_then(|n| n.parse::<i64>().ok());
     assert!(window.contains(&at.unwrap_or(0)), "-o env: {stdout}");
