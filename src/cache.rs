@@ -159,6 +159,8 @@ pub struct KeyLock {
     file: Option<File>,
     /// Why the lock is not held, when it is not.
     problem: Option<String>,
+    /// Not held because another run holds it (as opposed to: it cannot be opened at all).
+    busy: bool,
 }
 
 impl KeyLock {
@@ -300,7 +302,13 @@ impl Cache {
                         return Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &fresh));
                     }
                 }
-                Err(Refused::Unsafe(why)) => return Err(problem(why)),
+                // A link, a FIFO, a file others may write: in a directory nobody else can write,
+                // it is a mistake of our own, replaced like a key of the wrong size.
+                Err(Refused::Unsafe(why)) => {
+                    self.dir
+                        .remove(FINGERPRINT_KEY)
+                        .map_err(|e| problem(format!("{why}, and cannot be replaced: {e}")))?;
+                }
                 Err(Refused::Io(e)) => return Err(problem(e.to_string())),
             }
         }
@@ -313,16 +321,17 @@ impl Cache {
     /// goes on without it and the lock says why.
     pub fn lock(&self, key: &Key, wait: Duration) -> KeyLock {
         let name = key.lock_name();
-        let without = |why: String| KeyLock {
+        let without = |why: String, busy: bool| KeyLock {
             key: key.clone(),
             file: None,
             problem: Some(format!("cannot lock {}: {why}", self.display(&name))),
+            busy,
         };
         let file = match self.dir.open_lock(&name) {
             Ok(file) => file,
-            Err(Refused::Missing) => return without("it cannot be created".into()),
-            Err(Refused::Unsafe(why)) => return without(why),
-            Err(Refused::Io(e)) => return without(e.to_string()),
+            Err(Refused::Missing) => return without("it cannot be created".into(), false),
+            Err(Refused::Unsafe(why)) => return without(why, false),
+            Err(Refused::Io(e)) => return without(e.to_string(), false),
         };
         let deadline = Instant::now() + wait;
         loop {
@@ -332,18 +341,19 @@ impl Cache {
                         key: key.clone(),
                         file: Some(file),
                         problem: None,
+                        busy: false,
                     };
                 }
                 Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(10));
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    return without(format!(
-                        "another run held it for {}s",
-                        wait.as_secs_f64().round()
-                    ));
+                    return without(
+                        format!("another run held it for {}s", wait.as_secs_f64().round()),
+                        true,
+                    );
                 }
-                Err(std::fs::TryLockError::Error(e)) => return without(e.to_string()),
+                Err(std::fs::TryLockError::Error(e)) => return without(e.to_string(), false),
             }
         }
     }
@@ -429,14 +439,20 @@ impl Cache {
             }
         }
         for (name, key) in &listing.temp_files {
-            let stale = match key {
-                Some(key) => {
-                    selection.selects(key, None) && self.lock(key, Duration::ZERO).file.is_some()
-                }
+            // Held until the file is gone, so that no writer of the key starts in between.
+            let lock = match key {
+                Some(key) if selection.selects(key, None) => Some(self.lock(key, Duration::ZERO)),
+                Some(_) => continue,
                 // Not an entry's (the fingerprint key's, say): only a full clear sweeps it.
-                None => matches!(selection, Selection::All),
+                None if matches!(selection, Selection::All) => None,
+                None => continue,
             };
-            if stale && self.remove_file(name, &mut cleared) {
+            // Only a lock another run holds means a write in progress; one that cannot be
+            // opened at all is held by nobody of ours.
+            if lock.as_ref().is_some_and(|lock| lock.busy) {
+                continue;
+            }
+            if self.remove_file(name, &mut cleared) {
                 cleared.temp_files += 1;
             }
         }

@@ -18,6 +18,15 @@ use crate::http::{Trace, Transport, check_url};
 use crate::resolve::Profile;
 use crate::untrusted::printable;
 
+/// Where a run keeps issuer metadata, and how it tells of a problem with it: the run's context,
+/// which opens the token cache on first use and keeps one warning for the end of the run.
+pub trait MetadataCache {
+    /// The token cache; `None` when there is none to use.
+    fn cache(&self) -> Option<&Cache>;
+    /// Keeps a warning for stderr at the end of the run.
+    fn warn(&self, text: String);
+}
+
 /// An endpoint a command needs, with its config key and its metadata field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
@@ -110,13 +119,14 @@ impl Metadata {
 
 /// The profile with every endpoint it leaves unset filled in from its issuer's metadata, when one
 /// of `needed` is unset. Fails, naming the key to set, when a needed endpoint is still missing.
-/// The metadata is kept in `cache`'s `issuers/` directory when there is a cache to keep it in.
+/// The metadata is kept in the token cache's `issuers/` directory, which is looked for only when
+/// discovery happens.
 pub fn complete(
     profile: &Profile,
     needed: &[Endpoint],
     transport: &Transport,
     trace: &Trace,
-    cache: Option<&Cache>,
+    store: &dyn MetadataCache,
 ) -> Result<(Profile, Option<Metadata>)> {
     let mut profile = profile.clone();
     let missing: Vec<Endpoint> = needed
@@ -135,7 +145,7 @@ pub fn complete(
             key.to_ascii_uppercase()
         )));
     };
-    let metadata = load(&issuer, transport, trace, cache)?;
+    let metadata = load(&issuer, transport, trace, store)?;
     for endpoint in Endpoint::ALL {
         if endpoint.of(&profile).is_none()
             && let Some(url) = metadata.endpoint(endpoint)
@@ -186,10 +196,10 @@ pub fn load(
     issuer: &str,
     transport: &Transport,
     trace: &Trace,
-    cache: Option<&Cache>,
+    cache: &dyn MetadataCache,
 ) -> Result<Metadata> {
     check_url(issuer, "issuer")?;
-    let store = cache.and_then(|cache| MetadataStore::open(cache, trace));
+    let store = MetadataStore::open(cache);
     let now = crate::timefmt::now();
     if let Some(cached) = store.as_ref().and_then(|s| s.load(issuer))
         && cached.expires_at > now
@@ -301,12 +311,13 @@ struct MetadataStore {
 const ISSUERS: &str = "issuers";
 
 impl MetadataStore {
-    fn open(cache: &Cache, trace: &Trace) -> Option<MetadataStore> {
-        match cache.handle().subdir(ISSUERS) {
+    /// The directory, made if missing; `None` (and a warning) when it cannot be trusted.
+    fn open(run: &dyn MetadataCache) -> Option<MetadataStore> {
+        match run.cache()?.handle().subdir(ISSUERS) {
             Ok(dir) => Some(MetadataStore { dir }),
             Err(untrusted) => {
-                trace.line(&format!(
-                    "note: not using the issuer metadata cache: {untrusted}"
+                run.warn(format!(
+                    "warning: not using the issuer metadata cache: {untrusted}; asking the issuer every time"
                 ));
                 None
             }

@@ -292,12 +292,26 @@ mod handle {
 
     const DIRECTORY: libc::c_int = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
 
+    /// A directory above the cache is only walked through and examined, never listed: where the
+    /// system has it, `O_PATH` needs only the right to enter it (a `0711` `/home` of a shared
+    /// host), not to read it.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const ANCESTOR: libc::c_int = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    const ANCESTOR: libc::c_int = DIRECTORY;
+
     /// S_ISVTX, the sticky bit: in such a directory only a file's owner may rename or remove it.
     const STICKY: u32 = 0o1000;
 
-    /// Opens directory `name` in `dir`, never through a link; `path` names it in the message.
-    fn open_dir_at(dir: &File, name: &CStr, path: &Path) -> Result<File, String> {
-        openat(dir.as_raw_fd(), name, DIRECTORY, 0).map_err(|e| {
+    /// Opens directory `name` in `dir` (`DIRECTORY` or `ANCESTOR`), never through a link; `path`
+    /// names it in the message.
+    fn open_dir_at(
+        dir: &File,
+        name: &CStr,
+        flags: libc::c_int,
+        path: &Path,
+    ) -> Result<File, String> {
+        openat(dir.as_raw_fd(), name, flags, 0).map_err(|e| {
             // With O_DIRECTORY, Linux reports a link as ENOTDIR: look, for the message.
             let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
             match e.raw_os_error() {
@@ -342,8 +356,9 @@ mod handle {
             return Err(format!("is writable by group or others (mode {mode:04o})"));
         }
         if mode & 0o077 != 0 {
-            dir.set_permissions(std::fs::Permissions::from_mode(0o700))
-                .map_err(|e| format!("is readable by others and cannot be made private: {e}"))?;
+            // Only reading is open to others (entries are 0600 anyway): make it private if the
+            // file system lets us; a read-only one still serves what it holds.
+            let _ = dir.set_permissions(std::fs::Permissions::from_mode(0o700));
         }
         Ok(())
     }
@@ -392,8 +407,9 @@ mod handle {
             let existing_count = names.len();
             names.extend(missing.iter().rev());
             let mut current = PathBuf::from("/");
-            let mut fd = openat(libc::AT_FDCWD, c"/", DIRECTORY, 0)
+            let mut fd = openat(libc::AT_FDCWD, c"/", ANCESTOR, 0)
                 .map_err(|e| untrusted(&current, &format!("cannot be opened: {e}")))?;
+            let last = names.len() - 1;
             for (index, name) in names.iter().enumerate() {
                 let meta = fd
                     .metadata()
@@ -420,7 +436,9 @@ mod handle {
                         }
                     }
                 }
-                fd = open_dir_at(&fd, &c, &current).map_err(|why| untrusted(&current, &why))?;
+                let flags = if index == last { DIRECTORY } else { ANCESTOR };
+                fd = open_dir_at(&fd, &c, flags, &current)
+                    .map_err(|why| untrusted(&current, &why))?;
             }
             let dir = Dir { fd, path: current };
             dir.check_self()?;
@@ -456,7 +474,7 @@ mod handle {
                     Err(e) => return Err(untrusted(format!("cannot be created: {e}"))),
                 }
             }
-            let fd = match open_dir_at(&self.fd, &c, &path) {
+            let fd = match open_dir_at(&self.fd, &c, DIRECTORY, &path) {
                 Ok(fd) => fd,
                 Err(_) if !create && std::fs::symlink_metadata(&path).is_err() => return Ok(None),
                 Err(why) => return Err(untrusted(why)),
@@ -576,13 +594,24 @@ mod handle {
                 let dir = self.fd.as_raw_fd();
                 // SAFETY: both names are NUL-terminated and outlive the call.
                 match retry(|| unsafe { libc::linkat(dir, from.as_ptr(), dir, to.as_ptr(), 0) }) {
-                    Ok(_) => {
-                        let _ = self.fd.sync_all();
-                        Ok(true)
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
+                    // A file system without hard links (some FUSE, SMB, exFAT): a rename, which
+                    // may replace a file another run made a moment ago, a race that costs that
+                    // run its cached entry, nothing more.
+                    Err(e)
+                        if e.raw_os_error().is_some_and(|code| {
+                            // ENOTSUP and EOPNOTSUPP are one code on Linux, two elsewhere.
+                            [libc::EPERM, libc::ENOTSUP, libc::EOPNOTSUPP, libc::EMLINK]
+                                .contains(&code)
+                        }) =>
+                    {
+                        self.rename(&tmp.name, name)?;
                     }
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
-                    Err(e) => Err(e),
+                    Err(e) => return Err(e),
                 }
+                let _ = self.fd.sync_all();
+                Ok(true)
             })();
             let _ = self.remove(&tmp.name);
             result
@@ -669,25 +698,54 @@ mod handle {
     }
 
     /// Whether `clear_errno` works here, so that a NULL from readdir with errno set is an error
-    /// rather than the end of the directory.
+    /// rather than the end of the directory (each system names its errno location differently).
     const ERRNO_CLEARED: bool = cfg!(any(
         target_os = "linux",
+        target_os = "emscripten",
+        target_os = "hurd",
+        target_os = "redox",
+        target_os = "dragonfly",
         target_os = "android",
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd"
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "cygwin",
+        target_vendor = "apple",
+        target_os = "freebsd",
+        target_os = "solaris",
+        target_os = "illumos"
     ));
 
     fn clear_errno() {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+        #[cfg(any(
+            target_os = "linux",
+            target_os = "emscripten",
+            target_os = "hurd",
+            target_os = "redox",
+            target_os = "dragonfly"
+        ))]
         // SAFETY: the calling thread's errno location.
         unsafe {
             *libc::__errno_location() = 0
         };
-        #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
+        #[cfg(any(
+            target_os = "android",
+            target_os = "netbsd",
+            target_os = "openbsd",
+            target_os = "cygwin"
+        ))]
+        // SAFETY: the calling thread's errno location.
+        unsafe {
+            *libc::__errno() = 0
+        };
+        #[cfg(any(target_vendor = "apple", target_os = "freebsd"))]
         // SAFETY: the calling thread's errno location.
         unsafe {
             *libc::__error() = 0
+        };
+        #[cfg(any(target_os = "solaris", target_os = "illumos"))]
+        // SAFETY: the calling thread's errno location.
+        unsafe {
+            *libc::___errno() = 0
         };
     }
 

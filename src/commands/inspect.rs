@@ -297,13 +297,8 @@ fn load_keys(
             }
             let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
             let trace = ctx.trace();
-            let (profile, _) = crate::discovery::complete(
-                profile,
-                &[Endpoint::Jwks],
-                &transport,
-                &trace,
-                ctx.cache(),
-            )?;
+            let (profile, _) =
+                crate::discovery::complete(profile, &[Endpoint::Jwks], &transport, &trace, ctx)?;
             let url = profile
                 .jwks_uri
                 .ok_or_else(|| Error::Internal("discovery left jwks_uri unset".into()))?;

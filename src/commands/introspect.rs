@@ -85,7 +85,7 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: IntrospectInput) -> Result
         &[Endpoint::Introspection],
         &transport,
         &trace,
-        ctx.cache(),
+        ctx,
     )?;
     let url = profile
         .introspection_url

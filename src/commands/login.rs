@@ -63,7 +63,7 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
         [Endpoint::Authorization, Endpoint::Token]
     };
     let (endpoints, metadata) =
-        crate::discovery::complete(&profile, &needed, &transport, &ctx.trace(), ctx.cache())?;
+        crate::discovery::complete(&profile, &needed, &transport, &ctx.trace(), ctx)?;
     let client = ClientSecret::new(&profile, &config);
     let secret = client.get()?.cloned();
     let now = Instant::now();
@@ -95,15 +95,22 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
     // computes it.
     let grant = profile.grant.as_str();
     let stored = match ctx.cache() {
-        None => Err("the token cache cannot be used".to_string()),
+        // The warning says why.
+        None => Err(None),
         Some(cache) => client
             .credential()
             .map_err(|e| e.to_string())
             .and_then(|credential| cache.key(&profile, grant, &credential))
             .and_then(|key| {
                 let lock = cache.lock(&key, Duration::from_secs(5));
+                if let Some(problem) = lock.problem() {
+                    ctx.warn(format!(
+                        "warning: stored without the cache lock ({problem})"
+                    ));
+                }
                 super::fetch::store(cache, &lock, &profile, grant, &token, None)
-            }),
+            })
+            .map_err(Some),
     };
     let renewal = if token.refresh_token().is_some() {
         format!("`oauthctl fetch -p {name}` renews them")
@@ -120,7 +127,11 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
             "signed in: {}, but the server gave neither an expiry nor a refresh token, so nothing was cached; use -o json to get the token",
             profile.describe()
         ),
-        Err(e) => format!(
+        Err(None) => format!(
+            "signed in: {}, but the tokens were not cached; use -o json to get them",
+            profile.describe()
+        ),
+        Err(Some(e)) => format!(
             "signed in: {}, but the tokens were not cached: {e}",
             profile.describe()
         ),

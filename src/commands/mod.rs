@@ -50,6 +50,16 @@ pub struct RunState {
     warning: RefCell<Option<String>>,
 }
 
+impl crate::discovery::MetadataCache for Context {
+    fn cache(&self) -> Option<&Cache> {
+        Context::cache(self)
+    }
+
+    fn warn(&self, text: String) {
+        self.keep_warning(text);
+    }
+}
+
 impl Context {
     /// The token cache, opened and checked on first use. `None` when it cannot be trusted or
     /// made: the run works uncached, and the warning says why (DESIGN §7, SECURITY 13, 48).
@@ -57,19 +67,23 @@ impl Context {
         self.state
             .cache
             .get_or_init(|| {
-                let opened = Cache::locate().and_then(|path| {
-                    Cache::open(&path).map_err(|untrusted| {
-                        Error::Config(format!(
+                let opened = match Cache::locate() {
+                    Err(_) => Err(format!(
+                        "not using a token cache: there is no home directory to keep it in; working uncached (set {})",
+                        crate::cache::DIR_ENV
+                    )),
+                    Ok(path) => Cache::open(&path).map_err(|untrusted| {
+                        format!(
                             "not using the token cache `{}`: {untrusted}; working uncached (fix that, or set {})",
                             crate::untrusted::printable(&path.display().to_string(), 300),
                             crate::cache::DIR_ENV
-                        ))
-                    })
-                });
+                        )
+                    }),
+                };
                 match opened {
                     Ok(cache) => Some(cache),
-                    Err(e) => {
-                        self.warn(format!("warning: {e}"));
+                    Err(why) => {
+                        self.keep_warning(format!("warning: {why}"));
                         None
                     }
                 }
@@ -79,6 +93,10 @@ impl Context {
 
     /// Keeps `text` for stderr at the end of the run, unless a warning is kept already.
     pub fn warn(&self, text: String) {
+        self.keep_warning(text);
+    }
+
+    fn keep_warning(&self, text: String) {
         self.state.warning.borrow_mut().get_or_insert(text);
     }
 
@@ -200,13 +218,8 @@ pub fn request_token(
     secret: Option<&Secret>,
     grant: &Grant<'_>,
 ) -> Result<TokenResponse> {
-    let (profile, _) = crate::discovery::complete(
-        profile,
-        &[Endpoint::Token],
-        transport,
-        &ctx.trace(),
-        ctx.cache(),
-    )?;
+    let (profile, _) =
+        crate::discovery::complete(profile, &[Endpoint::Token], transport, &ctx.trace(), ctx)?;
     check_url(profile.require_token_url()?, "token_url")?;
     let mut sent: Vec<&Secret> = Vec::new();
     match grant {

@@ -71,17 +71,22 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: RevokeInput) -> Result<Out
 
 /// Where the profile's tokens are cached: under its own grant, and under `authorization_code` for
 /// what `exchange-code` stored (as `cache clear -p` looks). Reads the client's credential identity
-/// (`ClientSecret::credential`): a secret that cannot be read is the error it would be anyway.
-fn cached_keys(cache: &Cache, revocation: &Revocation<'_>) -> Result<Vec<Key>> {
+/// (`ClientSecret::credential`): a secret that cannot be read is the error it would be anyway. A
+/// cache that cannot compute a key holds nothing this run can find (the warning says why).
+fn cached_keys(ctx: &Context, cache: &Cache, revocation: &Revocation<'_>) -> Result<Vec<Key>> {
     let profile = revocation.profile;
     let credential = revocation.client.credential()?;
     let mut keys: Vec<Key> = Vec::new();
     for grant in [profile.grant, ProfileGrant::AuthorizationCode] {
-        let key = cache
-            .key(profile, grant.as_str(), &credential)
-            .map_err(|why| Error::Config(format!("cannot look in the token cache: {why}")))?;
-        if !keys.contains(&key) {
-            keys.push(key);
+        match cache.key(profile, grant.as_str(), &credential) {
+            Ok(key) if !keys.contains(&key) => keys.push(key),
+            Ok(_) => {}
+            Err(why) => {
+                ctx.warn(format!(
+                    "warning: not using the token cache: {why}; nothing cached could be found"
+                ));
+                return Ok(Vec::new());
+            }
         }
     }
     Ok(keys)
@@ -106,7 +111,7 @@ fn revoke_cached(ctx: &Context, mut revocation: Revocation<'_>) -> Result<Outcom
     let mut outcome = revocation.outcome();
     // A cache that cannot be used holds nothing to revoke (the warning says why).
     let keys = match ctx.cache() {
-        Some(cache) => cached_keys(cache, &revocation)?,
+        Some(cache) => cached_keys(ctx, cache, &revocation)?,
         None => Vec::new(),
     };
     for key in keys {
@@ -162,7 +167,7 @@ fn revoke_given(
     // A cache problem must not stop a revocation: the cache is only looked at to forget.
     let cache = ctx.cache();
     let keys = match cache {
-        Some(cache) => cached_keys(cache, &revocation).unwrap_or_default(),
+        Some(cache) => cached_keys(ctx, cache, &revocation).unwrap_or_default(),
         None => Vec::new(),
     };
     let cached = cache.and_then(|cache| {
@@ -296,7 +301,7 @@ impl<'a> Revocation<'a> {
             &[Endpoint::Revocation],
             &transport,
             &self.ctx.trace(),
-            self.ctx.cache(),
+            self.ctx,
         )?;
         let url = completed
             .revocation_url

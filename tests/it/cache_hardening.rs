@@ -391,7 +391,7 @@ fn cache_clear_sweeps_killed_writers_temp_files_and_unreadable_entries_but_no_li
         .to_string_lossy()
         .into_owned();
     let token_json = r#"{"response":{"access_token":"tok-in-a-temp-file"}}"#;
-    // Temp files of killed writers of this key, in today's form and in the one before it.
+    // Temp files of writers of this key that were killed (`.<key>.json.<pid>.tmp`).
     for stale in [
         format!(".{key}.json.4242.tmp"),
         format!(".{key}.json.31337.tmp"),
@@ -667,4 +667,174 @@ fn the_cache_holds_neither_the_secret_nor_an_unkeyed_hash_of_it() {
         seen += 1;
     }
     assert_eq!(seen, 3, "the entry, its lock and the fingerprint key");
+}
+
+// ---------------------------------------------------------------- review: what the cache must not cost
+
+#[test]
+fn a_directory_above_the_cache_that_can_be_entered_but_not_listed_is_fine() {
+    let server = token_server();
+    let env = Env::new();
+    profile(&env, &server, "");
+    // A shared host's /home: others may pass through, not look inside.
+    let passage = env.home.path().join("passage");
+    let cache = passage.join("inner/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    hand_over(&env);
+    if is_root() {
+        chown(&passage, Some(0), Some(0)).unwrap();
+        chmod(&passage, 0o711);
+    } else {
+        chmod(&passage, 0o311);
+    }
+    let run = |args: &[&str]| {
+        let assert = oauthctl(&env)
+            .arg("fetch")
+            .args(args)
+            .env("APP_SECRET", SECRET)
+            .env("OAUTHCTL_CACHE_DIR", &cache)
+            .assert()
+            .success();
+        (stdout_of(&assert), stderr_of(&assert))
+    };
+    assert_eq!(run(&[]), ok("tok-1\n"));
+    assert_eq!(run(&[]), ok("tok-1\n"));
+    assert_eq!(server.request_count(), 1);
+    chmod(&passage, 0o755);
+}
+
+#[test]
+fn what_needs_no_cache_neither_makes_one_nor_warns_about_one() {
+    let server = token_server();
+    let env = Env::new();
+    profile(&env, &server, "");
+    let open = env.home.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    hand_over(&env);
+    chmod(&open, 0o777);
+    let cache = open.join("cache");
+    for args in [
+        &["fetch", "--no-cache"][..],
+        &["introspect", "--token-type-hint", "access_token", "a-token"][..],
+    ] {
+        let assert = oauthctl(&env)
+            .args(args)
+            .env("APP_SECRET", SECRET)
+            .env("OAUTHCTL_CACHE_DIR", &cache)
+            .env("OAUTHCTL_INTROSPECTION_URL", server.url("/revoke"))
+            .assert();
+        let stderr = stderr_of(&assert);
+        assert!(!stderr.contains("warning"), "{args:?}: {stderr}");
+    }
+    assert!(!cache.exists(), "nothing was made");
+}
+
+#[test]
+fn an_untrusted_issuer_metadata_directory_is_one_warning_line() {
+    let base = Arc::new(Mutex::new(String::new()));
+    let own = base.clone();
+    let idp = StubServer::start(move |r: &Recorded| {
+        let base = own.lock().unwrap().clone();
+        match r.path.as_str() {
+            "/.well-known/openid-configuration" => Reply::json(
+                200,
+                &json!({"issuer": base, "token_endpoint": format!("{base}/token")}).to_string(),
+            ),
+            _ => Reply::json(200, r#"{"access_token":"real","expires_in":3600}"#),
+        }
+    });
+    *base.lock().unwrap() = idp.url("");
+    let env = Env::new();
+    env.write_config(&format!(
+        "default_profile = \"app\"\n[profiles.app]\nissuer = \"{}\"\nclient_id = \"app\"\nclient_secret_env = \"APP_SECRET\"\n",
+        idp.url("")
+    ));
+    let elsewhere = env.home.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::create_dir_all(cache_dir(&env)).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, cache_dir(&env).join("issuers")).unwrap();
+    hand_over(&env);
+    chmod(&cache_dir(&env), 0o700);
+    let (stdout, stderr) = fetch(&env, &["--no-cache"]);
+    assert_eq!(stdout, "real\n");
+    assert_eq!(
+        stderr,
+        format!(
+            "oauthctl: warning: not using the issuer metadata cache: `{}` is a symbolic link; asking the issuer every time\n",
+            cache_dir(&env).join("issuers").display()
+        )
+    );
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+}
+
+#[test]
+fn revoke_with_a_cache_that_cannot_make_its_key_revokes_nothing_and_says_why() {
+    let server = token_server();
+    let env = Env::new();
+    profile(&env, &server, "");
+    std::fs::create_dir_all(cache_dir(&env)).unwrap();
+    hand_over(&env);
+    chmod(&cache_dir(&env), 0o500);
+    let assert = oauthctl(&env)
+        .arg("revoke")
+        .env("APP_SECRET", SECRET)
+        .assert()
+        .success();
+    let stderr = stderr_of(&assert);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].starts_with("oauthctl: warning: not using the token cache: `")
+            && lines[0].contains("fingerprint.key`: cannot create it: Permission denied"),
+        "{stderr}"
+    );
+    assert_eq!(
+        lines[1],
+        "oauthctl: nothing to revoke: profile `app` has no cached token"
+    );
+    assert_eq!(server.request_count(), 0);
+    chmod(&cache_dir(&env), 0o700);
+}
+
+#[test]
+fn cache_clear_sweeps_a_temp_file_whose_lock_nobody_can_hold() {
+    let server = token_server();
+    let env = Env::new();
+    profile(&env, &server, "");
+    fetch(&env, &[]);
+    let entry = entry_path(&env);
+    let key = entry.file_stem().unwrap().to_string_lossy().into_owned();
+    let stale = cache_dir(&env).join(format!(".{key}.json.4242.tmp"));
+    std::fs::write(&stale, r#"{"response":{"access_token":"tok-1"}}"#).unwrap();
+    hand_over(&env);
+    // Its lock is a FIFO: nobody can hold it, so no write can be in progress.
+    let lock = entry.with_extension("lock");
+    std::fs::remove_file(&lock).unwrap();
+    mkfifo(&lock);
+    hand_over(&env);
+    let assert = oauthctl(&env).args(["cache", "clear"]).assert().success();
+    assert!(
+        stdout_of(&assert).starts_with(
+            "removed 1 cached token (and 1 temp file left by interrupted writers) from "
+        ),
+        "{}",
+        stdout_of(&assert)
+    );
+    assert!(!stale.exists());
+}
+
+#[test]
+fn a_fingerprint_key_that_is_not_a_private_file_is_replaced() {
+    let server = token_server();
+    let env = Env::new();
+    profile(&env, &server, "");
+    assert_eq!(fetch(&env, &[]), ok("tok-1\n"));
+    let key = cache_dir(&env).join("fingerprint.key");
+    std::fs::remove_file(&key).unwrap();
+    mkfifo(&key);
+    hand_over(&env);
+    // A new key: the old entry cannot be found (a request), and the cache works again.
+    assert_eq!(fetch(&env, &[]), ok("tok-2\n"));
+    assert_eq!(fetch(&env, &[]), ok("tok-2\n"));
+    assert_eq!(std::fs::read(&key).unwrap().len(), 32);
 }
