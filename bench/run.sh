@@ -37,11 +37,25 @@ FLOOR=$(build_floor)
 start_token_server
 TOKEN=$("$BIN" fetch)
 
-# median_of FILE INDEX: the median (seconds) of result INDEX of a hyperfine JSON export.
-median_of() { jq -r ".results[$2].median" "$1"; }
-bench() { # NAME, then hyperfine arguments
+ROUNDS=10
+# bench NAME [-N] COMMAND...: RUNS runs of each command in one hyperfine run, taken in ROUNDS
+# interleaved rounds (5 warm-up runs each), so that a machine whose speed drifts during the run
+# (2 shared cores) slows oauthctl and its peers alike instead of whichever ran last.
+bench() {
   local name=$1; shift
-  hyperfine --style none --warmup 20 --runs "$RUNS" --export-json "$WORK/$name.json" "$@" >/dev/null
+  local opts=()
+  if [ "$1" = -N ]; then opts+=(-N); shift; fi
+  echo $# > "$WORK/$name.n"
+  local cmds=()
+  for _ in $(seq "$ROUNDS"); do cmds+=("$@"); done
+  hyperfine --style none "${opts[@]}" --warmup 5 --runs $((RUNS / ROUNDS)) \
+    --export-json "$WORK/$name.json" "${cmds[@]}" >/dev/null
+}
+# median_of FILE INDEX: the median (seconds) of command INDEX's runs over every round.
+median_of() {
+  jq -r --argjson i "$2" --argjson n "$(cat "${1%.json}.n")" \
+    '[.results as $r | range($i; $r | length; $n) | $r[.].times[]] | sort
+     | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end' "$1"
 }
 ms() { awk -v s="$1" 'BEGIN { printf "%.2f ms", s * 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
@@ -104,9 +118,10 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
   echo
   echo "Made by \`bench/run.sh\` on $(date -u +%Y-%m-%d): $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)."
   echo "oauthctl $("$BIN" --version | awk '{print $2}') (release build), $(curl --version | head -1 | awk '{print $1, $2}'), $(jq --version), $(hyperfine --version)."
-  echo "Every figure is a median over $RUNS runs (after 20 warm-up runs) against a token server on 127.0.0.1;"
-  echo "ratios compare with a peer measured in the same run. The floor for a cached fetch is \`fn main() {}\`"
-  echo "built with oauthctl's \`[profile.release]\` ($(stat -c %s "$FLOOR" | awk '{ printf "%.0f KiB", $1 / 1024 }'), dynamic PIE, like oauthctl); \`/bin/true\` is shown for reference."
+  echo "Every figure is a median over $RUNS runs taken in $ROUNDS rounds that alternate with the peers' rounds"
+  echo "(5 warm-up runs each), against a token server on 127.0.0.1; ratios compare with a peer measured in the"
+  echo "same run. The floor for a cached fetch is \`fn main() {}\` built with oauthctl's \`[profile.release]\`"
+  echo "($(stat -c %s "$FLOOR" | awk '{ printf "%.0f KiB", $1 / 1024 }'), a dynamic PIE like oauthctl); \`/bin/true\` is shown for reference."
   echo
   echo "| what | oauthctl | peer | peer | ratio | target | |"
   echo "|---|---|---|---|---|---|---|"
