@@ -38,15 +38,22 @@ start_token_server
 
 cmds=()
 for v in "${ORDER[@]}"; do cmds+=("${BIN[$v]} fetch"); done
-hyperfine -N --style none --warmup 30 --runs "$RUNS" --export-json "$WORK/v.json" "${cmds[@]}" "$FLOOR" /bin/true >/dev/null
+cmds+=("$FLOOR" /bin/true)
+# As in run.sh: 10 alternating rounds, so that drift in the machine's speed hits every command.
+ROUNDS=10
+rounds=()
+for _ in $(seq "$ROUNDS"); do rounds+=("${cmds[@]}"); done
+hyperfine -N --style none --warmup 5 --runs $((RUNS / ROUNDS)) --export-json "$WORK/v.json" "${rounds[@]}" >/dev/null
 
 faults() { perf stat -x, -e page-faults "$@" 2>&1 >/dev/null | cut -d, -f1; }
-row() { # NAME SIZE FAULTS INDEX; the last two results are the floor and /bin/true
-  python3 - "$WORK/v.json" "$@" <<'EOF'
-import json, sys
-runs = json.load(open(sys.argv[1]))["results"]
-name, size, faults, i = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-median, floor, true = runs[i]["median"], runs[-2]["median"], runs[-1]["median"]
+row() { # NAME SIZE FAULTS INDEX; the last two commands are the floor and /bin/true
+  python3 - "$WORK/v.json" "${#cmds[@]}" "$@" <<'EOF'
+import json, statistics, sys
+results = json.load(open(sys.argv[1]))["results"]
+n, name, size, faults, i = int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
+def median(k):  # command k's runs over every round
+    return statistics.median(t for r in results[k::n] for t in r["times"])
+median, floor, true = median(i), median(n - 2), median(n - 1)
 size = f"{int(size) / 1048576:.2f} MiB" if size != "-" else "–"
 print(f"| {name} | {size} | {faults} | {median * 1000:.2f} ms | {median / floor:.2f}× | {median / true:.2f}× |")
 EOF
