@@ -1,5 +1,6 @@
 # Sourced by bench/run.sh and bench/variants.sh: a work directory removed on exit, the loopback
-# token server, and a hermetic user whose profile comes from env vars (the CI case).
+# token server, a hermetic user whose profile comes from env vars (the CI case), and the floor
+# program a cached fetch is measured against.
 # After `start_token_server`: PORT and URL are set and OAUTHCTL_* points at the server.
 ROOT=$PWD
 WORK=$(mktemp -d)
@@ -17,4 +18,20 @@ start_token_server() {
   mkdir -p "$HOME"
   unset OAUTHCTL_CONFIG OAUTHCTL_PROFILE OAUTHCTL_OUTPUT http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
   export OAUTHCTL_TOKEN_URL="$URL" OAUTHCTL_CLIENT_ID=bench OAUTHCTL_CLIENT_SECRET=bench-secret
+}
+
+# build_floor: prints the path of an empty Rust program (`fn main() {}`) built with oauthctl's own
+# `[profile.release]`, copied from Cargo.toml so the two cannot drift apart: what any Rust
+# program built the way oauthctl is costs before it does anything (std's runtime, the loader).
+build_floor() {
+  local dir="$WORK/floor"
+  mkdir -p "$dir/src"
+  {
+    printf '[package]\nname = "floor"\nversion = "0.0.0"\nedition = "2024"\npublish = false\n\n'
+    printf '# Its own workspace, so that it never joins one above it.\n[workspace]\n\n'
+    awk '/^\[/ { on = ($0 == "[profile.release]") } on' "$ROOT/Cargo.toml"
+  } > "$dir/Cargo.toml"
+  echo 'fn main() {}' > "$dir/src/main.rs"
+  cargo build --release --offline --quiet --manifest-path "$dir/Cargo.toml" --target-dir "$dir/target" >&2
+  echo "$dir/target/release/floor"
 }

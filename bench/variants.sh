@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Start-up cost of a cached `oauthctl fetch` under the link options that the cached-fetch target
-# (≤ 1.5× /bin/true, issue 5) depends on: the default dynamic PIE build, a static-pie glibc build,
-# and a static non-PIE build, each also at opt-level "s". Prints size, page faults and the median
-# time against /bin/true measured in the same hyperfine run. x86_64 glibc Linux only; needs
-# hyperfine, perf (linux-perf) and python3 (bench/run.sh installs the first and the last).
+# Start-up cost of a cached `oauthctl fetch` under other link options: the default dynamic PIE build
+# (the release build, issue 14), a static-pie glibc build, and a static non-PIE build, each also at
+# opt-level "s". Prints size, page faults and the median time against the floor of the cached-fetch
+# target (an empty Rust program built with the release profile, dynamic PIE; see common.sh) and
+# /bin/true, all measured in the same hyperfine run. x86_64 glibc Linux only; needs hyperfine, perf
+# (linux-perf) and python3 (bench/run.sh installs the first and the last).
 # Usage: bench/variants.sh [RUNS]    (about 15 minutes on 2 cores: six LTO builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,30 +30,40 @@ BIN[static-nopie]=$(build static-nopie 3 "-C target-feature=+crt-static -C reloc
 BIN[static-nopie-s]=$(build static-nopie-s s "-C target-feature=+crt-static -C relocation-model=static")
 ORDER=(dynamic-pie dynamic-pie-s static-pie static-pie-s static-nopie static-nopie-s)
 
+echo "building the floor" >&2
+FLOOR=$(build_floor)
+
 start_token_server
 "${BIN[dynamic-pie]}" fetch >/dev/null   # every variant shares this cache entry
 
 cmds=()
 for v in "${ORDER[@]}"; do cmds+=("${BIN[$v]} fetch"); done
-hyperfine -N --style none --warmup 30 --runs "$RUNS" --export-json "$WORK/v.json" "${cmds[@]}" /bin/true >/dev/null
+cmds+=("$FLOOR" /bin/true)
+# As in run.sh: 10 alternating rounds, so that drift in the machine's speed hits every command.
+ROUNDS=10
+rounds=()
+for _ in $(seq "$ROUNDS"); do rounds+=("${cmds[@]}"); done
+hyperfine -N --style none --warmup 5 --runs $((RUNS / ROUNDS)) --export-json "$WORK/v.json" "${rounds[@]}" >/dev/null
 
 faults() { perf stat -x, -e page-faults "$@" 2>&1 >/dev/null | cut -d, -f1; }
-echo "| build | size | page faults | median | vs \`/bin/true\` |"
-echo "|---|---|---|---|---|"
+row() { # NAME SIZE FAULTS INDEX; the last two commands are the floor and /bin/true
+  python3 - "$WORK/v.json" "${#cmds[@]}" "$@" <<'EOF'
+import json, statistics, sys
+results = json.load(open(sys.argv[1]))["results"]
+n, name, size, faults, i = int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
+def median(k):  # command k's runs over every round
+    return statistics.median(t for r in results[k::n] for t in r["times"])
+median, floor, true = median(i), median(n - 2), median(n - 1)
+size = f"{int(size) / 1048576:.2f} MiB" if size != "-" else "–"
+print(f"| {name} | {size} | {faults} | {median * 1000:.2f} ms | {median / floor:.2f}× | {median / true:.2f}× |")
+EOF
+}
+echo "| build | size | page faults | median | vs empty Rust program | vs \`/bin/true\` |"
+echo "|---|---|---|---|---|---|"
 i=0
 for v in "${ORDER[@]}"; do
-  size=$(stat -c %s "${BIN[$v]}")
-  python3 - "$WORK/v.json" "$i" "$v" "$size" "$(faults "${BIN[$v]}" fetch)" <<'EOF'
-import json, sys
-runs = json.load(open(sys.argv[1]))["results"]
-i, name, size, faults = int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
-floor = runs[-1]["median"]
-print(f"| {name} | {size / 1048576:.2f} MiB | {faults} | {runs[i]['median'] * 1000:.2f} ms | {runs[i]['median'] / floor:.2f}× |")
-EOF
+  row "$v" "$(stat -c %s "${BIN[$v]}")" "$(faults "${BIN[$v]}" fetch)" "$i"
   i=$((i + 1))
 done
-python3 - "$WORK/v.json" "$(faults /bin/true)" <<'EOF'
-import json, sys
-floor = json.load(open(sys.argv[1]))["results"][-1]["median"]
-print(f"| `/bin/true` | – | {sys.argv[2]} | {floor * 1000:.2f} ms | 1.00× |")
-EOF
+row "empty Rust program" "$(stat -c %s "$FLOOR")" "$(faults "$FLOOR")" "$i"
+row "\`/bin/true\`" - "$(faults /bin/true)" "$((i + 1))"

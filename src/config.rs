@@ -1,7 +1,8 @@
 //! The TOML config file (DESIGN §3): where it lives, its strict model, and atomic edits.
 //!
-//! Loading happens in two passes over the same text: a spanned `toml_edit` walk that rejects unknown
-//! keys with their line and the nearest valid key, then a typed serde pass for values. Edits
+//! Loading parses the text once, with `toml_edit`, and walks the document twice: a spanned walk
+//! that rejects unknown keys with their line and the nearest valid key, then a typed serde pass
+//! (toml_edit's own deserializer, which keeps spans for value errors) in file order. Edits
 //! (`profiles add/remove`) go through `toml_edit::DocumentMut` so other profiles' comments and
 //! layout survive, and are written atomically (temp file in the same directory, fsync, rename).
 
@@ -255,7 +256,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ConfigFile> {
             check_keys(table, PROFILE_KEYS, &format!("in profile `{name}`"), &at)?;
         }
     }
-    toml::from_str::<ConfigFile>(text)
+    ConfigFile::deserialize(toml_edit::de::Deserializer::from(doc))
         .map_err(|e| Error::Config(format!("{}: {}", at(e.span()), one_line(e.message()))))
 }
 
@@ -545,6 +546,20 @@ retry_max_secs = 30
         assert!(!err.contains('\n'));
         let err = parse_err("profiles = 3\n");
         assert!(err.contains("`profiles` must be a table"), "{err}");
+    }
+
+    #[test]
+    fn of_several_bad_values_the_first_in_the_file_is_reported() {
+        let err = parse_err("[profiles.a]\ntimeout_secs = \"ten\"\nauth_method = \"header\"\n");
+        assert_eq!(
+            err,
+            "config `c.toml` line 2: invalid type: string \"ten\", expected u64"
+        );
+        let err = parse_err("[profiles.a]\nparams.b = 1\nheaders.c.d = \"e\"\n");
+        assert_eq!(
+            err,
+            "config `c.toml` line 2: invalid type: integer `1`, expected a string"
+        );
     }
 
     #[test]

@@ -227,11 +227,7 @@ pub struct Transport {
 
 impl Transport {
     pub fn new(timeout: Duration, ca_file: Option<&Path>) -> Result<Transport> {
-        let mut tls = ureq::tls::TlsConfig::builder();
-        if let Some(path) = ca_file {
-            tls = tls.root_certs(roots_with(path)?);
-        }
-        let tls = tls.build();
+        let tls = tls_with_roots(ca_file)?.build();
         let agent = |proxy: Option<ureq::Proxy>| -> ureq::Agent {
             ureq::Agent::config_builder()
                 .proxy(proxy)
@@ -608,8 +604,31 @@ fn retry_after(value: &str) -> Option<Duration> {
     )
 }
 
-/// Mozilla's roots plus the ones in `path`: `ca_file` adds trust, it does not replace it.
-fn roots_with(path: &Path) -> Result<ureq::tls::RootCerts> {
+/// TLS through ring (rustls' provider, which `verify.rs` also uses) trusting Mozilla's roots, plus
+/// the ones in `ca_file`: it adds trust, it does not replace it. Both cases use the same list, the
+/// certificates of webpki-root-certs, so the binary carries one copy of Mozilla's roots: ureq's
+/// default (its `rustls` feature) would add webpki-roots, the same list in another form.
+fn tls_with_roots(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfigBuilder> {
+    let extra = match ca_file {
+        Some(path) => roots_in(path)?,
+        None => Vec::new(),
+    };
+    let roots = bundled_roots().chain(extra).collect::<Vec<_>>();
+    Ok(ureq::tls::TlsConfig::builder()
+        .unversioned_rustls_crypto_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .root_certs(roots.into()))
+}
+
+fn bundled_roots() -> impl Iterator<Item = ureq::tls::Certificate<'static>> {
+    webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .map(|der| ureq::tls::Certificate::from_der(der.as_ref()))
+}
+
+/// The certificates in a `ca_file`; at least one.
+fn roots_in(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
     let pem = crate::files::read_capped(path, MAX_BODY_BYTES)
         .map_err(|e| Error::Config(format!("cannot read ca_file `{}`: {e}", path.display())))?;
     let mut extra = Vec::new();
@@ -631,10 +650,7 @@ fn roots_with(path: &Path) -> Result<ureq::tls::RootCerts> {
             path.display()
         )));
     }
-    let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-        .iter()
-        .map(|der| ureq::tls::Certificate::from_der(der.as_ref()));
-    Ok(bundled.chain(extra).collect::<Vec<_>>().into())
+    Ok(extra)
 }
 
 fn is_secret_field(name: &str) -> bool {
@@ -976,5 +992,51 @@ mod tests {
         ] {
             assert_eq!(retry_after(junk), None, "{junk:?}");
         }
+    }
+
+    /// The DER of the roots a transport trusts.
+    fn roots(ca_file: Option<&Path>) -> Vec<Vec<u8>> {
+        let tls = tls_with_roots(ca_file).unwrap().build();
+        assert!(tls.unversioned_rustls_crypto_provider().is_some());
+        match tls.root_certs() {
+            ureq::tls::RootCerts::Specific(certs) => {
+                certs.iter().map(|c| c.der().to_vec()).collect()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn mozillas_roots_are_trusted_and_a_ca_file_adds_to_them() {
+        let bundled = roots(None);
+        assert_eq!(
+            bundled.len(),
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS.len()
+        );
+        let cert = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/keys/rsa-2048.crt.pem"
+        );
+        let with_file = roots(Some(Path::new(cert)));
+        assert_eq!(with_file[..bundled.len()], bundled[..]);
+        let extra = &with_file[bundled.len()..];
+        assert_eq!(extra.len(), 1);
+        let pem = std::fs::read(cert).unwrap();
+        assert!(matches!(
+            ureq::tls::parse_pem(&pem).next(),
+            Some(Ok(ureq::tls::PemItem::Certificate(c))) if c.der() == extra[0]
+        ));
+    }
+
+    #[test]
+    fn every_bundled_root_is_a_usable_trust_anchor() {
+        // ureq passes the roots to rustls, which skips one it cannot parse without a word.
+        let mut store = rustls::RootCertStore::empty();
+        let (added, ignored) = store
+            .add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
+        assert_eq!(
+            (added, ignored),
+            (webpki_root_certs::TLS_SERVER_ROOT_CERTS.len(), 0)
+        );
     }
 }
