@@ -237,6 +237,53 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The command lines a cached `fetch` is run with most (kubectl's exec plugin, `$(oauthctl fetch
+/// -p NAME)` in scripts), read without clap: building clap's command tree is the largest part of
+/// a cached fetch's time (BENCHMARKS.md). It takes `fetch` with `-p`/`--profile NAME`,
+/// `-o`/`--output FORMAT`, `-c`/`--config FILE` and `-v`/`--verbose`, each at most once, before
+/// or after `fetch`, as separate words; anything else, even a spelling clap would take
+/// (`--profile=NAME`, `-pNAME`, `--`), is `None`, for clap to read. A test holds clap's reading
+/// of every line this takes to be the same.
+pub fn parse_fetch_fast(args: &[std::ffi::OsString]) -> Option<Cli> {
+    let mut words = args.iter().map(|a| a.to_str());
+    let mut cli = Cli {
+        config: None,
+        profile: None,
+        output: None,
+        verbose: false,
+        command: Command::Fetch(FetchArgs {
+            no_cache: false,
+            force: false,
+            min_ttl: None,
+            dry_run: false,
+            overrides: Overrides::default(),
+        }),
+    };
+    let mut fetch = false;
+    // A value: a word of its own, not empty, not one clap could take for an option.
+    let value = |word: Option<Option<&str>>| match word {
+        Some(Some(v)) if !v.is_empty() && !v.starts_with('-') => Some(v.to_string()),
+        _ => None,
+    };
+    while let Some(word) = words.next() {
+        match word? {
+            "fetch" if !fetch => fetch = true,
+            "-p" | "--profile" if cli.profile.is_none() => {
+                cli.profile = Some(value(words.next())?);
+            }
+            "-c" | "--config" if cli.config.is_none() => {
+                cli.config = Some(PathBuf::from(value(words.next())?));
+            }
+            "-o" | "--output" if cli.output.is_none() => {
+                cli.output = Some(OutputFormat::from_str(&value(words.next())?, false).ok()?);
+            }
+            "-v" | "--verbose" if !cli.verbose => cli.verbose = true,
+            _ => return None,
+        }
+    }
+    fetch.then_some(cli)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// Bare token (fetch/exchange-code) or a readable view
@@ -790,6 +837,81 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// What clap makes of `words`, as the fast path would have to: the same `Cli`, or an error.
+    fn clap_reads(words: &[&str]) -> Option<String> {
+        Cli::try_parse_from(std::iter::once("oauthctl").chain(words.iter().copied()))
+            .ok()
+            .map(|cli| format!("{cli:?}"))
+    }
+
+    fn fast_reads(words: &[&str]) -> Option<String> {
+        let args: Vec<std::ffi::OsString> = words.iter().map(Into::into).collect();
+        parse_fetch_fast(&args).map(|cli| format!("{cli:?}"))
+    }
+
+    #[test]
+    fn the_fast_path_reads_the_common_fetch_lines_as_clap_does() {
+        for words in [
+            &["fetch"][..],
+            &["fetch", "-p", "watson"],
+            &["-p", "watson", "fetch"],
+            &["--profile", "w", "fetch", "-o", "exec-credential"],
+            &["-o", "json", "fetch", "--profile", "fetch"],
+            &["fetch", "-c", "/etc/oauthctl.toml", "-v", "-o", "header"],
+            &[
+                "--verbose",
+                "--config",
+                "c.toml",
+                "fetch",
+                "--output",
+                "env",
+            ],
+        ] {
+            let fast = fast_reads(words);
+            assert!(fast.is_some(), "{words:?} should take the fast path");
+            assert_eq!(fast, clap_reads(words), "{words:?}");
+        }
+        // Lines it leaves to clap, whatever clap makes of them.
+        for words in [
+            &[][..],
+            &["fetch", "--no-cache"],
+            &["fetch", "--profile=w"],
+            &["fetch", "-pw"],
+            &["fetch", "-p"],
+            &["fetch", "-p", "a", "-p", "b"],
+            &["fetch", "-p", "-v"],
+            &["fetch", "-o", "JSON"],
+            &["fetch", "-o", "yaml"],
+            &["fetch", "fetch"],
+            &["inspect"],
+            &["fetch", "--"],
+            &["fetch", "-p", ""],
+            &["--help"],
+            &["fetch", "--dry-run"],
+        ] {
+            assert_eq!(fast_reads(words), None, "{words:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever line of these words the fast path takes, clap reads it the same way.
+        #[test]
+        fn whatever_the_fast_path_takes_clap_reads_the_same(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "fetch", "-p", "--profile", "w", "fetch", "-o", "--output", "json", "text",
+                    "exec-credential", "-c", "--config", "c.toml", "-v", "--verbose", "--force",
+                    "-x", "--", "-pw", "--profile=w", "",
+                ]),
+                0..8,
+            )
+        ) {
+            if let Some(fast) = fast_reads(&words) {
+                proptest::prop_assert_eq!(Some(fast), clap_reads(&words), "{:?}", words);
+            }
+        }
     }
 
     #[test]

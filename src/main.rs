@@ -52,26 +52,40 @@ fn run() -> Exit {
             }
         }
     }
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let cli = match cli::parse_fetch_fast(&args) {
+        Some(cli) => cli,
+        None => match parse_with_clap() {
+            Ok(cli) => cli,
+            Err(exit) => return exit,
+        },
+    };
+    run_cli(cli)
+}
+
+/// The command line, read by clap; `Err` is the exit code after clap has spoken (help, version,
+/// a usage error).
+fn parse_with_clap() -> Result<Cli, Exit> {
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
         Err(e) => {
             // --help and --version come here too, with exit code 0.
             let code = e.exit_code();
             let _ = e.print();
-            return if code == 0 {
+            return Err(if code == 0 {
                 Exit::Success
             } else {
                 Exit::Usage
-            };
+            });
         }
     };
-    let cli = match Cli::from_arg_matches(&matches) {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return Exit::Usage;
-        }
-    };
+    Cli::from_arg_matches(&matches).map_err(|e| {
+        let _ = e.print();
+        Exit::Usage
+    })
+}
+
+fn run_cli(cli: Cli) -> Exit {
     // These three are read here rather than by clap so that an empty variable counts as unset,
     // like every other OAUTHCTL_* variable.
     let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
