@@ -26,9 +26,50 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// The binary, where `nobody` can run it: the build directory may be under root's private home
+/// (a CI checkout in /root), so as root it is linked (or copied) once per build into a directory
+/// of the temp directory that all may enter, named after the build so that runs reuse it.
+fn binary() -> PathBuf {
+    static SHARED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let built = PathBuf::from(assert_cmd::cargo::cargo_bin!("oauthctl"));
+    if !is_root() {
+        return built;
+    }
+    SHARED
+        .get_or_init(|| {
+            use std::hash::{BuildHasher, Hasher};
+            let meta = std::fs::metadata(&built).unwrap();
+            let mut hasher = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default()
+                .build_hasher();
+            hasher.write(built.as_os_str().as_encoded_bytes());
+            hasher.write_u64(meta.len());
+            hasher.write_u128(
+                meta.modified()
+                    .unwrap()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos(),
+            );
+            let dir = std::env::temp_dir().join(format!("oauthctl-it-{:016x}", hasher.finish()));
+            let shared = dir.join("oauthctl");
+            if !shared.exists() {
+                std::fs::create_dir_all(&dir).unwrap();
+                chmod(&dir, 0o755);
+                let partial = dir.join(format!("oauthctl.{}", std::process::id()));
+                if std::fs::hard_link(&built, &partial).is_err() {
+                    std::fs::copy(&built, &partial).unwrap();
+                }
+                chmod(&partial, 0o755);
+                std::fs::rename(&partial, &shared).unwrap();
+            }
+            shared
+        })
+        .clone()
+}
+
 /// `oauthctl` under the hermetic environment: as `nobody` when the tests run as root.
 fn oauthctl(env: &Env) -> assert_cmd::Command {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("oauthctl"));
+    let mut cmd = std::process::Command::new(binary());
     if is_root() {
         cmd.uid(NOBODY).gid(NOBODY);
     }
