@@ -286,9 +286,10 @@ impl Cache {
 
     fn read_or_make_fingerprint_key(&self) -> std::result::Result<ring::hmac::Key, String> {
         let problem = |why: String| format!("{}: {why}", self.display(FINGERPRINT_KEY));
-        // Two rounds: a key of the wrong size is replaced once, and a race with another run
-        // making it too is settled by whoever linked first.
-        for _ in 0..2 {
+        // Three rounds: a key that is not a private file of the right size is replaced once, a
+        // race with another run making it is settled by whoever linked first, and the winner's
+        // key is read.
+        for _ in 0..3 {
             match self.dir.read(FINGERPRINT_KEY, 1024) {
                 Ok(bytes) if bytes.len() == FINGERPRINT_KEY_BYTES => {
                     return Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &bytes));

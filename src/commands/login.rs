@@ -103,12 +103,16 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
             .and_then(|credential| cache.key(&profile, grant, &credential))
             .and_then(|key| {
                 let lock = cache.lock(&key, Duration::from_secs(5));
-                if let Some(problem) = lock.problem() {
+                let stored = super::fetch::store(cache, &lock, &profile, grant, &token, None);
+                // Only the lock: a failed write is the note's to tell.
+                if stored.is_ok()
+                    && let Some(problem) = lock.problem()
+                {
                     ctx.warn(format!(
                         "warning: stored without the cache lock ({problem})"
                     ));
                 }
-                super::fetch::store(cache, &lock, &profile, grant, &token, None)
+                stored
             })
             .map_err(Some),
     };

@@ -69,10 +69,14 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: RevokeInput) -> Result<Out
     }
 }
 
-/// Where the profile's tokens are cached: under its own grant, and under `authorization_code` for
-/// what `exchange-code` stored (as `cache clear -p` looks). Reads the client's credential identity
-/// (`ClientSecret::credential`): a secret that cannot be read is the error it would be anyway. A
-/// cache that cannot compute a key holds nothing this run can find (the warning says why).
+/// Where the profile's tokens are cached: the entries its requests would use now (under its own
+/// grant, and under `authorization_code` for what `exchange-code` stored), and every entry it
+/// stored for the same client and endpoint under a secret it has since changed, found by its name
+/// as `cache clear -p` finds them. So a token is found even when the cache's keys cannot be
+/// computed (a fingerprint key that cannot be read), or were replaced: a revocation that says
+/// "nothing to revoke" while a live token stays cached would be a lie. Reads the client's
+/// credential identity (`ClientSecret::credential`): a secret that cannot be read is the error
+/// it would be anyway.
 fn cached_keys(ctx: &Context, cache: &Cache, revocation: &Revocation<'_>) -> Result<Vec<Key>> {
     let profile = revocation.profile;
     let credential = revocation.client.credential()?;
@@ -83,9 +87,25 @@ fn cached_keys(ctx: &Context, cache: &Cache, revocation: &Revocation<'_>) -> Res
             Ok(_) => {}
             Err(why) => {
                 ctx.warn(format!(
-                    "warning: not using the token cache: {why}; nothing cached could be found"
+                    "warning: the token cache cannot compute its keys: {why}; looking for the profile's tokens by its name"
                 ));
-                return Ok(Vec::new());
+                break;
+            }
+        }
+    }
+    if let Some(name) = &profile.name {
+        let endpoint = profile
+            .token_url
+            .as_deref()
+            .or(profile.issuer.as_deref())
+            .unwrap_or_default();
+        let client_id = profile.client_id.as_deref().unwrap_or_default();
+        for (key, entry) in cache.listing()?.entries {
+            let ours = entry.profile.as_deref() == Some(name.as_str())
+                && entry.client_id == client_id
+                && entry.endpoint == endpoint;
+            if ours && !keys.contains(&key) {
+                keys.push(key);
             }
         }
     }

@@ -39,8 +39,8 @@ fn binary() -> PathBuf {
         .get_or_init(|| {
             use std::hash::{BuildHasher, Hasher};
             let meta = std::fs::metadata(&built).unwrap();
-            let mut hasher = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default()
-                .build_hasher();
+            let mut hasher =
+                std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default().build_hasher();
             hasher.write(built.as_os_str().as_encoded_bytes());
             hasher.write_u64(meta.len());
             hasher.write_u128(
@@ -825,8 +825,9 @@ fn revoke_with_a_cache_that_cannot_make_its_key_revokes_nothing_and_says_why() {
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 2, "{stderr}");
     assert!(
-        lines[0].starts_with("oauthctl: warning: not using the token cache: `")
-            && lines[0].contains("fingerprint.key`: cannot create it: Permission denied"),
+        lines[0].starts_with("oauthctl: warning: the token cache cannot compute its keys: `")
+            && lines[0].contains("fingerprint.key`: cannot create it: Permission denied")
+            && lines[0].ends_with("; looking for the profile's tokens by its name"),
         "{stderr}"
     );
     assert_eq!(
@@ -878,4 +879,43 @@ fn a_fingerprint_key_that_is_not_a_private_file_is_replaced() {
     assert_eq!(fetch(&env, &[]), ok("tok-2\n"));
     assert_eq!(fetch(&env, &[]), ok("tok-2\n"));
     assert_eq!(std::fs::read(&key).unwrap().len(), 32);
+}
+
+#[test]
+fn revoke_finds_the_profiles_tokens_when_the_cache_keys_cannot_be_had() {
+    // The fingerprint key unreadable, then replaced: the entry cannot be found by its key, and
+    // must be found by the profile's name, never reported as "nothing to revoke".
+    for breakage in ["unreadable", "replaced"] {
+        let server = token_server();
+        let env = Env::new();
+        profile(&env, &server, "");
+        fetch(&env, &[]);
+        let entry = entry_path(&env);
+        let key = cache_dir(&env).join("fingerprint.key");
+        match breakage {
+            "unreadable" => chmod(&key, 0o000),
+            _ => chmod(&key, 0o666),
+        }
+        let assert = oauthctl(&env)
+            .arg("revoke")
+            .env("APP_SECRET", SECRET)
+            .assert()
+            .success();
+        let stderr = stderr_of(&assert);
+        assert!(
+            stderr.ends_with(&format!(
+                "oauthctl: revoked the cached access token of profile `app` at {}, and forgot the cache entry\n",
+                server.addr()
+            )),
+            "{breakage}: {stderr}"
+        );
+        let revocation = server
+            .requests()
+            .into_iter()
+            .find(|r| r.path == "/revoke")
+            .unwrap_or_else(|| panic!("{breakage}: no revocation was sent"));
+        assert_eq!(revocation.form_value("token").as_deref(), Some("tok-1"));
+        assert!(!entry.exists(), "{breakage}");
+        chmod(&key, 0o600);
+    }
 }
