@@ -322,9 +322,9 @@ fn entries_and_locks_of_another_user_are_not_believed() {
     );
 }
 
-#[test]
-fn planted_issuer_metadata_never_receives_the_secret() {
-    let evil = StubServer::start(|_| Reply::json(200, r#"{"access_token":"evil"}"#));
+/// An issuer on loopback: its discovery document names its own token endpoint, which answers
+/// `real` to anyone.
+fn issuer_server() -> StubServer {
     let base = Arc::new(Mutex::new(String::new()));
     let own = base.clone();
     let idp = StubServer::start(move |r: &Recorded| {
@@ -338,11 +338,23 @@ fn planted_issuer_metadata_never_receives_the_secret() {
         }
     });
     *base.lock().unwrap() = idp.url("");
-    let env = Env::new();
+    idp
+}
+
+/// Profile `app` (the default) for the issuer `idp`, its secret in `APP_SECRET`.
+fn issuer_profile(env: &Env, idp: &StubServer) {
     env.write_config(&format!(
         "default_profile = \"app\"\n[profiles.app]\nissuer = \"{}\"\nclient_id = \"app\"\nclient_secret_env = \"APP_SECRET\"\n",
         idp.url("")
     ));
+}
+
+#[test]
+fn planted_issuer_metadata_never_receives_the_secret() {
+    let evil = StubServer::start(|_| Reply::json(200, r#"{"access_token":"evil"}"#));
+    let idp = issuer_server();
+    let env = Env::new();
+    issuer_profile(&env, &idp);
     hand_over(&env);
     assert_eq!(fetch(&env, &["--no-cache"]).0, "real\n");
     let issuers = cache_dir(&env).join("issuers");
@@ -772,24 +784,9 @@ fn what_needs_no_cache_neither_makes_one_nor_warns_about_one() {
 
 #[test]
 fn an_untrusted_issuer_metadata_directory_is_one_warning_line() {
-    let base = Arc::new(Mutex::new(String::new()));
-    let own = base.clone();
-    let idp = StubServer::start(move |r: &Recorded| {
-        let base = own.lock().unwrap().clone();
-        match r.path.as_str() {
-            "/.well-known/openid-configuration" => Reply::json(
-                200,
-                &json!({"issuer": base, "token_endpoint": format!("{base}/token")}).to_string(),
-            ),
-            _ => Reply::json(200, r#"{"access_token":"real","expires_in":3600}"#),
-        }
-    });
-    *base.lock().unwrap() = idp.url("");
+    let idp = issuer_server();
     let env = Env::new();
-    env.write_config(&format!(
-        "default_profile = \"app\"\n[profiles.app]\nissuer = \"{}\"\nclient_id = \"app\"\nclient_secret_env = \"APP_SECRET\"\n",
-        idp.url("")
-    ));
+    issuer_profile(&env, &idp);
     let elsewhere = env.home.path().join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();
     std::fs::create_dir_all(cache_dir(&env)).unwrap();

@@ -202,9 +202,10 @@ fn discovery_does_not_follow_redirects_either() {
 
 // ================================================================ SECURITY 15: plain http
 
-/// Every proxy variable ureq reads, all pointing at `proxy`: a request that left oauthctl at all
-/// would reach it (as a CONNECT, which it refuses for anything but loopback).
-fn all_proxy_vars(cmd: &mut Command, proxy: &ConnectProxy) {
+/// Every proxy variable ureq reads, all pointing at `proxy` (with `userinfo`): a request that
+/// left oauthctl at all would reach it (as a CONNECT, which it refuses for anything but
+/// loopback).
+fn all_proxy_vars(cmd: &mut Command, proxy: &ConnectProxy, userinfo: &str) {
     for var in [
         "ALL_PROXY",
         "HTTPS_PROXY",
@@ -213,7 +214,7 @@ fn all_proxy_vars(cmd: &mut Command, proxy: &ConnectProxy) {
         "https_proxy",
         "http_proxy",
     ] {
-        cmd.env(var, proxy.url(""));
+        cmd.env(var, proxy.url(userinfo));
     }
 }
 
@@ -231,13 +232,13 @@ fn plain_http_to_a_non_loopback_host_is_refused_before_any_connection() {
         // From the profile …
         write_profile(&env, url, "");
         let mut cmd = fetch(&env, &[]);
-        all_proxy_vars(&mut cmd, &proxy);
+        all_proxy_vars(&mut cmd, &proxy, "");
         let stderr = fails_in_one_line(cmd.assert(), 78, "plain http to a non-loopback host");
         assert!(stderr.contains(url), "{stderr}");
         // … and from the flag.
         write_profile(&env, "https://idp.example/token", "");
         let mut cmd = fetch(&env, &["--token-url", url]);
-        all_proxy_vars(&mut cmd, &proxy);
+        all_proxy_vars(&mut cmd, &proxy, "");
         fails_in_one_line(cmd.assert(), 78, url);
     }
     assert_eq!(proxy.connections(), 0, "{:?}", proxy.requests());
@@ -780,16 +781,7 @@ fn loopback_is_never_proxied_whatever_the_proxy_variables_say() {
         write_profile(&env, url, "");
         // Every variable set, and no NO_PROXY.
         let mut cmd = fetch(&env, &[]);
-        for var in [
-            "ALL_PROXY",
-            "HTTPS_PROXY",
-            "HTTP_PROXY",
-            "all_proxy",
-            "https_proxy",
-            "http_proxy",
-        ] {
-            cmd.env(var, proxy.url(&creds));
-        }
+        all_proxy_vars(&mut cmd, &proxy, &creds);
         cmd.assert().success().stdout("tok-direct\n");
         // A NO_PROXY that names other hosts changes nothing.
         fetch(&env, &[])
