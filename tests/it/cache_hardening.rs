@@ -164,6 +164,25 @@ fn fetch(env: &Env, args: &[&str]) -> (String, String) {
     (stdout_of(&assert), stderr_of(&assert))
 }
 
+/// A token server, a profile for it, and the cache entry one fetch made.
+fn with_a_cached_token() -> (StubServer, Env, PathBuf) {
+    let server = token_server();
+    let env = Env::new();
+    profile(&env, &server, "");
+    fetch(&env, &[]);
+    let entry = entry_path(&env);
+    (server, env, entry)
+}
+
+/// The revocation request the server received.
+fn revocation_sent(server: &StubServer) -> Recorded {
+    server
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/revoke")
+        .expect("a revocation request")
+}
+
 fn ok(stdout: &str) -> (String, String) {
     (stdout.to_string(), String::new())
 }
@@ -413,11 +432,7 @@ fn a_read_only_cache_serves_its_tokens_and_never_fails_a_fetch() {
 
 #[test]
 fn cache_clear_says_which_file_it_could_not_remove_and_counts_only_what_it_did() {
-    let server = token_server();
-    let env = Env::new();
-    profile(&env, &server, "");
-    fetch(&env, &[]);
-    let entry = entry_path(&env);
+    let (_server, env, entry) = with_a_cached_token();
     chmod(&cache_dir(&env), 0o500);
     let stderr = fails(oauthctl(&env).args(["cache", "clear"]).assert(), 78, "");
     assert_eq!(
@@ -508,11 +523,7 @@ fn cache_clear_sweeps_killed_writers_temp_files_and_unreadable_entries_but_no_li
 
 #[test]
 fn revoke_fails_when_the_revoked_tokens_stay_cached() {
-    let server = token_server();
-    let env = Env::new();
-    profile(&env, &server, "");
-    fetch(&env, &[]);
-    let entry = entry_path(&env);
+    let (server, env, entry) = with_a_cached_token();
     chmod(&cache_dir(&env), 0o500);
     let stderr = fails(
         oauthctl(&env)
@@ -529,11 +540,7 @@ fn revoke_fails_when_the_revoked_tokens_stay_cached() {
             entry.display()
         )
     );
-    let revocation = server
-        .requests()
-        .into_iter()
-        .find(|r| r.path == "/revoke")
-        .unwrap();
+    let revocation = revocation_sent(&server);
     assert_eq!(revocation.form_value("token").as_deref(), Some("tok-1"));
     chmod(&cache_dir(&env), 0o700);
 }
@@ -542,11 +549,7 @@ fn revoke_fails_when_the_revoked_tokens_stay_cached() {
 
 #[test]
 fn fifos_at_an_entry_and_its_lock_are_a_miss_not_a_hang() {
-    let server = token_server();
-    let env = Env::new();
-    profile(&env, &server, "");
-    fetch(&env, &[]);
-    let entry = entry_path(&env);
+    let (_server, env, entry) = with_a_cached_token();
     let lock = entry.with_extension("lock");
     for path in [&entry, &lock] {
         std::fs::remove_file(path).unwrap();
@@ -837,11 +840,7 @@ fn revoke_with_a_cache_that_cannot_make_its_key_revokes_nothing_and_says_why() {
 
 #[test]
 fn cache_clear_sweeps_a_temp_file_whose_lock_nobody_can_hold() {
-    let server = token_server();
-    let env = Env::new();
-    profile(&env, &server, "");
-    fetch(&env, &[]);
-    let entry = entry_path(&env);
+    let (_server, env, entry) = with_a_cached_token();
     let key = entry.file_stem().unwrap().to_string_lossy().into_owned();
     let stale = cache_dir(&env).join(format!(".{key}.json.4242.tmp"));
     std::fs::write(&stale, r#"{"response":{"access_token":"tok-1"}}"#).unwrap();
@@ -906,11 +905,7 @@ fn revoke_finds_the_profiles_tokens_when_the_cache_keys_cannot_be_had() {
             )),
             "{breakage}: {stderr}"
         );
-        let revocation = server
-            .requests()
-            .into_iter()
-            .find(|r| r.path == "/revoke")
-            .unwrap_or_else(|| panic!("{breakage}: no revocation was sent"));
+        let revocation = revocation_sent(&server);
         assert_eq!(revocation.form_value("token").as_deref(), Some("tok-1"));
         assert!(!entry.exists(), "{breakage}");
         chmod(&key, 0o600);
