@@ -14,8 +14,10 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 
+use crate::commands::profiles::NewProfileSpec;
 use crate::config::{self, AuthMethod, BasicEncoding, Config, Grant, GrantParams};
-use crate::resolve::{parse_header, parse_param};
+use crate::resolve::{ProfileLayer, parse_header, parse_param};
+use crate::secret::SecretSource;
 
 /// `oauthctl 0.1.0 (x86_64-unknown-linux-gnu)`: bug reports need the platform (build.rs).
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("BUILD_TARGET"), ")");
@@ -360,74 +362,120 @@ pub enum Command {
     },
 }
 
-// Per-run overrides of profile fields; each also has an `OAUTHCTL_*` env var (flag > env > profile).
-// Not a `///` doc comment: clap would make it the description of every command that flattens
-// this struct, in place of the command's own.
-#[derive(Debug, Clone, Default, Args)]
-pub struct Overrides {
-    /// Token endpoint URL [env: OAUTHCTL_TOKEN_URL]
-    #[arg(long, value_name = "URL")]
-    pub token_url: Option<String>,
+/// The flags that set profile fields, from the field table (`profile::profile_fields!`): the
+/// per-run overrides every token command takes, and `profiles add`'s, with their conversion into
+/// a layer. Only the client secret's flags are written here, between the table's two halves.
+macro_rules! define_profile_args {
+    (
+        before_secret { $(
+            $b:ident : $bk:ty as $bl:ty {
+                default: [$($bd:expr)?],
+                flag: [$(#[$bf:meta])*],
+                add: [$(#[$ba:meta])*],
+            },
+        )* }
+        after_secret { $(
+            $a:ident : $ak:ty as $al:ty {
+                default: [$($ad:expr)?],
+                flag: [$(#[$af:meta])*],
+                add: [$(#[$aa:meta])*],
+            },
+        )* }
+    ) => {
+        // Per-run overrides of profile fields; each also has an `OAUTHCTL_*` env var (flag > env >
+        // profile). Not a `///` doc comment: clap would make it the description of every command
+        // that flattens this struct, in place of the command's own.
+        #[derive(Debug, Clone, Default, Args)]
+        pub struct Overrides {
+            $($(#[$bf])* pub $b: $bl,)*
 
-    /// Client identifier [env: OAUTHCTL_CLIENT_ID]
-    #[arg(long, value_name = "ID")]
-    pub client_id: Option<String>,
+            /// Read the client secret from this env var (give its name, never the secret)
+            #[arg(long, value_name = "VAR", group = "secret_source")]
+            pub client_secret_env: Option<String>,
 
-    /// Read the client secret from this env var (give its name, never the secret)
-    #[arg(long, value_name = "VAR", group = "secret_source")]
-    pub client_secret_env: Option<String>,
+            /// Read the client secret from this file [env: OAUTHCTL_CLIENT_SECRET_FILE]
+            #[arg(long, value_name = "PATH", group = "secret_source")]
+            pub client_secret_file: Option<PathBuf>,
 
-    /// Read the client secret from this file [env: OAUTHCTL_CLIENT_SECRET_FILE]
-    #[arg(long, value_name = "PATH", group = "secret_source")]
-    pub client_secret_file: Option<PathBuf>,
+            /// Read the client secret from standard input [env: OAUTHCTL_CLIENT_SECRET holds the secret
+            /// itself]
+            #[arg(long, group = "secret_source")]
+            pub client_secret_stdin: bool,
 
-    /// Read the client secret from standard input [env: OAUTHCTL_CLIENT_SECRET holds the secret
-    /// itself]
-    #[arg(long, group = "secret_source")]
-    pub client_secret_stdin: bool,
+            $($(#[$af])* pub $a: $al,)*
+        }
 
-    /// Client authentication (RFC 6749 §2.3.1) [env: OAUTHCTL_AUTH_METHOD] [default: basic]
-    #[arg(long, value_name = "METHOD", value_parser = keyword::<AuthMethod>(AuthMethod::NAMES))]
-    pub auth_method: Option<AuthMethod>,
+        impl Overrides {
+            /// The flags as a resolution layer (the top of flag > env > profile > default).
+            pub fn to_layer(&self) -> ProfileLayer {
+                let secret = if self.client_secret_stdin {
+                    Some(SecretSource::Stdin)
+                } else {
+                    self.client_secret_env
+                        .clone()
+                        .map(SecretSource::Env)
+                        .or(self.client_secret_file.clone().map(SecretSource::File))
+                };
+                ProfileLayer {
+                    $($b: self.$b.clone(),)*
+                    secret,
+                    $($a: self.$a.clone(),)*
+                }
+            }
+        }
 
-    /// Basic credentials: form-urlencoded first (form) or raw [env: OAUTHCTL_BASIC_ENCODING]
-    /// [default: form]
-    #[arg(long, value_name = "ENCODING", value_parser = keyword::<BasicEncoding>(BasicEncoding::NAMES))]
-    pub basic_encoding: Option<BasicEncoding>,
+        #[derive(Debug, Args)]
+        pub struct AddArgs {
+            /// Profile name
+            pub name: String,
+            $($(#[$ba])* pub $b: $bl,)*
+            /// Secret source: this env var (its name, never the secret)
+            #[arg(long, value_name = "VAR", group = "add_secret")]
+            pub client_secret_env: Option<String>,
+            /// Secret source: this file
+            #[arg(long, value_name = "PATH", group = "add_secret")]
+            pub client_secret_file: Option<PathBuf>,
+            /// Secret source: this command, as a JSON array of argv (run without a shell)
+            #[arg(long, value_name = "JSON_ARRAY", value_parser = parse_argv, group = "add_secret")]
+            pub client_secret_command: Option<Argv>,
+            /// Store a literal client_secret read from stdin (the file must be private: mode 0600)
+            #[arg(long, group = "add_secret")]
+            pub client_secret_stdin: bool,
+            $($(#[$aa])* pub $a: $al,)*
+            /// Make this the default_profile
+            #[arg(long)]
+            pub default: bool,
+            /// Overwrite a profile of the same name
+            #[arg(long)]
+            pub replace: bool,
+        }
 
-    /// Where grant parameters go: the form body or the URL query [env: OAUTHCTL_GRANT_PARAMS]
-    /// [default: body]
-    #[arg(long, value_name = "WHERE", value_parser = keyword::<GrantParams>(GrantParams::NAMES))]
-    pub grant_params: Option<GrantParams>,
-
-    /// Space-separated scopes [env: OAUTHCTL_SCOPE]
-    #[arg(long, value_name = "SCOPES")]
-    pub scope: Option<String>,
-
-    /// `audience` parameter [env: OAUTHCTL_AUDIENCE]
-    #[arg(long, value_name = "AUDIENCE")]
-    pub audience: Option<String>,
-
-    /// `resource` parameter, RFC 8707 [env: OAUTHCTL_RESOURCE]
-    #[arg(long, value_name = "URI")]
-    pub resource: Option<String>,
-
-    /// Extra form parameter, repeatable [env: OAUTHCTL_PARAMS, as k=v&k2=v2]
-    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
-    pub params: Vec<(String, String)>,
-
-    /// Extra request header, repeatable [env: OAUTHCTL_HEADERS, one per line]
-    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
-    pub headers: Vec<(String, String)>,
-
-    /// Whole-request deadline in seconds [env: OAUTHCTL_TIMEOUT_SECS] [default: 30]
-    #[arg(long = "timeout-secs", visible_alias = "timeout", value_name = "SECS")]
-    pub timeout_secs: Option<u64>,
-
-    /// Extra trusted root certificates (PEM) [env: OAUTHCTL_CA_FILE]
-    #[arg(long = "ca-file", visible_alias = "cacert", value_name = "PATH")]
-    pub ca_file: Option<PathBuf>,
+        impl AddArgs {
+            /// The profile to add, in config-key terms. `--client-secret-stdin` stores a literal,
+            /// which the command reads itself.
+            pub fn into_spec(self) -> NewProfileSpec {
+                let secret = self
+                    .client_secret_env
+                    .map(SecretSource::Env)
+                    .or(self.client_secret_file.map(SecretSource::File))
+                    .or(self.client_secret_command.map(|argv| SecretSource::Command(argv.0)));
+                NewProfileSpec {
+                    name: self.name,
+                    layer: ProfileLayer {
+                        $($b: self.$b,)*
+                        secret,
+                        $($a: self.$a,)*
+                    },
+                    secret_from_stdin: self.client_secret_stdin,
+                    make_default: self.default,
+                    replace: self.replace,
+                }
+            }
+        }
+    };
 }
+
+crate::profile::profile_fields!(define_profile_args);
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
@@ -645,100 +693,6 @@ pub enum CacheCommand {
     Clear,
 }
 
-#[derive(Debug, Args)]
-pub struct AddArgs {
-    /// Profile name
-    pub name: String,
-    /// Token endpoint URL
-    #[arg(long, value_name = "URL", required_unless_present = "issuer")]
-    pub token_url: Option<String>,
-    /// Issuer URL (for discovery instead of token_url)
-    #[arg(long, value_name = "URL")]
-    pub issuer: Option<String>,
-    /// Authorization endpoint, for `login` (else from the issuer's metadata)
-    #[arg(long, value_name = "URL")]
-    pub authorization_url: Option<String>,
-    /// Device authorization endpoint (RFC 8628), for `login --device` (else from the issuer's metadata)
-    #[arg(long, value_name = "URL")]
-    pub device_authorization_url: Option<String>,
-    /// Revocation endpoint (RFC 7009), for `revoke` (else from the issuer's metadata)
-    #[arg(long, value_name = "URL")]
-    pub revocation_url: Option<String>,
-    /// Introspection endpoint (RFC 7662), for `introspect` (else from the issuer's metadata)
-    #[arg(long, value_name = "URL")]
-    pub introspection_url: Option<String>,
-    /// The issuer's JSON Web Key Set (else from the issuer's metadata)
-    #[arg(long, value_name = "URL")]
-    pub jwks_uri: Option<String>,
-    /// What `fetch` does [default: client_credentials]
-    #[arg(long, value_name = "GRANT", value_parser = keyword::<Grant>(Grant::NAMES))]
-    pub grant: Option<Grant>,
-    /// Client identifier
-    #[arg(long, value_name = "ID")]
-    pub client_id: Option<String>,
-    /// Secret source: this env var (its name, never the secret)
-    #[arg(long, value_name = "VAR", group = "add_secret")]
-    pub client_secret_env: Option<String>,
-    /// Secret source: this file
-    #[arg(long, value_name = "PATH", group = "add_secret")]
-    pub client_secret_file: Option<PathBuf>,
-    /// Secret source: this command, as a JSON array of argv (run without a shell)
-    #[arg(long, value_name = "JSON_ARRAY", value_parser = parse_argv, group = "add_secret")]
-    pub client_secret_command: Option<Argv>,
-    /// Store a literal client_secret read from stdin (the file must be private: mode 0600)
-    #[arg(long, group = "add_secret")]
-    pub client_secret_stdin: bool,
-    /// Client authentication (RFC 6749 §2.3.1) [default: basic]
-    #[arg(long, value_name = "METHOD", value_parser = keyword::<AuthMethod>(AuthMethod::NAMES))]
-    pub auth_method: Option<AuthMethod>,
-    /// Basic credentials: form-urlencoded first (form) or raw [default: form]
-    #[arg(long, value_name = "ENCODING", value_parser = keyword::<BasicEncoding>(BasicEncoding::NAMES))]
-    pub basic_encoding: Option<BasicEncoding>,
-    /// Where grant parameters go: the form body or the URL query [default: body]
-    #[arg(long, value_name = "WHERE", value_parser = keyword::<GrantParams>(GrantParams::NAMES))]
-    pub grant_params: Option<GrantParams>,
-    /// Space-separated scopes
-    #[arg(long, value_name = "SCOPES")]
-    pub scope: Option<String>,
-    /// `audience` parameter
-    #[arg(long, value_name = "AUDIENCE")]
-    pub audience: Option<String>,
-    /// `resource` parameter (RFC 8707)
-    #[arg(long, value_name = "URI")]
-    pub resource: Option<String>,
-    /// redirect_uri for exchange-code
-    #[arg(long, value_name = "URI")]
-    pub redirect_uri: Option<String>,
-    /// Extra form parameter, repeatable
-    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
-    pub params: Vec<(String, String)>,
-    /// Extra request header, repeatable
-    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
-    pub headers: Vec<(String, String)>,
-    /// Whole-request deadline in seconds [default: 30]
-    #[arg(long, value_name = "SECS")]
-    pub timeout_secs: Option<u64>,
-    /// Extra trusted root certificates (PEM)
-    #[arg(long, value_name = "PATH")]
-    pub ca_file: Option<PathBuf>,
-    /// Reuse a cached token only with at least this many seconds left [default: 60]
-    #[arg(long, value_name = "SECS")]
-    pub min_ttl_secs: Option<u64>,
-    /// Retries for client_credentials / refresh requests (never a code exchange) [default: 3]
-    #[arg(long, value_name = "N")]
-    pub retries: Option<u32>,
-    /// Give up rather than wait longer than this many seconds in total, Retry-After included
-    /// [default: 30]
-    #[arg(long, value_name = "SECS")]
-    pub retry_max_secs: Option<u64>,
-    /// Make this the default_profile
-    #[arg(long)]
-    pub default: bool,
-    /// Overwrite a profile of the same name
-    #[arg(long)]
-    pub replace: bool,
-}
-
 /// A config keyword (`basic`, `query`, …) whose possible values clap knows, so that `--help`
 /// lists them and the shell completes them.
 fn keyword<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
@@ -837,6 +791,75 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every profile key (but the secret's own four) is either a flag of each command that takes
+    /// overrides, whose help names its variable, or listed in that command's help as a variable
+    /// without a flag: the help follows the field table.
+    #[test]
+    fn every_profile_field_is_a_flag_or_listed_in_the_help() {
+        let secret_keys = [
+            "client_secret",
+            "client_secret_env",
+            "client_secret_file",
+            "client_secret_command",
+        ];
+        let mut root = Cli::command();
+        root.build();
+        let mut checked = 0;
+        for name in [
+            "fetch",
+            "exchange-code",
+            "inspect",
+            "login",
+            "revoke",
+            "introspect",
+        ] {
+            let sub = root
+                .find_subcommand(name)
+                .unwrap_or_else(|| panic!("no {name}"));
+            let after = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            for key in config::PROFILE_KEYS
+                .iter()
+                .filter(|k| !secret_keys.contains(k))
+            {
+                let var = crate::resolve::env_var_for(key);
+                let flag = sub.get_arguments().find(|arg| {
+                    arg.get_help()
+                        .is_some_and(|h| h.to_string().contains(&format!("[env: {var}")))
+                });
+                assert!(
+                    flag.is_some() || after.contains(&var),
+                    "{name}: {key} has no flag naming {var} and the help does not list it"
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(
+            checked,
+            6 * (config::PROFILE_KEYS.len() - secret_keys.len())
+        );
+        // `profiles add` takes every key, the secret's as `--client-secret-*`.
+        let add = root
+            .find_subcommand("profiles")
+            .and_then(|p| p.find_subcommand("add"))
+            .expect("profiles add");
+        for key in config::PROFILE_KEYS {
+            let long = match *key {
+                "client_secret" => "client-secret-stdin".to_string(),
+                "params" => "param".to_string(),
+                "headers" => "header".to_string(),
+                other => other.replace('_', "-"),
+            };
+            assert!(
+                add.get_arguments()
+                    .any(|arg| arg.get_long() == Some(long.as_str())),
+                "profiles add has no --{long} for {key}"
+            );
+        }
     }
 
     /// What clap makes of `words`, as the fast path would have to: the same `Cli`, or an error.

@@ -17,36 +17,7 @@ use crate::error::{Error, Result};
 /// Keys allowed at the top level of the file.
 pub const TOP_KEYS: &[&str] = &["default_profile", "profiles"];
 
-/// Keys allowed in a `[profiles.NAME]` table, in the order `profiles add` writes them.
-pub const PROFILE_KEYS: &[&str] = &[
-    "token_url",
-    "issuer",
-    "authorization_url",
-    "device_authorization_url",
-    "revocation_url",
-    "introspection_url",
-    "jwks_uri",
-    "grant",
-    "client_id",
-    "client_secret",
-    "client_secret_env",
-    "client_secret_file",
-    "client_secret_command",
-    "auth_method",
-    "basic_encoding",
-    "grant_params",
-    "scope",
-    "audience",
-    "resource",
-    "redirect_uri",
-    "params",
-    "headers",
-    "timeout_secs",
-    "ca_file",
-    "min_ttl_secs",
-    "retries",
-    "retry_max_secs",
-];
+pub use crate::profile::{PROFILE_KEYS, ProfileEntry};
 
 /// Refuse absurd files before parsing them.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
@@ -64,6 +35,12 @@ macro_rules! keyword_enum {
 
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl crate::profile::kinds::KeywordValue for $name {
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
             }
         }
 
@@ -94,39 +71,6 @@ keyword_enum! {
 keyword_enum! {
     /// What `fetch` does for this profile.
     Grant { ClientCredentials = "client_credentials", AuthorizationCode = "authorization_code", DeviceCode = "device_code" }
-}
-
-/// One `[profiles.NAME]` table as written in the file.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProfileEntry {
-    pub token_url: Option<String>,
-    pub issuer: Option<String>,
-    pub authorization_url: Option<String>,
-    pub device_authorization_url: Option<String>,
-    pub revocation_url: Option<String>,
-    pub introspection_url: Option<String>,
-    pub jwks_uri: Option<String>,
-    pub grant: Option<Grant>,
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
-    pub client_secret_env: Option<String>,
-    pub client_secret_file: Option<PathBuf>,
-    pub client_secret_command: Option<Vec<String>>,
-    pub auth_method: Option<AuthMethod>,
-    pub basic_encoding: Option<BasicEncoding>,
-    pub grant_params: Option<GrantParams>,
-    pub scope: Option<String>,
-    pub audience: Option<String>,
-    pub resource: Option<String>,
-    pub redirect_uri: Option<String>,
-    pub params: Option<BTreeMap<String, String>>,
-    pub headers: Option<BTreeMap<String, String>>,
-    pub timeout_secs: Option<u64>,
-    pub ca_file: Option<PathBuf>,
-    pub min_ttl_secs: Option<u64>,
-    pub retries: Option<u32>,
-    pub retry_max_secs: Option<u64>,
 }
 
 /// The whole file.

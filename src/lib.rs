@@ -17,6 +17,7 @@ pub mod kube;
 pub mod loopback;
 pub mod oauth;
 pub mod output;
+pub mod profile;
 pub mod progress;
 pub mod resolve;
 pub mod secret;

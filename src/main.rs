@@ -8,17 +8,15 @@
 
 #![no_main]
 
-use oauthctl::{cli, commands, config, error, kube, output, resolve, secret, start, untrusted};
+use oauthctl::{cli, commands, config, error, kube, output, start, untrusted};
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{CommandFactory, FromArgMatches, ValueEnum};
 
-use cli::{CacheCommand, Cli, Command, OutputFormat, Overrides, ProfilesCommand};
+use cli::{CacheCommand, Cli, Command, OutputFormat, ProfilesCommand};
 use commands::Context;
 use error::{Error, Exit};
-use resolve::ProfileLayer;
-use secret::SecretSource;
 
 /// The process entry point, called by the C runtime (see `start.rs`).
 #[unsafe(no_mangle)]
@@ -153,10 +151,9 @@ fn dispatch(
 ) -> Result<output::Rendered, Error> {
     match command {
         Command::Fetch(args) => {
-            let layer = ProfileLayer {
-                min_ttl_secs: args.min_ttl,
-                ..layer_from(&args.overrides)
-            };
+            let mut layer = args.overrides.to_layer();
+            // `fetch` names this override `--min-ttl`.
+            layer.min_ttl_secs = args.min_ttl;
             if args.dry_run {
                 let plan = commands::dry_run::fetch(ctx, layer)?;
                 return Ok(oauthctl::curl::render(format, &plan));
@@ -176,13 +173,13 @@ fn dispatch(
                 no_cache: args.no_cache,
             };
             if args.dry_run {
-                let plan = commands::dry_run::exchange(ctx, layer_from(&args.overrides), input)?;
+                let plan = commands::dry_run::exchange(ctx, args.overrides.to_layer(), input)?;
                 return Ok(oauthctl::curl::render(format, &plan));
             }
             let kube = kube_api(format)?;
             output::token(
                 format,
-                &commands::exchange::run(ctx, layer_from(&args.overrides), input)?,
+                &commands::exchange::run(ctx, args.overrides.to_layer(), input)?,
                 kube,
             )
         }
@@ -196,7 +193,7 @@ fn dispatch(
                 // Lines that may carry what the config or a server said: escaped.
                 tell: &|line| eprintln!("{}", untrusted::printable(line, 64 * 1024)),
             };
-            let result = commands::login::run(ctx, layer_from(&args.overrides), input)?;
+            let result = commands::login::run(ctx, args.overrides.to_layer(), input)?;
             if format == OutputFormat::Text {
                 // Signing in is the result; the token is for `fetch` (and stays off the terminal).
                 return Ok(output::Rendered {
@@ -212,7 +209,7 @@ fn dispatch(
                 token: args.token,
                 hint: args.token_type_hint.map(hint_name),
             };
-            let outcome = commands::revoke::run(ctx, layer_from(&args.overrides), input)?;
+            let outcome = commands::revoke::run(ctx, args.overrides.to_layer(), input)?;
             Ok(output::revocation(format, &outcome))
         }
         Command::Introspect(args) => {
@@ -222,7 +219,7 @@ fn dispatch(
                 hint: args.token_type_hint.map(hint_name),
                 require_active: args.require_active,
             };
-            let introspection = commands::introspect::run(ctx, layer_from(&args.overrides), input)?;
+            let introspection = commands::introspect::run(ctx, args.overrides.to_layer(), input)?;
             Ok(output::introspection(format, &introspection))
         }
         Command::Inspect(args) => {
@@ -251,7 +248,7 @@ fn dispatch(
             });
             let inspection = commands::inspect::run(
                 ctx,
-                layer_from(&args.overrides),
+                args.overrides.to_layer(),
                 args.token,
                 args.require_valid,
                 verify,
@@ -276,9 +273,7 @@ fn dispatch(
                 ProfilesCommand::Show { name } => commands::profiles::show(ctx, name)?,
                 ProfilesCommand::Path => commands::profiles::path(ctx),
                 ProfilesCommand::Remove { name } => commands::profiles::remove(ctx, &name)?,
-                ProfilesCommand::Add(args) => {
-                    commands::profiles::add(ctx, new_profile_from(*args))?
-                }
+                ProfilesCommand::Add(args) => commands::profiles::add(ctx, args.into_spec())?,
             };
             Ok(output::profiles(format, &outcome))
         }
@@ -301,89 +296,6 @@ fn hint_name(hint: cli::TokenTypeHint) -> &'static str {
         cli::TokenTypeHint::AccessToken => "access_token",
         cli::TokenTypeHint::RefreshToken => "refresh_token",
     }
-}
-
-/// Flags as a resolution layer (the top of flag > env > profile > default).
-fn layer_from(o: &Overrides) -> ProfileLayer {
-    let secret = secret_flag(
-        o.client_secret_stdin,
-        o.client_secret_env.clone(),
-        o.client_secret_file.clone(),
-        None,
-    );
-    ProfileLayer {
-        token_url: o.token_url.clone(),
-        client_id: o.client_id.clone(),
-        secret,
-        auth_method: o.auth_method,
-        basic_encoding: o.basic_encoding,
-        grant_params: o.grant_params,
-        scope: o.scope.clone(),
-        audience: o.audience.clone(),
-        resource: o.resource.clone(),
-        params: o.params.clone(),
-        headers: o.headers.clone(),
-        timeout_secs: o.timeout_secs,
-        ca_file: o.ca_file.clone(),
-        ..Default::default()
-    }
-}
-
-fn new_profile_from(a: cli::AddArgs) -> commands::profiles::NewProfileSpec {
-    // `--client-secret-stdin` on `add` stores a literal, handled by the command itself.
-    let secret = secret_flag(
-        false,
-        a.client_secret_env,
-        a.client_secret_file,
-        a.client_secret_command.map(|argv| argv.0),
-    );
-    commands::profiles::NewProfileSpec {
-        name: a.name,
-        layer: ProfileLayer {
-            token_url: a.token_url,
-            issuer: a.issuer,
-            authorization_url: a.authorization_url,
-            device_authorization_url: a.device_authorization_url,
-            revocation_url: a.revocation_url,
-            introspection_url: a.introspection_url,
-            jwks_uri: a.jwks_uri,
-            grant: a.grant,
-            client_id: a.client_id,
-            secret,
-            auth_method: a.auth_method,
-            basic_encoding: a.basic_encoding,
-            grant_params: a.grant_params,
-            scope: a.scope,
-            audience: a.audience,
-            resource: a.resource,
-            redirect_uri: a.redirect_uri,
-            params: a.params,
-            headers: a.headers,
-            timeout_secs: a.timeout_secs,
-            ca_file: a.ca_file,
-            min_ttl_secs: a.min_ttl_secs,
-            retries: a.retries,
-            retry_max_secs: a.retry_max_secs,
-        },
-        secret_from_stdin: a.client_secret_stdin,
-        make_default: a.default,
-        replace: a.replace,
-    }
-}
-
-/// The secret source named by flags (clap lets at most one of them through).
-fn secret_flag(
-    stdin: bool,
-    env: Option<String>,
-    file: Option<PathBuf>,
-    command: Option<Vec<String>>,
-) -> Option<SecretSource> {
-    if stdin {
-        return Some(SecretSource::Stdin);
-    }
-    env.map(SecretSource::Env)
-        .or(file.map(SecretSource::File))
-        .or(command.map(SecretSource::Command))
 }
 
 /// Writes all of stdout at once. A reader that went away (`| head`) is not an error (DESIGN §4).

@@ -552,54 +552,9 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
         }
         Outcome::Show { profile, secret } => {
             let p = profile;
-            let opt = |v: &Option<String>| v.clone().map(Value::String).unwrap_or(Value::Null);
-            // The same redaction as the -v trace: a static API key in `headers` is a secret too.
-            let pairs = |v: &[(String, String)], redact: &dyn Fn(&str, &str) -> String| -> Value {
-                Value::Object(
-                    v.iter()
-                        .map(|(k, x)| (k.clone(), Value::String(redact(k, x))))
-                        .collect(),
-                )
-            };
-            let param = |k: &str, v: &str| {
-                if crate::http::SECRET_FIELDS.contains(&k) {
-                    "***".to_string()
-                } else {
-                    v.to_string()
-                }
-            };
-            let mut fields: Vec<(&str, Value)> = vec![
-                ("token_url", opt(&p.token_url)),
-                ("issuer", opt(&p.issuer)),
-                ("authorization_url", opt(&p.authorization_url)),
-                ("device_authorization_url", opt(&p.device_authorization_url)),
-                ("revocation_url", opt(&p.revocation_url)),
-                ("introspection_url", opt(&p.introspection_url)),
-                ("jwks_uri", opt(&p.jwks_uri)),
-                ("grant", p.grant.as_str().into()),
-                ("client_id", opt(&p.client_id)),
-                ("auth_method", p.auth_method.as_str().into()),
-                ("basic_encoding", p.basic_encoding.as_str().into()),
-                ("grant_params", p.grant_params.as_str().into()),
-                ("scope", opt(&p.scope)),
-                ("audience", opt(&p.audience)),
-                ("resource", opt(&p.resource)),
-                ("redirect_uri", opt(&p.redirect_uri)),
-                ("params", pairs(&p.params, &param)),
-                ("headers", pairs(&p.headers, &crate::http::redact_header)),
-                ("timeout_secs", p.timeout.as_secs().into()),
-                (
-                    "ca_file",
-                    p.ca_file
-                        .as_ref()
-                        .map(|f| f.display().to_string())
-                        .map(Value::String)
-                        .unwrap_or(Value::Null),
-                ),
-                ("min_ttl_secs", p.min_ttl_secs.into()),
-                ("retries", p.retries.into()),
-                ("retry_max_secs", p.retry_max_secs.into()),
-            ];
+            // Each field as its kind shows it: a static API key in `headers` or a secret in
+            // `params` is masked as the -v trace masks it.
+            let mut fields = p.shown();
             fields.retain(|(_, v)| !v.is_null() && v.as_object().is_none_or(|o| !o.is_empty()));
             let origin = |key: &str| p.origins.get(key).map(|o| o.to_string());
             if json_out {

@@ -4,51 +4,15 @@
 //! `ProfileLayer` of optional values, so the rule is one merge function, unit-tested here with plain
 //! maps standing in for the environment.
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::time::Duration;
 
-use crate::config::{
-    AuthMethod, BasicEncoding, Config, Grant, GrantParams, ProfileEntry, missing_profile,
-};
+use crate::config::{Config, ProfileEntry, missing_profile};
 use crate::error::{Error, Result};
-use crate::secret::{OVERRIDE_ENV, SecretSource};
 
-pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
-pub const DEFAULT_MIN_TTL_SECS: u64 = 60;
-pub const DEFAULT_RETRIES: u32 = 3;
-pub const DEFAULT_RETRY_MAX_SECS: u64 = 30;
-
-/// Optional values from one source. `params`/`headers` merge per key; everything else is whole.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ProfileLayer {
-    pub token_url: Option<String>,
-    pub issuer: Option<String>,
-    pub authorization_url: Option<String>,
-    pub device_authorization_url: Option<String>,
-    pub revocation_url: Option<String>,
-    pub introspection_url: Option<String>,
-    pub jwks_uri: Option<String>,
-    pub grant: Option<Grant>,
-    pub client_id: Option<String>,
-    pub secret: Option<SecretSource>,
-    pub auth_method: Option<AuthMethod>,
-    pub basic_encoding: Option<BasicEncoding>,
-    pub grant_params: Option<GrantParams>,
-    pub scope: Option<String>,
-    pub audience: Option<String>,
-    pub resource: Option<String>,
-    pub redirect_uri: Option<String>,
-    pub params: Vec<(String, String)>,
-    pub headers: Vec<(String, String)>,
-    pub timeout_secs: Option<u64>,
-    pub ca_file: Option<PathBuf>,
-    pub min_ttl_secs: Option<u64>,
-    pub retries: Option<u32>,
-    pub retry_max_secs: Option<u64>,
-}
+pub use crate::profile::{
+    DEFAULT_MIN_TTL_SECS, DEFAULT_RETRIES, DEFAULT_RETRY_MAX_SECS, DEFAULT_TIMEOUT_SECS, Profile,
+    ProfileLayer, env_layer, merge,
+};
 
 /// Where a resolved value came from, for `profiles show` and error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,39 +32,6 @@ impl fmt::Display for Origin {
             Origin::Default => "default",
         })
     }
-}
-
-/// A complete, checked profile: everything a token request needs except the secret's value.
-#[derive(Debug, Clone)]
-pub struct Profile {
-    /// The profile's name, or `None` when flags and env vars alone define it.
-    pub name: Option<String>,
-    pub token_url: Option<String>,
-    pub issuer: Option<String>,
-    pub authorization_url: Option<String>,
-    pub device_authorization_url: Option<String>,
-    pub revocation_url: Option<String>,
-    pub introspection_url: Option<String>,
-    pub jwks_uri: Option<String>,
-    pub grant: Grant,
-    pub client_id: Option<String>,
-    pub secret: Option<SecretSource>,
-    pub auth_method: AuthMethod,
-    pub basic_encoding: BasicEncoding,
-    pub grant_params: GrantParams,
-    pub scope: Option<String>,
-    pub audience: Option<String>,
-    pub resource: Option<String>,
-    pub redirect_uri: Option<String>,
-    pub params: Vec<(String, String)>,
-    pub headers: Vec<(String, String)>,
-    pub timeout: Duration,
-    pub ca_file: Option<PathBuf>,
-    pub min_ttl_secs: u64,
-    pub retries: u32,
-    pub retry_max_secs: u64,
-    /// Where each field that has a value came from, keyed by config key name.
-    pub origins: BTreeMap<&'static str, Origin>,
 }
 
 impl Profile {
@@ -157,89 +88,6 @@ impl Profile {
     }
 }
 
-impl ProfileEntry {
-    /// The file's view as a layer. `path` and `name` only serve error messages.
-    pub fn to_layer(&self, name: &str, config: &Config) -> Result<ProfileLayer> {
-        let mut sources = Vec::new();
-        if let Some(value) = &self.client_secret {
-            sources.push((
-                "client_secret",
-                SecretSource::Literal(crate::secret::Secret::new(value.clone())),
-            ));
-        }
-        if let Some(var) = &self.client_secret_env {
-            sources.push(("client_secret_env", SecretSource::Env(var.clone())));
-        }
-        if let Some(path) = &self.client_secret_file {
-            sources.push((
-                "client_secret_file",
-                SecretSource::File(relative_to(path, &config.path)),
-            ));
-        }
-        if let Some(argv) = &self.client_secret_command {
-            if argv.is_empty() {
-                return Err(Error::Config(format!(
-                    "profile `{name}` in `{}`: client_secret_command is an empty list; give the program and its arguments",
-                    config.path.display()
-                )));
-            }
-            sources.push(("client_secret_command", SecretSource::Command(argv.clone())));
-        }
-        if sources.len() > 1 {
-            let keys: Vec<&str> = sources.iter().map(|(k, _)| *k).collect();
-            return Err(Error::Config(format!(
-                "profile `{name}` in `{}` sets {}; keep exactly one secret source",
-                config.path.display(),
-                keys.join(" and ")
-            )));
-        }
-        Ok(ProfileLayer {
-            token_url: self.token_url.clone(),
-            issuer: self.issuer.clone(),
-            authorization_url: self.authorization_url.clone(),
-            device_authorization_url: self.device_authorization_url.clone(),
-            revocation_url: self.revocation_url.clone(),
-            introspection_url: self.introspection_url.clone(),
-            jwks_uri: self.jwks_uri.clone(),
-            grant: self.grant,
-            client_id: self.client_id.clone(),
-            secret: sources.pop().map(|(_, s)| s),
-            auth_method: self.auth_method,
-            basic_encoding: self.basic_encoding,
-            grant_params: self.grant_params,
-            scope: self.scope.clone(),
-            audience: self.audience.clone(),
-            resource: self.resource.clone(),
-            redirect_uri: self.redirect_uri.clone(),
-            params: self
-                .params
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .collect(),
-            headers: self
-                .headers
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .collect(),
-            timeout_secs: self.timeout_secs,
-            ca_file: self.ca_file.as_ref().map(|p| relative_to(p, &config.path)),
-            min_ttl_secs: self.min_ttl_secs,
-            retries: self.retries,
-            retry_max_secs: self.retry_max_secs,
-        })
-    }
-}
-
-/// Relative paths in the config file are relative to the file, not to the working directory.
-fn relative_to(path: &Path, config_path: &Path) -> PathBuf {
-    match config_path.parent() {
-        Some(dir) if path.is_relative() => dir.join(path),
-        _ => path.to_path_buf(),
-    }
-}
-
 /// The env var that overrides a config key for one run.
 pub fn env_var_for(key: &str) -> String {
     // Built by hand rather than with `format!`: a cached fetch looks up two dozen of these.
@@ -247,85 +95,6 @@ pub fn env_var_for(key: &str) -> String {
     name.push_str("OAUTHCTL_");
     name.extend(key.chars().map(|c| c.to_ascii_uppercase()));
     name
-}
-
-/// Reads `OAUTHCTL_*` overrides through `lookup` (the real environment, or a map in tests).
-/// Empty values count as unset, as CI systems often define variables they leave empty.
-pub fn env_layer(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ProfileLayer> {
-    let get = |key: &str| lookup(&env_var_for(key)).filter(|v| !v.is_empty());
-    fn parsed<T: FromStr>(key: &str, value: Option<String>) -> Result<Option<T>>
-    where
-        T::Err: fmt::Display,
-    {
-        value
-            .map(|v| {
-                v.parse::<T>().map_err(|e| {
-                    Error::Config(format!(
-                        "env var {}: `{v}` is not valid: {e}",
-                        env_var_for(key)
-                    ))
-                })
-            })
-            .transpose()
-    }
-    let secret = match (
-        lookup(OVERRIDE_ENV).filter(|v| !v.is_empty()),
-        get("client_secret_file"),
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(Error::Config(format!(
-                "both {OVERRIDE_ENV} and OAUTHCTL_CLIENT_SECRET_FILE are set; keep one"
-            )));
-        }
-        (Some(value), None) => Some(SecretSource::OverrideEnv(crate::secret::Secret::new(value))),
-        (None, Some(path)) => Some(SecretSource::File(PathBuf::from(path))),
-        (None, None) => None,
-    };
-    let params = match get("params") {
-        Some(v) => form_urlencoded::parse(v.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect(),
-        None => Vec::new(),
-    };
-    let headers = match get("headers") {
-        Some(v) => v
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(n, l)| {
-                parse_header(l).map_err(|e| {
-                    Error::Config(format!("env var OAUTHCTL_HEADERS line {}: {e}", n + 1))
-                })
-            })
-            .collect::<Result<_>>()?,
-        None => Vec::new(),
-    };
-    Ok(ProfileLayer {
-        token_url: get("token_url"),
-        issuer: get("issuer"),
-        authorization_url: get("authorization_url"),
-        device_authorization_url: get("device_authorization_url"),
-        revocation_url: get("revocation_url"),
-        introspection_url: get("introspection_url"),
-        jwks_uri: get("jwks_uri"),
-        grant: parsed("grant", get("grant"))?,
-        client_id: get("client_id"),
-        secret,
-        auth_method: parsed("auth_method", get("auth_method"))?,
-        basic_encoding: parsed("basic_encoding", get("basic_encoding"))?,
-        grant_params: parsed("grant_params", get("grant_params"))?,
-        scope: get("scope"),
-        audience: get("audience"),
-        resource: get("resource"),
-        redirect_uri: get("redirect_uri"),
-        params,
-        headers,
-        timeout_secs: parsed("timeout_secs", get("timeout_secs"))?,
-        ca_file: get("ca_file").map(PathBuf::from),
-        min_ttl_secs: parsed("min_ttl_secs", get("min_ttl_secs"))?,
-        retries: parsed("retries", get("retries"))?,
-        retry_max_secs: parsed("retry_max_secs", get("retry_max_secs"))?,
-    })
 }
 
 /// `Name: value` → `("Name", "value")`, refusing what would corrupt a request.
@@ -377,136 +146,6 @@ pub fn select_profile<'a>(
     }
 }
 
-/// Merges the layers: flag > env > profile > default.
-pub fn merge(
-    name: Option<String>,
-    flags: ProfileLayer,
-    env: ProfileLayer,
-    file: ProfileLayer,
-) -> Profile {
-    let mut origins = BTreeMap::new();
-    macro_rules! pick {
-        ($field:ident, $key:literal) => {{
-            let picked = [
-                (flags.$field, Origin::Flag),
-                (env.$field, Origin::Env),
-                (file.$field, Origin::Profile),
-            ]
-            .into_iter()
-            .find_map(|(v, o)| v.map(|v| (v, o)));
-            picked.map(|(v, o)| {
-                origins.insert($key, o);
-                v
-            })
-        }};
-    }
-    macro_rules! or_default {
-        ($value:expr, $key:literal, $default:expr) => {
-            $value.unwrap_or_else(|| {
-                origins.insert($key, Origin::Default);
-                $default
-            })
-        };
-    }
-    let mut merge_map = |key: &'static str,
-                         layers: [(Vec<(String, String)>, Origin); 3],
-                         case_insensitive: bool| {
-        let mut out: Vec<(String, String)> = Vec::new();
-        // Lowest precedence first, so later layers replace earlier entries with the same name.
-        for (entries, origin) in layers.into_iter().rev() {
-            if !entries.is_empty() {
-                origins.insert(key, origin);
-            }
-            for (k, v) in entries {
-                let same = |e: &(String, String)| {
-                    if case_insensitive {
-                        e.0.eq_ignore_ascii_case(&k)
-                    } else {
-                        e.0 == k
-                    }
-                };
-                match out.iter_mut().find(|e| same(e)) {
-                    Some(existing) => *existing = (k, v),
-                    None => out.push((k, v)),
-                }
-            }
-        }
-        out
-    };
-    let params = merge_map(
-        "params",
-        [
-            (flags.params, Origin::Flag),
-            (env.params, Origin::Env),
-            (file.params, Origin::Profile),
-        ],
-        false,
-    );
-    let headers = merge_map(
-        "headers",
-        [
-            (flags.headers, Origin::Flag),
-            (env.headers, Origin::Env),
-            (file.headers, Origin::Profile),
-        ],
-        true,
-    );
-    let token_url = pick!(token_url, "token_url");
-    let issuer = pick!(issuer, "issuer");
-    let authorization_url = pick!(authorization_url, "authorization_url");
-    let device_authorization_url = pick!(device_authorization_url, "device_authorization_url");
-    let revocation_url = pick!(revocation_url, "revocation_url");
-    let introspection_url = pick!(introspection_url, "introspection_url");
-    let jwks_uri = pick!(jwks_uri, "jwks_uri");
-    let grant = pick!(grant, "grant");
-    let client_id = pick!(client_id, "client_id");
-    let secret = pick!(secret, "client_secret");
-    let auth_method = pick!(auth_method, "auth_method");
-    let basic_encoding = pick!(basic_encoding, "basic_encoding");
-    let grant_params = pick!(grant_params, "grant_params");
-    let scope = pick!(scope, "scope");
-    let audience = pick!(audience, "audience");
-    let resource = pick!(resource, "resource");
-    let redirect_uri = pick!(redirect_uri, "redirect_uri");
-    let timeout_secs = pick!(timeout_secs, "timeout_secs");
-    let ca_file = pick!(ca_file, "ca_file");
-    let min_ttl_secs = pick!(min_ttl_secs, "min_ttl_secs");
-    let retries = pick!(retries, "retries");
-    let retry_max_secs = pick!(retry_max_secs, "retry_max_secs");
-    Profile {
-        name,
-        token_url,
-        issuer,
-        authorization_url,
-        device_authorization_url,
-        revocation_url,
-        introspection_url,
-        jwks_uri,
-        grant: or_default!(grant, "grant", Grant::ClientCredentials),
-        client_id,
-        secret,
-        auth_method: or_default!(auth_method, "auth_method", AuthMethod::Basic),
-        basic_encoding: or_default!(basic_encoding, "basic_encoding", BasicEncoding::Form),
-        grant_params: or_default!(grant_params, "grant_params", GrantParams::Body),
-        scope,
-        audience,
-        resource,
-        redirect_uri,
-        params,
-        headers,
-        timeout: Duration::from_secs(or_default!(
-            timeout_secs,
-            "timeout_secs",
-            DEFAULT_TIMEOUT_SECS
-        )),
-        ca_file,
-        min_ttl_secs: or_default!(min_ttl_secs, "min_ttl_secs", DEFAULT_MIN_TTL_SECS),
-        retries: or_default!(retries, "retries", DEFAULT_RETRIES),
-        retry_max_secs: or_default!(retry_max_secs, "retry_max_secs", DEFAULT_RETRY_MAX_SECS),
-        origins,
-    }
-}
-
 /// Everything together: pick the profile, build its layer, merge with env and flags.
 pub fn resolve(
     requested: Option<&str>,
@@ -520,7 +159,7 @@ pub fn resolve(
     };
     let env = env_layer(lookup)?;
     let profile = merge(name, flags, env, file);
-    if profile.timeout.is_zero() {
+    if profile.timeout_secs == 0 {
         return Err(Error::Config(format!(
             "{}: timeout_secs must be at least 1",
             profile.describe()
@@ -532,7 +171,11 @@ pub fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{AuthMethod, BasicEncoding, Grant, GrantParams};
+    use crate::secret::SecretSource;
     use std::collections::HashMap;
+    use std::path::PathBuf;
+    use std::time::Duration;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = pairs
@@ -578,7 +221,7 @@ mod tests {
             (p.auth_method, p.origins["auth_method"]),
             (AuthMethod::Basic, Origin::Default)
         );
-        assert_eq!(p.timeout, Duration::from_secs(30));
+        assert_eq!(p.timeout(), Duration::from_secs(30));
         assert_eq!(p.basic_encoding, BasicEncoding::Form);
         assert_eq!(p.grant_params, GrantParams::Body);
         assert_eq!(p.grant, Grant::ClientCredentials);

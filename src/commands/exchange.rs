@@ -51,7 +51,7 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: ExchangeInput) -> Resu
         redirect_uri: profile.redirect_uri.as_deref(),
         code_verifier: verifier.as_ref(),
     };
-    let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
+    let transport = Transport::new(profile.timeout(), profile.ca_file.as_deref())?;
     let token = request_token(ctx, &transport, &profile, secret.get()?, &grant)?;
     // The code is spent now: a cache problem must not lose the tokens, so it is only a warning.
     if !input.no_cache

@@ -51,7 +51,7 @@ pub fn run(ctx: &Context, flags: ProfileLayer, cache_use: CacheUse) -> Result<To
         }
     };
     // Wait for a holder at most as long as its own request may take.
-    let lock = cache.lock(&key, profile.timeout + Duration::from_secs(5));
+    let lock = cache.lock(&key, profile.timeout() + Duration::from_secs(5));
     let entry = cache.load(&key);
     if let Some(entry) = &entry
         && !cache_use.force
@@ -109,7 +109,7 @@ fn fetch_new(ctx: &Context, profile: &Profile, secret: &ClientSecret<'_>) -> Res
     if profile.grant != ProfileGrant::ClientCredentials {
         return Err(login_required(profile, "has no usable refresh token"));
     }
-    let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
+    let transport = Transport::new(profile.timeout(), profile.ca_file.as_deref())?;
     request_token(
         ctx,
         &transport,
@@ -142,7 +142,7 @@ fn refresh(
     let grant = Grant::RefreshToken {
         refresh_token: &refresh_token,
     };
-    let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
+    let transport = Transport::new(profile.timeout(), profile.ca_file.as_deref())?;
     match request_token(ctx, &transport, profile, secret.get()?, &grant) {
         Err(Error::Refused(refusal)) if refusal.code.as_deref() == Some("invalid_grant") => {
             let dropped = match cache.remove(key) {

@@ -295,7 +295,7 @@ fn load_keys(
                     profile.describe()
                 )));
             }
-            let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
+            let transport = Transport::new(profile.timeout(), profile.ca_file.as_deref())?;
             let trace = ctx.trace();
             let (profile, _) =
                 crate::discovery::complete(profile, &[Endpoint::Jwks], &transport, &trace, ctx)?;
@@ -306,7 +306,7 @@ fn load_keys(
         }
         KeySource::Jwks(location) if location.contains("://") => {
             let (timeout, ca_file) = match profile {
-                Some(p) => (p.timeout, p.ca_file.clone()),
+                Some(p) => (p.timeout(), p.ca_file.clone()),
                 None => (
                     std::time::Duration::from_secs(crate::resolve::DEFAULT_TIMEOUT_SECS),
                     None,

@@ -78,7 +78,7 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: IntrospectInput) -> Result
     };
     let config = ctx.load_config()?;
     let profile = ctx.resolve_profile(&config, flags)?;
-    let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
+    let transport = Transport::new(profile.timeout(), profile.ca_file.as_deref())?;
     let trace = ctx.trace();
     let (profile, _) = crate::discovery::complete(
         &profile,

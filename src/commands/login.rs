@@ -56,7 +56,7 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
         )));
     }
     let device = input.device || profile.grant == ProfileGrant::DeviceCode;
-    let transport = Transport::new(profile.timeout, profile.ca_file.as_deref())?;
+    let transport = Transport::new(profile.timeout(), profile.ca_file.as_deref())?;
     let needed = if device {
         [Endpoint::DeviceAuthorization, Endpoint::Token]
     } else {

@@ -148,7 +148,7 @@ pub fn client_secret(profile: &Profile, config: &Config) -> Result<Option<Secret
         )));
     }
     match &profile.secret {
-        Some(source) => source.read_within(profile.timeout).map(Some),
+        Some(source) => source.read_within(profile.timeout()).map(Some),
         // kubectl says whether anyone may be asked (`KUBERNETES_EXEC_INFO` `spec.interactive`).
         None if crate::kube::ExecInfo::from_env()?.interactive => {
             crate::secret::prompt(&profile.describe()).map(Some)

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use super::Context;
 use crate::config::{self, Config, NewProfile};
 use crate::error::{Error, Result};
-use crate::http::check_url;
 use crate::resolve::{Origin, Profile, ProfileLayer};
 use crate::secret::SecretSource;
 
@@ -131,58 +130,9 @@ pub fn add(ctx: &Context, spec: NewProfileSpec) -> Result<Outcome> {
             "a profile name must be non-empty printable text".into(),
         ));
     }
-    let l = &spec.layer;
-    if let Some(url) = &l.token_url {
-        check_url(url, "--token-url")?;
-    }
-    if let Some(url) = &l.issuer {
-        check_url(url, "--issuer")?;
-    }
-    if let Some(url) = &l.authorization_url {
-        check_url(url, "--authorization-url")?;
-    }
-    if let Some(url) = &l.device_authorization_url {
-        check_url(url, "--device-authorization-url")?;
-    }
-    if let Some(url) = &l.revocation_url {
-        check_url(url, "--revocation-url")?;
-    }
-    if let Some(url) = &l.introspection_url {
-        check_url(url, "--introspection-url")?;
-    }
-    if let Some(url) = &l.jwks_uri {
-        check_url(url, "--jwks-uri")?;
-    }
+    spec.layer.check_added()?;
     let existing = Config::load(&ctx.config_path, false)?;
-    let mut values: NewProfile = Vec::new();
-    let mut put = |key: &'static str, item: Option<toml_edit::Item>| {
-        if let Some(item) = item {
-            values.push((key, item));
-        }
-    };
-    let text = |v: &Option<String>| v.as_deref().map(toml_edit::value);
-    let int = |v: Option<u64>| v.map(|n| toml_edit::value(n.min(i64::MAX as u64) as i64));
-    let table = |pairs: &[(String, String)]| {
-        (!pairs.is_empty()).then(|| {
-            let mut t = toml_edit::InlineTable::new();
-            for (k, v) in pairs {
-                t.insert(k, v.as_str().into());
-            }
-            toml_edit::value(t)
-        })
-    };
-    put("token_url", text(&l.token_url));
-    put("issuer", text(&l.issuer));
-    put("authorization_url", text(&l.authorization_url));
-    put(
-        "device_authorization_url",
-        text(&l.device_authorization_url),
-    );
-    put("revocation_url", text(&l.revocation_url));
-    put("introspection_url", text(&l.introspection_url));
-    put("jwks_uri", text(&l.jwks_uri));
-    put("grant", l.grant.map(|g| toml_edit::value(g.as_str())));
-    put("client_id", text(&l.client_id));
+    let mut secret: NewProfile = Vec::new();
     if spec.secret_from_stdin {
         if let Some(problem) = &existing.unsafe_for_secrets {
             return Err(Error::Config(format!(
@@ -190,55 +140,28 @@ pub fn add(ctx: &Context, spec: NewProfileSpec) -> Result<Outcome> {
                 ctx.config_path.display()
             )));
         }
-        let secret = SecretSource::Stdin.read()?;
-        put("client_secret", Some(toml_edit::value(secret.expose())));
+        let value = SecretSource::Stdin.read()?;
+        secret.push(("client_secret", toml_edit::value(value.expose())));
     }
-    match &l.secret {
+    match &spec.layer.secret {
         Some(SecretSource::Env(var)) => {
-            put("client_secret_env", Some(toml_edit::value(var.as_str())))
+            secret.push(("client_secret_env", toml_edit::value(var.as_str())))
         }
-        Some(SecretSource::File(path)) => put(
+        Some(SecretSource::File(path)) => secret.push((
             "client_secret_file",
-            Some(toml_edit::value(path.to_string_lossy().as_ref())),
-        ),
-        Some(SecretSource::Command(argv)) => put(
+            toml_edit::value(path.to_string_lossy().as_ref()),
+        )),
+        Some(SecretSource::Command(argv)) => secret.push((
             "client_secret_command",
-            Some(toml_edit::value(
+            toml_edit::value(
                 argv.iter()
                     .map(String::as_str)
                     .collect::<toml_edit::Array>(),
-            )),
-        ),
+            ),
+        )),
         _ => {}
     }
-    put(
-        "auth_method",
-        l.auth_method.map(|v| toml_edit::value(v.as_str())),
-    );
-    put(
-        "basic_encoding",
-        l.basic_encoding.map(|v| toml_edit::value(v.as_str())),
-    );
-    put(
-        "grant_params",
-        l.grant_params.map(|v| toml_edit::value(v.as_str())),
-    );
-    put("scope", text(&l.scope));
-    put("audience", text(&l.audience));
-    put("resource", text(&l.resource));
-    put("redirect_uri", text(&l.redirect_uri));
-    put("params", table(&l.params));
-    put("headers", table(&l.headers));
-    put("timeout_secs", int(l.timeout_secs));
-    put(
-        "ca_file",
-        l.ca_file
-            .as_ref()
-            .map(|p| toml_edit::value(p.to_string_lossy().as_ref())),
-    );
-    put("min_ttl_secs", int(l.min_ttl_secs));
-    put("retries", int(l.retries.map(u64::from)));
-    put("retry_max_secs", int(l.retry_max_secs));
+    let values = spec.layer.toml_items(secret);
     config::add_profile(
         &ctx.config_path,
         &spec.name,

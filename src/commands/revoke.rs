@@ -138,7 +138,7 @@ fn revoke_cached(ctx: &Context, mut revocation: Revocation<'_>) -> Result<Outcom
         let Some(cache) = ctx.cache() else { break };
         // Held while revoking, so that a parallel `fetch` does not renew (and cache) a token from
         // the grant being revoked.
-        let lock = cache.lock(&key, profile.timeout + Duration::from_secs(5));
+        let lock = cache.lock(&key, profile.timeout() + Duration::from_secs(5));
         let Some(mut entry) = cache.load(&key) else {
             continue;
         };
@@ -211,7 +211,7 @@ fn revoke_given(
     if let (Some(cache), Some((key, _))) = (cache, &cached) {
         // The token is revoked already: a lock that cannot be had must not turn that into a
         // failure.
-        let _lock = cache.lock(key, profile.timeout + Duration::from_secs(5));
+        let _lock = cache.lock(key, profile.timeout() + Duration::from_secs(5));
         // Only if it still holds the token: a parallel run may have renewed it meanwhile.
         if cache.load(key).is_some_and(|entry| {
             tokens_of(&entry)
@@ -315,7 +315,7 @@ impl<'a> Revocation<'a> {
         if let Some(url) = &self.url {
             return Ok(url.clone());
         }
-        let transport = Transport::new(self.profile.timeout, self.profile.ca_file.as_deref())?;
+        let transport = Transport::new(self.profile.timeout(), self.profile.ca_file.as_deref())?;
         let (completed, _) = crate::discovery::complete(
             self.profile,
             &[Endpoint::Revocation],

@@ -511,7 +511,7 @@ fn help_names_every_env_var_resolve_reads_and_no_invented_one() {
 fn documented_defaults_are_the_built_in_ones() {
     let (_, defaults) = resolve_reads();
     let expected = [
-        ("timeout_secs", defaults.timeout.as_secs().to_string()),
+        ("timeout_secs", defaults.timeout_secs.to_string()),
         ("min_ttl", defaults.min_ttl_secs.to_string()),
         ("min_ttl_secs", defaults.min_ttl_secs.to_string()),
         ("retries", defaults.retries.to_string()),
