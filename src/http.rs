@@ -15,23 +15,13 @@ use crate::untrusted::printable;
 pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
 /// Connecting (TCP + TLS + proxy) never takes longer than this, whatever the deadline.
 const MAX_CONNECT: Duration = Duration::from_secs(10);
-/// Form and query fields whose values are secrets.
-pub const SECRET_FIELDS: &[&str] = &[
-    "client_secret",
-    // RFC 7009 §2.1 / RFC 7662 §2.1: the token being revoked or introspected.
-    "token",
-    "code",
-    "code_verifier",
-    "refresh_token",
-    "access_token",
-    "id_token",
-    "client_assertion",
-    "assertion",
-    "password",
-    "device_code",
-    "subject_token",
-    "actor_token",
-];
+/// A form field on its way out; a secret one's value never reaches the trace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormField {
+    pub name: String,
+    pub value: String,
+    pub secret: bool,
+}
 
 /// A request on its way out.
 #[derive(Debug)]
@@ -39,7 +29,7 @@ pub struct FormPost<'a> {
     pub url: &'a str,
     pub headers: &'a [(String, String)],
     /// Empty: the request has no body at all (e.g. grant parameters in the query).
-    pub form: &'a [(String, String)],
+    pub form: &'a [FormField],
 }
 
 /// What came back, read in full (up to the cap).
@@ -58,18 +48,22 @@ pub struct Response {
 }
 
 /// Writes the request/response trace on stderr when `-v` is on, masking secrets.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Trace {
     pub enabled: bool,
     /// Raw secret values to mask wherever they appear, in raw and form-encoded form.
     masks: Vec<String>,
+    /// The protocol's names of secret query parameters and JSON members, whose values are masked
+    /// in URLs and answers (`oauth::SECRET_NAMES`).
+    secret_names: &'static [&'static str],
 }
 
 impl Trace {
-    pub fn new(enabled: bool) -> Trace {
+    pub fn new(enabled: bool, secret_names: &'static [&'static str]) -> Trace {
         Trace {
             enabled,
             masks: Vec::new(),
+            secret_names,
         }
     }
 
@@ -348,7 +342,10 @@ impl Transport {
         remaining: Duration,
         attempt: u32,
     ) -> std::result::Result<Response, Failure> {
-        trace.line(&format!("> POST {}", redact_url(request.url)));
+        trace.line(&format!(
+            "> POST {}",
+            redact_url(request.url, trace.secret_names)
+        ));
         self.trace_proxy(request.url, trace);
         let mut builder = self
             .route(request.url)
@@ -368,7 +365,12 @@ impl Transport {
         } else {
             trace.line("> Content-Type: application/x-www-form-urlencoded");
             trace.line(&format!("> {}", redact_form(request.form)));
-            builder.send_form(request.form.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            builder.send_form(
+                request
+                    .form
+                    .iter()
+                    .map(|f| (f.name.as_str(), f.value.as_str())),
+            )
         };
         self.finish(result, request.url, trace, attempt)
     }
@@ -376,7 +378,7 @@ impl Transport {
     /// GETs a JSON document (discovery).
     pub fn get(&self, url: &str, trace: &Trace) -> Result<Response> {
         let _progress = crate::progress::Progress::for_request(url, trace.enabled);
-        trace.line(&format!("> GET {}", redact_url(url)));
+        trace.line(&format!("> GET {}", redact_url(url, trace.secret_names)));
         self.trace_proxy(url, trace);
         let result = self
             .route(url)
@@ -437,7 +439,7 @@ impl Transport {
             .limit(MAX_BODY_BYTES)
             .read_to_vec()
             .map_err(|e| self.transport_error(e, url, Phase::Body))?;
-        trace.line(&format!("< {}", redact_body(&body)));
+        trace.line(&format!("< {}", redact_body(&body, trace.secret_names)));
         Ok(Response {
             status,
             content_type,
@@ -653,30 +655,27 @@ fn roots_in(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
     Ok(extra)
 }
 
-fn is_secret_field(name: &str) -> bool {
-    SECRET_FIELDS.contains(&name)
-}
-
-fn redact_pairs(pairs: impl Iterator<Item = (String, String)>) -> String {
+/// A form with the values of secret fields masked.
+pub fn redact_form(form: &[FormField]) -> String {
     let mut out = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        out.append_pair(&k, if is_secret_field(&k) { "***" } else { &v });
+    for field in form {
+        out.append_pair(&field.name, if field.secret { "***" } else { &field.value });
     }
     out.finish()
 }
 
-pub fn redact_form(form: &[(String, String)]) -> String {
-    redact_pairs(form.iter().cloned())
-}
-
-/// `url` with the values of secret query fields masked, and any `user:password@` too.
-pub fn redact_url(url: &str) -> String {
+/// `url` with the values of query fields named in `secret_names` masked, and any
+/// `user:password@` too.
+pub fn redact_url(url: &str, secret_names: &[&str]) -> String {
     let url = redact_userinfo(url);
     match url.split_once('?') {
         Some((base, query)) => {
-            let pairs = form_urlencoded::parse(query.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()));
-            format!("{base}?{}", redact_pairs(pairs))
+            let mut out = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+                let secret = secret_names.contains(&k.as_ref());
+                out.append_pair(&k, if secret { "***" } else { &v });
+            }
+            format!("{base}?{}", out.finish())
         }
         None => url,
     }
@@ -729,27 +728,29 @@ pub fn redact_header(name: &str, value: &str) -> String {
     }
 }
 
-/// A response body for the trace: JSON with token fields masked at any depth, or only the size of
-/// anything else.
-pub fn redact_body(body: &[u8]) -> String {
-    fn redact(value: &mut serde_json::Value) {
+/// A response body for the trace: JSON with the members named in `secret_names` (in any case)
+/// masked at any depth, or only the size of anything else.
+pub fn redact_body(body: &[u8], secret_names: &[&str]) -> String {
+    fn redact(value: &mut serde_json::Value, secret_names: &[&str]) {
         match value {
             serde_json::Value::Object(map) => {
                 for (key, v) in map.iter_mut() {
-                    if is_secret_field(&key.to_ascii_lowercase()) {
+                    if secret_names.contains(&key.to_ascii_lowercase().as_str()) {
                         *v = serde_json::Value::String("***".into());
                     } else {
-                        redact(v);
+                        redact(v, secret_names);
                     }
                 }
             }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
+            serde_json::Value::Array(items) => {
+                items.iter_mut().for_each(|v| redact(v, secret_names))
+            }
             _ => {}
         }
     }
     match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(mut value @ serde_json::Value::Object(_)) => {
-            redact(&mut value);
+            redact(&mut value, secret_names);
             value.to_string()
         }
         _ if body.is_empty() => "(empty body)".to_string(),
@@ -774,18 +775,27 @@ mod tests {
         );
     }
 
+    /// The names a caller (the protocol) says are secret.
+    const NAMES: &[&str] = &[
+        "code",
+        "client_secret",
+        "access_token",
+        "refresh_token",
+        "id_token",
+    ];
+
     #[test]
     fn userinfo_is_masked_in_urls() {
         assert_eq!(
-            redact_url("https://u:pw@idp.example/t?code=c&x=1"),
+            redact_url("https://u:pw@idp.example/t?code=c&x=1", NAMES),
             "https://***@idp.example/t?code=***&x=1"
         );
         assert_eq!(
-            redact_url("https://idp.example/a@b?x=1"),
+            redact_url("https://idp.example/a@b?x=1", NAMES),
             "https://idp.example/a@b?x=1",
             "an @ in the path is not userinfo"
         );
-        assert_eq!(redact_url("not a url"), "not a url");
+        assert_eq!(redact_url("not a url", NAMES), "not a url");
     }
 
     #[test]
@@ -851,17 +861,22 @@ mod tests {
 
     #[test]
     fn traces_never_show_secret_fields() {
+        let field = |name: &str, value: &str, secret: bool| FormField {
+            name: name.into(),
+            value: value.into(),
+            secret,
+        };
         let form = vec![
-            ("grant_type".to_string(), "authorization_code".to_string()),
-            ("code".to_string(), "the-code".to_string()),
-            ("client_secret".to_string(), "s3".to_string()),
+            field("grant_type", "authorization_code", false),
+            field("code", "the-code", true),
+            field("client_secret", "s3", true),
         ];
         assert_eq!(
             redact_form(&form),
             "grant_type=authorization_code&code=***&client_secret=***"
         );
         assert_eq!(
-            redact_url("https://x/t?grant_type=a&code=zz"),
+            redact_url("https://x/t?grant_type=a&code=zz", NAMES),
             "https://x/t?grant_type=a&code=***"
         );
         assert_eq!(redact_header("Authorization", "Basic YWJj"), "Basic ***");
@@ -870,17 +885,22 @@ mod tests {
             redact_header("Accept", "application/json"),
             "application/json"
         );
-        let body = redact_body(br#"{"access_token":"at","refresh_token":"rt","expires_in":3}"#);
+        let body = redact_body(
+            br#"{"access_token":"at","refresh_token":"rt","expires_in":3}"#,
+            NAMES,
+        );
         assert_eq!(
             body,
             r#"{"access_token":"***","refresh_token":"***","expires_in":3}"#
         );
         assert_eq!(
-            redact_body(b"<html>at</html>"),
+            redact_body(b"<html>at</html>", NAMES),
             "(15 bytes, not a JSON object)"
         );
-        let nested =
-            redact_body(br#"{"data":{"Access_Token":"n1","list":[{"id_token":"n2"}]},"ok":1}"#);
+        let nested = redact_body(
+            br#"{"data":{"Access_Token":"n1","list":[{"id_token":"n2"}]},"ok":1}"#,
+            NAMES,
+        );
         assert_eq!(
             nested,
             r#"{"data":{"Access_Token":"***","list":[{"id_token":"***"}]},"ok":1}"#
@@ -889,7 +909,7 @@ mod tests {
 
     #[test]
     fn masks_cover_raw_and_form_encoded_values() {
-        let mut trace = Trace::new(false);
+        let mut trace = Trace::new(false, NAMES);
         trace.mask("a+b/c=");
         assert_eq!(
             trace.masks,

@@ -801,7 +801,7 @@ pub fn revocation(format: OutputFormat, outcome: &crate::commands::revoke::Outco
         return to_json(&json!({
             "revoked": revoked,
             "forgotten": outcome.forgotten,
-            "endpoint": endpoint.map(crate::http::redact_url),
+            "endpoint": endpoint.map(|url| crate::http::redact_url(url, crate::oauth::SECRET_NAMES)),
         }))
         .into();
     }

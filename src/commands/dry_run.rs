@@ -7,10 +7,10 @@
 
 use super::Context;
 use super::exchange::{ExchangeInput, check_verifier};
-use crate::config::{AuthMethod, BasicEncoding, Grant as ProfileGrant};
+use crate::config::{BasicEncoding, Grant as ProfileGrant};
 use crate::error::Result;
-use crate::http::{SECRET_FIELDS, redact_header};
-use crate::oauth::{Grant, TokenRequest, build_request};
+use crate::http::redact_header;
+use crate::oauth::{ClientAuth, Grant, HeaderValue, SECRET_NAMES, TokenRequest, build_request};
 use crate::resolve::{Profile, ProfileLayer};
 use crate::secret::{OVERRIDE_ENV, Secret, SecretSource};
 
@@ -142,13 +142,10 @@ impl<'p> Planner<'p> {
 
     fn build(mut self, grant: &Grant<'_>) -> Result<PlannedRequest> {
         let profile = self.profile;
-        let client_secret = match profile.auth_method {
-            AuthMethod::None => None,
-            _ => {
-                let (name, stands_for) = secret_placeholder(profile.secret.as_ref());
-                Some(self.secret(&name, &stands_for))
-            }
-        };
+        let client_secret = ClientAuth::needs_secret(profile.auth_method).then(|| {
+            let (name, stands_for) = secret_placeholder(profile.secret.as_ref());
+            self.secret(&name, &stands_for)
+        });
         let mut discovery = Vec::new();
         let token_url = match (&profile.token_url, &profile.issuer) {
             (Some(url), _) => url.clone(),
@@ -168,16 +165,10 @@ impl<'p> Planner<'p> {
             ..profile.clone()
         };
         let request = build_request(&profile, client_secret.as_ref(), grant)?;
-        Ok(self.plan(request, &profile, client_secret.as_ref(), discovery))
+        Ok(self.plan(request, discovery))
     }
 
-    fn plan(
-        self,
-        request: TokenRequest,
-        profile: &Profile,
-        client_secret: Option<&Secret>,
-        discovery: Vec<String>,
-    ) -> PlannedRequest {
+    fn plan(self, request: TokenRequest, discovery: Vec<String>) -> PlannedRequest {
         let mut placeholders: Vec<Placeholder> = Vec::new();
         let mut note = |p: &Placeholder| {
             if !placeholders.iter().any(|q| q.name == p.name) {
@@ -186,33 +177,30 @@ impl<'p> Planner<'p> {
         };
         let mut basic = None;
         let mut headers = Vec::new();
-        for (name, value) in &request.headers {
-            // The Basic header build_request made from the sentinel secret (a profile header of
-            // the same name would have replaced it, and is handled as any other header below).
-            if let (AuthMethod::Basic, Some(secret)) = (profile.auth_method, client_secret)
-                && name.eq_ignore_ascii_case("authorization")
-                && let Some(client_id) = profile.client_id.as_deref()
-                && *value
-                    == crate::oauth::basic_authorization(
-                        client_id,
-                        secret.expose(),
-                        profile.basic_encoding,
-                    )
-            {
-                let placeholder = self.placeholder_for(secret.expose());
-                note(&placeholder);
-                basic = Some(BasicAuth {
-                    user: match profile.basic_encoding {
-                        BasicEncoding::Form => {
-                            form_urlencoded::byte_serialize(client_id.as_bytes()).collect()
-                        }
-                        BasicEncoding::Raw => client_id.to_string(),
-                    },
-                    secret: placeholder.name,
-                    encoding: profile.basic_encoding,
-                });
-                continue;
-            }
+        for header in &request.headers {
+            let (name, value) = match &header.value {
+                // The Basic header made from the sentinel secret.
+                HeaderValue::Basic {
+                    client_id,
+                    secret,
+                    encoding,
+                } => {
+                    let placeholder = self.placeholder_for(secret.expose());
+                    note(&placeholder);
+                    basic = Some(BasicAuth {
+                        user: match encoding {
+                            BasicEncoding::Form => {
+                                form_urlencoded::byte_serialize(client_id.as_bytes()).collect()
+                            }
+                            BasicEncoding::Raw => client_id.clone(),
+                        },
+                        secret: placeholder.name,
+                        encoding: *encoding,
+                    });
+                    continue;
+                }
+                HeaderValue::Text(value) => (&header.name, value),
+            };
             // What the -v trace hides (an API key, a cookie, another Authorization) is a secret.
             let parts = if redact_header(name, value) != *value {
                 let placeholder = Placeholder {
@@ -229,20 +217,23 @@ impl<'p> Planner<'p> {
         let form = request
             .form
             .iter()
-            .map(|(name, value)| {
-                let parts = self.parts(value, &mut note);
-                // A secret given as a parameter (`client_assertion`, `password` in params).
-                let hidden = SECRET_FIELDS.contains(&name.as_str())
-                    && parts.iter().any(|p| matches!(p, Part::Text(_)));
+            .map(|param| {
+                let parts = self.parts(&param.value, &mut note);
+                // A secret given as text (`client_assertion`, `password` in params): the
+                // request's own secrets are sentinels, placeholders already.
+                let hidden = param.secret && parts.iter().any(|p| matches!(p, Part::Text(_)));
                 if hidden {
                     let placeholder = Placeholder {
-                        name: format!("OAUTHCTL_PARAM_{}", shell_name(name)),
-                        stands_for: format!("the {name} parameter (from the profile)"),
+                        name: format!("OAUTHCTL_PARAM_{}", shell_name(&param.name)),
+                        stands_for: format!("the {} parameter (from the profile)", param.name),
                     };
                     note(&placeholder);
-                    (name.clone(), vec![Part::Placeholder(placeholder.name)])
+                    (
+                        param.name.clone(),
+                        vec![Part::Placeholder(placeholder.name)],
+                    )
                 } else {
-                    (name.clone(), parts)
+                    (param.name.clone(), parts)
                 }
             })
             .collect();
@@ -317,7 +308,7 @@ impl<'p> Planner<'p> {
                         .next()
                         .map(|(k, _)| k.into_owned())
                         .unwrap_or_default();
-                    if SECRET_FIELDS.contains(&name.as_str()) && !value.contains('\u{1}') {
+                    if SECRET_NAMES.contains(&name.as_str()) && !value.contains('\u{1}') {
                         let sentinel = format!("\u{1}query{}\u{1}", hidden.len());
                         hidden.push((
                             sentinel.clone(),
@@ -469,7 +460,7 @@ mod tests {
         let p = profile(|l| {
             l.token_url = None;
             l.issuer = Some("https://idp.example/tenant".into());
-            l.auth_method = Some(AuthMethod::Post);
+            l.auth_method = Some(crate::config::AuthMethod::Post);
             l.grant_params = Some(GrantParams::Query);
             l.secret = Some(SecretSource::File("/run/secret".into()));
             l.headers = vec![];
@@ -500,7 +491,7 @@ mod tests {
     fn url_userinfo_and_secret_query_values_are_left_out() {
         let p = profile(|l| {
             l.token_url = Some("https://u:pw@idp.example/token?api=1&access_token=abc".into());
-            l.auth_method = Some(AuthMethod::None);
+            l.auth_method = Some(crate::config::AuthMethod::None);
         });
         let plan = Planner::new(&p).build(&Grant::ClientCredentials).unwrap();
         assert_eq!(

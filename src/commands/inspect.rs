@@ -365,7 +365,7 @@ fn fetch_jwks(transport: &Transport, url: &str, trace: &Trace) -> Result<(KeySet
         return Err(Error::Unreachable {
             message: format!(
                 "the JWK Set at {} answered HTTP {}",
-                crate::http::redact_url(url),
+                crate::http::redact_url(url, crate::oauth::SECRET_NAMES),
                 response.status
             ),
             status: Some(response.status),
@@ -374,10 +374,13 @@ fn fetch_jwks(transport: &Transport, url: &str, trace: &Trace) -> Result<(KeySet
     let keys = KeySet::from_jwks_json(&response.body, url).map_err(|why| {
         Error::unreachable(format!(
             "the JWK Set at {} is not usable: {why}",
-            crate::http::redact_url(url)
+            crate::http::redact_url(url, crate::oauth::SECRET_NAMES)
         ))
     })?;
-    Ok((keys, crate::http::redact_url(url)))
+    Ok((
+        keys,
+        crate::http::redact_url(url, crate::oauth::SECRET_NAMES),
+    ))
 }
 
 fn read_stdin() -> Result<String> {

@@ -11,7 +11,7 @@ use crate::discovery::Endpoint;
 use crate::error::{Error, Refusal, Result};
 use crate::http::{Resend, Response, Trace, Transport, check_url, host_of};
 use crate::jwt::{TimeClaim, json_kind, time_claim};
-use crate::oauth::client_request;
+use crate::oauth::{Param, client_request};
 use crate::resolve::ProfileLayer;
 use crate::secret::{Secret, SecretSource};
 use crate::untrusted::Credential;
@@ -93,9 +93,9 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: IntrospectInput) -> Result
         .ok_or_else(|| Error::Internal("discovery left introspection_url unset".into()))?;
     check_url(&url, "introspection_url")?;
     let secret = client_secret(&profile, &config)?;
-    let mut fields = vec![("token".to_string(), token.expose().to_string())];
+    let mut fields = vec![Param::secret("token", &token)];
     if let Some(hint) = input.hint {
-        fields.push(("token_type_hint".to_string(), hint.to_string()));
+        fields.push(Param::public("token_type_hint", hint));
     }
     let request = client_request(&profile, secret.as_ref(), &url, fields)?;
     let host = host_of(&url);
@@ -105,7 +105,6 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: IntrospectInput) -> Result
         &profile,
         ClientCall {
             request: &request,
-            secret: secret.as_ref(),
             sent: &[&token],
             // Introspection only reads: asking again changes nothing at the server.
             resend: Resend::Always,
@@ -223,7 +222,11 @@ mod tests {
     }
 
     fn parse(status: u16, body: &str) -> Result<Introspection> {
-        parse_introspection(&answer(status, body), "idp.example", &Trace::default())
+        parse_introspection(
+            &answer(status, body),
+            "idp.example",
+            &Trace::new(false, crate::oauth::SECRET_NAMES),
+        )
     }
 
     #[test]
@@ -261,7 +264,7 @@ mod tests {
 
     #[test]
     fn an_echo_of_the_token_is_masked_at_any_depth() {
-        let mut trace = Trace::default();
+        let mut trace = Trace::new(false, crate::oauth::SECRET_NAMES);
         trace.mask("tok-SECRET");
         let body = r#"{"active":true,"tok-SECRET":1,"x":["a tok-SECRET"],"y":{"z":"tok-SECRET"}}"#;
         let got = parse_introspection(&answer(200, body), "h", &trace).unwrap();

@@ -22,7 +22,7 @@ use crate::discovery::{Endpoint, Metadata};
 use crate::error::{Error, Refusal, Result};
 use crate::http::{Resend, Transport};
 use crate::loopback::{Listener, Page};
-use crate::oauth::{Grant, TokenResponse, client_request, s256_challenge};
+use crate::oauth::{Grant, Param, TokenResponse, client_request, s256_challenge};
 use crate::resolve::{Profile, ProfileLayer};
 use crate::secret::Secret;
 use crate::untrusted::printable;
@@ -457,13 +457,13 @@ fn request_device_code(
     crate::http::check_url(url, "device_authorization_url")?;
     let mut fields = Vec::new();
     if let Some(scope) = &profile.scope {
-        fields.push(("scope".to_string(), scope.clone()));
+        fields.push(Param::public("scope", scope));
     }
     if let Some(audience) = &profile.audience {
-        fields.push(("audience".to_string(), audience.clone()));
+        fields.push(Param::public("audience", audience));
     }
     if let Some(resource) = &profile.resource {
-        fields.push(("resource".to_string(), resource.clone()));
+        fields.push(Param::public("resource", resource));
     }
     let request = client_request(profile, secret, url, fields)?;
     call_as_client(
@@ -472,7 +472,6 @@ fn request_device_code(
         profile,
         ClientCall {
             request: &request,
-            secret,
             sent: &[],
             resend: Resend::Always,
         },

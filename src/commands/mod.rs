@@ -125,7 +125,7 @@ impl Context {
     }
 
     pub fn trace(&self) -> Trace {
-        Trace::new(self.verbose)
+        Trace::new(self.verbose, crate::oauth::SECRET_NAMES)
     }
 }
 
@@ -221,20 +221,6 @@ pub fn request_token(
     let (profile, _) =
         crate::discovery::complete(profile, &[Endpoint::Token], transport, &ctx.trace(), ctx)?;
     check_url(profile.require_token_url()?, "token_url")?;
-    let mut sent: Vec<&Secret> = Vec::new();
-    match grant {
-        Grant::ClientCredentials => {}
-        Grant::AuthorizationCode {
-            code,
-            code_verifier,
-            ..
-        } => {
-            sent.push(code);
-            sent.extend(code_verifier.iter().copied());
-        }
-        Grant::RefreshToken { refresh_token } => sent.push(refresh_token),
-        Grant::DeviceCode { device_code } => sent.push(device_code),
-    }
     let request = build_request(&profile, secret, grant)?;
     if let Grant::AuthorizationCode {
         code_verifier: Some(v),
@@ -250,21 +236,14 @@ pub fn request_token(
             crate::oauth::s256_challenge(v.expose())
         ));
     }
-    let resend = match grant {
-        Grant::ClientCredentials => Resend::Always,
-        // A polling request that is lost is simply the next poll (RFC 8628 §3.5).
-        Grant::RefreshToken { .. } | Grant::DeviceCode { .. } => Resend::IfUnsent,
-        Grant::AuthorizationCode { .. } => Resend::Never,
-    };
     call_as_client(
         ctx,
         transport,
         &profile,
         ClientCall {
             request: &request,
-            secret,
-            sent: &sent,
-            resend,
+            sent: &[],
+            resend: grant.resend(),
         },
         |response, trace| {
             parse_token_response(response, &request.url, crate::timefmt::now(), trace)
@@ -272,12 +251,11 @@ pub fn request_token(
     )
 }
 
-/// A client-authenticated request, and what of it must never come back in an echo.
+/// A client-authenticated request, and what must never come back in an echo besides the
+/// request's own secrets.
 pub struct ClientCall<'a> {
     pub request: &'a TokenRequest,
-    /// The client secret, if any.
-    pub secret: Option<&'a Secret>,
-    /// Other secrets the request carries (a code, a verifier, a token being revoked).
+    /// Other secrets of this run (the other tokens of a revocation).
     pub sent: &'a [&'a Secret],
     pub resend: Resend,
 }
@@ -293,11 +271,15 @@ pub fn call_as_client<T>(
     parse: impl FnOnce(&crate::http::Response, &Trace) -> Result<T>,
 ) -> Result<T> {
     let mut trace = ctx.trace();
-    for secret in call.secret.into_iter().chain(call.sent.iter().copied()) {
+    let request = call.request;
+    for secret in request.secrets() {
+        trace.mask(&secret);
+    }
+    for secret in call.sent {
         trace.mask(secret.expose());
     }
-    let request = call.request;
-    for (name, value) in &request.headers {
+    let headers = request.wire_headers();
+    for (name, value) in &headers {
         if name.eq_ignore_ascii_case("authorization") {
             trace.mask_authorization(value);
         }
@@ -308,7 +290,7 @@ pub fn call_as_client<T>(
     }
     let post = crate::http::FormPost {
         url: &request.url,
-        headers: &request.headers,
+        headers: &headers,
         form: &request.form,
     };
     let retry = RetryPolicy {

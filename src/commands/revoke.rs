@@ -14,7 +14,7 @@ use crate::config::{Config, Grant as ProfileGrant};
 use crate::discovery::Endpoint;
 use crate::error::{Error, Result};
 use crate::http::{Resend, Transport, check_url, host_of};
-use crate::oauth::client_request;
+use crate::oauth::{Param, client_request};
 use crate::resolve::{Profile, ProfileLayer};
 use crate::secret::{Secret, SecretSource};
 
@@ -342,9 +342,9 @@ impl<'a> Revocation<'a> {
         let (Some(profile), Some(transport)) = (&self.completed, &self.transport) else {
             return Err(Error::Internal("revocation endpoint not resolved".into()));
         };
-        let mut fields = vec![("token".to_string(), token.expose().to_string())];
+        let mut fields = vec![Param::secret("token", token)];
         if let Some(hint) = hint {
-            fields.push(("token_type_hint".to_string(), hint.to_string()));
+            fields.push(Param::public("token_type_hint", hint));
         }
         let request = client_request(profile, secret, &url, fields)?;
         let host = host_of(&url);
@@ -354,7 +354,6 @@ impl<'a> Revocation<'a> {
             profile,
             ClientCall {
                 request: &request,
-                secret,
                 sent,
                 // Revoking twice is revoking once (§2.2: an invalid token is answered 200 too).
                 resend: Resend::Always,

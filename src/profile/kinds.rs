@@ -286,7 +286,7 @@ impl Kind for Params {
     }
     fn show(layer: &Pairs) -> Value {
         show_pairs(layer, |k, v| {
-            if crate::http::SECRET_FIELDS.contains(&k) {
+            if crate::oauth::SECRET_NAMES.contains(&k) {
                 "***".to_string()
             } else {
                 v.to_string()

@@ -368,7 +368,7 @@ fn token_at(body: &Value, now: i64) -> TokenResponse {
         &response,
         "https://idp.example/token",
         now,
-        &Trace::new(false),
+        &Trace::new(false, oauthctl::oauth::SECRET_NAMES),
     )
     .unwrap()
 }

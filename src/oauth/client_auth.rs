@@ -1,0 +1,166 @@
+//! How the client authenticates (RFC 6749 §2.3), at the token endpoint and at every other endpoint
+//! of the server, which use the token endpoint's method (RFC 8628 §3.1, RFC 7009 §2.1, RFC 7662
+//! §2.1). Each method knows what it adds to a request and which of it is secret. A new method is
+//! a variant here, with its arms.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::request::{Header, HeaderValue, Param};
+use crate::config::{AuthMethod, BasicEncoding};
+use crate::error::{Error, Result};
+use crate::resolve::Profile;
+use crate::secret::Secret;
+
+/// The client's authentication for one request.
+#[derive(Debug, Clone)]
+pub enum ClientAuth {
+    /// HTTP Basic with the client id and secret (RFC 6749 §2.3.1).
+    Basic {
+        client_id: String,
+        secret: Secret,
+        encoding: BasicEncoding,
+    },
+    /// `client_id` and `client_secret` in the form body (RFC 6749 §2.3.1).
+    Post { client_id: String, secret: Secret },
+    /// A public client: it only names itself (RFC 6749 §3.2.1, §4.1.3).
+    Public { client_id: String },
+}
+
+impl ClientAuth {
+    /// The profile's method, with the secret the run read (`None` for a public client).
+    pub fn new(profile: &Profile, secret: Option<&Secret>) -> Result<ClientAuth> {
+        let client_id = profile.require_client_id()?.to_string();
+        let secret = || {
+            secret.cloned().ok_or_else(|| {
+                Error::Internal(format!(
+                    "{} client authentication without a secret",
+                    profile.auth_method.as_str()
+                ))
+            })
+        };
+        Ok(match profile.auth_method {
+            AuthMethod::Basic => ClientAuth::Basic {
+                client_id,
+                secret: secret()?,
+                encoding: profile.basic_encoding,
+            },
+            AuthMethod::Post => ClientAuth::Post {
+                client_id,
+                secret: secret()?,
+            },
+            AuthMethod::None => ClientAuth::Public { client_id },
+        })
+    }
+
+    /// Whether `method` needs the client secret, which the run must then read.
+    pub fn needs_secret(method: AuthMethod) -> bool {
+        match method {
+            AuthMethod::Basic | AuthMethod::Post => true,
+            AuthMethod::None => false,
+        }
+    }
+
+    /// The header it adds, if any.
+    pub fn header(&self) -> Option<Header> {
+        match self {
+            ClientAuth::Basic {
+                client_id,
+                secret,
+                encoding,
+            } => Some(Header {
+                name: "Authorization".into(),
+                value: HeaderValue::Basic {
+                    client_id: client_id.clone(),
+                    secret: secret.clone(),
+                    encoding: *encoding,
+                },
+            }),
+            ClientAuth::Post { .. } | ClientAuth::Public { .. } => None,
+        }
+    }
+
+    /// The form parameters it adds, after the request's own.
+    pub fn params(&self) -> Vec<Param> {
+        match self {
+            ClientAuth::Basic { .. } => Vec::new(),
+            ClientAuth::Post { client_id, secret } => vec![
+                Param::public("client_id", client_id),
+                Param::secret("client_secret", secret),
+            ],
+            ClientAuth::Public { client_id } => vec![Param::public("client_id", client_id)],
+        }
+    }
+}
+
+/// RFC 6749 §2.3.1: id and secret are form-urlencoded (Appendix B) before base64, unless the
+/// profile says the server compares them raw.
+pub fn basic_authorization(client_id: &str, secret: &str, encoding: BasicEncoding) -> String {
+    let pair = match encoding {
+        BasicEncoding::Form => format!("{}:{}", form_encode(client_id), form_encode(secret)),
+        BasicEncoding::Raw => format!("{client_id}:{secret}"),
+    };
+    format!("Basic {}", STANDARD.encode(pair))
+}
+
+/// `application/x-www-form-urlencoded` (RFC 6749 Appendix B).
+pub fn form_encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_header_matches_the_rfc_6749_vector() {
+        // The test vector of docs/security.md (AppAuth-Android#337).
+        let header = basic_authorization(
+            "1PpG/Q 1",
+            "z/tZ9VwFZqApmIQ+ZH1I5pLk/uB4ud:X2/8bL+wfFTt1rFw=",
+            BasicEncoding::Form,
+        );
+        assert_eq!(
+            header,
+            "Basic MVBwRyUyRlErMTp6JTJGdFo5VndGWnFBcG1JUSUyQlpIMUk1cExrJTJGdUI0dWQlM0FYMiUyRjhiTCUyQndmRlR0MXJGdyUzRA=="
+        );
+        assert_eq!(
+            basic_authorization("app", "secret", BasicEncoding::Raw),
+            "Basic YXBwOnNlY3JldA=="
+        );
+    }
+
+    #[test]
+    fn each_method_knows_what_of_it_is_secret() {
+        let secret = Secret::new("s".into());
+        let post = ClientAuth::Post {
+            client_id: "app".into(),
+            secret: secret.clone(),
+        };
+        let params = post.params();
+        let flags: Vec<(&str, bool)> = params.iter().map(|p| (p.name.as_str(), p.secret)).collect();
+        assert_eq!(flags, [("client_id", false), ("client_secret", true)]);
+        assert!(post.header().is_none());
+        let public = ClientAuth::Public {
+            client_id: "app".into(),
+        };
+        assert!(public.params().iter().all(|p| !p.secret));
+        let basic = ClientAuth::Basic {
+            client_id: "app".into(),
+            secret,
+            encoding: BasicEncoding::Form,
+        };
+        assert!(basic.params().is_empty());
+        assert!(matches!(
+            basic.header().map(|h| h.value),
+            Some(HeaderValue::Basic { .. })
+        ));
+        for method in [AuthMethod::Basic, AuthMethod::Post, AuthMethod::None] {
+            assert_eq!(
+                ClientAuth::needs_secret(method),
+                method != AuthMethod::None,
+                "{method:?}"
+            );
+        }
+    }
+}
