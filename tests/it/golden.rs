@@ -17,12 +17,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use assert_cmd::Command;
-use serde_json::json;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
 
 use crate::common::{Env, jwt, now};
 use crate::server::{Recorded, Reply, StubServer};
 
 const UPDATE_VAR: &str = "OAUTHCTL_UPDATE_GOLDEN";
+const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys");
 /// tests/fixtures/keys/jwks_and_tokens.py's test-only HMAC secret.
 const HMAC_SECRET: &str = "test-only HMAC secret, 64 bytes long, for oauthctl's unit tests!";
 
@@ -51,6 +54,35 @@ const CASES: &[&str] = &[
     "fetch-dry-run.json",
     "exchange-code-dry-run.txt",
     "exchange-code-dry-run.json",
+    // inspect
+    "inspect.txt",
+    "inspect.json",
+    "inspect-local-time.txt",
+    "inspect-no-exp.txt",
+    "inspect-no-exp.json",
+    "inspect-expired.txt",
+    "inspect-expired.json",
+    "inspect-not-yet-valid.txt",
+    "inspect-not-yet-valid.json",
+    "inspect-unknown.txt",
+    "inspect-unknown.json",
+    "inspect-verify-secret.txt",
+    "inspect-verify-secret.json",
+    "inspect-verify-jwks.txt",
+    "inspect-verify-jwks.json",
+    "inspect-verify-failed.txt",
+    "inspect-verify-failed.json",
+    // introspect and revoke
+    "introspect.txt",
+    "introspect.json",
+    "introspect-inactive.txt",
+    "introspect-inactive.json",
+    "revoke-cached.txt",
+    "revoke-cached.json",
+    "revoke-nothing.txt",
+    "revoke-nothing.json",
+    "revoke-token.txt",
+    "revoke-token.json",
     // one error of each class, in text and as the JSON object on stderr
     "error-usage.txt",
     "error-usage.json",
@@ -228,6 +260,57 @@ scope = "openid offline_access"
     )
 }
 
+/// A token signed here with HS256 under `HMAC_SECRET` (no `kid`).
+fn hs256(claims: Value) -> String {
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, HMAC_SECRET.as_bytes());
+    let mac = URL_SAFE_NO_PAD.encode(ring::hmac::sign(&key, input.as_bytes()));
+    format!("{input}.{mac}")
+}
+
+/// A token signed here with RS256 under the fixture key `rs-1` of tests/fixtures/keys/jwks.json.
+/// PKCS#1 v1.5 signatures are deterministic, so the token is the same on every run.
+fn rs256(claims: Value) -> String {
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT","kid":"rs-1"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let pem = std::fs::read_to_string(format!("{KEYS}/rsa-2048.key.pem")).unwrap();
+    let der = pem::parse(pem).unwrap();
+    let key = ring::signature::RsaKeyPair::from_der(der.contents()).unwrap();
+    let mut signature = vec![0; key.public().modulus_len()];
+    let rng = ring::rand::SystemRandom::new();
+    key.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &rng,
+        input.as_bytes(),
+        &mut signature,
+    )
+    .unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+fn claims() -> Value {
+    json!({
+        "iss": "https://login.example.com",
+        "sub": "alice",
+        "aud": ["api", "https://other.example"],
+        "iat": IAT,
+        "nbf": IAT,
+        "auth_time": AUTH_TIME,
+        "exp": EXP,
+        "scope": "read write",
+        "nested": {"a": [1, 2, {"b": null}]},
+        "ratio": 0.5,
+        "admin": false,
+    })
+}
+
 // ---------------------------------------------------------------- a case and its golden files
 
 /// One hermetic HOME with the `idp` stub and its config, the golden files it checks, and what its
@@ -293,6 +376,12 @@ impl Case {
             }
         }
         run
+    }
+
+    /// Runs a command that must succeed quietly, for preparing a case.
+    fn prepare(&mut self, args: &[&str]) {
+        let run = self.run(self.cmd(args));
+        assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
     }
 
     /// A success: `name` is its stdout, and stderr is empty.
@@ -648,6 +737,152 @@ fn dry_run() {
     let (text, json) = (exchange("text"), exchange("json"));
     case.ok("exchange-code-dry-run.txt", text);
     case.ok("exchange-code-dry-run.json", json);
+}
+
+#[test]
+fn inspect_unverified() {
+    let mut case = Case::new();
+    let token = jwt(claims());
+    case.ok("inspect.txt", case.cmd(&["inspect", &token]));
+    case.ok("inspect.json", case.cmd(&["inspect", "-o", "json", &token]));
+    // A fixed offset without daylight saving (POSIX TZ: one hour east of UTC), so no tz database
+    // is needed: the text view adds the local time.
+    let mut local = case.cmd(&["inspect", &token]);
+    local.env("TZ", "CET-1");
+    case.ok("inspect-local-time.txt", local);
+    let tokens = [
+        ("no-exp", json!({"sub": "alice", "iat": IAT})),
+        (
+            "expired",
+            json!({"sub": "alice", "iat": IAT, "exp": EXPIRED}),
+        ),
+        (
+            "not-yet-valid",
+            json!({"sub": "alice", "nbf": EXP, "exp": LATER}),
+        ),
+        (
+            "unknown",
+            json!({"sub": "alice", "iat": IAT, "exp": "soon"}),
+        ),
+    ];
+    for (name, claims) in tokens {
+        let token = jwt(claims);
+        case.ok(
+            &format!("inspect-{name}.txt"),
+            case.cmd(&["inspect", &token]),
+        );
+        case.ok(
+            &format!("inspect-{name}.json"),
+            case.cmd(&["inspect", "-o", "json", &token]),
+        );
+    }
+}
+
+#[test]
+fn inspect_verified() {
+    let mut case = Case::new();
+    let token = hs256(claims());
+    let by_secret = |format: &str| {
+        case.cmd(&[
+            "inspect",
+            "-o",
+            format,
+            "--secret-env",
+            "HMAC_KEY",
+            "--iss",
+            "https://login.example.com",
+            "--aud",
+            "api",
+            &token,
+        ])
+    };
+    let (text, json) = (by_secret("text"), by_secret("json"));
+    case.ok("inspect-verify-secret.txt", text);
+    case.ok("inspect-verify-secret.json", json);
+
+    // Relative to the fixtures, so the key source shows the same on every checkout.
+    let token = rs256(claims());
+    let by_jwks = |format: &str| {
+        let mut cmd = case.cmd(&[
+            "inspect",
+            "-o",
+            format,
+            "--jwks",
+            "jwks.json",
+            "--aud",
+            "api",
+            &token,
+        ]);
+        cmd.current_dir(KEYS);
+        cmd
+    };
+    let (text, json) = (by_jwks("text"), by_jwks("json"));
+    case.ok("inspect-verify-jwks.txt", text);
+    case.ok("inspect-verify-jwks.json", json);
+
+    // A good signature, a wrong issuer and (the default profile `app` expects its audience) a
+    // wrong audience: exit 5, and each check on stderr.
+    let token = hs256(claims());
+    let wrong_issuer = |format: &str| {
+        case.cmd(&[
+            "inspect",
+            "-o",
+            format,
+            "--secret-env",
+            "HMAC_KEY",
+            "--iss",
+            "https://other.example",
+            &token,
+        ])
+    };
+    let (text, json) = (wrong_issuer("text"), wrong_issuer("json"));
+    case.fails("inspect-verify-failed.txt", 5, text);
+    case.fails("inspect-verify-failed.json", 5, json);
+}
+
+#[test]
+fn introspect() {
+    let mut case = Case::new();
+    case.ok(
+        "introspect.txt",
+        case.cmd(&["-p", "web", "introspect", "some-token"]),
+    );
+    case.ok(
+        "introspect.json",
+        case.cmd(&["-p", "web", "-o", "json", "introspect", "some-token"]),
+    );
+    case.ok(
+        "introspect-inactive.txt",
+        case.cmd(&["-p", "web", "introspect", INACTIVE]),
+    );
+    case.ok(
+        "introspect-inactive.json",
+        case.cmd(&["-p", "web", "-o", "json", "introspect", INACTIVE]),
+    );
+}
+
+#[test]
+fn revoke() {
+    let mut case = Case::new();
+    case.prepare(&["-p", "web", "exchange-code", "the-code"]);
+    case.note("revoke-cached.txt", case.cmd(&["-p", "web", "revoke"]));
+    case.prepare(&["-p", "web", "exchange-code", "the-code"]);
+    case.ok(
+        "revoke-cached.json",
+        case.cmd(&["-p", "web", "-o", "json", "revoke"]),
+    );
+    case.note("revoke-nothing.txt", case.cmd(&["-p", "web", "revoke"]));
+    case.ok(
+        "revoke-nothing.json",
+        case.cmd(&["-p", "web", "-o", "json", "revoke"]),
+    );
+    let hinted = ["--token-type-hint", "access_token", "other-token"];
+    let mut text = case.cmd(&["-p", "web", "revoke"]);
+    text.args(hinted);
+    case.note("revoke-token.txt", text);
+    let mut json = case.cmd(&["-p", "web", "-o", "json", "revoke"]);
+    json.args(hinted);
+    case.ok("revoke-token.json", json);
 }
 
 /// One error of each class, in text and as the `-o json` object on stderr. The usage error is
