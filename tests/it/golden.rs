@@ -83,6 +83,29 @@ const CASES: &[&str] = &[
     "revoke-nothing.json",
     "revoke-token.txt",
     "revoke-token.json",
+    // profiles
+    "profiles-list.txt",
+    "profiles-list.json",
+    "profiles-list-empty.txt",
+    "profiles-list-empty.json",
+    "profiles-show.txt",
+    "profiles-show.json",
+    "profiles-show-env.txt",
+    "profiles-show-env.json",
+    "profiles-path.txt",
+    "profiles-path.json",
+    "profiles-add.txt",
+    "profiles-add.json",
+    "profiles-remove.txt",
+    "profiles-remove.json",
+    // cache
+    "cache-list.txt",
+    "cache-list.json",
+    "cache-list-empty.txt",
+    "cache-list-empty-note.txt",
+    "cache-list-empty.json",
+    "cache-clear.txt",
+    "cache-clear.json",
     // one error of each class, in text and as the JSON object on stderr
     "error-usage.txt",
     "error-usage.json",
@@ -883,6 +906,105 @@ fn revoke() {
     let mut json = case.cmd(&["-p", "web", "-o", "json", "revoke"]);
     json.args(hinted);
     case.ok("revoke-token.json", json);
+}
+
+#[test]
+fn profiles() {
+    let mut case = Case::new();
+    case.ok("profiles-list.txt", case.cmd(&["profiles", "list"]));
+    case.ok(
+        "profiles-list.json",
+        case.cmd(&["-o", "json", "profiles", "list"]),
+    );
+    case.ok("profiles-show.txt", case.cmd(&["profiles", "show", "app"]));
+    case.ok(
+        "profiles-show.json",
+        case.cmd(&["-o", "json", "profiles", "show", "app"]),
+    );
+    // Values from the environment, and a secret that overrides the profile's source.
+    let from_env = |args: &[&str]| {
+        let mut cmd = case.cmd(args);
+        cmd.env("OAUTHCTL_SCOPE", "openid email")
+            .env("OAUTHCTL_TIMEOUT_SECS", "5")
+            .env("OAUTHCTL_CLIENT_SECRET", "from-the-env");
+        cmd
+    };
+    let (text, json) = (
+        from_env(&["profiles", "show", "web"]),
+        from_env(&["-o", "json", "profiles", "show", "web"]),
+    );
+    case.ok("profiles-show-env.txt", text);
+    case.ok("profiles-show-env.json", json);
+    case.ok("profiles-path.txt", case.cmd(&["profiles", "path"]));
+    case.ok(
+        "profiles-path.json",
+        case.cmd(&["-o", "json", "profiles", "path"]),
+    );
+    let add = |format: &str, name: &str, extra: &[&str]| {
+        let mut cmd = case.cmd(&["-o", format, "profiles", "add", name]);
+        cmd.args([
+            "--token-url",
+            "https://idp.example/token",
+            "--client-id",
+            name,
+            "--client-secret-env",
+            "NEW_SECRET",
+        ])
+        .args(extra);
+        cmd
+    };
+    let (text, json) = (
+        add("text", "new-default", &["--default", "--scope", "read"]),
+        add("json", "new-other", &[]),
+    );
+    case.ok("profiles-add.txt", text);
+    case.ok("profiles-add.json", json);
+    case.ok(
+        "profiles-remove.txt",
+        case.cmd(&["profiles", "remove", "new-default"]),
+    );
+    case.ok(
+        "profiles-remove.json",
+        case.cmd(&["-o", "json", "profiles", "remove", "new-other"]),
+    );
+
+    let mut empty = Case::new();
+    std::fs::remove_file(empty.env.config_path()).unwrap();
+    empty.note("profiles-list-empty.txt", empty.cmd(&["profiles", "list"]));
+    empty.ok(
+        "profiles-list-empty.json",
+        empty.cmd(&["-o", "json", "profiles", "list"]),
+    );
+}
+
+#[test]
+fn cache() {
+    let mut case = Case::new();
+    case.ok_noted(
+        "cache-list-empty.txt",
+        "cache-list-empty-note.txt",
+        case.cmd(&["cache", "list"]),
+    );
+    case.ok(
+        "cache-list-empty.json",
+        case.cmd(&["-o", "json", "cache", "list"]),
+    );
+    let fill = |case: &mut Case| {
+        case.prepare(&["fetch"]);
+        case.prepare(&["-p", "web", "exchange-code", "the-code"]);
+    };
+    fill(&mut case);
+    case.ok("cache-list.txt", case.cmd(&["cache", "list"]));
+    case.ok(
+        "cache-list.json",
+        case.cmd(&["-o", "json", "cache", "list"]),
+    );
+    case.ok("cache-clear.txt", case.cmd(&["cache", "clear"]));
+    fill(&mut case);
+    case.ok(
+        "cache-clear.json",
+        case.cmd(&["-o", "json", "cache", "clear"]),
+    );
 }
 
 /// One error of each class, in text and as the `-o json` object on stderr. The usage error is
