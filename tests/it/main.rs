@@ -15,6 +15,7 @@ mod e2e;
 mod e2e_users;
 mod e2e_verify;
 mod faults;
+mod golden;
 mod harness;
 mod integrations;
 mod login;
