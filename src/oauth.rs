@@ -480,8 +480,9 @@ fn duplicate_member(name: &str) -> String {
 }
 
 /// The body as a JSON object, each member once. One known flaw is tolerated: a trailing comma
-/// before the closing brace, as one documented provider (seed 003) sends. A member whose value
-/// holds a number no 64-bit float can (`1e400`) is left out, as absent (`json_object`).
+/// before the closing brace, as one documented provider sends (`server-side` in
+/// examples/providers.toml). A member whose value holds a number no 64-bit float can (`1e400`)
+/// is left out, as absent (`json_object`).
 fn parse_json_object(
     body: &[u8],
     trace: &Trace,
@@ -678,7 +679,7 @@ mod tests {
 
     #[test]
     fn basic_header_matches_the_rfc_6749_vector() {
-        // SECURITY.md test vector (AppAuth-Android#337).
+        // The Basic test vector of docs/security.md, SECURITY 24 (AppAuth-Android#337).
         let header = basic_authorization(
             "1PpG/Q 1",
             "z/tZ9VwFZqApmIQ+ZH1I5pLk/uB4ud:X2/8bL+wfFTt1rFw=",

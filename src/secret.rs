@@ -162,7 +162,7 @@ pub fn prompt(profile: &str) -> Result<Secret> {
              use --client-secret-stdin, or give the profile client_secret_env / client_secret_file / client_secret_command"
         )));
     }
-    // rpassword reads /dev/tty with echo off, never the pipe (API-NOTES).
+    // rpassword reads the terminal device (/dev/tty) with echo off, never a piped stdin.
     let value = rpassword::prompt_password(format!("Client secret for {profile}: "))
         .map_err(|e| Error::Config(format!("client secret: cannot read from the terminal: {e}")))?;
     if value.is_empty() {
