@@ -15,7 +15,8 @@ use crate::error::{Error, Result};
 pub const OVERRIDE_ENV: &str = "OAUTHCTL_CLIENT_SECRET";
 /// The most a secret file or command may produce (SECURITY 3).
 const MAX_SECRET_BYTES: usize = 64 * 1024;
-/// How long `client_secret_command` may run (SECURITY 3).
+/// How long `client_secret_command` may run when no deadline is given (`read`); a token command
+/// gives it the profile's `timeout_secs` instead (`read_within`, SECURITY 3).
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone, PartialEq, Eq)]
