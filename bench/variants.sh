@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start-up cost of a cached `oauthctl fetch` under other link options: the default dynamic PIE build
-# (the release build, issue 14), a static-pie glibc build, and a static non-PIE build, each also at
+# (the release build), a static-pie glibc build, and a static non-PIE build, each also at
 # opt-level "s". Prints size, page faults and the median time against the floor of the cached-fetch
 # target (an empty Rust program built with the release profile, dynamic PIE; see common.sh) and
 # /bin/true, all measured in the same hyperfine run. x86_64 glibc Linux only; needs hyperfine, perf

@@ -93,7 +93,8 @@ pub struct Config {
     pub unsafe_for_secrets: Option<String>,
 }
 
-/// `--config` / `OAUTHCTL_CONFIG` (clap merges the two), else `<config dir>/oauthctl/config.toml`.
+/// `explicit` when given (the caller's choice: `--config`, else a non-empty `OAUTHCTL_CONFIG`),
+/// else `<config dir>/oauthctl/config.toml`.
 pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(path) = explicit {
         return Ok(path.to_path_buf());

@@ -111,7 +111,8 @@ pub fn host_of(url: &str) -> String {
         .unwrap_or_else(|| url.to_string())
 }
 
-/// Checks a token-endpoint URL: https anywhere, plain http only to loopback (SECURITY 15).
+/// Checks an endpoint URL (token, issuer, revocation, …): https anywhere, plain http only to
+/// loopback (SECURITY 15).
 pub fn check_url(url: &str, what: &str) -> Result<()> {
     let uri: Uri = url.parse().map_err(|e| {
         Error::Config(format!(

@@ -15,7 +15,8 @@ use crate::error::{Error, Result};
 pub const OVERRIDE_ENV: &str = "OAUTHCTL_CLIENT_SECRET";
 /// The most a secret file or command may produce (SECURITY 3).
 const MAX_SECRET_BYTES: usize = 64 * 1024;
-/// How long `client_secret_command` may run (SECURITY 3).
+/// How long `client_secret_command` may run when no deadline is given (`read`); a token command
+/// gives it the profile's `timeout_secs` instead (`read_within`, SECURITY 3).
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone, PartialEq, Eq)]
@@ -162,7 +163,7 @@ pub fn prompt(profile: &str) -> Result<Secret> {
              use --client-secret-stdin, or give the profile client_secret_env / client_secret_file / client_secret_command"
         )));
     }
-    // rpassword reads /dev/tty with echo off, never the pipe (API-NOTES).
+    // rpassword reads the terminal device (/dev/tty) with echo off, never a piped stdin.
     let value = rpassword::prompt_password(format!("Client secret for {profile}: "))
         .map_err(|e| Error::Config(format!("client secret: cannot read from the terminal: {e}")))?;
     if value.is_empty() {

@@ -1,4 +1,4 @@
-//! Signature and claim checks for `inspect --verify` (issue 9). Pure: no I/O, no clock.
+//! Signature and claim checks for `inspect --verify`. Pure: no I/O, no clock.
 //!
 //! Three steps, each reporting exactly why when it says no: a [`KeySet`] read from a JWK Set, one
 //! JWK, a PEM public key or certificate, or an HMAC secret; [`verify_signature`], which picks the

@@ -104,8 +104,9 @@ fn duplicate_member(name: &str) -> String {
 }
 
 /// The body as a JSON object, each member once. One known flaw is tolerated: a trailing comma
-/// before the closing brace, as one documented provider (seed 003) sends. A member whose value
-/// holds a number no 64-bit float can (`1e400`) is left out, as absent (`json_object`).
+/// before the closing brace, as one documented provider sends (`server-side` in
+/// examples/providers.toml). A member whose value holds a number no 64-bit float can (`1e400`)
+/// is left out, as absent (`json_object`).
 fn parse_json_object(
     body: &[u8],
     trace: &Trace,

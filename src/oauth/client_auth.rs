@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn basic_header_matches_the_rfc_6749_vector() {
-        // The test vector of docs/security.md (AppAuth-Android#337).
+        // The Basic test vector of docs/security.md, SECURITY 24 (AppAuth-Android#337).
         let header = basic_authorization(
             "1PpG/Q 1",
             "z/tZ9VwFZqApmIQ+ZH1I5pLk/uB4ud:X2/8bL+wfFTt1rFw=",

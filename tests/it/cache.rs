@@ -1,4 +1,4 @@
-//! The token cache (issue 5, DESIGN §7, SECURITY 7–14), seen from outside: what reaches the server,
+//! The token cache (DESIGN §7, SECURITY 7–14), seen from outside: what reaches the server,
 //! what lands on disk, and what parallel runs do.
 
 use std::os::unix::fs::PermissionsExt;

@@ -1,5 +1,5 @@
-//! The token cache against a hostile or broken environment (issue 14; DESIGN §7; SECURITY 11,
-//! 13, 48): a directory others could swap, entries that are links, FIFOs or someone else's, a
+//! The token cache against a hostile or broken environment (DESIGN §7; SECURITY 11, 13, 48): a
+//! directory others could swap, entries that are links, FIFOs or someone else's, a
 //! read-only or unremovable cache, killed writers' temp files, and a secret that changed.
 //!
 //! Permissions do not bind root, so when the suite runs as root (as CI does), oauthctl runs as

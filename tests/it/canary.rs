@@ -1,4 +1,4 @@
-//! The canary sweep and output hygiene (issue 6, SECURITY 35–38).
+//! The canary sweep and output hygiene (SECURITY 35–38).
 //!
 //! Distinctive secrets are planted wherever a user's secrets live: a client secret that needs
 //! escaping, an authorization code, a PKCE verifier, a refresh token and a secret header. Then

@@ -105,7 +105,8 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
-/// A JWT-shaped token with these claims (the signature is junk: inspect never verifies).
+/// A JWT-shaped token with these claims and a junk signature: `inspect` decodes it (and says it
+/// is unverified); `inspect --verify` fails on it, since no key signed it.
 pub fn jwt(claims: Value) -> String {
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#);
     format!(

@@ -1,6 +1,8 @@
 //! What the user reads and types: help that ends with examples that run, flags that name the env
 //! vars the program really reads, `--version`, the committed man pages and completion scripts,
-//! and dynamic completion (profile names from the config file) driven through a real bash.
+//! and dynamic completion (profile names from the config file) driven through a real bash. And
+//! what a maintainer reads: every rule and section a comment cites exists in docs/security.md and
+//! docs/design.md, and every file and test those name exists.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -1069,4 +1071,421 @@ fn committed_bash_script_completes_profile_names_in_bash() {
         flags.contains(&"--no-cache".to_string()) && flags.contains(&"--dry-run".to_string()),
         "{flags:?}"
     );
+}
+
+// ---------------------------------------------------------------- references to docs/
+
+/// The word that cites a rule of docs/security.md, and the one that cites a section of
+/// docs/design.md. Spelled in two pieces so that this file does not cite anything itself.
+const RULE_WORD: &str = concat!("SECUR", "ITY");
+const SECTION_WORD: &str = concat!("DES", "IGN");
+
+/// Where comments may cite docs/: the trees the code and its tests live in, and the READMEs.
+const CITING: &[&str] = &[
+    "src",
+    "tests",
+    "fuzz/fuzz_targets",
+    "bench",
+    "README.md",
+    "fuzz/README.md",
+];
+
+/// Every text file at or under `path`, as (path, text), skipping dependencies, build output and
+/// hidden directories (`bench/.tools`, `tests/e2e/idp/node_modules`).
+fn text_files(path: &Path, out: &mut Vec<(PathBuf, String)>) {
+    if path.is_dir() {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with('.') || name == "node_modules" || name == "target" {
+            return;
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", path.display()))
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        entries.sort();
+        for entry in entries {
+            text_files(&entry, out);
+        }
+    } else if let Ok(text) = std::fs::read_to_string(path) {
+        out.push((path.to_path_buf(), text));
+    }
+}
+
+/// The lines of `text` outside fenced code blocks.
+fn prose_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut fenced = false;
+    text.lines().filter(move |line| {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            return false;
+        }
+        !fenced
+    })
+}
+
+/// The leading number of `text` and what follows it.
+fn leading_number(text: &str) -> Option<(u32, &str)> {
+    let end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    Some((text[..end].parse().ok()?, &text[end..]))
+}
+
+/// The rule numbers of docs/security.md: list items `N. …` at the start of a line, under a
+/// heading.
+fn security_rules(text: &str) -> BTreeSet<u32> {
+    let mut headed = false;
+    let mut rules = BTreeSet::new();
+    for line in prose_lines(text) {
+        if line.starts_with('#') {
+            headed = true;
+        } else if let Some((n, rest)) = leading_number(line).filter(|_| headed)
+            && rest.starts_with(". ")
+        {
+            rules.insert(n);
+        }
+    }
+    rules
+}
+
+/// The section numbers of docs/design.md: headings `## §N …` or `## N. …`.
+fn design_sections(text: &str) -> BTreeSet<u32> {
+    prose_lines(text)
+        .filter_map(|line| {
+            let title = line.trim_start_matches('#');
+            if title.len() == line.len() {
+                return None;
+            }
+            let title = title.trim_start();
+            let (n, rest) = leading_number(title.strip_prefix('§').unwrap_or(title))?;
+            (rest.is_empty() || rest.starts_with(['.', ' ', ':'])).then_some(n)
+        })
+        .collect()
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// After a separator in a list of numbers: the gap before the next one, which may cross a line
+/// break into the next line of the same comment (`//!`, `///`, `#`, ` * `).
+fn skip_gap(text: &str) -> &str {
+    let text = text.trim_start_matches([' ', '\t']);
+    match text
+        .strip_prefix('\n')
+        .or_else(|| text.strip_prefix("\r\n"))
+    {
+        Some(next_line) => next_line.trim_start_matches([' ', '\t', '/', '!', '#', '*']),
+        None => text,
+    }
+}
+
+/// The numbers a citation lists after its word: ` 7`, ` 7–14, 48`, ` 15, 16 and 21`; for a
+/// section ` §4`, ` §4, §7`, ` §10–§13` (the first number needs its `§`).
+fn cited_numbers(after_word: &str, section: bool) -> Vec<u32> {
+    let mut numbers = Vec::new();
+    let Some(mut rest) = after_word.strip_prefix(' ') else {
+        return numbers;
+    };
+    if section && !rest.starts_with('§') {
+        return numbers;
+    }
+    let mut range_from = None;
+    loop {
+        let Some((n, after)) = leading_number(rest.strip_prefix('§').unwrap_or(rest)) else {
+            // A separator with no number after it ends the list (`SECURITY 26-style`).
+            numbers.extend(range_from);
+            break;
+        };
+        match range_from.take() {
+            Some(from) if from <= n => numbers.extend(from..=n),
+            Some(from) => numbers.extend([from, n]),
+            None => numbers.push(n),
+        }
+        rest = after;
+        if let Some(after) = rest.strip_prefix(['–', '-']) {
+            range_from = numbers.pop();
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix(',') {
+            rest = skip_gap(after);
+        } else if let Some(after) = rest.strip_prefix(" and ") {
+            rest = after;
+        } else {
+            break;
+        }
+    }
+    numbers
+}
+
+/// Every citation of a rule or a section in `text`: (line, the word, the numbers it cites), with
+/// no numbers when the word is not followed by any.
+fn citations(text: &str) -> Vec<(usize, &'static str, Vec<u32>)> {
+    let mut found = Vec::new();
+    for word in [RULE_WORD, SECTION_WORD] {
+        for (at, _) in text.match_indices(word) {
+            let after = &text[at + word.len()..];
+            if text[..at].chars().next_back().is_some_and(is_word_char)
+                || after.chars().next().is_some_and(is_word_char)
+                // The name of a document outside the repository: `outside_documents` says so.
+                || after.starts_with(".md")
+            {
+                continue;
+            }
+            let line = text[..at].matches('\n').count() + 1;
+            found.push((line, word, cited_numbers(after, word == SECTION_WORD)));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The comment in `line` of a file like `path`, as far as that kind of file has comments (all of
+/// a Markdown file is prose, read as one).
+fn comment_in<'a>(path: &Path, line: &'a str) -> Option<&'a str> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("md") => Some(line),
+        Some("rs" | "mjs" | "js") => line.find("//").map(|at| &line[at..]),
+        Some("sh" | "py" | "toml" | "txt") | None => line.find('#').map(|at| &line[at..]),
+        _ => None,
+    }
+}
+
+/// Whether `comment` points at a tracker entry or a document the repository does not have: an
+/// issue by number, or one of the provider documents the stubs were once written from by number.
+fn cites_what_is_not_here(comment: &str) -> Option<&'static str> {
+    let lower = comment.to_ascii_lowercase();
+    let numbered = |word: &str, digits: usize| {
+        lower.match_indices(word).any(|(at, _)| {
+            let after = &lower[at + word.len()..];
+            !lower[..at].chars().next_back().is_some_and(is_word_char)
+                && after
+                    .as_bytes()
+                    .get(..digits)
+                    .is_some_and(|b| b.iter().all(u8::is_ascii_digit))
+        })
+    };
+    if numbered("issue ", 1) {
+        Some("an issue number: say what the code does instead")
+    } else if numbered("seed ", 3) || numbered("seeds ", 3) {
+        Some("a numbered seed document: name the provider's documentation instead")
+    } else {
+        None
+    }
+}
+
+/// Names of documents that live outside the repository, each in two pieces (see `RULE_WORD`).
+const OUTSIDE_DOCUMENTS: &[[&str; 2]] = &[
+    ["../", "shared"],
+    [concat!("SECUR", "ITY"), ".md"],
+    [concat!("DES", "IGN"), ".md"],
+    ["STY", "LE.md"],
+    ["API-", "NOTES"],
+];
+
+/// What is wrong with the references in one file: `path:line: …` each.
+fn reference_problems(
+    path: &Path,
+    text: &str,
+    rules: &BTreeSet<u32>,
+    sections: &BTreeSet<u32>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (line, word, numbers) in citations(text) {
+        let (known, what, doc) = if word == RULE_WORD {
+            (rules, "rule ", "docs/security.md")
+        } else {
+            (sections, "section §", "docs/design.md")
+        };
+        if numbers.is_empty() {
+            problems.push(format!(
+                "{}:{line}: `{word}` without a {what}number after it (write `{word} {}7`)",
+                path.display(),
+                if word == RULE_WORD { "" } else { "§" }
+            ));
+        }
+        for n in numbers.iter().filter(|n| !known.contains(n)) {
+            problems.push(format!(
+                "{}:{line}: cites {what}{n}, which {doc} does not have",
+                path.display()
+            ));
+        }
+    }
+    for (index, line) in text.lines().enumerate() {
+        for [a, b] in OUTSIDE_DOCUMENTS {
+            let name = format!("{a}{b}");
+            if line.contains(&name) {
+                problems.push(format!(
+                    "{}:{}: names `{name}`, which is not in the repository (cite docs/ instead)",
+                    path.display(),
+                    index + 1
+                ));
+            }
+        }
+        if let Some(why) = comment_in(path, line).and_then(cites_what_is_not_here) {
+            problems.push(format!("{}:{}: cites {why}", path.display(), index + 1));
+        }
+    }
+    problems
+}
+
+/// Every `SECURITY 7`-style citation in the code, tests, fuzz targets, benchmarks and READMEs is
+/// a rule of docs/security.md, every `DESIGN §7` a section of docs/design.md, and nothing points
+/// at a document or an issue tracker a maintainer will not have.
+#[test]
+fn every_reference_in_a_comment_resolves_inside_the_repository() {
+    let read = |doc: &str| std::fs::read_to_string(manifest_dir().join(doc)).unwrap();
+    let rules = security_rules(&read("docs/security.md"));
+    let sections = design_sections(&read("docs/design.md"));
+    // The documents' own numbering, so that a parse that finds nothing fails here, not in a
+    // list of every citation in the code.
+    let last_rule = rules.last().copied().unwrap_or(0);
+    assert!(
+        last_rule >= 48 && rules == (1..=last_rule).collect(),
+        "docs/security.md: rules 1 to at least 48, each once, as lines `N. …`; found {rules:?}"
+    );
+    let last_section = sections.last().copied().unwrap_or(0);
+    assert!(
+        last_section >= 13 && sections == (1..=last_section).collect(),
+        "docs/design.md: sections §1 to at least §13 as headings `## §N. …`; found {sections:?}"
+    );
+    let mut files = Vec::new();
+    for tree in CITING {
+        text_files(&manifest_dir().join(tree), &mut files);
+    }
+    assert!(
+        files.len() > 50,
+        "the scan found only {} files",
+        files.len()
+    );
+    let problems: Vec<String> = files
+        .iter()
+        .flat_map(|(path, text)| {
+            let path = path.strip_prefix(manifest_dir()).unwrap_or(path);
+            reference_problems(path, text, &rules, &sections)
+        })
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "references that do not resolve inside the repository:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// The reader of citations, on the forms the code uses and the mistakes the scan must catch.
+#[test]
+fn the_reference_reader_finds_lists_ranges_and_what_does_not_resolve() {
+    let numbers = |text: &str| -> Vec<(usize, Vec<u32>)> {
+        citations(text)
+            .into_iter()
+            .map(|(line, _, numbers)| (line, numbers))
+            .collect()
+    };
+    let rule = |text: &str| text.replace("§R", RULE_WORD).replace("§D", SECTION_WORD);
+    assert_eq!(numbers(&rule("// (§R 26).")), [(1, vec![26])]);
+    assert_eq!(
+        numbers(&rule("//! (§R 7–14, 48)")),
+        [(1, vec![7, 8, 9, 10, 11, 12, 13, 14, 48])]
+    );
+    assert_eq!(
+        numbers(&rule("x\n//! (§R 11,\n//! 13, 48): more")),
+        [(2, vec![11, 13, 48])]
+    );
+    assert_eq!(
+        numbers(&rule("// §D §4, §7 and §10–§12; §R 3 and 6")),
+        [(1, vec![4, 7, 10, 11, 12]), (1, vec![3, 6])]
+    );
+    assert_eq!(numbers(&rule("// §R 26-style")), [(1, vec![26])]);
+    assert_eq!(
+        numbers(&rule("// §D 4, or §R.")),
+        [(1, vec![]), (1, vec![])]
+    );
+    assert!(numbers(&rule("MY_§R_X §R§D §R.md")).is_empty());
+
+    let rules: BTreeSet<u32> = (1..=48).collect();
+    let sections: BTreeSet<u32> = (1..=13).collect();
+    let problems = |name: &str, text: &str| {
+        reference_problems(Path::new(name), &rule(text), &rules, &sections)
+    };
+    assert_eq!(
+        problems("a.rs", "// §R 48, §D §13\nfn f() {}"),
+        [] as [String; 0]
+    );
+    assert_eq!(
+        problems("a.rs", "x\n/// §R 47–49 and §D §14"),
+        [
+            "a.rs:2: cites section §14, which docs/design.md does not have",
+            "a.rs:2: cites rule 49, which docs/security.md does not have",
+        ]
+    );
+    let outside = format!("// see {}{} and {}{}", "../", "shared", RULE_WORD, ".md");
+    assert_eq!(problems("a.rs", &outside).len(), 2);
+    assert_eq!(problems("a.rs", &format!("// from {} 5", "issue")).len(), 1);
+    assert_eq!(problems("a.sh", &format!("# {} 14: x", "Issue")).len(), 1);
+    assert_eq!(
+        problems("a.md", &format!("When {} 14 was filed", "issue")).len(),
+        1
+    );
+    assert_eq!(
+        problems("a.rs", &format!("// (Tencent, {} 002)", "seed")).len(),
+        1
+    );
+    // Not a comment; an issue of another project; a word that ends in "issue".
+    assert_eq!(
+        problems("a.rs", &format!("let s = \"{} 5\";", "issue")),
+        [] as [String; 0]
+    );
+    assert_eq!(
+        problems("a.rs", "// ureq#123, AppAuth-Android#337"),
+        [] as [String; 0]
+    );
+    assert_eq!(
+        problems("a.rs", &format!("// re{} 5", "issue")),
+        [] as [String; 0]
+    );
+}
+
+/// Every file and test that docs/security.md and docs/design.md name (`src/cache.rs`,
+/// `tests/it/cache.rs::twenty_parallel_cold_fetches_send_one_request`) exists, so that the
+/// documents cannot point at code that has moved.
+#[test]
+fn docs_name_files_and_tests_that_exist() {
+    let mut problems = Vec::new();
+    for doc in ["docs/security.md", "docs/design.md"] {
+        let text = std::fs::read_to_string(manifest_dir().join(doc)).unwrap();
+        for (index, line) in text.lines().enumerate() {
+            for span in line.split('`').skip(1).step_by(2) {
+                if !["src/", "tests/", "fuzz/", "bench/", "examples/"]
+                    .iter()
+                    .any(|tree| span.starts_with(tree))
+                {
+                    continue;
+                }
+                let (file, function) = match span.split_once("::") {
+                    Some((file, function)) => (file, Some(function)),
+                    None => (span, None),
+                };
+                let path = manifest_dir().join(file);
+                let Ok(code) = std::fs::read_to_string(&path) else {
+                    if function.is_some() || !path.is_dir() {
+                        problems.push(format!("{doc}:{}: no file `{file}`", index + 1));
+                    }
+                    continue;
+                };
+                if let Some(function) = function
+                    && ![format!("fn {function}("), format!("fn {function}<")]
+                        .iter()
+                        .any(|f| code.contains(f.as_str()))
+                {
+                    problems.push(format!(
+                        "{doc}:{}: `{file}` has no `fn {function}`",
+                        index + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

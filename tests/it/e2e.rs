@@ -1,10 +1,10 @@
-//! Issue 4: end-to-end tests against a real authorization server (oidc-provider) on 127.0.0.1.
+//! End-to-end tests against a real authorization server (oidc-provider) on 127.0.0.1.
 //!
 //! The server is `tests/e2e/idp/server.mjs` (see the README there), set up and shared with
-//! e2e_users.rs by the harness in idp.rs (read its header): the first e2e test in this process
-//! installs its Node dependencies (`npm ci`, skipped when `node_modules` already matches
-//! `package-lock.json`) and starts ONE server that every e2e test shares; it dies with the test
-//! process. Node.js 20+ and npm are required: without them these tests fail, saying what to
+//! e2e_users.rs and e2e_verify.rs by the harness in idp.rs (read its header): the first e2e test
+//! in this process installs its Node dependencies (`npm ci`, skipped when `node_modules` already
+//! matches `package-lock.json`) and starts ONE server that every e2e test shares; it dies with the
+//! test process. Node.js 20+ and npm are required: without them these tests fail, saying what to
 //! install. They never skip.
 //!
 //! Every test drives the real `oauthctl` binary under `Env`'s hermetic environment, and checks

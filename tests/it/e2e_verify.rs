@@ -1,4 +1,4 @@
-//! Issue 9: `inspect --verify` against real tokens from the e2e authorization server
+//! `inspect --verify` against real tokens from the e2e authorization server
 //! (oidc-provider, see idp.rs): RS256 and ES256 JWT access tokens verified with the keys its
 //! metadata points to, and every way a token must fail — a tampered payload, a wrong key, an
 //! unknown kid, the HS256-with-the-public-key confusion, `alg: none`, expiry and the wrong audience.

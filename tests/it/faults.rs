@@ -1,4 +1,4 @@
-//! Fault injection (issue 6, SECURITY 17–21): a loopback token endpoint that fails in the ways
+//! Fault injection (SECURITY 17–21): a loopback token endpoint that fails in the ways
 //! servers fail, request by request from a script, and what oauthctl makes of each — exit code,
 //! message, number of requests, and an empty stdout. Retry waits are shortened through the
 //! profile (`retry_max_secs = 0` caps the backoff at nothing), never by skipping the logic.

@@ -1,5 +1,5 @@
-//! Golden files of what every command prints, so that reshaping the output code (issue 15: one
-//! file per result, JSON from `Serialize` views) can be checked byte for byte.
+//! Golden files of what every command prints, so that reshaping the output code (one file per
+//! result, JSON from `Serialize` views) can be checked byte for byte.
 //!
 //! Each case runs the real binary against one loopback stub and compares a stream with
 //! `tests/golden/<case>`: stdout for a result, stderr for a note or a failure. Before comparing,

@@ -1,6 +1,6 @@
-//! The harness of the end-to-end suites (e2e.rs, e2e_users.rs): ONE real authorization server,
-//! `tests/e2e/idp/server.mjs` (oidc-provider; see the README there), on 127.0.0.1, shared by every
-//! e2e test of this process.
+//! The harness of the end-to-end suites (e2e.rs, e2e_users.rs, e2e_verify.rs): ONE real
+//! authorization server, `tests/e2e/idp/server.mjs` (oidc-provider; see the README there), on
+//! 127.0.0.1, shared by every e2e test of this process.
 //!
 //! The first e2e test to call [`idp`] installs the server's Node dependencies (`npm ci`, skipped
 //! when `node_modules` already matches `package-lock.json`; a marker in `node_modules` holds the

@@ -1,4 +1,5 @@
-//! Issue 3: strict stubs of the five documented providers (see ../shared/seeds/).
+//! Strict stubs of the five providers whose token endpoints are documented in public, each as its
+//! own documentation describes it (`examples/providers.toml` names the documents).
 //!
 //! Every test loads `examples/providers.toml`, points one profile at a loopback stub by replacing
 //! the real URL literal, and runs `oauthctl` with that profile. Each stub reproduces its provider's
@@ -84,7 +85,7 @@ const IGNI_OK: &str = r#"{
     "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciiIsImp0aSI6IjVhODFiMjgyZjY5NzRkOGQ2YWU0N2UxZGI4ZWFiMTUyNWRjMmQ0YjlkYWNlNjM3YTczZTdmMTUwZjU1MDYyMjEyNjk4YmM0MTMyYWIwYWM3In0.eyJhdWQiOiIxIiwianRpIjoiNWE4MWIyODJmNjk3NGQ4ZDZhZTQ3ZTFkYjhlYWIxNTI1ZGMyZDRiOWRhY2U2MzdhNzNlN2YxNTBmNTUwNjIyMTI2OThiYzQxMzJhYjBhYzciLCJpYXQiOjE1NDE3NzAyNTgsIm5iZiI6MTU0MTc3MDI1OCwiZXhwIjoxNTQxOTQzMDU4LCJzdWIiOiIiLCJzY29wZXMiOltdfQ.YkXTWC-3DBXOKbi9AppkXcC8OAUxHYsRvw7XZFdBDqBcwVXD-J0yHe8jwE5amp2qfTNkFVV_f-0_H2b6rxDJDH_oWR7pRiaF1BjqPpegEdAUDPNMH_WVokFmRwBfOwiDB8HV6FCvFMtcFRmP737a8jfFmmawrBvC1_d3xUK-eIulVLLmjoTiJjFY4U1lswsskJtZtPgx1LZb2Re2YGdwpv3117SgMzfp-27rq6X95kmDpqWIm7f6Y1bmL19ujUhQVygCH-Yk6vPT8aG-o67XV6YA__CfB1AeiJGCI8SQH3D1SvdQJG_8BDBOZT4WaEMNOJ__mz1IGffsAffE3vPUuiaQxhdlA"
 }"#;
 
-/// The documented 401 example, byte for byte (the seed prints it indented like this).
+/// The documented 401 example, byte for byte (Igni's documentation indents it like this).
 const IGNI_401: &str = r#"{
     "error": "invalid_client",
     "message": "Client authentication failed"
@@ -94,10 +95,10 @@ const IGNI_401: &str = r#"{
 // Stubs: one builder per provider. Each validates everything its document specifies and answers
 // `ok` only to a request that passes; anything else gets the provider's own error reply.
 
-/// Watson Work (seeds 000 and 001): `POST /oauth/token`, form body, app id and secret only in
-/// `Authorization: Basic`, form-decoded as RFC 6749 §2.3.1 says. `codes` are the authorization
-/// codes it issued, each redeemable once with exactly `WATSON_REDIRECT_URI`. Errors have Watson's
-/// documented shape (see `watson_error`).
+/// Watson Work ("Authenticate as an app", "Get User Access Token"): `POST /oauth/token`, form
+/// body, app id and secret only in `Authorization: Basic`, form-decoded as RFC 6749 §2.3.1 says.
+/// `codes` are the authorization codes it issued, each redeemable once with exactly
+/// `WATSON_REDIRECT_URI`. Errors have Watson's documented shape (see `watson_error`).
 fn watson_stub(client_id: &str, secret: &str, codes: &[&str], ok: Reply) -> StubServer {
     let expected = (Some(client_id.to_owned()), Some(secret.to_owned()));
     let codes = Mutex::new(codes.iter().map(|c| c.to_string()).collect::<BTreeSet<_>>());
@@ -164,7 +165,7 @@ fn watson_error(status: u16, error: &str, description: &str, message: &str) -> R
     Reply::json(status, &body.to_string())
 }
 
-/// Tencent CIAM (seed 002): `POST /oauth2/token`, form body with `client_id`/`client_secret`,
+/// Tencent CIAM: `POST /oauth2/token`, form body with `client_id`/`client_secret`,
 /// optional space-separated `scope`. A Basic header is refused with 401 invalid_client. Errors
 /// are nothing but `{"error" : …}`, laid out exactly as the document prints them.
 fn tencent_stub(secret: &str, ok: Reply) -> StubServer {
@@ -208,15 +209,17 @@ fn tencent_stub(secret: &str, ok: Reply) -> StubServer {
     })
 }
 
-/// A Tencent error body exactly as seed 002 prints it: spaces around the colon, line breaks.
+/// A Tencent error body exactly as its documentation prints it: spaces around the colon, line
+/// breaks.
 fn tencent_error(status: u16, error: &str) -> Reply {
     Reply::json(status, &format!("{{\n  \"error\" : \"{error}\"\n}}"))
 }
 
-/// Seed 003: `POST /oauth/token?grant_type=client_credentials`, `Authorization: Basic` built as
-/// `echo -n "id:secret" | base64` (so compared raw, never form-decoded) and an empty body. The
-/// document's table says `client_credential`, its curl example and RFC 6749 `client_credentials`;
-/// the stub takes the latter. It shows no error body, so errors are plain RFC 6749 §5.2 JSON.
+/// "Server Side Apps" (`server-side`): `POST /oauth/token?grant_type=client_credentials`,
+/// `Authorization: Basic` built as `echo -n "id:secret" | base64` (so compared raw, never
+/// form-decoded) and an empty body. The document's table says `client_credential`, its curl
+/// example and RFC 6749 `client_credentials`; the stub takes the latter. It shows no error body,
+/// so errors are plain RFC 6749 §5.2 JSON.
 fn server_side_stub(secret: &str, ok: Reply) -> StubServer {
     let expected = (SERVER_SIDE_ID.to_owned(), secret.to_owned());
     StubServer::start(move |r: &Recorded| {
@@ -249,7 +252,7 @@ fn server_side_stub(secret: &str, ok: Reply) -> StubServer {
     })
 }
 
-/// Igni (seed 004), a Laravel Passport server: `POST /api/v1/oauth2/token`, form body with
+/// Igni, a Laravel Passport server: `POST /api/v1/oauth2/token`, form body with
 /// `grant_type`, `client_id`, `client_secret`, and `Accept: application/json` required.
 ///
 /// Without that Accept header Laravel does not treat the request as an API call

@@ -1,4 +1,4 @@
-//! Terminal manners (issue 7): colour only where it belongs, an `inspect` view that is easy to
+//! Terminal manners (DESIGN §4): colour only where it belongs, an `inspect` view that is easy to
 //! scan (aligned claims, UTC and local times, one status line), and a progress note for slow
 //! requests on a terminal's stderr only.
 //!

@@ -1,7 +1,8 @@
-//! Transport rules (issue 6; SECURITY 15, 16, 21, 22, 23, 25, 26; DESIGN §6): redirects are
-//! reported and never followed, plain http goes to loopback only, bodies are capped with bounded
-//! memory, `ca_file` adds trust for a private CA, proxies from the environment are honoured with
-//! `NO_PROXY`, and the tolerated forms of a token response (RFC 6749 §5.1).
+//! Transport rules (SECURITY 15, 16, 21, 22, 23, 25, 26, 47; DESIGN §6): redirects are reported
+//! and never followed, plain http goes to loopback only, bodies are capped with bounded memory,
+//! `ca_file` adds trust for a private CA, proxies from the environment are honoured with
+//! `NO_PROXY` and never used for loopback, and the tolerated forms of a token response (RFC 6749
+//! §5.1).
 //!
 //! Each test drives the real binary against loopback servers and asserts on what went over the
 //! wire, the exit code (DESIGN §5), the one-line message and an empty stdout. Besides the strict
