@@ -152,6 +152,29 @@ pub enum Credential<'a> {
     Described(String),
 }
 
+impl Credential<'_> {
+    /// The client's credential identity (DESIGN §7): a secret that can be read without side
+    /// effects is read (and an unreadable one is the error it would be on a cache miss), so that
+    /// a changed or wrong secret never gets another's token; a command or a prompt is only
+    /// described, so that a cache hit runs nothing and asks nobody.
+    pub fn of(secret: &crate::oauth::ClientSecret) -> Result<Credential<'_>> {
+        let profile = secret.profile();
+        if !crate::oauth::ClientAuth::needs_secret(profile.auth_method) {
+            return Ok(Credential::Described("none (a public client)".into()));
+        }
+        match &profile.secret {
+            Some(source) if source.is_side_effect_free() => match secret.get()? {
+                Some(secret) => Ok(Credential::Secret(secret)),
+                None => Err(Error::Internal(
+                    "a confidential client without a secret".into(),
+                )),
+            },
+            Some(source) => Ok(Credential::Described(source.identity())),
+            None => Ok(Credential::Described("asked for when needed".into())),
+        }
+    }
+}
+
 /// The cache directory, open and checked.
 #[derive(Debug)]
 pub struct Cache {
@@ -175,6 +198,22 @@ impl KeyLock {
     /// Why this run goes on without the lock, if it does.
     pub fn problem(&self) -> Option<&str> {
         self.problem.as_deref()
+    }
+
+    /// One line about what the cache could not do for a token that came from the server: no
+    /// lock (parallel runs may each have asked), no write (`not_stored`: the next run asks
+    /// again), or both.
+    pub fn warning(&self, not_stored: Option<String>) -> Option<String> {
+        match (self.problem(), not_stored) {
+            (None, None) => None,
+            (Some(lock), None) => Some(format!(
+                "warning: went ahead without the cache lock ({lock}); parallel runs may each have asked for a token"
+            )),
+            (None, Some(store)) => Some(format!("warning: the token was not cached: {store}")),
+            (Some(lock), Some(store)) => Some(format!(
+                "warning: the token was not cached: {store} (nor could the cache be locked: {lock})"
+            )),
+        }
     }
 
     pub fn key(&self) -> &Key {
@@ -391,6 +430,50 @@ impl Cache {
         self.dir
             .write_atomically(&name, &bytes)
             .map_err(|e| format!("cannot write {}: {e}", self.display(&name)))
+    }
+
+    /// Caches a token that can be reused: one with a known expiry, or a refresh token. A token
+    /// with neither is never cached as eternal (SECURITY 14). A refresh response without a new
+    /// refresh token keeps the old one (RFC 6749 §6, SECURITY 30). Says whether the token was
+    /// cached; an error says why it could not be.
+    pub fn store_token(
+        &self,
+        lock: &KeyLock,
+        profile: &Profile,
+        grant: &str,
+        token: &crate::oauth::TokenResponse,
+        previous: Option<&Entry>,
+    ) -> std::result::Result<bool, String> {
+        let mut response = token.fields.clone();
+        if token.refresh_token().is_none()
+            && let Some(old) = previous.and_then(Entry::refresh_token)
+        {
+            response.insert("refresh_token".into(), old.into());
+        }
+        let has_refresh = response
+            .get("refresh_token")
+            .and_then(Value::as_str)
+            .is_some_and(|t| !t.is_empty());
+        if token.expires_at.is_none() && !has_refresh {
+            self.remove(lock.key())?;
+            return Ok(false);
+        }
+        let entry = Entry {
+            version: FORMAT_VERSION,
+            profile: profile.name.clone(),
+            endpoint: profile
+                .token_url
+                .clone()
+                .or_else(|| profile.issuer.clone())
+                .unwrap_or_default(),
+            client_id: profile.client_id.clone().unwrap_or_default(),
+            grant: grant.to_string(),
+            scope: profile.scope.clone(),
+            stored_at: crate::timefmt::now(),
+            expires_at: token.expires_at,
+            response,
+        };
+        self.store(lock, &entry).map(|()| true)
     }
 
     /// Forgets the entry for `key`. `Ok(false)` when there was none; an error names the file.

@@ -277,13 +277,22 @@ pub fn parse_fetch_fast(args: &[std::ffi::OsString]) -> Option<Cli> {
                 cli.config = Some(PathBuf::from(value(words.next())?));
             }
             "-o" | "--output" if cli.output.is_none() => {
-                cli.output = Some(OutputFormat::from_str(&value(words.next())?, false).ok()?);
+                cli.output = Some(value(words.next())?.parse().ok()?);
             }
             "-v" | "--verbose" if !cli.verbose => cli.verbose = true,
             _ => return None,
         }
     }
     fetch.then_some(cli)
+}
+
+impl std::str::FromStr for OutputFormat {
+    type Err = String;
+
+    /// The names `-o` takes, as clap reads them.
+    fn from_str(name: &str) -> Result<OutputFormat, String> {
+        <OutputFormat as ValueEnum>::from_str(name, false)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -360,6 +369,36 @@ pub enum Command {
         /// The shell to print the script for
         shell: clap_complete::Shell,
     },
+}
+
+impl Command {
+    /// The profile fields this command's flags set, the top of flag > env > profile > default.
+    pub fn overrides(&self) -> ProfileLayer {
+        match self {
+            Command::Fetch(args) => ProfileLayer {
+                // `fetch` names this override `--min-ttl`.
+                min_ttl_secs: args.min_ttl,
+                ..args.overrides.to_layer()
+            },
+            Command::ExchangeCode(args) => with_redirect(&args.overrides, &args.redirect_uri),
+            Command::Login(args) => with_redirect(&args.overrides, &args.redirect_uri),
+            Command::Inspect(args) => args.overrides.to_layer(),
+            Command::Revoke(args) => args.overrides.to_layer(),
+            Command::Introspect(args) => args.overrides.to_layer(),
+            Command::Profiles(_) | Command::Cache(_) | Command::Completions { .. } => {
+                ProfileLayer::default()
+            }
+        }
+    }
+}
+
+/// `overrides` with the `--redirect-uri` of `exchange-code` and `login`, where given.
+fn with_redirect(overrides: &Overrides, redirect_uri: &Option<String>) -> ProfileLayer {
+    let mut layer = overrides.to_layer();
+    if redirect_uri.is_some() {
+        layer.redirect_uri = redirect_uri.clone();
+    }
+    layer
 }
 
 /// The flags that set profile fields, from the field table (`profile::profile_fields!`): the

@@ -6,7 +6,6 @@ use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 use serde_json::{Map, Value, json};
 
 use crate::cli::OutputFormat;
-use crate::commands::TokenResult;
 use crate::commands::inspect::{Inspection, Validity};
 use crate::commands::profiles::Outcome;
 use crate::error::{Error, Result};
@@ -14,6 +13,7 @@ use crate::jwt::TimeClaim;
 use crate::oauth::TokenType;
 use crate::style::{Style, own_sequence_len, pad, visible_width};
 use crate::timefmt::{local_offset, relative, rfc3339, rfc3339_local, span};
+use crate::tokens::TokenResult;
 use crate::untrusted::{is_unsafe, printable, verbatim};
 
 /// What goes to stdout, and an optional note for stderr.

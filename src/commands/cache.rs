@@ -2,11 +2,10 @@
 //! Both are about the cache itself, so a cache directory that cannot be trusted is their error
 //! (exit 78), where the token commands would work uncached.
 
-use super::{ClientSecret, Context};
-use crate::cache::{Cache, Entry, Key, Selection};
+use crate::cache::{Cache, Credential, Entry, Key, Selection};
 use crate::config::Grant;
 use crate::error::{Error, Result};
-use crate::resolve::ProfileLayer;
+use crate::settings::Settings;
 use crate::untrusted::printable;
 
 /// One cached entry as shown: where it is from and when it expires, no token.
@@ -50,25 +49,18 @@ pub fn list() -> Result<Outcome> {
 /// Without a profile, everything (issuer metadata included); with one (`-p`), the entries its
 /// requests would use, and any entry it stored under settings it has since changed. Counts only
 /// what was removed; a file that could not be removed makes it fail (exit 78), naming the file.
-pub fn clear(ctx: &Context) -> Result<Outcome> {
+pub fn clear(settings: &Settings) -> Result<Outcome> {
     let cache = Cache::open_for_inspection()?;
-    let profile = match &ctx.profile {
+    let profile = match &settings.profile_name {
         None => None,
-        Some(_) => {
-            let config = ctx.load_config()?;
-            Some((
-                ctx.resolve_profile(&config, ProfileLayer::default())?,
-                config,
-            ))
-        }
+        Some(_) => Some(settings.profile()?),
     };
-    let keys: Vec<Key> = match &profile {
+    let keys: Vec<Key> = match profile {
         None => Vec::new(),
-        Some((profile, config)) => {
+        Some(profile) => {
             // Entries stored under the secret the profile has now. A secret that cannot be read
             // (its env var unset, say) finds none by key; the profile's name still finds them.
-            let secret = ClientSecret::new(profile, config);
-            match secret.credential() {
+            match settings.secret().and_then(Credential::of) {
                 Ok(credential) => [profile.grant, Grant::AuthorizationCode]
                     .iter()
                     .filter_map(|grant| cache.key(profile, grant.as_str(), &credential).ok())
@@ -77,9 +69,9 @@ pub fn clear(ctx: &Context) -> Result<Outcome> {
             }
         }
     };
-    let selection = match &profile {
+    let selection = match profile {
         None => Selection::All,
-        Some((profile, _)) => Selection::Profile {
+        Some(profile) => Selection::Profile {
             name: profile.name.as_deref(),
             keys: &keys,
         },

@@ -5,14 +5,13 @@
 //! Secrets are never read: the request is built with sentinel strings in their place, and the
 //! sentinels are then cut out of every URL, header and form value into `Part::Placeholder`s.
 
-use super::Context;
-use super::exchange::{ExchangeInput, check_verifier};
 use crate::config::{BasicEncoding, Grant as ProfileGrant};
 use crate::error::Result;
 use crate::http::redact_header;
 use crate::oauth::{ClientAuth, Grant, HeaderValue, SECRET_NAMES, TokenRequest, build_request};
-use crate::resolve::{Profile, ProfileLayer};
+use crate::resolve::Profile;
 use crate::secret::{OVERRIDE_ENV, Secret, SecretSource};
+use crate::settings::Settings;
 
 /// A piece of a value: literal text, or a secret left out and named by a shell variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,11 +58,10 @@ pub struct PlannedRequest {
 }
 
 /// `fetch --dry-run`: the request `fetch` sends when no cached token can be used.
-pub fn fetch(ctx: &Context, flags: ProfileLayer) -> Result<PlannedRequest> {
-    let config = ctx.load_config()?;
-    let profile = ctx.resolve_profile(&config, flags)?;
+pub fn fetch(settings: &Settings) -> Result<PlannedRequest> {
+    let profile = settings.profile()?;
     profile.check_endpoints()?;
-    let mut plan = Planner::new(&profile);
+    let mut plan = Planner::new(profile);
     let refresh_token;
     let grant = if profile.grant == ProfileGrant::ClientCredentials {
         Grant::ClientCredentials
@@ -81,23 +79,16 @@ pub fn fetch(ctx: &Context, flags: ProfileLayer) -> Result<PlannedRequest> {
 }
 
 /// `exchange-code --dry-run`: the code exchange, without reading the code.
-pub fn exchange(
-    ctx: &Context,
-    mut flags: ProfileLayer,
-    input: ExchangeInput,
-) -> Result<PlannedRequest> {
-    if input.redirect_uri.is_some() {
-        flags.redirect_uri = input.redirect_uri;
-    }
-    let config = ctx.load_config()?;
-    let profile = ctx.resolve_profile(&config, flags)?;
+/// `code_verifier` is only checked: its value stays out of the plan, as the code's does.
+pub fn exchange(settings: &Settings, code_verifier: Option<&str>) -> Result<PlannedRequest> {
+    let profile = settings.profile()?;
     profile.check_endpoints()?;
-    if let Some(verifier) = &input.code_verifier {
-        check_verifier(verifier)?;
+    if let Some(verifier) = code_verifier {
+        crate::input::check_verifier(verifier)?;
     }
-    let mut plan = Planner::new(&profile);
+    let mut plan = Planner::new(profile);
     let code = plan.secret("OAUTHCTL_CODE", "the authorization code");
-    let verifier = input.code_verifier.as_ref().map(|_| {
+    let verifier = code_verifier.map(|_| {
         plan.secret(
             "OAUTHCTL_CODE_VERIFIER",
             "the PKCE code_verifier (RFC 7636 §4.5)",
@@ -388,7 +379,7 @@ impl PlannedRequest {
 mod tests {
     use super::*;
     use crate::config::GrantParams;
-    use crate::resolve::merge;
+    use crate::resolve::{ProfileLayer, merge};
 
     fn profile(edit: impl FnOnce(&mut ProfileLayer)) -> Profile {
         let mut layer = ProfileLayer {

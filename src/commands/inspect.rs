@@ -6,12 +6,12 @@
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
-use super::Context;
 use crate::discovery::Endpoint;
 use crate::error::{Error, Result, Unverified};
 use crate::http::{Trace, Transport, check_url};
 use crate::jwt::{Jwt, TimeClaim, decode};
-use crate::resolve::ProfileLayer;
+use crate::resolve::Profile;
+use crate::settings::Settings;
 use crate::timefmt::{relative, rfc3339};
 use crate::verify::{Check, ClaimRules, KeySet, Verified, check_claims, verify_signature};
 
@@ -110,18 +110,16 @@ impl Inspection {
 }
 
 pub fn run(
-    ctx: &Context,
-    flags: ProfileLayer,
+    settings: &Settings,
     token: Option<String>,
     require_valid: bool,
     verify: Option<VerifyInput>,
 ) -> Result<Inspection> {
-    let profile_flags = flags.clone();
     let text = match token.as_deref() {
         Some("-") => read_stdin()?,
         Some(token) => token.to_string(),
-        None if ctx.profile_on_command_line => {
-            super::fetch::run(ctx, flags, Default::default())?
+        None if settings.profile_on_command_line => {
+            crate::tokens::current(settings, Default::default())?
                 .token
                 .access_token
         }
@@ -138,7 +136,7 @@ pub fn run(
         verification: None,
     };
     if let Some(verify) = verify {
-        inspection.verification = Some(verified(ctx, profile_flags, &text, &inspection, verify)?);
+        inspection.verification = Some(verified(settings, &text, &inspection, verify)?);
     }
     if require_valid {
         let now = inspection.now;
@@ -171,8 +169,7 @@ pub fn run(
 /// Checks the signature and the claims; an error (exit 5) saying exactly what failed unless all
 /// passed.
 fn verified(
-    ctx: &Context,
-    flags: ProfileLayer,
+    settings: &Settings,
     text: &str,
     inspection: &Inspection,
     input: VerifyInput,
@@ -180,17 +177,15 @@ fn verified(
     // The profile gives the keys when no other source is named, and the expected iss and aud
     // when the flags do not; with another key source, a profile that cannot be resolved only
     // means no defaults.
-    let profile = ctx
-        .load_config()
-        .and_then(|config| ctx.resolve_profile(&config, flags));
+    let profile = settings.profile();
     // A profile that was named (-p, OAUTHCTL_PROFILE) must resolve: a typo would otherwise
     // drop its expected iss and aud without a word.
     let profile = match (&input.keys, profile) {
         (KeySource::Profile, profile) => Some(profile?),
-        (_, profile) if ctx.profile.is_some() => Some(profile?),
+        (_, profile) if settings.profile_name.is_some() => Some(profile?),
         (_, profile) => profile.ok(),
     };
-    let (keys, keys_from) = load_keys(ctx, &input.keys, profile.as_ref())?;
+    let (keys, keys_from) = load_keys(settings, &input.keys, profile)?;
     let mut notes = keys.notes();
     let rules = ClaimRules {
         now: inspection.now,
@@ -271,9 +266,9 @@ pub fn describe(verified: &Verified) -> String {
 
 /// The key set, and where it came from.
 fn load_keys(
-    ctx: &Context,
+    settings: &Settings,
     source: &KeySource,
-    profile: Option<&crate::resolve::Profile>,
+    profile: Option<&Profile>,
 ) -> Result<(KeySet, String)> {
     let config_error = |what: &str, why: String| Error::Config(format!("{what}: {why}"));
     let read_file = |path: &PathBuf, what: &str| {
@@ -295,25 +290,23 @@ fn load_keys(
                     profile.describe()
                 )));
             }
-            let transport = Transport::new(profile.timeout(), profile.ca_file.as_deref())?;
-            let trace = ctx.trace();
-            let (profile, _) =
-                crate::discovery::complete(profile, &[Endpoint::Jwks], &transport, &trace, ctx)?;
-            let url = profile
-                .jwks_uri
-                .ok_or_else(|| Error::Internal("discovery left jwks_uri unset".into()))?;
-            fetch_jwks(&transport, &url, &trace)
+            let client = settings.client()?;
+            let url = client.endpoint(Endpoint::Jwks)?;
+            fetch_jwks(client.transport(), &url, &settings.trace())
         }
         KeySource::Jwks(location) if location.contains("://") => {
-            let (timeout, ca_file) = match profile {
-                Some(p) => (p.timeout(), p.ca_file.clone()),
-                None => (
-                    std::time::Duration::from_secs(crate::resolve::DEFAULT_TIMEOUT_SECS),
-                    None,
-                ),
+            let default;
+            let transport = match profile {
+                Some(_) => settings.transport()?,
+                None => {
+                    default = Transport::new(
+                        std::time::Duration::from_secs(crate::resolve::DEFAULT_TIMEOUT_SECS),
+                        None,
+                    )?;
+                    &default
+                }
             };
-            let transport = Transport::new(timeout, ca_file.as_deref())?;
-            fetch_jwks(&transport, location, &ctx.trace())
+            fetch_jwks(transport, location, &settings.trace())
         }
         KeySource::Jwks(file) => {
             let path = PathBuf::from(file);

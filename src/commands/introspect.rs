@@ -2,19 +2,15 @@
 //! stands for (RFC 7662), authenticated as the profile's client (§2.1). The answer is the server's
 //! word, kept as sent; only an echo of what we sent is masked in it.
 
-use std::io::IsTerminal;
-
 use serde_json::{Map, Value};
 
-use super::{ClientCall, Context, call_as_client, client_secret};
 use crate::discovery::Endpoint;
 use crate::error::{Error, Refusal, Result};
-use crate::http::{Resend, Response, Trace, Transport, check_url, host_of};
+use crate::http::{Resend, Response, Trace};
 use crate::jwt::{TimeClaim, json_kind, time_claim};
-use crate::oauth::{Param, client_request};
-use crate::resolve::ProfileLayer;
+use crate::oauth::Param;
 use crate::secret::{Secret, SecretSource};
-use crate::untrusted::Credential;
+use crate::settings::Settings;
 
 pub struct IntrospectInput {
     /// As given on the command line; `-` reads stdin, `None` reads a piped stdin, else (with `-p`)
@@ -47,26 +43,18 @@ impl Introspection {
     }
 }
 
-pub fn run(ctx: &Context, flags: ProfileLayer, input: IntrospectInput) -> Result<Introspection> {
-    let secret_from_stdin = flags.secret == Some(SecretSource::Stdin);
+pub fn run(settings: &Settings, input: IntrospectInput) -> Result<Introspection> {
+    let secret_from_stdin = settings.flags().secret == Some(SecretSource::Stdin);
     let token = match input.token.as_deref() {
-        Some("-") => Some(read_token_from_stdin(secret_from_stdin)?),
-        Some(token) => Some(checked_token(token.to_string())?),
-        // A piped stdin is the token, as in `fetch -p web | oauthctl introspect -p gateway`; an
-        // empty one (CI runners give every step one) is no token at all.
-        None if !std::io::stdin().is_terminal() && !secret_from_stdin => {
-            let input = Credential::Token.read(std::io::stdin().lock())?;
-            match input.trim_ascii() {
-                b"" => None,
-                _ => Some(checked_bytes(&input)?),
-            }
-        }
-        None => None,
+        Some("-") => Some(crate::input::token_from_stdin(secret_from_stdin)?),
+        Some(token) => Some(crate::input::checked_token(token.as_bytes())?),
+        // A piped stdin is the token, as in `fetch -p web | oauthctl introspect -p gateway`.
+        None => crate::input::piped_token(secret_from_stdin)?,
     };
     let token = match token {
         Some(token) => Secret::new(token),
-        None if ctx.profile_on_command_line => Secret::new(
-            super::fetch::run(ctx, flags.clone(), Default::default())?
+        None if settings.profile_on_command_line => Secret::new(
+            crate::tokens::current(settings, Default::default())?
                 .token
                 .access_token,
         ),
@@ -76,41 +64,19 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: IntrospectInput) -> Result
             ));
         }
     };
-    let config = ctx.load_config()?;
-    let profile = ctx.resolve_profile(&config, flags)?;
-    let transport = Transport::new(profile.timeout(), profile.ca_file.as_deref())?;
-    let trace = ctx.trace();
-    let (profile, _) = crate::discovery::complete(
-        &profile,
-        &[Endpoint::Introspection],
-        &transport,
-        &trace,
-        ctx,
-    )?;
-    let url = profile
-        .introspection_url
-        .clone()
-        .ok_or_else(|| Error::Internal("discovery left introspection_url unset".into()))?;
-    check_url(&url, "introspection_url")?;
-    let secret = client_secret(&profile, &config)?;
-    let mut fields = vec![Param::secret("token", &token)];
+    let mut params = vec![Param::secret("token", &token)];
     if let Some(hint) = input.hint {
-        fields.push(Param::public("token_type_hint", hint));
+        params.push(Param::public("token_type_hint", hint));
     }
-    let request = client_request(&profile, secret.as_ref(), &url, fields)?;
-    let host = host_of(&url);
-    let introspection = call_as_client(
-        ctx,
-        &transport,
-        &profile,
-        ClientCall {
-            request: &request,
-            sent: &[&token],
-            // Introspection only reads: asking again changes nothing at the server.
-            resend: Resend::Always,
-        },
-        |response, trace| parse_introspection(response, &host, trace),
+    let introspection = settings.client()?.post(
+        Endpoint::Introspection,
+        params,
+        &[&token],
+        // Introspection only reads: asking again changes nothing at the server.
+        Resend::Always,
+        parse_introspection,
     )?;
+    let host = &introspection.host;
     if input.require_active && !introspection.active() {
         return Err(Error::Refused(Box::new(Refusal {
             status: 200,
@@ -125,7 +91,7 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: IntrospectInput) -> Result
 }
 
 /// RFC 7662 §2.2: a JSON object whose `active` is a boolean; §2.3: errors as RFC 6749 §5.2.
-fn parse_introspection(response: &Response, host: &str, trace: &Trace) -> Result<Introspection> {
+fn parse_introspection(response: &Response, trace: &Trace, host: &str) -> Result<Introspection> {
     let endpoint = format!("the introspection endpoint {host}");
     let status = response.status;
     let response = crate::oauth::success_object(response, &endpoint, trace)?;
@@ -172,39 +138,6 @@ fn masked(map: Map<String, Value>, trace: &Trace) -> Map<String, Value> {
         .collect()
 }
 
-/// The token on stdin (`-`), for `revoke` and `introspect`. A terminal is refused: a token typed
-/// there would be echoed, and a waiting prompt looks like a hang.
-pub(super) fn read_token_from_stdin(secret_from_stdin: bool) -> Result<String> {
-    if secret_from_stdin {
-        return Err(Error::Usage(
-            "the token and the client secret cannot both come from stdin; give the secret through OAUTHCTL_CLIENT_SECRET or --client-secret-file".into(),
-        ));
-    }
-    if std::io::stdin().is_terminal() {
-        return Err(Error::Usage(
-            "`-` reads the token from stdin, which is a terminal: pipe it in (`… | oauthctl …`, or `< file`)".into(),
-        ));
-    }
-    checked_bytes(&Credential::Token.read(std::io::stdin().lock())?)
-}
-
-/// One token given by the user (`revoke TOKEN`, `introspect TOKEN`): `Credential::check`'s one
-/// line of printable ASCII (RFC 6749 App. A.12, A.17), the checker `exchange-code` uses for its
-/// code, with an `Authorization: Bearer` prefix dropped. The message never repeats it.
-pub(super) fn checked_token(text: String) -> Result<String> {
-    checked_bytes(text.as_bytes())
-}
-
-fn checked_bytes(input: &[u8]) -> Result<String> {
-    let line = Credential::Token.check(input)?;
-    // `fetch -o header | oauthctl introspect` works as it does for inspect.
-    let token = crate::jwt::strip_prefixes(line);
-    if token.is_empty() {
-        return Err(Error::Usage("the token is empty".into()));
-    }
-    Ok(token.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,8 +157,8 @@ mod tests {
     fn parse(status: u16, body: &str) -> Result<Introspection> {
         parse_introspection(
             &answer(status, body),
-            "idp.example",
             &Trace::new(false, crate::oauth::SECRET_NAMES),
+            "idp.example",
         )
     }
 
@@ -267,7 +200,7 @@ mod tests {
         let mut trace = Trace::new(false, crate::oauth::SECRET_NAMES);
         trace.mask("tok-SECRET");
         let body = r#"{"active":true,"tok-SECRET":1,"x":["a tok-SECRET"],"y":{"z":"tok-SECRET"}}"#;
-        let got = parse_introspection(&answer(200, body), "h", &trace).unwrap();
+        let got = parse_introspection(&answer(200, body), &trace, "h").unwrap();
         let text = serde_json::to_string(&got.response).unwrap();
         assert!(!text.contains("SECRET"), "{text}");
         assert_eq!(got.response["y"]["z"], "***");
@@ -279,15 +212,5 @@ mod tests {
         assert_eq!(got.time("exp"), TimeClaim::At(1_700_000_000));
         assert!(matches!(got.time("iat"), TimeClaim::Invalid(_)));
         assert_eq!(got.time("nbf"), TimeClaim::Absent);
-    }
-
-    #[test]
-    fn tokens_are_one_printable_line() {
-        assert_eq!(checked_token("abc.def\n".into()).unwrap(), "abc.def");
-        for bad in ["", " \n", "a\nb", "tök", "a\x1bb"] {
-            let err = checked_token(bad.into()).unwrap_err();
-            assert_eq!(err.exit() as u8, 2, "{bad:?}");
-            assert!(!err.to_string().contains(bad.trim()) || bad.trim().is_empty());
-        }
     }
 }

@@ -16,15 +16,17 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
-use super::{ClientCall, ClientSecret, Context, TokenResult, call_as_client, request_token};
+use crate::cache::Credential;
 use crate::config::Grant as ProfileGrant;
 use crate::discovery::{Endpoint, Metadata};
 use crate::error::{Error, Refusal, Result};
-use crate::http::{Resend, Transport};
+use crate::http::Resend;
 use crate::loopback::{Listener, Page};
-use crate::oauth::{Grant, Param, TokenResponse, client_request, s256_challenge};
-use crate::resolve::{Profile, ProfileLayer};
+use crate::oauth::{Client, Grant, Param, TokenResponse, s256_challenge};
+use crate::resolve::Profile;
 use crate::secret::Secret;
+use crate::settings::Settings;
+use crate::tokens::TokenResult;
 use crate::untrusted::printable;
 
 /// How long a sign-in may take by default: a browser login, or a device approval.
@@ -36,17 +38,12 @@ pub struct LoginInput<'a> {
     /// Open a browser (else print the URL only).
     pub open_browser: bool,
     pub wait: Option<Duration>,
-    pub redirect_uri: Option<String>,
     /// Shows one line to the user, at once.
     pub tell: &'a dyn Fn(&str),
 }
 
-pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Result<TokenResult> {
-    if input.redirect_uri.is_some() {
-        flags.redirect_uri = input.redirect_uri.clone();
-    }
-    let config = ctx.load_config()?;
-    let profile = ctx.resolve_profile(&config, flags)?;
+pub fn run(settings: &Settings, input: LoginInput<'_>) -> Result<TokenResult> {
+    let profile = settings.profile()?;
     profile.check_endpoints()?;
     if profile.grant == ProfileGrant::ClientCredentials {
         return Err(Error::Config(format!(
@@ -56,59 +53,42 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
         )));
     }
     let device = input.device || profile.grant == ProfileGrant::DeviceCode;
-    let transport = Transport::new(profile.timeout(), profile.ca_file.as_deref())?;
+    let client = settings.client()?;
     let needed = if device {
         [Endpoint::DeviceAuthorization, Endpoint::Token]
     } else {
         [Endpoint::Authorization, Endpoint::Token]
     };
-    let (endpoints, metadata) =
-        crate::discovery::complete(&profile, &needed, &transport, &ctx.trace(), ctx)?;
-    let client = ClientSecret::new(&profile, &config);
-    let secret = client.get()?.cloned();
+    client.discover(&needed)?;
+    // Before anyone is sent to a browser: a secret that cannot be had fails now.
+    client.secret().get()?;
     let now = Instant::now();
     let deadline = now
         .checked_add(input.wait.unwrap_or(DEFAULT_WAIT))
         .unwrap_or(now + DEFAULT_WAIT);
     let token = if device {
-        device_flow(
-            ctx,
-            &endpoints,
-            secret.as_ref(),
-            &transport,
-            deadline,
-            &input,
-        )?
+        device_flow(settings, &client, deadline, &input)?
     } else {
-        browser_flow(
-            ctx,
-            &transport,
-            &endpoints,
-            metadata.as_ref(),
-            secret.as_ref(),
-            deadline,
-            &input,
-        )?
+        browser_flow(settings, &client, deadline, &input)?
     };
     let name = profile.name.as_deref().unwrap_or("NAME");
     // The cache key is the profile as configured (issuer, not the discovered endpoint), as fetch
     // computes it.
     let grant = profile.grant.as_str();
-    let stored = match ctx.cache() {
+    let stored = match settings.cache() {
         // The warning says why.
         None => Err(None),
-        Some(cache) => client
-            .credential()
+        Some(cache) => Credential::of(settings.secret()?)
             .map_err(|e| e.to_string())
-            .and_then(|credential| cache.key(&profile, grant, &credential))
+            .and_then(|credential| cache.key(profile, grant, &credential))
             .and_then(|key| {
                 let lock = cache.lock(&key, Duration::from_secs(5));
-                let stored = super::fetch::store(cache, &lock, &profile, grant, &token, None);
+                let stored = cache.store_token(&lock, profile, grant, &token, None);
                 // Only the lock: a failed write is the note's to tell.
                 if stored.is_ok()
                     && let Some(problem) = lock.problem()
                 {
-                    ctx.warn(format!(
+                    settings.warn(format!(
                         "warning: stored without the cache lock ({problem})"
                     ));
                 }
@@ -126,7 +106,7 @@ pub fn run(ctx: &Context, mut flags: ProfileLayer, input: LoginInput<'_>) -> Res
             "signed in: {} (the tokens are cached; {renewal})",
             profile.describe()
         ),
-        // fetch::store keeps nothing that cannot be reused: no expiry and no refresh token.
+        // Cache::store_token keeps nothing that cannot be reused: no expiry and no refresh token.
         Ok(false) => format!(
             "signed in: {}, but the server gave neither an expiry nor a refresh token, so nothing was cached; use -o json to get the token",
             profile.describe()
@@ -156,14 +136,12 @@ fn random_text(bytes: usize) -> Result<String> {
 }
 
 fn browser_flow(
-    ctx: &Context,
-    transport: &Transport,
-    profile: &Profile,
-    metadata: Option<&Metadata>,
-    secret: Option<&Secret>,
+    settings: &Settings,
+    client: &Client<'_>,
     deadline: Instant,
     input: &LoginInput<'_>,
 ) -> Result<TokenResponse> {
+    let (profile, metadata) = client.discover(&[Endpoint::Authorization, Endpoint::Token])?;
     // RFC 7636 §4.1 and §7.1: 32 random octets make a 43-character verifier with 256 bits of
     // entropy. `state` (RFC 6749 §10.12) is as unguessable.
     let verifier = Secret::new(random_text(32)?);
@@ -171,7 +149,7 @@ fn browser_flow(
     if let Some(methods) = metadata.and_then(Metadata::pkce_methods)
         && !methods.contains(&"S256")
     {
-        ctx.trace().line(
+        settings.trace().line(
             "note: the issuer's metadata does not list S256 in code_challenge_methods_supported; sending it anyway (RFC 9700 §2.1.1)",
         );
     }
@@ -210,7 +188,7 @@ fn browser_flow(
         redirect_uri: Some(&listener.redirect_uri),
         code_verifier: Some(&verifier),
     };
-    request_token(ctx, transport, profile, secret, &grant)
+    client.token(&grant)
 }
 
 /// The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2).
@@ -344,14 +322,12 @@ struct DeviceAuthorization {
 }
 
 fn device_flow(
-    ctx: &Context,
-    profile: &Profile,
-    secret: Option<&Secret>,
-    transport: &Transport,
+    settings: &Settings,
+    client: &Client<'_>,
     deadline: Instant,
     input: &LoginInput<'_>,
 ) -> Result<TokenResponse> {
-    let authorization = request_device_code(ctx, profile, secret, transport)?;
+    let authorization = request_device_code(client)?;
     let verification = &authorization.verification_uri;
     (input.tell)(&format!(
         "oauthctl: to sign in, visit {} and enter the code {}",
@@ -398,7 +374,7 @@ fn device_flow(
             )));
         }
         std::thread::sleep(interval);
-        match request_token(ctx, transport, profile, secret, &grant) {
+        match client.token(&grant) {
             Ok(token) => return Ok(token),
             Err(Error::Refused(refusal)) => match refusal.code.as_deref() {
                 // RFC 8628 §3.5: keep polling.
@@ -407,7 +383,7 @@ fn device_flow(
                 // subsequent requests".
                 Some("slow_down") => {
                     interval += Duration::from_secs(5);
-                    ctx.trace().line(&format!(
+                    settings.trace().line(&format!(
                         "note: slow_down: polling every {}s from now on (RFC 8628 §3.5)",
                         interval.as_secs()
                     ));
@@ -433,7 +409,7 @@ fn device_flow(
             // is the RFC's suggestion) and go on while the device code lives.
             Err(Error::Unreachable { message, .. }) => {
                 interval *= 2;
-                ctx.trace().line(&format!(
+                settings.trace().line(&format!(
                     "note: the poll failed ({message}); polling every {}s from now on (RFC 8628 §3.5)",
                     interval.as_secs()
                 ));
@@ -445,41 +421,27 @@ fn device_flow(
 }
 
 /// RFC 8628 §3.1: the device authorization request, authenticated like a token request.
-fn request_device_code(
-    ctx: &Context,
-    profile: &Profile,
-    secret: Option<&Secret>,
-    transport: &Transport,
-) -> Result<DeviceAuthorization> {
-    let url = Endpoint::DeviceAuthorization.of(profile).ok_or_else(|| {
-        Error::Internal("no device authorization endpoint after discovery".into())
-    })?;
-    crate::http::check_url(url, "device_authorization_url")?;
-    let mut fields = Vec::new();
+fn request_device_code(client: &Client<'_>) -> Result<DeviceAuthorization> {
+    let profile = client.profile();
+    let mut params = Vec::new();
     if let Some(scope) = &profile.scope {
-        fields.push(Param::public("scope", scope));
+        params.push(Param::public("scope", scope));
     }
     if let Some(audience) = &profile.audience {
-        fields.push(Param::public("audience", audience));
+        params.push(Param::public("audience", audience));
     }
     if let Some(resource) = &profile.resource {
-        fields.push(Param::public("resource", resource));
+        params.push(Param::public("resource", resource));
     }
-    let request = client_request(profile, secret, url, fields)?;
-    call_as_client(
-        ctx,
-        transport,
-        profile,
-        ClientCall {
-            request: &request,
-            sent: &[],
-            resend: Resend::Always,
-        },
-        |response, trace| {
-            let host = crate::http::host_of(url);
+    client.post(
+        Endpoint::DeviceAuthorization,
+        params,
+        &[],
+        Resend::Always,
+        |response, trace, host| {
             let endpoint = format!("the device authorization endpoint {host}");
             let body = crate::oauth::success_object(response, &endpoint, trace)?;
-            parse_device_authorization(&body, &host)
+            parse_device_authorization(&body, host)
         },
     )
 }

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
-use super::Context;
 use crate::config::{self, Config, NewProfile};
 use crate::error::{Error, Result};
 use crate::resolve::{Origin, Profile, ProfileLayer};
 use crate::secret::SecretSource;
+use crate::settings::Settings;
 
 #[derive(Debug, Clone)]
 pub struct ProfileSummary {
@@ -48,8 +48,8 @@ pub enum Outcome {
     Path(PathBuf),
 }
 
-pub fn list(ctx: &Context) -> Result<Outcome> {
-    let config = ctx.load_config()?;
+pub fn list(settings: &Settings) -> Result<Outcome> {
+    let config = settings.config()?;
     let default = config.file.default_profile.as_deref();
     let profiles = config
         .file
@@ -62,17 +62,17 @@ pub fn list(ctx: &Context) -> Result<Outcome> {
         })
         .collect();
     Ok(Outcome::List {
-        path: config.path,
+        path: config.path.clone(),
         profiles,
     })
 }
 
-pub fn show(ctx: &Context, name: Option<String>) -> Result<Outcome> {
-    let config = ctx.load_config()?;
-    let requested = name.or_else(|| ctx.profile.clone());
-    let profile = ctx.resolve_named(requested.as_deref(), &config, ProfileLayer::default())?;
+pub fn show(settings: &Settings, name: Option<String>) -> Result<Outcome> {
+    let config = settings.config()?;
+    let requested = name.or_else(|| settings.profile_name.clone());
+    let profile = settings.resolve_named(requested.as_deref(), ProfileLayer::default())?;
     let from_file = match &profile.name {
-        Some(name) => config.file.profiles[name].to_layer(name, &config)?.secret,
+        Some(name) => config.file.profiles[name].to_layer(name, config)?.secret,
         None => None,
     };
     let origin = match profile.auth_method {
@@ -100,15 +100,15 @@ pub fn show(ctx: &Context, name: Option<String>) -> Result<Outcome> {
     })
 }
 
-pub fn path(ctx: &Context) -> Outcome {
-    Outcome::Path(ctx.config_path.clone())
+pub fn path(settings: &Settings) -> Outcome {
+    Outcome::Path(settings.config_path.clone())
 }
 
-pub fn remove(ctx: &Context, name: &str) -> Result<Outcome> {
-    let was_default = config::remove_profile(&ctx.config_path, name)?;
+pub fn remove(settings: &Settings, name: &str) -> Result<Outcome> {
+    let was_default = config::remove_profile(&settings.config_path, name)?;
     Ok(Outcome::Removed {
         name: name.to_string(),
-        path: ctx.config_path.clone(),
+        path: settings.config_path.clone(),
         was_default,
     })
 }
@@ -124,20 +124,20 @@ pub struct NewProfileSpec {
     pub replace: bool,
 }
 
-pub fn add(ctx: &Context, spec: NewProfileSpec) -> Result<Outcome> {
+pub fn add(settings: &Settings, spec: NewProfileSpec) -> Result<Outcome> {
     if spec.name.is_empty() || spec.name.chars().any(|c| c.is_control()) {
         return Err(Error::Usage(
             "a profile name must be non-empty printable text".into(),
         ));
     }
     spec.layer.check_added()?;
-    let existing = Config::load(&ctx.config_path, false)?;
+    let existing = Config::load(&settings.config_path, false)?;
     let mut secret: NewProfile = Vec::new();
     if spec.secret_from_stdin {
         if let Some(problem) = &existing.unsafe_for_secrets {
             return Err(Error::Config(format!(
                 "refusing to store a literal client_secret in `{}`: {problem}",
-                ctx.config_path.display()
+                settings.config_path.display()
             )));
         }
         let value = SecretSource::Stdin.read()?;
@@ -163,7 +163,7 @@ pub fn add(ctx: &Context, spec: NewProfileSpec) -> Result<Outcome> {
     }
     let values = spec.layer.toml_items(secret);
     config::add_profile(
-        &ctx.config_path,
+        &settings.config_path,
         &spec.name,
         values,
         spec.make_default,
@@ -171,7 +171,7 @@ pub fn add(ctx: &Context, spec: NewProfileSpec) -> Result<Outcome> {
     )?;
     Ok(Outcome::Added {
         name: spec.name,
-        path: ctx.config_path.clone(),
+        path: settings.config_path.clone(),
         made_default: spec.make_default,
     })
 }

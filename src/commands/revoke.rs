@@ -7,16 +7,15 @@
 
 use std::time::Duration;
 
-use super::introspect::{checked_token, read_token_from_stdin};
-use super::{ClientCall, ClientSecret, Context, call_as_client};
-use crate::cache::{Cache, Entry, Key};
-use crate::config::{Config, Grant as ProfileGrant};
+use crate::cache::{Cache, Credential, Entry, Key};
+use crate::config::Grant as ProfileGrant;
 use crate::discovery::Endpoint;
 use crate::error::{Error, Result};
-use crate::http::{Resend, Transport, check_url, host_of};
-use crate::oauth::{Param, client_request};
-use crate::resolve::{Profile, ProfileLayer};
+use crate::http::Resend;
+use crate::oauth::{Client, Param};
+use crate::resolve::Profile;
 use crate::secret::{Secret, SecretSource};
+use crate::settings::Settings;
 
 pub struct RevokeInput {
     /// As given on the command line; `-` reads stdin; `None` revokes the profile's cached tokens.
@@ -48,11 +47,11 @@ pub struct Revoked {
 const REFRESH_TOKEN: &str = "refresh_token";
 const ACCESS_TOKEN: &str = "access_token";
 
-pub fn run(ctx: &Context, flags: ProfileLayer, input: RevokeInput) -> Result<Outcome> {
-    let secret_from_stdin = flags.secret == Some(SecretSource::Stdin);
+pub fn run(settings: &Settings, input: RevokeInput) -> Result<Outcome> {
+    let secret_from_stdin = settings.flags().secret == Some(SecretSource::Stdin);
     let token = match input.token {
-        Some(token) if token == "-" => Some(read_token_from_stdin(secret_from_stdin)?),
-        Some(token) => Some(checked_token(token)?),
+        Some(token) if token == "-" => Some(crate::input::token_from_stdin(secret_from_stdin)?),
+        Some(token) => Some(crate::input::checked_token(token.as_bytes())?),
         None if input.hint.is_some() => {
             return Err(Error::Usage(
                 "--token-type-hint describes TOKEN; without one, each cached token is revoked with its own hint".into(),
@@ -60,12 +59,10 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: RevokeInput) -> Result<Out
         }
         None => None,
     };
-    let config = ctx.load_config()?;
-    let profile = ctx.resolve_profile(&config, flags)?;
-    let revocation = Revocation::new(ctx, &profile, &config);
+    let revocation = Revocation::new(settings, settings.profile()?);
     match token {
-        Some(token) => revoke_given(ctx, revocation, Secret::new(token), input.hint),
-        None => revoke_cached(ctx, revocation),
+        Some(token) => revoke_given(settings, revocation, Secret::new(token), input.hint),
+        None => revoke_cached(settings, revocation),
     }
 }
 
@@ -75,18 +72,17 @@ pub fn run(ctx: &Context, flags: ProfileLayer, input: RevokeInput) -> Result<Out
 /// as `cache clear -p` finds them. So a token is found even when the cache's keys cannot be
 /// computed (a fingerprint key that cannot be read), or were replaced: a revocation that says
 /// "nothing to revoke" while a live token stays cached would be a lie. Reads the client's
-/// credential identity (`ClientSecret::credential`): a secret that cannot be read is the error
+/// credential identity (`Credential::of`): a secret that cannot be read is the error
 /// it would be anyway.
-fn cached_keys(ctx: &Context, cache: &Cache, revocation: &Revocation<'_>) -> Result<Vec<Key>> {
-    let profile = revocation.profile;
-    let credential = revocation.client.credential()?;
+fn cached_keys(settings: &Settings, cache: &Cache, profile: &Profile) -> Result<Vec<Key>> {
+    let credential = Credential::of(settings.secret()?)?;
     let mut keys: Vec<Key> = Vec::new();
     for grant in [profile.grant, ProfileGrant::AuthorizationCode] {
         match cache.key(profile, grant.as_str(), &credential) {
             Ok(key) if !keys.contains(&key) => keys.push(key),
             Ok(_) => {}
             Err(why) => {
-                ctx.warn(format!(
+                settings.warn(format!(
                     "warning: the token cache cannot compute its keys: {why}; looking for the profile's tokens by its name"
                 ));
                 break;
@@ -126,16 +122,16 @@ fn tokens_of(entry: &Entry) -> Vec<(&'static str, Secret)> {
         .collect()
 }
 
-fn revoke_cached(ctx: &Context, mut revocation: Revocation<'_>) -> Result<Outcome> {
+fn revoke_cached(settings: &Settings, mut revocation: Revocation<'_>) -> Result<Outcome> {
     let profile = revocation.profile;
     let mut outcome = revocation.outcome();
     // A cache that cannot be used holds nothing to revoke (the warning says why).
-    let keys = match ctx.cache() {
-        Some(cache) => cached_keys(ctx, cache, &revocation)?,
+    let keys = match settings.cache() {
+        Some(cache) => cached_keys(settings, cache, profile)?,
         None => Vec::new(),
     };
     for key in keys {
-        let Some(cache) = ctx.cache() else { break };
+        let Some(cache) = settings.cache() else { break };
         // Held while revoking, so that a parallel `fetch` does not renew (and cache) a token from
         // the grant being revoked.
         let lock = cache.lock(&key, profile.timeout() + Duration::from_secs(5));
@@ -178,16 +174,16 @@ fn revoke_cached(ctx: &Context, mut revocation: Revocation<'_>) -> Result<Outcom
 }
 
 fn revoke_given(
-    ctx: &Context,
+    settings: &Settings,
     mut revocation: Revocation<'_>,
     token: Secret,
     hint: Option<&'static str>,
 ) -> Result<Outcome> {
     let profile = revocation.profile;
     // A cache problem must not stop a revocation: the cache is only looked at to forget.
-    let cache = ctx.cache();
+    let cache = settings.cache();
     let keys = match cache {
-        Some(cache) => cached_keys(ctx, cache, &revocation).unwrap_or_default(),
+        Some(cache) => cached_keys(settings, cache, profile).unwrap_or_default(),
         None => Vec::new(),
     };
     let cached = cache.and_then(|cache| {
@@ -276,28 +272,23 @@ fn after_partial(error: Error, revoked: &[Revoked], not_stored: Option<String>) 
     }
 }
 
-/// The revocation endpoint and the client's credentials, found on first use: nothing is looked
-/// up, run or prompted for when there is nothing to revoke (only a secret that can be read
-/// without side effects is read, for the cache key).
+/// The revocation endpoint and the client, found on first use: nothing is looked up, run or
+/// prompted for when there is nothing to revoke (only a secret that can be read without side
+/// effects is read, for the cache key).
 struct Revocation<'a> {
-    ctx: &'a Context,
+    settings: &'a Settings,
     profile: &'a Profile,
-    /// The profile with its endpoints completed from the issuer's metadata.
-    completed: Option<Profile>,
+    client: Option<Client<'a>>,
     url: Option<String>,
-    transport: Option<Transport>,
-    client: ClientSecret<'a>,
 }
 
 impl<'a> Revocation<'a> {
-    fn new(ctx: &'a Context, profile: &'a Profile, config: &'a Config) -> Revocation<'a> {
+    fn new(settings: &'a Settings, profile: &'a Profile) -> Revocation<'a> {
         Revocation {
-            ctx,
+            settings,
             profile,
-            completed: None,
+            client: None,
             url: None,
-            transport: None,
-            client: ClientSecret::new(profile, config),
         }
     }
 
@@ -315,21 +306,9 @@ impl<'a> Revocation<'a> {
         if let Some(url) = &self.url {
             return Ok(url.clone());
         }
-        let transport = Transport::new(self.profile.timeout(), self.profile.ca_file.as_deref())?;
-        let (completed, _) = crate::discovery::complete(
-            self.profile,
-            &[Endpoint::Revocation],
-            &transport,
-            &self.ctx.trace(),
-            self.ctx,
-        )?;
-        let url = completed
-            .revocation_url
-            .clone()
-            .ok_or_else(|| Error::Internal("discovery left revocation_url unset".into()))?;
-        check_url(&url, "revocation_url")?;
-        self.transport = Some(transport);
-        self.completed = Some(completed);
+        let client = self.settings.client()?;
+        let url = client.endpoint(Endpoint::Revocation)?;
+        self.client = Some(client);
         self.url = Some(url.clone());
         Ok(url)
     }
@@ -337,28 +316,21 @@ impl<'a> Revocation<'a> {
     /// RFC 7009 §2.1: `token` and an optional `token_type_hint`, with client authentication.
     /// `sent` lists every token of this run, masked wherever the server might echo one.
     fn revoke(&mut self, token: &Secret, hint: Option<&str>, sent: &[&Secret]) -> Result<()> {
-        let url = self.endpoint()?;
-        let secret = self.client.get()?;
-        let (Some(profile), Some(transport)) = (&self.completed, &self.transport) else {
+        self.endpoint()?;
+        let Some(client) = &self.client else {
             return Err(Error::Internal("revocation endpoint not resolved".into()));
         };
-        let mut fields = vec![Param::secret("token", token)];
+        let mut params = vec![Param::secret("token", token)];
         if let Some(hint) = hint {
-            fields.push(Param::public("token_type_hint", hint));
+            params.push(Param::public("token_type_hint", hint));
         }
-        let request = client_request(profile, secret, &url, fields)?;
-        let host = host_of(&url);
-        call_as_client(
-            self.ctx,
-            transport,
-            profile,
-            ClientCall {
-                request: &request,
-                sent,
-                // Revoking twice is revoking once (§2.2: an invalid token is answered 200 too).
-                resend: Resend::Always,
-            },
-            |response, trace| {
+        client.post(
+            Endpoint::Revocation,
+            params,
+            sent,
+            // Revoking twice is revoking once (§2.2: an invalid token is answered 200 too).
+            Resend::Always,
+            |response, trace, host| {
                 // §2.2 says 200 and that the body is to be ignored; any 2xx is taken as success
                 // (several servers answer 204).
                 if (200..300).contains(&response.status) {

@@ -10,12 +10,14 @@
 //! with its arms; the request, the trace's masks and the dry run follow from what it declares.
 
 mod answer;
+pub mod client;
 pub mod client_auth;
 pub mod grant;
 pub mod request;
 mod response;
 
 pub use answer::{failure, success_object};
+pub use client::{Client, ClientSecret, Run};
 pub use client_auth::{ClientAuth, basic_authorization};
 pub use grant::{DEVICE_CODE_GRANT, Grant, s256_challenge};
 pub use request::{Header, HeaderValue, Param, TokenRequest, build_request, client_request};

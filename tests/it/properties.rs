@@ -7,7 +7,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use oauthctl::cli::OutputFormat;
-use oauthctl::commands::Context;
 use oauthctl::commands::exchange::{self, ExchangeInput};
 use oauthctl::commands::inspect::Inspection;
 use oauthctl::config::{AuthMethod, BasicEncoding};
@@ -18,6 +17,7 @@ use oauthctl::oauth::{
     TokenResponse, basic_authorization, expires_in, parse_token_response, s256_challenge,
 };
 use oauthctl::resolve::ProfileLayer;
+use oauthctl::settings::{GlobalFlags, Settings};
 use oauthctl::timefmt::{relative, rfc3339, span};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -222,13 +222,11 @@ fn base64url(bytes: &[u8]) -> String {
 /// that passes RFC 7636 §4.1 gets as far as that refusal, one that does not is refused first.
 fn exchange_with_verifier(verifier: &str) -> Error {
     let dir = tempfile::tempdir().unwrap();
-    let ctx = Context {
-        config_path: dir.path().join("absent.toml"),
-        config_explicit: false,
-        profile: None,
-        profile_on_command_line: false,
-        verbose: false,
-        state: Default::default(),
+    let config = dir.path().join("empty.toml");
+    std::fs::write(&config, "").unwrap();
+    let global = GlobalFlags {
+        config: Some(config),
+        ..GlobalFlags::default()
     };
     let flags = ProfileLayer {
         token_url: Some("ftp://idp.invalid/token".into()),
@@ -236,13 +234,13 @@ fn exchange_with_verifier(verifier: &str) -> Error {
         auth_method: Some(AuthMethod::None),
         ..ProfileLayer::default()
     };
+    let settings = Settings::new(OutputFormat::Text, global, flags).unwrap();
     let input = ExchangeInput {
         code: Some("the-code".into()),
-        redirect_uri: None,
         code_verifier: Some(verifier.to_string()),
         no_cache: true,
     };
-    match exchange::run(&ctx, flags, input) {
+    match exchange::run(&settings, input) {
         Ok(_) => panic!("an ftp token URL was accepted"),
         Err(e) => e,
     }

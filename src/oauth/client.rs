@@ -1,0 +1,264 @@
+//! The client: a profile's endpoints, the run's transport, its secret and the trace's masks, made
+//! once per run. It holds the one sequence every exchange with the authorization server follows:
+//! find the endpoint (from the issuer's metadata when the profile does not name it) and check it,
+//! read the secret when it is first needed, build the typed request, send it with the profile's
+//! retries as the grant or the caller allows, and read the answer with every secret of the request
+//! scrubbed from whatever the server echoes (SECURITY 38).
+
+use std::cell::OnceCell;
+use std::time::Duration;
+
+use super::client_auth::ClientAuth;
+use super::grant::Grant;
+use super::request::{Param, TokenRequest, build_request, client_request};
+use super::response::{TokenResponse, parse_token_response};
+use crate::config::Config;
+use crate::discovery::{Endpoint, Metadata, MetadataCache};
+use crate::error::{Error, Result};
+use crate::http::{Resend, Response, RetryPolicy, Trace, Transport, check_url, host_of};
+use crate::resolve::Profile;
+use crate::secret::{Secret, SecretSource};
+
+/// What a client needs from the run it belongs to: a trace for each exchange (`-v`) and where
+/// issuer metadata is kept.
+pub trait Run: MetadataCache {
+    fn trace(&self) -> Trace;
+}
+
+/// A profile's client for one run.
+pub struct Client<'a> {
+    run: &'a dyn Run,
+    profile: &'a Profile,
+    transport: &'a Transport,
+    secret: &'a ClientSecret,
+    /// The profile with its endpoints filled from the issuer's metadata, once looked up.
+    discovered: OnceCell<(Profile, Option<Metadata>)>,
+}
+
+impl<'a> Client<'a> {
+    pub fn new(
+        run: &'a dyn Run,
+        profile: &'a Profile,
+        secret: &'a ClientSecret,
+        transport: &'a Transport,
+    ) -> Client<'a> {
+        Client {
+            run,
+            profile,
+            transport,
+            secret,
+            discovered: OnceCell::new(),
+        }
+    }
+
+    /// The profile as configured.
+    pub fn profile(&self) -> &'a Profile {
+        self.profile
+    }
+
+    /// The client's secret, read on first use.
+    pub fn secret(&self) -> &'a ClientSecret {
+        self.secret
+    }
+
+    pub fn transport(&self) -> &'a Transport {
+        self.transport
+    }
+
+    /// A trace for one exchange.
+    pub fn trace(&self) -> Trace {
+        self.run.trace()
+    }
+
+    /// The profile with every endpoint in `needed` set: the profile's own, else from its
+    /// issuer's metadata (read once per run, then from the cache), and the metadata when it was
+    /// read. Fails, naming the key to set, when one is still missing.
+    pub fn discover(&self, needed: &[Endpoint]) -> Result<(&Profile, Option<&Metadata>)> {
+        if needed.iter().all(|e| e.of(self.profile).is_some()) {
+            return Ok((self.profile, None));
+        }
+        if let Some((profile, metadata)) = self.discovered.get()
+            && needed.iter().all(|e| e.of(profile).is_some())
+        {
+            return Ok((profile, metadata.as_ref()));
+        }
+        let found = crate::discovery::complete(
+            self.profile,
+            needed,
+            self.transport,
+            &self.run.trace(),
+            self.run,
+        )?;
+        let (profile, metadata) = self.discovered.get_or_init(|| found);
+        Ok((profile, metadata.as_ref()))
+    }
+
+    /// The URL of `endpoint`, checked: https, or plain http to loopback (SECURITY 15).
+    pub fn endpoint(&self, endpoint: Endpoint) -> Result<String> {
+        let (profile, _) = self.discover(&[endpoint])?;
+        let url = endpoint.of(profile).ok_or_else(|| {
+            Error::Internal(format!("discovery left {} unset", endpoint.config_key()))
+        })?;
+        check_url(url, endpoint.config_key())?;
+        Ok(url.to_string())
+    }
+
+    /// A token for `grant` from the token endpoint (RFC 6749 §5), sent again only as the grant
+    /// allows.
+    pub fn token(&self, grant: &Grant<'_>) -> Result<TokenResponse> {
+        // The secret first: one that cannot be had fails before anything is looked up.
+        let secret = self.secret.get()?;
+        let (profile, _) = self.discover(&[Endpoint::Token])?;
+        let url = profile.require_token_url()?.to_string();
+        check_url(&url, "token_url")?;
+        let request = build_request(profile, secret, grant)?;
+        if let Grant::AuthorizationCode {
+            code_verifier: Some(v),
+            ..
+        } = grant
+        {
+            // The challenge is public (it went through the browser), and comparing it with the
+            // one sent to the authorization endpoint is how a PKCE `invalid_grant` is debugged.
+            self.run.trace().line(&format!(
+                "note: the code_verifier's S256 code_challenge is {} (RFC 7636 §4.2); \
+                 it must match the one sent with the authorization request",
+                super::s256_challenge(v.expose())
+            ));
+        }
+        self.send(&request, &[], grant.resend(), |response, trace| {
+            parse_token_response(response, &url, crate::timefmt::now(), trace)
+        })
+    }
+
+    /// A client-authenticated POST of `params` to `endpoint` (device authorization,
+    /// revocation, introspection: RFC 8628 §3.1, RFC 7009 §2.1, RFC 7662 §2.1), its answer read by
+    /// `parse` with the endpoint's host. `sent` are other secrets of the run a server might echo.
+    pub fn post<T>(
+        &self,
+        endpoint: Endpoint,
+        params: Vec<Param>,
+        sent: &[&Secret],
+        resend: Resend,
+        parse: impl FnOnce(&Response, &Trace, &str) -> Result<T>,
+    ) -> Result<T> {
+        let url = self.endpoint(endpoint)?;
+        let (profile, _) = self.discover(&[endpoint])?;
+        let request = client_request(profile, self.secret.get()?, &url, params)?;
+        let host = host_of(&url);
+        self.send(&request, sent, resend, |response, trace| {
+            parse(response, trace, &host)
+        })
+    }
+
+    /// Sends a request and hands the answer to `parse`. Every secret of the request, every other
+    /// secret in `sent` and every header the trace hides is masked in the trace and scrubbed from
+    /// any error built from the server's answer, since a server may echo the request.
+    fn send<T>(
+        &self,
+        request: &TokenRequest,
+        sent: &[&Secret],
+        resend: Resend,
+        parse: impl FnOnce(&Response, &Trace) -> Result<T>,
+    ) -> Result<T> {
+        let mut trace = self.run.trace();
+        for secret in request.secrets() {
+            trace.mask(&secret);
+        }
+        for secret in sent {
+            trace.mask(secret.expose());
+        }
+        let headers = request.wire_headers();
+        for (name, value) in &headers {
+            if name.eq_ignore_ascii_case("authorization") {
+                trace.mask_authorization(value);
+            }
+            // A header the trace hides (an API key, a cookie) must not come back in an echo.
+            if crate::http::redact_header(name, value) != *value {
+                trace.mask(value);
+            }
+        }
+        let post = crate::http::FormPost {
+            url: &request.url,
+            headers: &headers,
+            form: &request.form,
+        };
+        let retry = RetryPolicy {
+            resend,
+            retries: self.profile.retries,
+            max_wait: Duration::from_secs(self.profile.retry_max_secs),
+        };
+        self.transport
+            .post_form(&post, &trace, retry)
+            .and_then(|response| parse(&response, &trace))
+            .map_err(|e| e.scrubbed(|text| trace.scrub(text)))
+    }
+}
+
+/// The client's secret, read at most once per run and only when it is needed.
+#[derive(Debug)]
+pub struct ClientSecret {
+    profile: Profile,
+    /// The config file's path, and why it may not hold a literal secret (SECURITY 4), if so.
+    config: (std::path::PathBuf, Option<String>),
+    read: OnceCell<Option<Secret>>,
+}
+
+impl ClientSecret {
+    pub fn new(profile: &Profile, config: &Config) -> ClientSecret {
+        ClientSecret {
+            profile: profile.clone(),
+            config: (config.path.clone(), config.unsafe_for_secrets.clone()),
+            read: OnceCell::new(),
+        }
+    }
+
+    /// The profile whose secret it is.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The secret (`None` for a public client), read on first use.
+    pub fn get(&self) -> Result<Option<&Secret>> {
+        if let Some(read) = self.read.get() {
+            return Ok(read.as_ref());
+        }
+        let secret = read_secret(&self.profile, &self.config.0, self.config.1.as_deref())?;
+        Ok(self.read.get_or_init(|| secret).as_ref())
+    }
+}
+
+/// The client secret for this profile, or `None` for a public client (`auth_method = "none"`).
+fn read_secret(
+    profile: &Profile,
+    config_path: &std::path::Path,
+    unsafe_for_secrets: Option<&str>,
+) -> Result<Option<Secret>> {
+    // Before a secret command runs or a prompt shows: the profile names a client.
+    profile.require_client_id()?;
+    if !ClientAuth::needs_secret(profile.auth_method) {
+        return Ok(None);
+    }
+    // Only the config file can hold a literal. SECURITY 4: refused, as ssh refuses a private key
+    // others can read, when the file is not private.
+    if let (Some(SecretSource::Literal(_)), Some(problem)) = (&profile.secret, unsafe_for_secrets) {
+        return Err(Error::Config(format!(
+            "refusing the literal client_secret of {} in `{}`: {problem}; or move the secret out with client_secret_env / client_secret_file",
+            profile.describe(),
+            config_path.display()
+        )));
+    }
+    match &profile.secret {
+        Some(source) => source.read_within(profile.timeout()).map(Some),
+        // kubectl says whether anyone may be asked (`KUBERNETES_EXEC_INFO` `spec.interactive`).
+        None if crate::kube::ExecInfo::from_env()?.interactive => {
+            crate::secret::prompt(&profile.describe()).map(Some)
+        }
+        None => Err(Error::Config(format!(
+            "no client secret for {}, and {} says the session is not interactive, so nobody is asked: \
+             set {} in the kubeconfig's exec env, or give the profile client_secret_env / client_secret_file / client_secret_command",
+            profile.describe(),
+            crate::kube::EXEC_INFO_ENV,
+            crate::secret::OVERRIDE_ENV
+        ))),
+    }
+}

@@ -1,0 +1,195 @@
+//! One run of a command, between `main`'s parsing and its writing: the settings step
+//! (`Settings`), the command, and the rendering of its result. Nothing here writes to stdout or
+//! stderr; what the user must see while a command waits (`login`'s instructions) goes to the
+//! `tell` that `main` hands down.
+
+use crate::cli::{self, CacheCommand, Cli, Command, OutputFormat, ProfilesCommand};
+use crate::commands;
+use crate::error::{Error, Result};
+use crate::kube;
+use crate::output::{self, Rendered, Screened};
+use crate::settings::{GlobalFlags, Settings, output_format};
+use crate::tokens::CacheUse;
+use crate::untrusted::printable;
+
+/// What a run leaves for `main` to write.
+pub struct Finished {
+    /// The format errors are reported in.
+    pub format: OutputFormat,
+    /// A warning about the run (its cache, say), escaped whole, as error messages are; it comes
+    /// before the result's own note.
+    pub warning: Option<String>,
+    /// The rendered output, past its last gate, or the error.
+    pub result: Result<Screened>,
+}
+
+/// Runs `cli`'s command. `tell` shows one line to the user at once.
+pub fn execute(cli: Cli, tell: &dyn Fn(&str)) -> Finished {
+    let format = match output_format(cli.output) {
+        Ok(format) => format,
+        Err(e) => return failed(OutputFormat::Text, e),
+    };
+    let global = GlobalFlags {
+        config: cli.config,
+        profile: cli.profile,
+        verbose: cli.verbose,
+    };
+    let settings = match Settings::new(format, global, cli.command.overrides()) {
+        Ok(settings) => settings,
+        Err(e) => return failed(format, e),
+    };
+    let result = dispatch(&settings, cli.command, tell);
+    Finished {
+        format,
+        warning: settings
+            .take_warning()
+            .map(|warning| printable(&warning, 2000)),
+        // Everything a command rendered passes the last output gate before it is written.
+        result: result.and_then(Rendered::screened),
+    }
+}
+
+fn failed(format: OutputFormat, error: Error) -> Finished {
+    Finished {
+        format,
+        warning: None,
+        result: Err(error),
+    }
+}
+
+fn dispatch(settings: &Settings, command: Command, tell: &dyn Fn(&str)) -> Result<Rendered> {
+    let format = settings.format;
+    match command {
+        Command::Fetch(args) => {
+            if args.dry_run {
+                let plan = commands::dry_run::fetch(settings)?;
+                return Ok(crate::curl::render(format, &plan));
+            }
+            let kube = kube_api(format)?;
+            let cache_use = CacheUse {
+                bypass: args.no_cache,
+                force: args.force,
+            };
+            output::token(format, &commands::fetch::run(settings, cache_use)?, kube)
+        }
+        Command::ExchangeCode(args) => {
+            if args.dry_run {
+                let plan = commands::dry_run::exchange(settings, args.code_verifier.as_deref())?;
+                return Ok(crate::curl::render(format, &plan));
+            }
+            let kube = kube_api(format)?;
+            let input = commands::exchange::ExchangeInput {
+                code: args.code,
+                code_verifier: args.code_verifier,
+                no_cache: args.no_cache,
+            };
+            output::token(format, &commands::exchange::run(settings, input)?, kube)
+        }
+        Command::Login(args) => {
+            let kube = kube_api(format)?;
+            let input = commands::login::LoginInput {
+                device: args.device,
+                open_browser: !args.no_browser,
+                wait: args.wait_secs.map(std::time::Duration::from_secs),
+                // Lines that may carry what the config or a server said: escaped.
+                tell: &|line| tell(&printable(line, 64 * 1024)),
+            };
+            let result = commands::login::run(settings, input)?;
+            if format == OutputFormat::Text {
+                // Signing in is the result; the token is for `fetch` (and stays off the terminal).
+                return Ok(Rendered {
+                    stdout: String::new(),
+                    note: result.note,
+                });
+            }
+            output::token(format, &result, kube)
+        }
+        Command::Revoke(args) => {
+            output::require_view_format(format, "revoke")?;
+            let input = commands::revoke::RevokeInput {
+                token: args.token,
+                hint: args.token_type_hint.map(hint_name),
+            };
+            let outcome = commands::revoke::run(settings, input)?;
+            Ok(output::revocation(format, &outcome))
+        }
+        Command::Introspect(args) => {
+            output::require_view_format(format, "introspect")?;
+            let input = commands::introspect::IntrospectInput {
+                token: args.token,
+                hint: args.token_type_hint.map(hint_name),
+                require_active: args.require_active,
+            };
+            let introspection = commands::introspect::run(settings, input)?;
+            Ok(output::introspection(format, &introspection))
+        }
+        Command::Inspect(args) => {
+            output::require_view_format(format, "inspect")?;
+            use commands::inspect::{KeySource, VerifyInput};
+            let keys = if let Some(jwks) = args.jwks {
+                Some(KeySource::Jwks(jwks))
+            } else if let Some(key) = args.key {
+                Some(KeySource::Key(key))
+            } else if let Some(var) = args.secret_env {
+                Some(KeySource::SecretEnv(var))
+            } else if let Some(file) = args.secret_file {
+                Some(KeySource::SecretFile(file))
+            } else {
+                // A claim expectation asks for verification too: never silently unchecked.
+                let expects = args.leeway.is_some()
+                    || args.expect_issuer.is_some()
+                    || args.expect_audience.is_some();
+                (args.verify || expects).then_some(KeySource::Profile)
+            };
+            let verify = keys.map(|keys| VerifyInput {
+                keys,
+                leeway: args.leeway,
+                issuer: args.expect_issuer,
+                audience: args.expect_audience,
+            });
+            let inspection =
+                commands::inspect::run(settings, args.token, args.require_valid, verify)?;
+            Ok(output::inspection(format, &inspection))
+        }
+        Command::Cache(sub) => {
+            output::require_view_format(format, "cache")?;
+            let outcome = match sub {
+                CacheCommand::List => commands::cache::list()?,
+                CacheCommand::Clear => commands::cache::clear(settings)?,
+            };
+            Ok(output::cache(format, &outcome))
+        }
+        Command::Completions { shell } => cli::completion_script(shell)
+            .map(Rendered::from)
+            .ok_or_else(|| Error::Internal(format!("no completion script for {shell}"))),
+        Command::Profiles(sub) => {
+            output::require_view_format(format, "profiles")?;
+            let outcome = match sub {
+                ProfilesCommand::List => commands::profiles::list(settings)?,
+                ProfilesCommand::Show { name } => commands::profiles::show(settings, name)?,
+                ProfilesCommand::Path => commands::profiles::path(settings),
+                ProfilesCommand::Remove { name } => commands::profiles::remove(settings, &name)?,
+                ProfilesCommand::Add(args) => commands::profiles::add(settings, args.into_spec())?,
+            };
+            Ok(output::profiles(format, &outcome))
+        }
+    }
+}
+
+/// The ExecCredential version kubectl asked for, read (and checked, before any request) only
+/// for `-o exec-credential`.
+fn kube_api(format: OutputFormat) -> Result<kube::ApiVersion> {
+    if format == OutputFormat::ExecCredential {
+        Ok(kube::ExecInfo::from_env()?.api_version)
+    } else {
+        Ok(kube::ApiVersion::default())
+    }
+}
+
+/// RFC 7009 §2.1 / RFC 7662 §2.1 `token_type_hint` values.
+fn hint_name(hint: cli::TokenTypeHint) -> &'static str {
+    match hint {
+        cli::TokenTypeHint::AccessToken => "access_token",
+        cli::TokenTypeHint::RefreshToken => "refresh_token",
+    }
+}

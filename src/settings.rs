@@ -1,0 +1,217 @@
+//! The settings step (docs/design.md §8): from the parsed command line and the environment to
+//! what a command runs with, decided in one place before it runs. The output format, the config
+//! file's path, the profile's name and the command's own overrides are read at once; the config
+//! file, the resolved profile, the transport and the token cache are made on first use, once, so
+//! that a command that needs none of them (`inspect TOKEN`, `cache list`) reads nothing it does
+//! not need, and no command resolves anything again.
+
+use std::cell::{OnceCell, RefCell};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use crate::cache::Cache;
+use crate::cli::OutputFormat;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::http::{Trace, Transport};
+use crate::oauth::{Client, ClientSecret};
+use crate::resolve::{Profile, ProfileLayer, resolve};
+
+/// What a run is given, and what it opens at most once.
+pub struct Settings {
+    pub format: OutputFormat,
+    pub config_path: PathBuf,
+    /// Given by `--config`/`OAUTHCTL_CONFIG`: then a missing file is an error.
+    pub config_explicit: bool,
+    /// `-p` / `OAUTHCTL_PROFILE`.
+    pub profile_name: Option<String>,
+    /// `-p` was typed on this command line (not inherited from the environment).
+    pub profile_on_command_line: bool,
+    pub verbose: bool,
+    /// The command's overrides of profile fields (its flags), the top of flag > env > profile.
+    flags: ProfileLayer,
+    config: OnceCell<Config>,
+    profile: OnceCell<Profile>,
+    secret: OnceCell<ClientSecret>,
+    transport: OnceCell<Transport>,
+    /// The token cache, once opened; `None` when it cannot be used.
+    cache: OnceCell<Option<Cache>>,
+    /// A warning for stderr once the command is done; the first one wins, so a run says at most
+    /// one thing about, say, its cache (DESIGN §7).
+    warning: RefCell<Option<String>>,
+}
+
+/// An `OAUTHCTL_*` variable; an empty one counts as unset.
+fn from_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The output format: `-o`, else `OAUTHCTL_OUTPUT`, else text.
+pub fn output_format(flag: Option<OutputFormat>) -> Result<OutputFormat> {
+    match flag {
+        Some(format) => Ok(format),
+        None => match from_env("OAUTHCTL_OUTPUT") {
+            None => Ok(OutputFormat::Text),
+            Some(value) => OutputFormat::from_str(&value).map_err(|_| {
+                Error::Usage(
+                    "env var OAUTHCTL_OUTPUT is not one of text, json, header, env, exec-credential"
+                        .into(),
+                )
+            }),
+        },
+    }
+}
+
+/// The global flags, as parsed.
+#[derive(Debug, Default)]
+pub struct GlobalFlags {
+    pub config: Option<PathBuf>,
+    pub profile: Option<String>,
+    pub verbose: bool,
+}
+
+impl Settings {
+    /// The settings of a run: the global flags over their `OAUTHCTL_*` variables (an empty
+    /// variable counts as unset, like every other), and the command's overrides. `format` is
+    /// `output_format`'s, decided first so that even an error here is reported in it.
+    pub fn new(format: OutputFormat, global: GlobalFlags, flags: ProfileLayer) -> Result<Settings> {
+        let config_flag = global
+            .config
+            .or_else(|| from_env("OAUTHCTL_CONFIG").map(PathBuf::from));
+        Ok(Settings {
+            format,
+            config_path: crate::config::locate(config_flag.as_deref())?,
+            config_explicit: config_flag.is_some(),
+            profile_on_command_line: global.profile.is_some(),
+            profile_name: global.profile.or_else(|| from_env("OAUTHCTL_PROFILE")),
+            verbose: global.verbose,
+            flags,
+            config: OnceCell::new(),
+            profile: OnceCell::new(),
+            secret: OnceCell::new(),
+            transport: OnceCell::new(),
+            cache: OnceCell::new(),
+            warning: RefCell::new(None),
+        })
+    }
+
+    /// The config file, loaded on first use.
+    pub fn config(&self) -> Result<&Config> {
+        if let Some(config) = self.config.get() {
+            return Ok(config);
+        }
+        let config = Config::load(&self.config_path, self.config_explicit)?;
+        Ok(self.config.get_or_init(|| config))
+    }
+
+    /// The profile this run uses, with the command's flags and the env overrides applied,
+    /// resolved on first use.
+    pub fn profile(&self) -> Result<&Profile> {
+        if let Some(profile) = self.profile.get() {
+            return Ok(profile);
+        }
+        let profile = self.resolve_named(self.profile_name.as_deref(), self.flags.clone())?;
+        Ok(self.profile.get_or_init(|| profile))
+    }
+
+    /// Profile `name` (else the default), with `flags` and the env overrides applied: for
+    /// `profiles show NAME`, which looks at another profile than the run's.
+    pub fn resolve_named(&self, name: Option<&str>, flags: ProfileLayer) -> Result<Profile> {
+        resolve(name, self.config()?, flags, &|key| std::env::var(key).ok())
+    }
+
+    /// The command's overrides of profile fields.
+    pub fn flags(&self) -> &ProfileLayer {
+        &self.flags
+    }
+
+    /// The profile's client secret, read when first needed (never for a cache hit that needs no
+    /// secret).
+    pub fn secret(&self) -> Result<&ClientSecret> {
+        if let Some(secret) = self.secret.get() {
+            return Ok(secret);
+        }
+        let secret = ClientSecret::new(self.profile()?, self.config()?);
+        Ok(self.secret.get_or_init(|| secret))
+    }
+
+    /// The profile's client: its endpoints, the run's transport and its secret.
+    pub fn client(&self) -> Result<Client<'_>> {
+        Ok(Client::new(
+            self,
+            self.profile()?,
+            self.secret()?,
+            self.transport()?,
+        ))
+    }
+
+    /// The one transport of the run, for the profile's deadline and trusted roots.
+    pub fn transport(&self) -> Result<&Transport> {
+        if let Some(transport) = self.transport.get() {
+            return Ok(transport);
+        }
+        let profile = self.profile()?;
+        let transport = Transport::new(profile.timeout(), profile.ca_file.as_deref())?;
+        Ok(self.transport.get_or_init(|| transport))
+    }
+
+    /// The token cache, opened and checked on first use. `None` when it cannot be trusted or
+    /// made: the run works uncached, and the warning says why (DESIGN §7, SECURITY 13, 48).
+    pub fn cache(&self) -> Option<&Cache> {
+        self.cache
+            .get_or_init(|| {
+                let opened = match Cache::locate() {
+                    Err(_) => Err(format!(
+                        "not using a token cache: there is no home directory to keep it in; working uncached (set {})",
+                        crate::cache::DIR_ENV
+                    )),
+                    Ok(path) => Cache::open(&path).map_err(|untrusted| {
+                        format!(
+                            "not using the token cache `{}`: {untrusted}; working uncached (fix that, or set {})",
+                            crate::untrusted::printable(&path.display().to_string(), 300),
+                            crate::cache::DIR_ENV
+                        )
+                    }),
+                };
+                match opened {
+                    Ok(cache) => Some(cache),
+                    Err(why) => {
+                        self.warn(format!("warning: {why}"));
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+
+    /// Keeps `text` for stderr at the end of the run, unless a warning is kept already.
+    pub fn warn(&self, text: String) {
+        self.warning.borrow_mut().get_or_insert(text);
+    }
+
+    /// The warning kept for the end of the run.
+    pub fn take_warning(&self) -> Option<String> {
+        self.warning.borrow_mut().take()
+    }
+
+    /// A trace for one exchange with a server (`-v`), masking the protocol's secrets.
+    pub fn trace(&self) -> Trace {
+        Trace::new(self.verbose, crate::oauth::SECRET_NAMES)
+    }
+}
+
+impl crate::oauth::Run for Settings {
+    fn trace(&self) -> Trace {
+        Settings::trace(self)
+    }
+}
+
+impl crate::discovery::MetadataCache for Settings {
+    fn cache(&self) -> Option<&Cache> {
+        Settings::cache(self)
+    }
+
+    fn warn(&self, text: String) {
+        Settings::warn(self, text);
+    }
+}
