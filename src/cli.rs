@@ -15,7 +15,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 
 use crate::commands::profiles::NewProfileSpec;
-use crate::config::{self, AuthMethod, BasicEncoding, Config, Grant, GrantParams};
+use crate::config::{self, AuthMethod, BasicEncoding, Config, GrantKind, GrantParams};
 use crate::resolve::{ProfileLayer, parse_header, parse_param};
 use crate::secret::SecretSource;
 

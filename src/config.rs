@@ -69,8 +69,10 @@ keyword_enum! {
     GrantParams { Body = "body", Query = "query" }
 }
 keyword_enum! {
-    /// What `fetch` does for this profile.
-    Grant { ClientCredentials = "client_credentials", AuthorizationCode = "authorization_code", DeviceCode = "device_code" }
+    /// The profile's `grant`: how its tokens are first obtained, and so what `fetch` does for it
+    /// (a client_credentials request, or a refresh of what `login` cached). The request itself is
+    /// an `oauth::Grant`.
+    GrantKind { ClientCredentials = "client_credentials", AuthorizationCode = "authorization_code", DeviceCode = "device_code" }
 }
 
 /// The whole file.
@@ -522,7 +524,7 @@ retry_max_secs = 30
             assert_eq!(AuthMethod::from_str(name).unwrap().as_str(), *name);
         }
         assert!(
-            Grant::from_str("password")
+            GrantKind::from_str("password")
                 .unwrap_err()
                 .contains("client_credentials")
         );

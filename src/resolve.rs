@@ -171,7 +171,7 @@ pub fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{AuthMethod, BasicEncoding, Grant, GrantParams};
+    use crate::config::{AuthMethod, BasicEncoding, GrantKind, GrantParams};
     use crate::secret::SecretSource;
     use std::collections::HashMap;
     use std::path::PathBuf;
@@ -224,7 +224,7 @@ mod tests {
         assert_eq!(p.timeout(), Duration::from_secs(30));
         assert_eq!(p.basic_encoding, BasicEncoding::Form);
         assert_eq!(p.grant_params, GrantParams::Body);
-        assert_eq!(p.grant, Grant::ClientCredentials);
+        assert_eq!(p.grant, GrantKind::ClientCredentials);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::cache::{Cache, Credential, Entry, Key};
-use crate::config::Grant as ProfileGrant;
+use crate::config::GrantKind;
 use crate::error::{Error, Result};
 use crate::oauth::{Grant, TokenResponse};
 use crate::resolve::Profile;
@@ -85,7 +85,7 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
     let refresh_token = entry
         .as_ref()
         .and_then(Entry::refresh_token)
-        .filter(|_| profile.grant != ProfileGrant::ClientCredentials);
+        .filter(|_| profile.grant != GrantKind::ClientCredentials);
     let token = match refresh_token {
         Some(refresh_token) => refresh(settings, profile, cache, &key, refresh_token)?,
         None => fetch_new(settings, profile)?,
@@ -106,7 +106,7 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
 /// A new token without a refresh token: client_credentials, or for a user profile, nothing
 /// (fetch never opens a browser or prompts in CI).
 fn fetch_new(settings: &Settings, profile: &Profile) -> Result<TokenResponse> {
-    if profile.grant != ProfileGrant::ClientCredentials {
+    if profile.grant != GrantKind::ClientCredentials {
         return Err(login_required(profile, "has no usable refresh token"));
     }
     settings.client()?.token(&Grant::ClientCredentials)

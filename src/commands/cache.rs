@@ -3,7 +3,7 @@
 //! (exit 78), where the token commands would work uncached.
 
 use crate::cache::{Cache, Credential, Entry, Key, Selection};
-use crate::config::Grant;
+use crate::config::GrantKind;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::untrusted::printable;
@@ -61,7 +61,7 @@ pub fn clear(settings: &Settings) -> Result<Outcome> {
             // Entries stored under the secret the profile has now. A secret that cannot be read
             // (its env var unset, say) finds none by key; the profile's name still finds them.
             match settings.secret().and_then(Credential::of) {
-                Ok(credential) => [profile.grant, Grant::AuthorizationCode]
+                Ok(credential) => [profile.grant, GrantKind::AuthorizationCode]
                     .iter()
                     .filter_map(|grant| cache.key(profile, grant.as_str(), &credential).ok())
                     .collect(),

@@ -5,7 +5,7 @@
 //! Secrets are never read: the request is built with sentinel strings in their place, and the
 //! sentinels are then cut out of every URL, header and form value into `Part::Placeholder`s.
 
-use crate::config::{BasicEncoding, Grant as ProfileGrant};
+use crate::config::{BasicEncoding, GrantKind};
 use crate::error::Result;
 use crate::http::redact_header;
 use crate::oauth::{ClientAuth, Grant, HeaderValue, SECRET_NAMES, TokenRequest, build_request};
@@ -63,7 +63,7 @@ pub fn fetch(settings: &Settings) -> Result<PlannedRequest> {
     profile.check_endpoints()?;
     let mut plan = Planner::new(profile);
     let refresh_token;
-    let grant = if profile.grant == ProfileGrant::ClientCredentials {
+    let grant = if profile.grant == GrantKind::ClientCredentials {
         Grant::ClientCredentials
     } else {
         // A user profile is only ever renewed by fetch (RFC 6749 §6), never signed in.

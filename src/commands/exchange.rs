@@ -2,7 +2,7 @@
 //! verifier (RFC 7636 §4.5). Never retried: a code is single-use (RFC 6749 §4.1.2).
 
 use crate::cache::Credential;
-use crate::config::Grant as ProfileGrant;
+use crate::config::GrantKind;
 use crate::error::{Error, Result};
 use crate::oauth::Grant;
 use crate::secret::{Secret, SecretSource};
@@ -45,7 +45,7 @@ pub fn run(settings: &Settings, input: ExchangeInput) -> Result<TokenResult> {
     if !input.no_cache
         && let Some(cache) = settings.cache()
     {
-        let grant = ProfileGrant::AuthorizationCode.as_str();
+        let grant = GrantKind::AuthorizationCode.as_str();
         let stored = Credential::of(settings.secret()?)
             .map_err(|e| e.to_string())
             .and_then(|credential| cache.key(profile, grant, &credential))

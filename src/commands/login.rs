@@ -17,7 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
 use crate::cache::Credential;
-use crate::config::Grant as ProfileGrant;
+use crate::config::GrantKind;
 use crate::discovery::{Endpoint, Metadata};
 use crate::error::{Error, Refusal, Result};
 use crate::http::Resend;
@@ -45,14 +45,14 @@ pub struct LoginInput<'a> {
 pub fn run(settings: &Settings, input: LoginInput<'_>) -> Result<TokenResult> {
     let profile = settings.profile()?;
     profile.check_endpoints()?;
-    if profile.grant == ProfileGrant::ClientCredentials {
+    if profile.grant == GrantKind::ClientCredentials {
         return Err(Error::Config(format!(
             "{} is a client_credentials profile, which `fetch` serves without anyone signing in; \
              `login` is for user profiles: set grant = \"authorization_code\" (or \"device_code\") in it",
             profile.describe()
         )));
     }
-    let device = input.device || profile.grant == ProfileGrant::DeviceCode;
+    let device = input.device || profile.grant == GrantKind::DeviceCode;
     let client = settings.client()?;
     let needed = if device {
         [Endpoint::DeviceAuthorization, Endpoint::Token]

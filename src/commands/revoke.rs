@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use crate::cache::{Cache, Credential, Entry, Key};
-use crate::config::Grant as ProfileGrant;
+use crate::config::GrantKind;
 use crate::discovery::Endpoint;
 use crate::error::{Error, Result};
 use crate::http::Resend;
@@ -77,7 +77,7 @@ pub fn run(settings: &Settings, input: RevokeInput) -> Result<Outcome> {
 fn cached_keys(settings: &Settings, cache: &Cache, profile: &Profile) -> Result<Vec<Key>> {
     let credential = Credential::of(settings.secret()?)?;
     let mut keys: Vec<Key> = Vec::new();
-    for grant in [profile.grant, ProfileGrant::AuthorizationCode] {
+    for grant in [profile.grant, GrantKind::AuthorizationCode] {
         match cache.key(profile, grant.as_str(), &credential) {
             Ok(key) if !keys.contains(&key) => keys.push(key),
             Ok(_) => {}

@@ -23,7 +23,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::config::{AuthMethod, BasicEncoding, Config, Grant, GrantParams};
+use crate::config::{AuthMethod, BasicEncoding, Config, GrantKind, GrantParams};
 use crate::error::{Error, Result};
 use crate::resolve::{Origin, env_var_for};
 use crate::secret::{OVERRIDE_ENV, Secret, SecretSource};
@@ -103,12 +103,12 @@ macro_rules! profile_fields {
                         #[arg(long, value_name = "URL")]
                     ],
                 },
-                grant: Keyword<Grant> as Option<Grant> {
-                    default: [Grant::ClientCredentials],
+                grant: Keyword<GrantKind> as Option<GrantKind> {
+                    default: [GrantKind::ClientCredentials],
                     flag: [#[arg(skip)]],
                     add: [
                         /// What `fetch` does [default: client_credentials]
-                        #[arg(long, value_name = "GRANT", value_parser = keyword::<Grant>(Grant::NAMES))]
+                        #[arg(long, value_name = "GRANT", value_parser = keyword::<GrantKind>(GrantKind::NAMES))]
                     ],
                 },
                 client_id: Text as Option<String> {
@@ -678,7 +678,7 @@ mod tests {
             ProfileLayer::default(),
             ProfileLayer::default(),
         );
-        assert_eq!(p.grant, Grant::ClientCredentials);
+        assert_eq!(p.grant, GrantKind::ClientCredentials);
         assert_eq!(p.auth_method, AuthMethod::Basic);
         assert_eq!(p.timeout_secs, DEFAULT_TIMEOUT_SECS);
         assert_eq!(p.retries, DEFAULT_RETRIES);
