@@ -10,12 +10,13 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 
 use crate::commands::profiles::NewProfileSpec;
 use crate::config::{self, AuthMethod, BasicEncoding, Config, GrantKind, GrantParams};
+pub use crate::output::OutputFormat;
 use crate::resolve::{ProfileLayer, parse_header, parse_param};
 use crate::secret::SecretSource;
 
@@ -228,7 +229,7 @@ pub struct Cli {
 
     /// Output format (header, env and exec-credential: fetch and exchange-code only)
     /// [env: OAUTHCTL_OUTPUT] [default: text]
-    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
+    #[arg(short = 'o', long, global = true, value_name = "FORMAT", value_parser = output_format())]
     pub output: Option<OutputFormat>,
 
     /// Trace requests and responses on stderr (secrets redacted)
@@ -286,27 +287,12 @@ pub fn parse_fetch_fast(args: &[std::ffi::OsString]) -> Option<Cli> {
     fetch.then_some(cli)
 }
 
-impl std::str::FromStr for OutputFormat {
-    type Err = String;
-
-    /// The names `-o` takes, as clap reads them.
-    fn from_str(name: &str) -> Result<OutputFormat, String> {
-        <OutputFormat as ValueEnum>::from_str(name, false)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Bare token (fetch/exchange-code) or a readable view
-    Text,
-    /// One JSON document
-    Json,
-    /// `Authorization: Bearer <token>`, for `curl -H @-`
-    Header,
-    /// `export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`
-    Env,
-    /// A Kubernetes client-go ExecCredential
-    ExecCredential,
+/// `-o`'s values, with their help, from `OutputFormat::ALL`.
+fn output_format() -> impl TypedValueParser<Value = OutputFormat> {
+    let values = OutputFormat::ALL
+        .iter()
+        .map(|(format, help)| PossibleValue::new(format.name()).help(*help));
+    PossibleValuesParser::new(values).try_map(|name| name.parse::<OutputFormat>())
 }
 
 #[derive(Debug, Subcommand)]

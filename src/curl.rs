@@ -7,9 +7,9 @@
 
 use serde_json::{Value, json};
 
-use crate::cli::OutputFormat;
 use crate::commands::dry_run::{BasicAuth, Part, PlannedRequest};
 use crate::config::BasicEncoding;
+use crate::output::OutputFormat;
 use crate::output::Rendered;
 
 pub fn render(format: OutputFormat, plan: &PlannedRequest) -> Rendered {

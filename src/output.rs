@@ -5,7 +5,6 @@ use serde::Serialize;
 use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 use serde_json::{Map, Value, json};
 
-use crate::cli::OutputFormat;
 use crate::commands::inspect::{Inspection, Validity};
 use crate::commands::profiles::Outcome;
 use crate::error::{Error, Result};
@@ -15,6 +14,62 @@ use crate::style::{Style, own_sequence_len, pad, visible_width};
 use crate::timefmt::{local_offset, relative, rfc3339, rfc3339_local, span};
 use crate::tokens::TokenResult;
 use crate::untrusted::{is_unsafe, printable, verbatim};
+
+/// What `-o` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Header,
+    Env,
+    ExecCredential,
+}
+
+impl OutputFormat {
+    /// Every format, with the line `--help` shows for it.
+    pub const ALL: [(OutputFormat, &'static str); 5] = [
+        (
+            OutputFormat::Text,
+            "Bare token (fetch/exchange-code) or a readable view",
+        ),
+        (OutputFormat::Json, "One JSON document"),
+        (
+            OutputFormat::Header,
+            "`Authorization: Bearer <token>`, for `curl -H @-`",
+        ),
+        (
+            OutputFormat::Env,
+            "`export OAUTHCTL_ACCESS_TOKEN=…` lines, for `eval`",
+        ),
+        (
+            OutputFormat::ExecCredential,
+            "A Kubernetes client-go ExecCredential",
+        ),
+    ];
+
+    /// The name `-o` and `OAUTHCTL_OUTPUT` take.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Text => "text",
+            OutputFormat::Json => "json",
+            OutputFormat::Header => "header",
+            OutputFormat::Env => "env",
+            OutputFormat::ExecCredential => "exec-credential",
+        }
+    }
+}
+
+impl std::str::FromStr for OutputFormat {
+    type Err = String;
+
+    fn from_str(name: &str) -> std::result::Result<OutputFormat, String> {
+        OutputFormat::ALL
+            .iter()
+            .map(|(format, _)| *format)
+            .find(|format| format.name() == name)
+            .ok_or_else(|| format!("`{name}` is not an output format"))
+    }
+}
 
 /// What goes to stdout, and an optional note for stderr.
 #[derive(Debug, Default)]
@@ -260,9 +315,7 @@ pub fn require_view_format(format: OutputFormat, command: &str) -> Result<()> {
         OutputFormat::Text | OutputFormat::Json => Ok(()),
         other => Err(Error::Usage(format!(
             "-o {} applies to fetch and exchange-code only; {command} supports -o text and -o json",
-            clap::ValueEnum::to_possible_value(&other)
-                .map(|v| v.get_name().to_string())
-                .unwrap_or_default()
+            other.name()
         ))),
     }
 }

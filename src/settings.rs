@@ -10,11 +10,11 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::cache::Cache;
-use crate::cli::OutputFormat;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::{Trace, Transport};
 use crate::oauth::{Client, ClientSecret};
+use crate::output::OutputFormat;
 use crate::resolve::{Profile, ProfileLayer, resolve};
 
 /// What a run is given, and what it opens at most once.
