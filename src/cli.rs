@@ -751,16 +751,14 @@ pub const COMPLETE_VAR: &str = "_OAUTHCTL_COMPLETE";
 const COMPLETER: &str = "oauthctl";
 
 /// Answers a completion request when `COMPLETE_VAR` is set (to anything but empty or `0`):
-/// `Ok(true)` means the candidates are on stdout and the run is over. Callers check the variable
-/// first, so that an ordinary run does not build the clap `Command` twice.
+/// `Ok(true)` means clap_complete has written the candidates to stdout (`main` flushes it) and the
+/// run is over. Callers check the variable first, so that an ordinary run does not build the clap
+/// `Command` twice.
 pub fn complete_from_env() -> clap::error::Result<bool> {
     let current_dir = std::env::current_dir().ok();
     let completed = clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(COMPLETE_VAR)
         .try_complete(std::env::args_os(), current_dir.as_deref())?;
-    // The last candidate has no newline after it, and with `#![no_main]` (start.rs) nothing
-    // flushes stdout's line buffer at exit: do it here, or that candidate is lost.
-    std::io::Write::flush(&mut std::io::stdout())?;
     Ok(completed)
 }
 

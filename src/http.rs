@@ -47,10 +47,11 @@ pub struct Response {
     pub attempts: u32,
 }
 
-/// Writes the request/response trace on stderr when `-v` is on, masking secrets.
-#[derive(Debug)]
+/// The request/response trace of `-v`, shown through the run's sink with secrets masked.
 pub struct Trace {
     pub enabled: bool,
+    /// Where trace lines (and the progress note of a slow request) go.
+    sink: crate::sink::Shared,
     /// Raw secret values to mask wherever they appear, in raw and form-encoded form.
     masks: Vec<String>,
     /// The protocol's names of secret query parameters and JSON members, whose values are masked
@@ -59,12 +60,28 @@ pub struct Trace {
 }
 
 impl Trace {
-    pub fn new(enabled: bool, secret_names: &'static [&'static str]) -> Trace {
+    pub fn new(
+        enabled: bool,
+        secret_names: &'static [&'static str],
+        sink: crate::sink::Shared,
+    ) -> Trace {
         Trace {
             enabled,
+            sink,
             masks: Vec::new(),
             secret_names,
         }
+    }
+
+    /// A trace that shows nothing, not even a progress note: for parsing a server's answer
+    /// outside a run.
+    pub fn off(secret_names: &'static [&'static str]) -> Trace {
+        Trace::new(false, secret_names, crate::sink::silent())
+    }
+
+    /// The sink this trace shows its lines through.
+    pub fn sink(&self) -> &crate::sink::Shared {
+        &self.sink
     }
 
     /// Remembers a secret value so that no trace line can show it.
@@ -95,9 +112,11 @@ impl Trace {
         text
     }
 
+    /// Shows one trace line (with `-v`), every remembered secret masked and the rest escaped.
     pub fn line(&self, text: &str) {
         if self.enabled {
-            eprintln!("oauthctl: {}", printable(&self.scrub(text), 4096));
+            self.sink
+                .line(&format!("oauthctl: {}", printable(&self.scrub(text), 4096)));
         }
     }
 }
@@ -277,7 +296,7 @@ impl Transport {
         let deadline = Instant::now() + self.timeout;
         let host = host_of(request.url);
         // One note across the retries; dropped (and erased) before the outcome is reported.
-        let progress = crate::progress::Progress::for_request(request.url, trace.enabled);
+        let progress = crate::progress::Progress::for_request(request.url, trace);
         let mut waited = Duration::ZERO;
         let mut attempt = 1;
         loop {
@@ -378,7 +397,7 @@ impl Transport {
 
     /// GETs a JSON document (discovery).
     pub fn get(&self, url: &str, trace: &Trace) -> Result<Response> {
-        let _progress = crate::progress::Progress::for_request(url, trace.enabled);
+        let _progress = crate::progress::Progress::for_request(url, trace);
         trace.line(&format!("> GET {}", redact_url(url, trace.secret_names)));
         self.trace_proxy(url, trace);
         let result = self
@@ -910,7 +929,7 @@ mod tests {
 
     #[test]
     fn masks_cover_raw_and_form_encoded_values() {
-        let mut trace = Trace::new(false, NAMES);
+        let mut trace = Trace::off(NAMES);
         trace.mask("a+b/c=");
         assert_eq!(
             trace.masks,

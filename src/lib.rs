@@ -24,6 +24,7 @@ pub mod resolve;
 pub mod run;
 pub mod secret;
 pub mod settings;
+pub mod sink;
 pub mod start;
 pub mod style;
 pub mod timefmt;

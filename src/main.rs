@@ -9,7 +9,7 @@
 #![no_main]
 
 use oauthctl::{cli, error, output, run, start};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use clap::{CommandFactory, FromArgMatches};
 
@@ -40,7 +40,11 @@ fn run() -> Exit {
     // one env lookup; the clap Command is built only when the variable is set.
     if std::env::var_os(cli::COMPLETE_VAR).is_some() {
         match cli::complete_from_env() {
-            Ok(true) => return Exit::Success,
+            Ok(true) => {
+                // The last candidate has no newline after it, and with `#![no_main]` (start.rs)
+                // nothing flushes stdout's line buffer at exit: do it here, or it is lost.
+                return flushed(std::io::stdout().flush());
+            }
             Ok(false) => {}
             Err(e) => {
                 let _ = e.print();
@@ -82,8 +86,7 @@ fn parse_with_clap() -> Result<Cli, Exit> {
 }
 
 fn run_cli(cli: Cli) -> Exit {
-    // Lines the user must see while a command waits (`login`'s instructions), escaped already.
-    let finished = run::execute(cli, &|line| eprintln!("{line}"));
+    let finished = run::execute(cli, std::sync::Arc::new(Stderr::new()));
     match finished.result {
         Ok(screened) => {
             for note in [finished.warning.as_deref(), screened.note()]
@@ -98,6 +101,40 @@ fn run_cli(cli: Cli) -> Exit {
     }
 }
 
+/// The run's sink: what a command shows while it works (trace lines, login's instructions, the
+/// progress note) goes to stderr at once. Lines come escaped already.
+struct Stderr {
+    /// A terminal that can redraw a line in place (not `TERM=dumb`).
+    redraws: bool,
+}
+
+impl Stderr {
+    fn new() -> Stderr {
+        let dumb = oauthctl::style::term_is_dumb(|name| std::env::var_os(name));
+        Stderr {
+            redraws: !dumb && std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+impl oauthctl::sink::Sink for Stderr {
+    fn line(&self, text: &str) {
+        eprintln!("{text}");
+    }
+
+    fn redraws(&self) -> bool {
+        self.redraws
+    }
+
+    fn redraw(&self, text: &str) {
+        let mut stderr = std::io::stderr().lock();
+        // A terminal that went away is no reason to fail the request.
+        let _ = stderr
+            .write_all(text.as_bytes())
+            .and_then(|()| stderr.flush());
+    }
+}
+
 /// Reports a failure on stderr: the run's warning first (in text only: with `-o json`, stderr
 /// is one JSON object), then the error.
 fn fail(format: OutputFormat, error: &Error, warning: Option<String>) -> Exit {
@@ -108,13 +145,19 @@ fn fail(format: OutputFormat, error: &Error, warning: Option<String>) -> Exit {
     error.exit()
 }
 
-/// Writes all of stdout at once. A reader that went away (`| head`) is not an error (DESIGN §4).
+/// Writes all of stdout at once.
 fn write_stdout(screened: &output::Screened) -> Exit {
     let mut out = std::io::stdout().lock();
-    match out
-        .write_all(screened.stdout().as_bytes())
-        .and_then(|()| out.flush())
-    {
+    flushed(
+        out.write_all(screened.stdout().as_bytes())
+            .and_then(|()| out.flush()),
+    )
+}
+
+/// The exit code after writing stdout. A reader that went away (`| head`) is not an error
+/// (DESIGN §4).
+fn flushed(written: std::io::Result<()>) -> Exit {
+    match written {
         Ok(()) => Exit::Success,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
         Err(e) => {

@@ -1,7 +1,7 @@
 //! One run of a command, between `main`'s parsing and its writing: the settings step
 //! (`Settings`), the command, and the rendering of its result. Nothing here writes to stdout or
-//! stderr; what the user must see while a command waits (`login`'s instructions) goes to the
-//! `tell` that `main` hands down.
+//! stderr; what the user must see while a command works (the `-v` trace, a progress note,
+//! `login`'s instructions) goes to the sink `main` hands down.
 
 use crate::cli::{self, CacheCommand, Cli, Command, OutputFormat, ProfilesCommand};
 use crate::commands;
@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::kube;
 use crate::output::{self, Rendered, Screened};
 use crate::settings::{GlobalFlags, Settings, output_format};
+use crate::sink::Shared;
 use crate::tokens::CacheUse;
 use crate::untrusted::printable;
 
@@ -23,8 +24,8 @@ pub struct Finished {
     pub result: Result<Screened>,
 }
 
-/// Runs `cli`'s command. `tell` shows one line to the user at once.
-pub fn execute(cli: Cli, tell: &dyn Fn(&str)) -> Finished {
+/// Runs `cli`'s command, showing what happens meanwhile through `sink`.
+pub fn execute(cli: Cli, sink: Shared) -> Finished {
     let format = match output_format(cli.output) {
         Ok(format) => format,
         Err(e) => return failed(OutputFormat::Text, e),
@@ -34,11 +35,11 @@ pub fn execute(cli: Cli, tell: &dyn Fn(&str)) -> Finished {
         profile: cli.profile,
         verbose: cli.verbose,
     };
-    let settings = match Settings::new(format, global, cli.command.overrides()) {
+    let settings = match Settings::new(format, global, cli.command.overrides(), sink) {
         Ok(settings) => settings,
         Err(e) => return failed(format, e),
     };
-    let result = dispatch(&settings, cli.command, tell);
+    let result = dispatch(&settings, cli.command);
     Finished {
         format,
         warning: settings
@@ -57,7 +58,7 @@ fn failed(format: OutputFormat, error: Error) -> Finished {
     }
 }
 
-fn dispatch(settings: &Settings, command: Command, tell: &dyn Fn(&str)) -> Result<Rendered> {
+fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
     let format = settings.format;
     match command {
         Command::Fetch(args) => {
@@ -91,8 +92,6 @@ fn dispatch(settings: &Settings, command: Command, tell: &dyn Fn(&str)) -> Resul
                 device: args.device,
                 open_browser: !args.no_browser,
                 wait: args.wait_secs.map(std::time::Duration::from_secs),
-                // Lines that may carry what the config or a server said: escaped.
-                tell: &|line| tell(&printable(line, 64 * 1024)),
             };
             let result = commands::login::run(settings, input)?;
             if format == OutputFormat::Text {

@@ -16,6 +16,7 @@ use crate::http::{Trace, Transport};
 use crate::oauth::{Client, ClientSecret};
 use crate::output::OutputFormat;
 use crate::resolve::{Profile, ProfileLayer, resolve};
+use crate::sink::Shared;
 
 /// What a run is given, and what it opens at most once.
 pub struct Settings {
@@ -28,6 +29,8 @@ pub struct Settings {
     /// `-p` was typed on this command line (not inherited from the environment).
     pub profile_on_command_line: bool,
     pub verbose: bool,
+    /// Where the run shows what happens while it works (`main`'s writes to stderr).
+    sink: Shared,
     /// The command's overrides of profile fields (its flags), the top of flag > env > profile.
     flags: ProfileLayer,
     config: OnceCell<Config>,
@@ -74,7 +77,12 @@ impl Settings {
     /// The settings of a run: the global flags over their `OAUTHCTL_*` variables (an empty
     /// variable counts as unset, like every other), and the command's overrides. `format` is
     /// `output_format`'s, decided first so that even an error here is reported in it.
-    pub fn new(format: OutputFormat, global: GlobalFlags, flags: ProfileLayer) -> Result<Settings> {
+    pub fn new(
+        format: OutputFormat,
+        global: GlobalFlags,
+        flags: ProfileLayer,
+        sink: Shared,
+    ) -> Result<Settings> {
         let config_flag = global
             .config
             .or_else(|| from_env("OAUTHCTL_CONFIG").map(PathBuf::from));
@@ -85,6 +93,7 @@ impl Settings {
             profile_on_command_line: global.profile.is_some(),
             profile_name: global.profile.or_else(|| from_env("OAUTHCTL_PROFILE")),
             verbose: global.verbose,
+            sink,
             flags,
             config: OnceCell::new(),
             profile: OnceCell::new(),
@@ -196,7 +205,13 @@ impl Settings {
 
     /// A trace for one exchange with a server (`-v`), masking the protocol's secrets.
     pub fn trace(&self) -> Trace {
-        Trace::new(self.verbose, crate::oauth::SECRET_NAMES)
+        Trace::new(self.verbose, crate::oauth::SECRET_NAMES, self.sink.clone())
+    }
+
+    /// Shows one line to the user at once (`login`'s instructions), escaped.
+    pub fn tell(&self, line: &str) {
+        self.sink
+            .line(&crate::untrusted::printable(line, 64 * 1024));
     }
 }
 

@@ -157,7 +157,7 @@ mod tests {
     fn parse(status: u16, body: &str) -> Result<Introspection> {
         parse_introspection(
             &answer(status, body),
-            &Trace::new(false, crate::oauth::SECRET_NAMES),
+            &Trace::off(crate::oauth::SECRET_NAMES),
             "idp.example",
         )
     }
@@ -197,7 +197,7 @@ mod tests {
 
     #[test]
     fn an_echo_of_the_token_is_masked_at_any_depth() {
-        let mut trace = Trace::new(false, crate::oauth::SECRET_NAMES);
+        let mut trace = Trace::off(crate::oauth::SECRET_NAMES);
         trace.mask("tok-SECRET");
         let body = r#"{"active":true,"tok-SECRET":1,"x":["a tok-SECRET"],"y":{"z":"tok-SECRET"}}"#;
         let got = parse_introspection(&answer(200, body), &trace, "h").unwrap();

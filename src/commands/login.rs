@@ -7,8 +7,8 @@
 //! - With the device flow (RFC 8628): the user code shown, the token endpoint polled at the
 //!   server's interval, 5 s more on every `slow_down` (§3.5), until approval, denial or expiry.
 //!
-//! The instructions for the user go through `LoginInput::tell` (main prints them on stderr): they
-//! must be seen while the command is still waiting.
+//! The instructions for the user go through `Settings::tell` (main's sink shows them on stderr):
+//! they must be seen while the command is still waiting.
 
 use std::time::{Duration, Instant};
 
@@ -32,17 +32,15 @@ use crate::untrusted::printable;
 /// How long a sign-in may take by default: a browser login, or a device approval.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(300);
 
-pub struct LoginInput<'a> {
+pub struct LoginInput {
     /// The device flow, even for an `authorization_code` profile.
     pub device: bool,
     /// Open a browser (else print the URL only).
     pub open_browser: bool,
     pub wait: Option<Duration>,
-    /// Shows one line to the user, at once.
-    pub tell: &'a dyn Fn(&str),
 }
 
-pub fn run(settings: &Settings, input: LoginInput<'_>) -> Result<TokenResult> {
+pub fn run(settings: &Settings, input: LoginInput) -> Result<TokenResult> {
     let profile = settings.profile()?;
     profile.check_endpoints()?;
     if profile.grant == GrantKind::ClientCredentials {
@@ -67,7 +65,7 @@ pub fn run(settings: &Settings, input: LoginInput<'_>) -> Result<TokenResult> {
         .checked_add(input.wait.unwrap_or(DEFAULT_WAIT))
         .unwrap_or(now + DEFAULT_WAIT);
     let token = if device {
-        device_flow(settings, &client, deadline, &input)?
+        device_flow(settings, &client, deadline)?
     } else {
         browser_flow(settings, &client, deadline, &input)?
     };
@@ -139,7 +137,7 @@ fn browser_flow(
     settings: &Settings,
     client: &Client<'_>,
     deadline: Instant,
-    input: &LoginInput<'_>,
+    input: &LoginInput,
 ) -> Result<TokenResponse> {
     let (profile, metadata) = client.discover(&[Endpoint::Authorization, Endpoint::Token])?;
     // RFC 7636 §4.1 and §7.1: 32 random octets make a 43-character verifier with 256 bits of
@@ -161,14 +159,14 @@ fn browser_flow(
         None
     };
     match &opened {
-        Some(_) => (input.tell)(
+        Some(_) => settings.tell(
             "oauthctl: a browser was opened to sign you in; if none shows up, open this URL:",
         ),
-        None => (input.tell)("oauthctl: to sign in, open this URL in a browser:"),
+        None => settings.tell("oauthctl: to sign in, open this URL in a browser:"),
     }
     // The endpoint may come from the server's metadata: shown escaped, like any server text.
-    (input.tell)(&format!("  {}", printable(&url, 8000)));
-    (input.tell)(&format!(
+    settings.tell(&format!("  {}", printable(&url, 8000)));
+    settings.tell(&format!(
         "oauthctl: waiting up to {} for the browser to come back to {}",
         crate::timefmt::span(input.wait.unwrap_or(DEFAULT_WAIT).as_secs()),
         listener.redirect_uri
@@ -325,17 +323,16 @@ fn device_flow(
     settings: &Settings,
     client: &Client<'_>,
     deadline: Instant,
-    input: &LoginInput<'_>,
 ) -> Result<TokenResponse> {
     let authorization = request_device_code(client)?;
     let verification = &authorization.verification_uri;
-    (input.tell)(&format!(
+    settings.tell(&format!(
         "oauthctl: to sign in, visit {} and enter the code {}",
         printable(verification, 300),
         printable(&authorization.user_code, 40)
     ));
     if let Some(complete) = &authorization.verification_uri_complete {
-        (input.tell)(&format!(
+        settings.tell(&format!(
             "  (or open {}, which has the code in it)",
             printable(complete, 400)
         ));
@@ -345,7 +342,7 @@ fn device_flow(
         .expires_in
         .map(|secs| Instant::now() + Duration::from_secs(secs));
     let until = expires.map_or(deadline, |e| e.min(deadline));
-    (input.tell)(&format!(
+    settings.tell(&format!(
         "oauthctl: waiting up to {} for the approval",
         crate::timefmt::span(
             until

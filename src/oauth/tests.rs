@@ -43,7 +43,7 @@ fn a_jwt_exp_counts_only_within_the_bounds_of_expires_in() {
             &response(200, &body),
             "https://x/t",
             now,
-            &Trace::new(false, crate::oauth::SECRET_NAMES),
+            &Trace::off(crate::oauth::SECRET_NAMES),
         )
         .unwrap()
         .expires_at
@@ -63,7 +63,7 @@ fn a_jwt_exp_counts_only_within_the_bounds_of_expires_in() {
         &response(200, &body),
         "https://x/t",
         now,
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     );
     assert_eq!(parsed.unwrap().expires_at, Some(now + 60));
 }
@@ -75,7 +75,7 @@ fn success_keeps_every_field_and_computes_expiry() {
         &response(200, body),
         "https://x/t",
         1000,
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     )
     .unwrap();
     assert_eq!(token.access_token, "at");
@@ -91,7 +91,7 @@ fn exactly_a_trailing_comma_is_tolerated() {
         &response(200, body),
         "https://x/t",
         0,
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     )
     .unwrap();
     assert_eq!(token.fields["refresh_token"], "r");
@@ -105,7 +105,7 @@ fn exactly_a_trailing_comma_is_tolerated() {
             &response(200, bad),
             "https://x/t",
             0,
-            &Trace::new(false, crate::oauth::SECRET_NAMES),
+            &Trace::off(crate::oauth::SECRET_NAMES),
         )
         .unwrap_err();
         assert!(matches!(err, Error::Unreachable { .. }), "{bad}");
@@ -118,7 +118,7 @@ fn a_number_beyond_a_float_is_an_absent_member() {
         success_object(
             &response(200, body),
             "e",
-            &Trace::new(false, crate::oauth::SECRET_NAMES),
+            &Trace::off(crate::oauth::SECRET_NAMES),
         )
     };
     let map =
@@ -145,7 +145,7 @@ fn a_number_beyond_a_float_is_an_absent_member() {
         &response(200, &body),
         "https://x/t",
         1000,
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     )
     .unwrap();
     assert_eq!(token.expires_at, Some(1060));
@@ -154,7 +154,7 @@ fn a_number_beyond_a_float_is_an_absent_member() {
         &response(200, r#"{"access_token":1e400}"#),
         "https://x/t",
         0,
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     )
     .unwrap_err();
     assert!(
@@ -175,7 +175,7 @@ fn no_answer_with_a_member_twice_is_read() {
         let err = success_object(
             &response(200, body),
             "the endpoint h",
-            &Trace::new(false, crate::oauth::SECRET_NAMES),
+            &Trace::off(crate::oauth::SECRET_NAMES),
         )
         .unwrap_err();
         assert_eq!(err.exit() as u8, 4, "{body}");
@@ -188,7 +188,7 @@ fn no_answer_with_a_member_twice_is_read() {
     let err = success_object(
         &response(200, r#"{"a\u001b":1,"a\u001b":2}"#),
         "e",
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     )
     .unwrap_err();
     assert!(
@@ -200,7 +200,7 @@ fn no_answer_with_a_member_twice_is_read() {
         success_object(
             &response(200, r#"{"a":1,"\u0061":2}"#),
             "e",
-            &Trace::new(false, crate::oauth::SECRET_NAMES)
+            &Trace::off(crate::oauth::SECRET_NAMES)
         )
         .is_err()
     );
@@ -208,7 +208,7 @@ fn no_answer_with_a_member_twice_is_read() {
     let map = success_object(
         &response(200, r#"{"cnf":{"x":1,"x":2},"b":[1,1]}"#),
         "e",
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     )
     .unwrap();
     assert_eq!(map["cnf"]["x"], 2);
@@ -217,7 +217,7 @@ fn no_answer_with_a_member_twice_is_read() {
         &response(400, r#"{"error":"invalid_scope","error":"invalid_client"}"#),
         "https://x/t",
         0,
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     )
     .unwrap_err();
     assert_eq!(err.exit() as u8, 3);
@@ -243,7 +243,7 @@ fn missing_or_empty_access_token_is_an_error() {
             &response(200, body),
             "https://x/t",
             0,
-            &Trace::new(false, crate::oauth::SECRET_NAMES),
+            &Trace::off(crate::oauth::SECRET_NAMES),
         )
         .unwrap_err();
         assert_eq!(err.exit() as u8, 4, "{body}: {err}");
@@ -267,7 +267,7 @@ fn a_cached_token_is_checked_as_a_fresh_one_is() {
             &response(200, body),
             "https://x/t",
             0,
-            &Trace::new(false, crate::oauth::SECRET_NAMES),
+            &Trace::off(crate::oauth::SECRET_NAMES),
         );
         let cached = TokenResponse::from_cache(fields, Some(60));
         assert_eq!(fresh.is_ok(), cached.is_some(), "{body}");
@@ -329,7 +329,7 @@ fn token_types_are_rfc_6749_names_or_uris() {
             ),
             "https://x/t",
             0,
-            &Trace::new(false, crate::oauth::SECRET_NAMES),
+            &Trace::off(crate::oauth::SECRET_NAMES),
         )
         .unwrap()
     };
@@ -345,7 +345,7 @@ fn oauth_errors_become_one_line_in_the_providers_words() {
         &response(401, watson),
         "https://api.x/oauth/token",
         0,
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     )
     .unwrap_err();
     assert_eq!(
@@ -362,7 +362,7 @@ fn oauth_errors_become_one_line_in_the_providers_words() {
         &response(401, igni),
         "https://w.igni.co/t",
         0,
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     )
     .unwrap_err();
     assert!(
@@ -376,7 +376,7 @@ fn oauth_errors_become_one_line_in_the_providers_words() {
         &response(400, r#"{"error" : "invalid_scope"}"#),
         "https://x/t",
         0,
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     )
     .unwrap_err();
     assert!(
@@ -397,7 +397,7 @@ fn html_and_5xx_are_summarised_not_dumped() {
         &resp,
         "https://x/t",
         0,
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     )
     .unwrap_err();
     assert_eq!(
@@ -411,7 +411,7 @@ fn html_and_5xx_are_summarised_not_dumped() {
         &resp,
         "https://x/t",
         0,
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     )
     .unwrap_err();
     assert_eq!(err.exit() as u8, 3);
@@ -430,7 +430,7 @@ fn redirects_are_reported_with_their_target() {
         &resp,
         "https://x/t",
         0,
-        &Trace::new(false, crate::oauth::SECRET_NAMES),
+        &Trace::off(crate::oauth::SECRET_NAMES),
     )
     .unwrap_err();
     assert!(

@@ -234,7 +234,8 @@ fn exchange_with_verifier(verifier: &str) -> Error {
         auth_method: Some(AuthMethod::None),
         ..ProfileLayer::default()
     };
-    let settings = Settings::new(OutputFormat::Text, global, flags).unwrap();
+    let settings =
+        Settings::new(OutputFormat::Text, global, flags, oauthctl::sink::silent()).unwrap();
     let input = ExchangeInput {
         code: Some("the-code".into()),
         code_verifier: Some(verifier.to_string()),
@@ -366,7 +367,7 @@ fn token_at(body: &Value, now: i64) -> TokenResponse {
         &response,
         "https://idp.example/token",
         now,
-        &Trace::new(false, oauthctl::oauth::SECRET_NAMES),
+        &Trace::off(oauthctl::oauth::SECRET_NAMES),
     )
     .unwrap()
 }
