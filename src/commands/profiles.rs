@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::config::{self, Config, NewProfile};
 use crate::error::{Error, Result};
+use crate::oauth::ClientAuth;
 use crate::resolve::{Origin, Profile, ProfileLayer};
 use crate::secret::SecretSource;
 use crate::settings::Settings;
@@ -75,14 +76,18 @@ pub fn show(settings: &Settings, name: Option<String>) -> Result<Outcome> {
         Some(name) => config.file.profiles[name].to_layer(name, config)?.secret,
         None => None,
     };
-    let origin = match profile.auth_method {
-        config::AuthMethod::None => None,
-        _ => profile.origins.get("client_secret").copied(),
+    let needs_secret = ClientAuth::needs_secret(profile.auth_method);
+    let origin = match needs_secret {
+        false => None,
+        true => profile.origins.get("client_secret").copied(),
     };
-    let source = match (&profile.secret, profile.auth_method) {
-        (_, config::AuthMethod::None) => "none needed (auth_method = none)".to_string(),
-        (Some(source), _) => source.describe(),
-        (None, _) => {
+    let source = match (&profile.secret, needs_secret) {
+        (_, false) => format!(
+            "none needed (auth_method = {})",
+            profile.auth_method.as_str()
+        ),
+        (Some(source), true) => source.describe(),
+        (None, true) => {
             "none configured: oauthctl will ask on the terminal, or fail without one".to_string()
         }
     };
@@ -159,7 +164,9 @@ pub fn add(settings: &Settings, spec: NewProfileSpec) -> Result<Outcome> {
                     .collect::<toml_edit::Array>(),
             ),
         )),
-        _ => {}
+        // Stdin was read above into the literal; the others are never set by `add`'s flags.
+        None
+        | Some(SecretSource::Stdin | SecretSource::Literal(_) | SecretSource::OverrideEnv(_)) => {}
     }
     let values = spec.layer.toml_items(secret);
     config::add_profile(
