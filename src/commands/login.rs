@@ -22,7 +22,7 @@ use crate::discovery::{Endpoint, Metadata};
 use crate::error::{Error, Refusal, Result};
 use crate::http::Resend;
 use crate::loopback::{Listener, Page};
-use crate::oauth::{Client, Grant, Param, TokenResponse, s256_challenge};
+use crate::oauth::{Client, Grant, TokenResponse, access_params, s256_challenge};
 use crate::resolve::Profile;
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -419,20 +419,9 @@ fn device_flow(
 
 /// RFC 8628 §3.1: the device authorization request, authenticated like a token request.
 fn request_device_code(client: &Client<'_>) -> Result<DeviceAuthorization> {
-    let profile = client.profile();
-    let mut params = Vec::new();
-    if let Some(scope) = &profile.scope {
-        params.push(Param::public("scope", scope));
-    }
-    if let Some(audience) = &profile.audience {
-        params.push(Param::public("audience", audience));
-    }
-    if let Some(resource) = &profile.resource {
-        params.push(Param::public("resource", resource));
-    }
     client.post(
         Endpoint::DeviceAuthorization,
-        params,
+        access_params(client.profile(), true),
         &[],
         Resend::Always,
         |response, trace, host| {

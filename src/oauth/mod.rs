@@ -20,7 +20,9 @@ pub use answer::{failure, success_object};
 pub use client::{Client, ClientSecret, Run};
 pub use client_auth::{ClientAuth, basic_authorization};
 pub use grant::{DEVICE_CODE_GRANT, Grant, s256_challenge};
-pub use request::{Header, HeaderValue, Param, TokenRequest, build_request, client_request};
+pub use request::{
+    Header, HeaderValue, Param, TokenRequest, access_params, build_request, client_request,
+};
 pub use response::{
     MAX_EXPIRES_IN, TokenResponse, TokenType, expires_in, is_vschar, parse_token_response,
 };

@@ -114,6 +114,25 @@ impl TokenRequest {
     }
 }
 
+/// What the client asks access to: the profile's `scope` (RFC 6749 §3.3: one space-separated
+/// string) and `audience` when `scope_and_audience` (a grant that asks anew, or the device
+/// authorization request), and its `resource` always (RFC 8707 §2).
+pub fn access_params(profile: &Profile, scope_and_audience: bool) -> Vec<Param> {
+    let mut params = Vec::new();
+    if scope_and_audience {
+        if let Some(scope) = &profile.scope {
+            params.push(Param::public("scope", scope));
+        }
+        if let Some(audience) = &profile.audience {
+            params.push(Param::public("audience", audience));
+        }
+    }
+    if let Some(resource) = &profile.resource {
+        params.push(Param::public("resource", resource));
+    }
+    params
+}
+
 /// Builds the token request for `grant` as the profile describes it, with `secret` (the client's,
 /// `None` for a public client).
 pub fn build_request(
@@ -124,19 +143,7 @@ pub fn build_request(
     let token_url = profile.require_token_url()?;
     let auth = ClientAuth::new(profile, secret)?;
     let mut params = grant.params();
-    if grant.asks_for_scope() {
-        // RFC 6749 §3.3: one space-separated string.
-        if let Some(scope) = &profile.scope {
-            params.push(Param::public("scope", scope));
-        }
-        if let Some(audience) = &profile.audience {
-            params.push(Param::public("audience", audience));
-        }
-    }
-    // RFC 8707 §2.
-    if let Some(resource) = &profile.resource {
-        params.push(Param::public("resource", resource));
-    }
+    params.extend(access_params(profile, grant.asks_for_scope()));
     for (k, v) in &profile.params {
         params.push(Param {
             name: k.clone(),
