@@ -13,7 +13,7 @@ use crate::cache::Cache;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::{Trace, Transport};
-use crate::oauth::{Client, ClientSecret};
+use crate::oauth::{Client, ClientSecret, Discovered};
 use crate::output::OutputFormat;
 use crate::resolve::{Profile, ProfileLayer, resolve};
 use crate::sink::Shared;
@@ -37,6 +37,8 @@ pub struct Settings {
     profile: OnceCell<Profile>,
     secret: OnceCell<ClientSecret>,
     transport: OnceCell<Transport>,
+    /// The profile completed from its issuer's metadata, once a client looked it up.
+    discovered: Discovered,
     /// The token cache, once opened; `None` when it cannot be used.
     cache: OnceCell<Option<Cache>>,
     /// A warning for stderr once the command is done; the first one wins, so a run says at most
@@ -99,6 +101,7 @@ impl Settings {
             profile: OnceCell::new(),
             secret: OnceCell::new(),
             transport: OnceCell::new(),
+            discovered: Discovered::new(),
             cache: OnceCell::new(),
             warning: RefCell::new(None),
         })
@@ -144,13 +147,15 @@ impl Settings {
         Ok(self.secret.get_or_init(|| secret))
     }
 
-    /// The profile's client: its endpoints, the run's transport and its secret.
+    /// The profile's client: its endpoints, the run's transport and its secret, and what the
+    /// run's clients have learnt from the issuer's metadata.
     pub fn client(&self) -> Result<Client<'_>> {
         Ok(Client::new(
             self,
             self.profile()?,
             self.secret()?,
             self.transport()?,
+            &self.discovered,
         ))
     }
 

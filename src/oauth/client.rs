@@ -31,9 +31,13 @@ pub struct Client<'a> {
     profile: &'a Profile,
     transport: &'a Transport,
     secret: &'a ClientSecret,
-    /// The profile with its endpoints filled from the issuer's metadata, once looked up.
-    discovered: OnceCell<(Profile, Option<Metadata>)>,
+    /// The profile with its endpoints filled from the issuer's metadata, once looked up: the
+    /// run's, so that every client of a run looks the issuer up at most once.
+    discovered: &'a Discovered,
 }
+
+/// Where a run keeps the profile completed from its issuer's metadata.
+pub type Discovered = OnceCell<(Profile, Option<Metadata>)>;
 
 impl<'a> Client<'a> {
     pub fn new(
@@ -41,13 +45,14 @@ impl<'a> Client<'a> {
         profile: &'a Profile,
         secret: &'a ClientSecret,
         transport: &'a Transport,
+        discovered: &'a Discovered,
     ) -> Client<'a> {
         Client {
             run,
             profile,
             transport,
             secret,
-            discovered: OnceCell::new(),
+            discovered,
         }
     }
 

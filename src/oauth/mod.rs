@@ -17,7 +17,7 @@ pub mod request;
 mod response;
 
 pub use answer::{failure, success_object};
-pub use client::{Client, ClientSecret, Run};
+pub use client::{Client, ClientSecret, Discovered, Run};
 pub use client_auth::{ClientAuth, basic_authorization};
 pub use grant::{DEVICE_CODE_GRANT, Grant, s256_challenge};
 pub use request::{
