@@ -35,7 +35,20 @@ pub struct Refusal {
 pub struct Unverified {
     pub message: String,
     pub signature_verified: bool,
-    pub checks: Vec<crate::verify::Check>,
+    pub checks: Vec<ClaimCheck>,
+}
+
+/// One claim check of `inspect --verify` (`verify::check_claims`), as both its result and this
+/// error list them. Defined here, beside the error that carries it, as [`Refusal`] is, so that the
+/// error type depends on no module that reports through it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClaimCheck {
+    /// The claim: `exp`, `nbf`, `iat`, `iss` or `aud`.
+    pub name: &'static str,
+    pub ok: bool,
+    /// What was found and, when it failed, why; "not checked" when there was nothing to check
+    /// against.
+    pub detail: String,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -20,6 +20,7 @@ use ring::{hmac, signature};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::error::ClaimCheck;
 use crate::jwt::{self, TimeClaim, json_kind, time_claim};
 use crate::timefmt;
 use crate::untrusted::printable;
@@ -1045,20 +1046,9 @@ impl ClaimRules {
     }
 }
 
-/// One claim check, for the `checks` list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Check {
-    /// The claim: `exp`, `nbf`, `iat`, `iss` or `aud`.
-    pub name: &'static str,
-    pub ok: bool,
-    /// What was found and, when it failed, why; "not checked" when there was nothing to check
-    /// against.
-    pub detail: String,
-}
-
-/// Checks `exp`, `nbf`, `iat`, `iss` and `aud`, in that order, one [`Check`] each. A claim of the
-/// wrong type is a failure, never taken as absent (SECURITY 33).
-pub fn check_claims(claims: &Map<String, Value>, rules: &ClaimRules) -> Vec<Check> {
+/// Checks `exp`, `nbf`, `iat`, `iss` and `aud`, in that order, one [`ClaimCheck`] each. A claim
+/// of the wrong type is a failure, never taken as absent (SECURITY 33).
+pub fn check_claims(claims: &Map<String, Value>, rules: &ClaimRules) -> Vec<ClaimCheck> {
     vec![
         check_exp(claims, rules),
         check_nbf(claims, rules),
@@ -1068,16 +1058,16 @@ pub fn check_claims(claims: &Map<String, Value>, rules: &ClaimRules) -> Vec<Chec
     ]
 }
 
-fn passed(name: &'static str, detail: String) -> Check {
-    Check {
+fn passed(name: &'static str, detail: String) -> ClaimCheck {
+    ClaimCheck {
         name,
         ok: true,
         detail,
     }
 }
 
-fn failed(name: &'static str, detail: String) -> Check {
-    Check {
+fn failed(name: &'static str, detail: String) -> ClaimCheck {
+    ClaimCheck {
         name,
         ok: false,
         detail,
@@ -1091,7 +1081,7 @@ fn when(at: i64, now: i64) -> String {
     format!("{} ({})", timefmt::rfc3339(at), timefmt::relative(at, now))
 }
 
-fn check_exp(claims: &Map<String, Value>, rules: &ClaimRules) -> Check {
+fn check_exp(claims: &Map<String, Value>, rules: &ClaimRules) -> ClaimCheck {
     let exp = match time_claim(claims, "exp") {
         TimeClaim::Absent => return passed("exp", "no exp: never expires by itself".into()),
         TimeClaim::Invalid(why) => return failed("exp", why),
@@ -1117,7 +1107,7 @@ fn check_exp(claims: &Map<String, Value>, rules: &ClaimRules) -> Check {
     }
 }
 
-fn check_nbf(claims: &Map<String, Value>, rules: &ClaimRules) -> Check {
+fn check_nbf(claims: &Map<String, Value>, rules: &ClaimRules) -> ClaimCheck {
     let nbf = match time_claim(claims, "nbf") {
         TimeClaim::Absent => return passed("nbf", "no nbf".into()),
         TimeClaim::Invalid(why) => return failed("nbf", why),
@@ -1151,7 +1141,7 @@ fn check_nbf(claims: &Map<String, Value>, rules: &ClaimRules) -> Check {
 
 /// `iat` only has to be a NumericDate (RFC 7519 §4.1.6): a token issued "in the future" is the
 /// issuer's clock, which `nbf` is for.
-fn check_iat(claims: &Map<String, Value>, rules: &ClaimRules) -> Check {
+fn check_iat(claims: &Map<String, Value>, rules: &ClaimRules) -> ClaimCheck {
     match time_claim(claims, "iat") {
         TimeClaim::Absent => passed("iat", "no iat".into()),
         TimeClaim::Invalid(why) => failed("iat", why),
@@ -1159,7 +1149,7 @@ fn check_iat(claims: &Map<String, Value>, rules: &ClaimRules) -> Check {
     }
 }
 
-fn check_iss(claims: &Map<String, Value>, rules: &ClaimRules) -> Check {
+fn check_iss(claims: &Map<String, Value>, rules: &ClaimRules) -> ClaimCheck {
     let iss = match claims.get("iss") {
         None => None,
         Some(Value::String(iss)) => Some(iss.as_str()),
@@ -1197,7 +1187,7 @@ fn check_iss(claims: &Map<String, Value>, rules: &ClaimRules) -> Check {
     }
 }
 
-fn check_aud(claims: &Map<String, Value>, rules: &ClaimRules) -> Check {
+fn check_aud(claims: &Map<String, Value>, rules: &ClaimRules) -> ClaimCheck {
     // RFC 7519 §4.1.3: one string, or an array of strings.
     let audiences: Option<Vec<&str>> = match claims.get("aud") {
         None => None,
@@ -2053,7 +2043,7 @@ mod tests {
         }
     }
 
-    fn check(claims: &Map<String, Value>, rules: &ClaimRules, name: &str) -> Check {
+    fn check(claims: &Map<String, Value>, rules: &ClaimRules, name: &str) -> ClaimCheck {
         check_claims(claims, rules)
             .into_iter()
             .find(|c| c.name == name)
