@@ -13,6 +13,7 @@ pub mod error;
 pub mod files;
 pub mod http;
 pub mod jwt;
+pub mod keys;
 pub mod kube;
 pub mod loopback;
 pub mod oauth;

@@ -10,53 +10,52 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::{hmac, signature};
 use serde_json::{Map, Value};
 
-use super::{Alg, Key, KeyFamily, KeySet, Material, SHOWN, list};
+use super::{Key, KeySet, SHOWN, list};
 use crate::jwt::{self, json_kind};
+use crate::keys::{Alg, KeyFamily, VerifyingKey};
 use crate::untrusted::printable;
 
-impl Material {
-    /// Whether `sig` is `alg`'s signature of `message` by this key. An algorithm of another
-    /// family is false whatever the bytes, so even a wrong `algs` list could not turn an RSA
-    /// public key into an HMAC secret.
-    fn verifies(&self, alg: Alg, message: &[u8], sig: &[u8]) -> bool {
-        let unparsed = |algorithm: &'static dyn signature::VerificationAlgorithm, key: &[u8]| {
-            signature::UnparsedPublicKey::new(algorithm, key)
-                .verify(message, sig)
+/// Whether `sig` is `alg`'s signature of `message` by `key`. An algorithm of another family is
+/// false whatever the bytes, so even a wrong `algs` list could not turn an RSA public key into an
+/// HMAC secret.
+fn verifies(key: &VerifyingKey, alg: Alg, message: &[u8], sig: &[u8]) -> bool {
+    let unparsed = |algorithm: &'static dyn signature::VerificationAlgorithm, key: &[u8]| {
+        signature::UnparsedPublicKey::new(algorithm, key)
+            .verify(message, sig)
+            .is_ok()
+    };
+    match (key, alg) {
+        (VerifyingKey::Rsa { n, e }, _) => {
+            let params: &signature::RsaParameters = match alg {
+                Alg::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+                Alg::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+                Alg::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+                Alg::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+                Alg::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
+                Alg::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
+                _ => return false,
+            };
+            signature::RsaPublicKeyComponents { n, e }
+                .verify(params, message, sig)
                 .is_ok()
-        };
-        match (self, alg) {
-            (Material::Rsa { n, e }, _) => {
-                let params: &signature::RsaParameters = match alg {
-                    Alg::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-                    Alg::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-                    Alg::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-                    Alg::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
-                    Alg::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
-                    Alg::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
-                    _ => return false,
-                };
-                signature::RsaPublicKeyComponents { n, e }
-                    .verify(params, message, sig)
-                    .is_ok()
-            }
-            (Material::EcP256(point), Alg::ES256) => {
-                unparsed(&signature::ECDSA_P256_SHA256_FIXED, point)
-            }
-            (Material::EcP384(point), Alg::ES384) => {
-                unparsed(&signature::ECDSA_P384_SHA384_FIXED, point)
-            }
-            (Material::Ed25519(key), Alg::EdDSA) => unparsed(&signature::ED25519, key),
-            (Material::Hmac(secret), Alg::HS256 | Alg::HS384 | Alg::HS512) => {
-                let algorithm = match alg {
-                    Alg::HS256 => hmac::HMAC_SHA256,
-                    Alg::HS384 => hmac::HMAC_SHA384,
-                    _ => hmac::HMAC_SHA512,
-                };
-                // Constant time.
-                hmac::verify(&hmac::Key::new(algorithm, secret), message, sig).is_ok()
-            }
-            _ => false,
         }
+        (VerifyingKey::EcP256(point), Alg::ES256) => {
+            unparsed(&signature::ECDSA_P256_SHA256_FIXED, point)
+        }
+        (VerifyingKey::EcP384(point), Alg::ES384) => {
+            unparsed(&signature::ECDSA_P384_SHA384_FIXED, point)
+        }
+        (VerifyingKey::Ed25519(key), Alg::EdDSA) => unparsed(&signature::ED25519, key),
+        (VerifyingKey::Hmac(secret), Alg::HS256 | Alg::HS384 | Alg::HS512) => {
+            let algorithm = match alg {
+                Alg::HS256 => hmac::HMAC_SHA256,
+                Alg::HS384 => hmac::HMAC_SHA384,
+                _ => hmac::HMAC_SHA512,
+            };
+            // Constant time.
+            hmac::verify(&hmac::Key::new(algorithm, secret), message, sig).is_ok()
+        }
+        _ => false,
     }
 }
 
@@ -306,10 +305,7 @@ pub fn verify_signature(token: &str, keys: &KeySet) -> Result<Verified, Refused>
         return Err(Refused::Malformed("the signature is not base64url".into()));
     };
     for key in &usable {
-        if key
-            .material
-            .verifies(alg, signing_input.as_bytes(), &signature)
-        {
+        if verifies(&key.material, alg, signing_input.as_bytes(), &signature) {
             return Ok(Verified {
                 kid: key.kid.clone(),
                 alg,

@@ -3,6 +3,8 @@
 //! HMAC secrets, and the keys that are refused or skipped.
 
 use super::*;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
 use ring::{hmac, signature};
