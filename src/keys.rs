@@ -437,3 +437,6 @@ fn bit_len(bytes: &[u8]) -> usize {
         .first()
         .map_or(0, |top| bytes.len() * 8 - top.leading_zeros() as usize)
 }
+
+#[cfg(test)]
+mod tests;
