@@ -14,8 +14,11 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use der::asn1::{IntRef, ObjectIdentifier};
+use der::{Decode, Reader, SliceReader};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use spki::SubjectPublicKeyInfoRef;
 
 use crate::jwt::{self, json_kind};
 use crate::untrusted::printable;
@@ -263,28 +266,21 @@ impl VerifyingKey {
     /// A SubjectPublicKeyInfo (RFC 5280 §4.1.2.7; RFC 3279, RFC 5480 and RFC 8410 for the
     /// algorithms).
     pub fn from_spki_der(der: &[u8]) -> Result<VerifyingKey, String> {
-        let (algorithm, parameters, key, key_bits) = yasna::parse_der(der, |r| {
-            r.read_sequence(|r| {
-                let (algorithm, parameters) = r.next().read_sequence(|r| {
-                    let algorithm = r.next().read_oid()?;
-                    let parameters = r.read_optional(|r| r.read_der())?;
-                    Ok((algorithm, parameters))
-                })?;
-                let (key, key_bits) = r.next().read_bitvec_bytes()?;
-                Ok((algorithm, parameters, key, key_bits))
-            })
-        })
-        .map_err(|e| format!("the public key is not a DER SubjectPublicKeyInfo ({e})"))?;
-        if key_bits != key.len() * 8 {
+        let spki = SubjectPublicKeyInfoRef::from_der(der)
+            .map_err(|e| format!("the public key is not a DER SubjectPublicKeyInfo ({e})"))?;
+        let algorithm = spki.algorithm.oid;
+        let Some(key) = spki.subject_public_key.as_bytes() else {
             return Err("the public key's BIT STRING has unused bits".into());
-        }
-        match algorithm.components().as_slice() {
-            OID_RSA => VerifyingKey::from_rsa_public_key_der(&key),
+        };
+        match algorithm {
+            OID_RSA => VerifyingKey::from_rsa_public_key_der(key),
             OID_EC => {
-                let curve = parameters
-                    .and_then(|p| yasna::parse_der(&p, |r| r.read_oid()).ok())
+                let curve = spki
+                    .algorithm
+                    .parameters
+                    .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
                     .ok_or("the EC public key does not name its curve")?;
-                let (family, size) = match curve.components().as_slice() {
+                let (family, size) = match curve {
                     OID_P256 => (KeyFamily::EcP256, 32),
                     OID_P384 => (KeyFamily::EcP384, 48),
                     OID_P521 => return Err("EC P-521 (ES512) keys are not supported".into()),
@@ -297,12 +293,12 @@ impl VerifyingKey {
                     ));
                 }
                 Ok(if size == 32 {
-                    VerifyingKey::EcP256(key)
+                    VerifyingKey::EcP256(key.to_vec())
                 } else {
-                    VerifyingKey::EcP384(key)
+                    VerifyingKey::EcP384(key.to_vec())
                 })
             }
-            OID_ED25519 => VerifyingKey::ed25519(&key),
+            OID_ED25519 => VerifyingKey::ed25519(key),
             OID_ED448 => Err("Ed448 keys are not supported".into()),
             OID_RSA_PSS => Err(
                 "RSASSA-PSS-only keys (OID 1.2.840.113549.1.1.10) are not supported; \
@@ -315,16 +311,19 @@ impl VerifyingKey {
         }
     }
 
-    /// An RSAPublicKey (RFC 8017 §A.1.1): `BEGIN RSA PUBLIC KEY`, and inside an RSA SPKI.
+    /// An RSAPublicKey (RFC 8017 §A.1.1): `BEGIN RSA PUBLIC KEY`, and inside an RSA SPKI. Read
+    /// as signed INTEGERs, so that a negative one is named as such.
     pub fn from_rsa_public_key_der(der: &[u8]) -> Result<VerifyingKey, String> {
-        let ((n, n_positive), (e, e_positive)) = yasna::parse_der(der, |r| {
-            r.read_sequence(|r| Ok((r.next().read_bigint_bytes()?, r.next().read_bigint_bytes()?)))
-        })
-        .map_err(|e| format!("the RSA public key is not a DER RSAPublicKey ({e})"))?;
-        if !n_positive || !e_positive {
+        let key = pkcs1::RsaPublicKey::<IntRef>::from_der(der)
+            .map_err(|e| format!("the RSA public key is not a DER RSAPublicKey ({e})"))?;
+        let (n, e) = (key.modulus.as_bytes(), key.public_exponent.as_bytes());
+        if [n, e]
+            .iter()
+            .any(|int| int.first().is_some_and(|top| top & 0x80 != 0))
+        {
             return Err("the RSA public key has a negative modulus or exponent".into());
         }
-        VerifyingKey::rsa(&n, &e)
+        VerifyingKey::rsa(n, e)
     }
 }
 
@@ -396,38 +395,47 @@ fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     &bytes[start..]
 }
 
-const OID_RSA: &[u64] = &[1, 2, 840, 113_549, 1, 1, 1];
-const OID_RSA_PSS: &[u64] = &[1, 2, 840, 113_549, 1, 1, 10];
-const OID_EC: &[u64] = &[1, 2, 840, 10_045, 2, 1];
-const OID_P256: &[u64] = &[1, 2, 840, 10_045, 3, 1, 7];
-const OID_P384: &[u64] = &[1, 3, 132, 0, 34];
-const OID_P521: &[u64] = &[1, 3, 132, 0, 35];
-const OID_ED25519: &[u64] = &[1, 3, 101, 112];
-const OID_ED448: &[u64] = &[1, 3, 101, 113];
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const OID_RSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const OID_P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
+const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const OID_ED448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.113");
 
 /// The subjectPublicKeyInfo of a DER certificate (RFC 5280 §4.1): the seventh field of the
 /// TBSCertificate, or the sixth when the optional `[0]` version is absent.
 pub fn certificate_spki(der: &[u8]) -> Result<Vec<u8>, String> {
-    let fields = yasna::parse_der(der, |r| {
-        r.read_sequence(|r| {
-            let fields = r.next().read_sequence(|r| {
-                let mut fields = Vec::new();
-                while let Some(field) = r.read_optional(|r| r.read_der())? {
-                    fields.push(field);
-                }
-                Ok(fields)
-            })?;
-            r.next().read_der()?; // signatureAlgorithm
-            r.next().read_der()?; // signatureValue
-            Ok(fields)
-        })
-    })
-    .map_err(|e| format!("the certificate is not a DER X.509 certificate ({e})"))?;
+    let fields = tbs_fields(der)
+        .map_err(|e| format!("the certificate is not a DER X.509 certificate ({e})"))?;
     let versioned = fields.first().is_some_and(|f| f.first() == Some(&0xa0));
     fields
         .into_iter()
         .nth(if versioned { 6 } else { 5 })
+        .map(<[u8]>::to_vec)
         .ok_or_else(|| "the certificate has no subjectPublicKeyInfo".to_string())
+}
+
+/// The fields of a certificate's TBSCertificate, each a whole TLV whose tag and length are
+/// checked but whose content is not: the certificate is not validated, only its key is used, so
+/// any version, extension or name is fine.
+fn tbs_fields(der: &[u8]) -> der::Result<Vec<&[u8]>> {
+    let mut reader = SliceReader::new(der)?;
+    let fields = reader.sequence(|certificate| {
+        let fields = certificate.sequence(|tbs| {
+            let mut fields = Vec::new();
+            while !tbs.is_finished() {
+                fields.push(tbs.tlv_bytes()?);
+            }
+            Ok::<_, der::Error>(fields)
+        })?;
+        certificate.tlv_bytes()?; // signatureAlgorithm
+        certificate.tlv_bytes()?; // signatureValue
+        Ok::<_, der::Error>(fields)
+    })?;
+    reader.finish()?;
+    Ok(fields)
 }
 
 /// The number of significant bits of a big-endian unsigned integer.
