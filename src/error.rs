@@ -35,7 +35,20 @@ pub struct Refusal {
 pub struct Unverified {
     pub message: String,
     pub signature_verified: bool,
-    pub checks: Vec<crate::verify::Check>,
+    pub checks: Vec<ClaimCheck>,
+}
+
+/// One claim check of `inspect --verify` (`verify::check_claims`), as both its result and this
+/// error list them. Defined here, beside the error that carries it, as [`Refusal`] is, so that the
+/// error type depends on no module that reports through it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClaimCheck {
+    /// The claim: `exp`, `nbf`, `iat`, `iss` or `aud`.
+    pub name: &'static str,
+    pub ok: bool,
+    /// What was found and, when it failed, why; "not checked" when there was nothing to check
+    /// against.
+    pub detail: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +157,13 @@ impl Error {
     }
 }
 
+/// A text that is not a JWT is a bad token (exit 5), whoever was decoding it.
+impl From<crate::jwt::DecodeError> for Error {
+    fn from(error: crate::jwt::DecodeError) -> Error {
+        Error::BadToken(error.to_string())
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
@@ -163,6 +183,18 @@ mod tests {
         assert_eq!(refusal(0).oauth_fields().2, None);
         assert_eq!(refusal(200).oauth_fields().2, None);
         assert_eq!(refusal(401).oauth_fields().2, Some(401));
+    }
+
+    #[test]
+    fn a_text_that_is_not_a_jwt_is_a_bad_token_with_the_decoders_message() {
+        for input in ["", "opaque-token", "a.b", "e30.e30.c2ln="] {
+            let decoded = crate::jwt::decode(input).unwrap_err();
+            let message = decoded.to_string();
+            let error = Error::from(decoded);
+            assert!(matches!(error, Error::BadToken(_)), "{error:?}");
+            assert_eq!(error.to_string(), message);
+            assert_eq!(error.exit(), Exit::BadToken);
+        }
     }
 
     #[test]

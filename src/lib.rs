@@ -14,6 +14,7 @@ pub mod files;
 pub mod http;
 pub mod input;
 pub mod jwt;
+pub mod keys;
 pub mod kube;
 pub mod loopback;
 pub mod oauth;

@@ -59,6 +59,8 @@ fn check(input: &str) -> Option<Jwt> {
             Some(jwt)
         }
         Err(e) => {
+            // As a command reports it.
+            let e = Error::from(e);
             assert!(matches!(e, Error::BadToken(_)), "not a BadToken: {e:?}");
             assert_clean_message("jwt::decode", &e.to_string());
             assert_rendered_error(&e);

@@ -1,19 +1,19 @@
 //! `oauthctl inspect`: decode a JWT and say when it is valid. Without `--verify` that is decoding
 //! only, and the output says the signature was not checked; with it, the signature is checked
 //! against keys the user names (never keys the token names: `jku`, `x5u`, `jwk`, `x5c` are not
-//! followed) and the claims against the leeway, issuer and audience (src/verify.rs).
+//! followed) and the claims against the leeway, issuer and audience (src/verify/).
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use crate::discovery::Endpoint;
-use crate::error::{Error, Result, Unverified};
+use crate::error::{ClaimCheck, Error, Result, Unverified};
 use crate::http::{Trace, Transport, check_url};
 use crate::jwt::{Jwt, TimeClaim, decode};
 use crate::resolve::Profile;
 use crate::settings::Settings;
 use crate::timefmt::{relative, rfc3339};
-use crate::verify::{Check, ClaimRules, KeySet, Verified, check_claims, verify_signature};
+use crate::verify::{ClaimRules, KeySet, Verified, check_claims, verify_signature};
 
 /// The time claims shown, in this order (RFC 7519 §4.1.6, §4.1.5, §4.1.4).
 pub const TIME_CLAIMS: [&str; 3] = ["iat", "nbf", "exp"];
@@ -76,7 +76,7 @@ pub struct Verification {
     pub signature: Verified,
     /// Where the keys came from (a URL, a file, `$VAR`).
     pub keys_from: String,
-    pub checks: Vec<Check>,
+    pub checks: Vec<ClaimCheck>,
     /// Keys skipped when the set was read, and headers not followed.
     pub notes: Vec<String>,
 }

@@ -557,7 +557,7 @@ fn retry_after(value: &str) -> Option<Duration> {
     )
 }
 
-/// TLS through ring (rustls' provider, which `verify.rs` also uses) trusting Mozilla's roots, plus
+/// TLS through ring (rustls' provider, which `verify/signature.rs` also uses) trusting Mozilla's roots, plus
 /// the ones in `ca_file`: it adds trust, it does not replace it. Both cases use the same list, the
 /// certificates of webpki-root-certs, so the binary carries one copy of Mozilla's roots: ureq's
 /// default (its `rustls` feature) would add webpki-roots, the same list in another form.

@@ -171,7 +171,7 @@ fn e2e_verify_refuses_tampered_unknown_and_confused_tokens() {
     // alg: none, signed or not.
     let mut none = header.clone();
     none["alg"] = json!("none");
-    // src/verify.rs, `Refused::AlgNone`.
+    // src/verify/signature.rs, `Refused::AlgNone`.
     const ALG_NONE: &str =
         "alg: none is never accepted (an unsecured JWT has no signature to verify)";
     let unsigned = format!("{}.{}.", b64(&none), b64(&claims));
