@@ -1,5 +1,5 @@
 //! What the user hands a command on stdin or as an argument: an authorization code, a token to
-//! revoke or introspect, a PKCE verifier. Each is checked before anything is sent (one line of
+//! revoke, introspect or inspect, a PKCE verifier. Each is checked before anything is sent (one line of
 //! RFC 6749 VSCHAR, `Credential`), and no check ever repeats the value: it is a secret.
 
 use std::io::{IsTerminal, Read};
@@ -66,6 +66,17 @@ pub fn checked_token(input: &[u8]) -> Result<String> {
         return Err(Error::Usage("the token is empty".into()));
     }
     Ok(token.to_string())
+}
+
+/// The token `inspect` decodes, from stdin: up to 1 MiB, as it is (`jwt::decode` reads past
+/// whitespace and an `Authorization: Bearer` prefix, and says what is wrong with the rest).
+pub fn jwt_from_stdin() -> Result<String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .take(1024 * 1024)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::BadToken(format!("cannot read the token from stdin: {e}")))?;
+    Ok(text)
 }
 
 /// RFC 7636 §4.1: 43–128 characters from the unreserved set. The message never repeats the

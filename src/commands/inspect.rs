@@ -3,7 +3,7 @@
 //! against keys the user names (never keys the token names: `jku`, `x5u`, `jwk`, `x5c` are not
 //! followed) and the claims against the leeway, issuer and audience (src/verify/).
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::discovery::Endpoint;
@@ -116,14 +116,14 @@ pub fn run(
     verify: Option<VerifyInput>,
 ) -> Result<Inspection> {
     let text = match token.as_deref() {
-        Some("-") => read_stdin()?,
+        Some("-") => crate::input::jwt_from_stdin()?,
         Some(token) => token.to_string(),
         None if settings.profile_on_command_line => {
             crate::tokens::current(settings, Default::default())?
                 .token
                 .access_token
         }
-        None if !std::io::stdin().is_terminal() => read_stdin()?,
+        None if !std::io::stdin().is_terminal() => crate::input::jwt_from_stdin()?,
         None => {
             return Err(Error::Usage(
                 "no token to inspect: give it as an argument, pipe it on stdin, or name a profile with -p".into(),
@@ -374,15 +374,6 @@ fn fetch_jwks(transport: &Transport, url: &str, trace: &Trace) -> Result<(KeySet
         keys,
         crate::http::redact_url(url, crate::oauth::SECRET_NAMES),
     ))
-}
-
-fn read_stdin() -> Result<String> {
-    let mut text = String::new();
-    std::io::stdin()
-        .take(1024 * 1024)
-        .read_to_string(&mut text)
-        .map_err(|e| Error::BadToken(format!("cannot read the token from stdin: {e}")))?;
-    Ok(text)
 }
 
 #[cfg(test)]
