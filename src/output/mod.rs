@@ -9,11 +9,13 @@ use crate::commands::inspect::{Inspection, Validity};
 use crate::commands::profiles::Outcome;
 use crate::error::{Error, Result};
 use crate::jwt::TimeClaim;
-use crate::oauth::TokenType;
 use crate::style::{Style, own_sequence_len, pad, visible_width};
 use crate::timefmt::{local_offset, relative, rfc3339, rfc3339_local, span};
-use crate::tokens::TokenResult;
-use crate::untrusted::{is_unsafe, printable, verbatim};
+use crate::untrusted::{is_unsafe, printable};
+
+mod token;
+
+pub use token::token;
 
 /// What `-o` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,92 +223,6 @@ impl<F: Formatter> Formatter for TerminalSafe<F> {
     fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.0.end_object_value(w)
     }
-}
-
-/// `fetch` / `exchange-code` output. `kube` is the ExecCredential version client-go asked for
-/// (`KUBERNETES_EXEC_INFO`), used by `-o exec-credential`.
-pub fn token(
-    format: OutputFormat,
-    result: &TokenResult,
-    kube: crate::kube::ApiVersion,
-) -> Result<Rendered> {
-    let token = &result.token;
-    let bearer_only = |what: &str| -> Result<()> {
-        if token.is_bearer() {
-            return Ok(());
-        }
-        // RFC 6750 applies to Bearer tokens only; a DPoP or MAC token sent as Bearer fails, or
-        // worse, works where it should not.
-        let sent = token.token_type.as_ref().map(TokenType::describe);
-        Err(Error::unreachable(format!(
-            "the token_type is {}, not Bearer; refusing to print it as {what} (use -o json or -o text)",
-            sent.unwrap_or_default()
-        )))
-    };
-    // Printed byte for byte, so that a program reads back exactly the token (untrusted::verbatim).
-    let access_token = || verbatim("access_token", &token.access_token);
-    let text = match format {
-        OutputFormat::Text => format!("{}\n", access_token()?),
-        OutputFormat::Json => {
-            let mut fields: Map<String, Value> = token.fields.clone();
-            fields.insert(
-                "expires_at".into(),
-                token.expires_at.map_or(Value::Null, Value::from),
-            );
-            fields.insert("cached".into(), Value::Bool(result.cached));
-            to_json(&fields)
-        }
-        OutputFormat::Header => {
-            bearer_only("an Authorization header")?;
-            format!("Authorization: Bearer {}\n", access_token()?)
-        }
-        OutputFormat::Env => {
-            let mut out = format!(
-                "export OAUTHCTL_ACCESS_TOKEN={}\n",
-                shell_quote(access_token()?)
-            );
-            let token_type = match &token.token_type {
-                // SECURITY 25: any case of Bearer is Bearer.
-                None => "Bearer",
-                Some(_) if token.is_bearer() => "Bearer",
-                Some(TokenType::Named(name)) => verbatim("token_type", name)?,
-                Some(malformed) => {
-                    return Err(Error::unreachable(format!(
-                        "the token_type is {}, which is not an RFC 6749 token type (App. A.13: \
-                         letters, digits and `-._`, or a URI); refusing to print it in -o env \
-                         (use -o json or -o text)",
-                        malformed.describe()
-                    )));
-                }
-            };
-            out.push_str(&format!(
-                "export OAUTHCTL_TOKEN_TYPE={}\n",
-                shell_quote(token_type)
-            ));
-            // A number oauthctl formats itself: digits and a sign, nothing a server chose.
-            if let Some(at) = token.expires_at {
-                out.push_str(&format!("export OAUTHCTL_EXPIRES_AT={at}\n"));
-            }
-            out
-        }
-        OutputFormat::ExecCredential => {
-            bearer_only("a Kubernetes ExecCredential")?;
-            to_json(&crate::kube::exec_credential(
-                kube,
-                &token.access_token,
-                token.expires_at,
-            ))
-        }
-    };
-    Ok(Rendered {
-        stdout: text,
-        note: result.note.clone(),
-    })
-}
-
-/// POSIX single quotes: the only character needing care inside them is `'` itself.
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// Refuses token-only formats for commands that do not produce a token.
@@ -1024,8 +940,8 @@ pub fn error_styled(format: OutputFormat, error: &Error, style: Style) -> String
 
 #[cfg(test)]
 mod tests {
+    use super::token::tests::result;
     use super::*;
-    use crate::oauth::TokenResponse;
 
     #[test]
     fn json_escapes_what_a_terminal_would_act_on_and_stays_lossless() {
@@ -1042,134 +958,6 @@ mod tests {
             to_json(&plain),
             serde_json::to_string_pretty(&plain).unwrap() + "\n"
         );
-    }
-
-    fn result(token_type: Option<&str>, expires_at: Option<i64>) -> TokenResult {
-        let mut fields = Map::new();
-        fields.insert("access_token".into(), "tok'en".into());
-        fields.insert("custom".into(), 1.into());
-        TokenResult {
-            token: TokenResponse {
-                fields,
-                access_token: "tok'en".into(),
-                token_type: token_type.map(|t| TokenType::Named(t.into())),
-                expires_at,
-            },
-            cached: false,
-            note: None,
-        }
-    }
-
-    #[test]
-    fn token_formats() {
-        let r = result(Some("bearer"), Some(1_640_589_128));
-        assert_eq!(
-            token(OutputFormat::Text, &r, Default::default())
-                .unwrap()
-                .stdout,
-            "tok'en\n"
-        );
-        assert_eq!(
-            token(OutputFormat::Header, &r, Default::default())
-                .unwrap()
-                .stdout,
-            "Authorization: Bearer tok'en\n"
-        );
-        let env = token(OutputFormat::Env, &r, Default::default())
-            .unwrap()
-            .stdout;
-        assert_eq!(
-            env,
-            "export OAUTHCTL_ACCESS_TOKEN='tok'\\''en'\nexport OAUTHCTL_TOKEN_TYPE='Bearer'\nexport OAUTHCTL_EXPIRES_AT=1640589128\n"
-        );
-        let json: Value = serde_json::from_str(
-            &token(OutputFormat::Json, &r, Default::default())
-                .unwrap()
-                .stdout,
-        )
-        .unwrap();
-        assert_eq!(json["custom"], 1);
-        assert_eq!(json["expires_at"], 1_640_589_128);
-        assert_eq!(json["cached"], false);
-        let exec: Value = serde_json::from_str(
-            &token(OutputFormat::ExecCredential, &r, Default::default())
-                .unwrap()
-                .stdout,
-        )
-        .unwrap();
-        assert_eq!(exec["apiVersion"], "client.authentication.k8s.io/v1");
-        assert_eq!(exec["kind"], "ExecCredential");
-        assert_eq!(exec["status"]["token"], "tok'en");
-        assert_eq!(
-            exec["status"]["expirationTimestamp"],
-            "2021-12-27T07:12:08Z"
-        );
-    }
-
-    #[test]
-    fn non_bearer_tokens_are_never_printed_as_bearer() {
-        let r = result(Some("DPoP"), None);
-        assert!(token(OutputFormat::Header, &r, Default::default()).is_err());
-        assert!(token(OutputFormat::ExecCredential, &r, Default::default()).is_err());
-        assert_eq!(
-            token(OutputFormat::Text, &r, Default::default())
-                .unwrap()
-                .stdout,
-            "tok'en\n"
-        );
-        for ok in ["Bearer", "BEARER", "bearer"] {
-            assert!(
-                token(
-                    OutputFormat::Header,
-                    &result(Some(ok), None),
-                    Default::default()
-                )
-                .is_ok()
-            );
-        }
-    }
-
-    #[test]
-    fn a_malformed_token_type_is_never_printed_as_one() {
-        let mut r = result(None, None);
-        r.token.token_type = Some(TokenType::Malformed("Bearer\r\nexport X=1".into()));
-        for format in [
-            OutputFormat::Env,
-            OutputFormat::Header,
-            OutputFormat::ExecCredential,
-        ] {
-            let err = token(format, &r, Default::default()).unwrap_err();
-            assert_eq!(err.exit() as u8, 4);
-            assert!(
-                err.to_string()
-                    .contains("the token_type is `Bearer\\r\\nexport X=1`"),
-                "{err}"
-            );
-        }
-        assert_eq!(
-            token(OutputFormat::Text, &r, Default::default())
-                .unwrap()
-                .stdout,
-            "tok'en\n"
-        );
-    }
-
-    #[test]
-    fn a_token_made_without_the_checks_still_cannot_print_raw() {
-        // TokenResponse::checked would refuse it; the output side refuses it again on its own.
-        let mut r = result(Some("Bearer"), None);
-        r.token.access_token = "tok\r\nX-Injected: 1".into();
-        for format in [OutputFormat::Text, OutputFormat::Header, OutputFormat::Env] {
-            let err = token(format, &r, Default::default()).unwrap_err();
-            assert_eq!(
-                err.to_string(),
-                "refusing to print the access_token as it is: character 4 is outside printable ASCII"
-            );
-        }
-        let mut r = result(Some("Bearer"), None);
-        r.token.token_type = Some(TokenType::Named("Bearer\u{1b}[2J".into()));
-        let err = token(OutputFormat::Env, &r, Default::default()).unwrap_err();
-        assert!(err.to_string().contains("the token_type as it is"), "{err}");
     }
 
     #[test]
