@@ -5,16 +5,17 @@ use serde::Serialize;
 use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 use serde_json::{Map, Value, json};
 
-use crate::commands::inspect::{Inspection, Validity};
 use crate::commands::profiles::Outcome;
 use crate::error::{Error, Result};
 use crate::jwt::TimeClaim;
 use crate::style::{Style, own_sequence_len, pad, visible_width};
-use crate::timefmt::{local_offset, relative, rfc3339, rfc3339_local, span};
+use crate::timefmt::{local_offset, relative, rfc3339, rfc3339_local};
 use crate::untrusted::{is_unsafe, printable};
 
+mod inspect;
 mod token;
 
+pub use inspect::{inspection, inspection_styled};
 pub use token::token;
 
 /// What `-o` asks for.
@@ -256,11 +257,13 @@ fn aligned(rows: &[(String, String)], indent: &str) -> String {
         .collect()
 }
 
-fn time_json(claim: &TimeClaim, now: i64) -> Value {
-    match claim {
-        TimeClaim::Absent => Value::Null,
-        TimeClaim::At(t) => json!({ "unix": t, "utc": rfc3339(*t), "relative": relative(*t, now) }),
-        TimeClaim::Invalid(why) => json!({ "error": why }),
+/// A JSON object whose members are named at run time (the time claims, a profile's fields), in
+/// the order given: what a `Map` of the same members prints, without making `Value`s of them.
+struct Members<V>(Vec<(&'static str, V)>);
+
+impl<V: Serialize> Serialize for Members<V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, value)| (name, value)))
     }
 }
 
@@ -287,183 +290,6 @@ fn time_text(
         TimeClaim::Invalid(why) => format!("{text}  ({}: {why})", style.red("INVALID")),
         TimeClaim::Absent => text,
     }
-}
-
-/// `inspect` output, in colour when stdout takes it (`style::Style::stdout`).
-pub fn inspection(format: OutputFormat, inspection: &Inspection) -> Rendered {
-    let style = match format {
-        OutputFormat::Text => Style::stdout(),
-        _ => Style::PLAIN,
-    };
-    inspection_styled(format, inspection, style)
-}
-
-/// Claims the text view shows as times: RFC 7519's three and OpenID Connect Core §2's
-/// `auth_time`. (`-o json`'s `times` keeps to `inspect::TIME_CLAIMS`.)
-const TEXT_TIME_CLAIMS: [&str; 4] = ["iat", "nbf", "exp", "auth_time"];
-
-/// `inspection` with the colour decided by the caller (tests and fuzz targets: `Style::PLAIN`).
-pub fn inspection_styled(format: OutputFormat, inspection: &Inspection, style: Style) -> Rendered {
-    let now = inspection.now;
-    let validity = inspection.validity();
-    if format == OutputFormat::Json {
-        let times: Map<String, Value> = inspection
-            .times()
-            .iter()
-            .map(|(name, claim)| (name.to_string(), time_json(claim, now)))
-            .collect();
-        let state = match &validity {
-            Validity::Valid { expires_at } => json!({ "state": "valid", "expires_at": expires_at }),
-            Validity::Expired { at } => json!({ "state": "expired", "expired_at": at }),
-            Validity::NotYetValid { from } => {
-                json!({ "state": "not_yet_valid", "valid_from": from })
-            }
-            Validity::Unknown { why } => json!({ "state": "unknown", "reason": why }),
-        };
-        let mut doc = json!({
-            "header": inspection.jwt.header,
-            "claims": inspection.jwt.claims,
-            "times": times,
-            "validity": state,
-            "signature_verified": inspection.verification.is_some(),
-        });
-        if let Some(v) = &inspection.verification {
-            doc["verification"] = json!({
-                "kid": v.signature.kid,
-                "alg": v.signature.alg,
-                "key": v.signature.key,
-                "keys_from": v.keys_from,
-                "notes": v.notes,
-            });
-            doc["checks"] = json!(v.checks);
-        }
-        return to_json(&doc).into();
-    }
-    let row = |k: &String, v: &Value| (style.bold(&printable(k, 60)), value_text(v));
-    let header: Vec<_> = inspection
-        .jwt
-        .header
-        .iter()
-        .map(|(k, v)| row(k, v))
-        .collect();
-    let instants: Vec<i64> = TEXT_TIME_CLAIMS
-        .iter()
-        .filter_map(|name| match inspection.jwt.time(name) {
-            TimeClaim::At(t) => Some(t),
-            _ => None,
-        })
-        .collect();
-    // The local column only where it says something the UTC one does not.
-    let local = instants
-        .iter()
-        .any(|t| local_offset(*t).is_some_and(|offset| offset != 0));
-    // Numbers as written (`1.7e9` is a valid NumericDate), padded so the dates line up.
-    let number_width = TEXT_TIME_CLAIMS
-        .iter()
-        .filter_map(|name| inspection.jwt.claims.get(*name))
-        .map(|v| visible_width(&value_text(v)))
-        .max()
-        .unwrap_or(0);
-    let claims: Vec<_> = inspection
-        .jwt
-        .claims
-        .iter()
-        .map(|(k, v)| {
-            let (key, text) = row(k, v);
-            if !TEXT_TIME_CLAIMS.contains(&k.as_str()) {
-                return (key, text);
-            }
-            let text = time_text(
-                text,
-                number_width,
-                &inspection.jwt.time(k),
-                local,
-                now,
-                style,
-            );
-            (key, text)
-        })
-        .collect();
-    let (status, paint): (String, fn(Style, &str) -> String) = match validity {
-        Validity::Valid {
-            expires_at: Some(at),
-        } => (
-            format!(
-                "valid for {} (until {})",
-                span(at.abs_diff(now)),
-                rfc3339(at)
-            ),
-            Style::green_bold,
-        ),
-        Validity::Valid { expires_at: None } => (
-            "valid (no exp claim: it never expires by itself)".to_string(),
-            Style::green_bold,
-        ),
-        // Not `relative`: on the second of `exp` itself that would read "in 0s".
-        Validity::Expired { at } => (
-            format!(
-                "EXPIRED {} ago (at {})",
-                span(now.abs_diff(at)),
-                rfc3339(at)
-            ),
-            Style::red_bold,
-        ),
-        Validity::NotYetValid { from } => (
-            format!(
-                "NOT YET VALID: valid from {} ({})",
-                rfc3339(from),
-                relative(from, now)
-            ),
-            Style::red_bold,
-        ),
-        Validity::Unknown { why } => (format!("UNKNOWN validity: {why}"), Style::yellow),
-    };
-    let signature = match &inspection.verification {
-        // A key without a kid is described with where it came from already.
-        Some(v) if v.signature.kid.is_none() => format!(
-            "verified with {}",
-            printable(&crate::commands::inspect::describe(&v.signature), 300)
-        ),
-        Some(v) => format!(
-            "verified with {} from {}",
-            printable(&crate::commands::inspect::describe(&v.signature), 300),
-            printable(&v.keys_from, 200)
-        ),
-        None if inspection.jwt.signature_len == 0 => {
-            "UNVERIFIED: the token is unsigned (empty signature)".to_string()
-        }
-        None => "UNVERIFIED: decoded only; oauthctl did not check the signature".to_string(),
-    };
-    let mut out = format!("{}\n", style.bold("Header"));
-    out.push_str(&aligned(&header, "  "));
-    out.push_str(&format!("{}\n", style.bold("Claims")));
-    out.push_str(&aligned(&claims, "  "));
-    // The verdict lines are coloured whole, label included, so they stand out from the claims.
-    let width = "Signature".len();
-    let verdict = |label: &str, text: &str| format!("{}  {text}", pad(label, width));
-    out.push_str(&paint(style, &verdict("Status", &status)));
-    out.push('\n');
-    if let Some(v) = &inspection.verification {
-        // Every check passed (a failure is an error): what was checked, and what was not.
-        for (i, check) in v.checks.iter().enumerate() {
-            let label = if i == 0 { "Checks" } else { "" };
-            out.push_str(&verdict(
-                label,
-                &format!("{:<3}  {}", check.name, printable(&check.detail, 300)),
-            ));
-            out.push('\n');
-        }
-        for (i, note) in v.notes.iter().enumerate() {
-            let label = if i == 0 { "Notes" } else { "" };
-            out.push_str(&verdict(label, &printable(note, 300)));
-            out.push('\n');
-        }
-        out.push_str(&style.green_bold(&verdict("Signature", &signature)));
-    } else {
-        out.push_str(&style.yellow(&verdict("Signature", &signature)));
-    }
-    out.push('\n');
-    out.into()
 }
 
 /// `profiles …` output.
@@ -940,6 +766,7 @@ pub fn error_styled(format: OutputFormat, error: &Error, style: Style) -> String
 
 #[cfg(test)]
 mod tests {
+    use super::inspect::tests::inspected;
     use super::token::tests::result;
     use super::*;
 
@@ -1068,74 +895,6 @@ mod tests {
             error_styled(OutputFormat::Text, &hostile, Style::COLOUR),
             "\x1b[1;31moauthctl: error:\x1b[0m bad\\u{1b}[0m\n",
             "the colour is ours; the message's escape stays escaped"
-        );
-    }
-
-    fn inspected(claims: &str, now: i64) -> Inspection {
-        Inspection {
-            verification: None,
-            jwt: crate::jwt::decode(&crate::jwt::tests::make(
-                r#"{"alg":"RS256","kid":"k\u001b[2Jx"}"#,
-                claims,
-            ))
-            .unwrap(),
-            now,
-        }
-    }
-
-    #[test]
-    fn inspect_text_colours_only_around_printable_text() {
-        let i = inspected(r#"{"sub\u001b[31m":"v\u009b1m","exp":100}"#, 40);
-        let plain = inspection_styled(OutputFormat::Text, &i, Style::PLAIN).stdout;
-        let colour = inspection_styled(OutputFormat::Text, &i, Style::COLOUR).stdout;
-        assert!(!plain.contains('\x1b'), "{plain}");
-        // Every ESC in the coloured view starts one of our SGR sequences.
-        let ours = colour.match_indices('\x1b').all(|(at, _)| {
-            ["\x1b[0m", "\x1b[1m", "\x1b[1;32m", "\x1b[33m"]
-                .iter()
-                .any(|sgr| colour[at..].starts_with(sgr))
-        });
-        assert!(ours, "{colour:?}");
-        assert!(
-            colour.contains("\x1b[1msub\\u{1b}[31m\x1b[0m"),
-            "{colour:?}"
-        );
-        assert!(
-            colour.contains(
-                "\x1b[1;32mStatus     valid for 1m (until 1970-01-01T00:01:40Z)\x1b[0m\n"
-            ),
-            "{colour:?}"
-        );
-        let json = inspection_styled(OutputFormat::Json, &i, Style::COLOUR).stdout;
-        assert!(!json.contains('\x1b'), "{json}");
-    }
-
-    #[test]
-    fn the_status_line_reads_the_validity() {
-        let status = |claims: &str, now: i64| {
-            let text =
-                inspection_styled(OutputFormat::Text, &inspected(claims, now), Style::PLAIN).stdout;
-            let lines: Vec<&str> = text.lines().collect();
-            assert!(
-                lines[lines.len() - 1].starts_with("Signature  UNVERIFIED"),
-                "{text}"
-            );
-            lines[lines.len() - 2].to_string()
-        };
-        assert_eq!(
-            status(r#"{"exp":100}"#, 100),
-            "Status     EXPIRED 0s ago (at 1970-01-01T00:01:40Z)"
-        );
-        assert_eq!(
-            status(r#"{"exp":3700}"#, 100),
-            "Status     valid for 1h (until 1970-01-01T01:01:40Z)"
-        );
-        assert_eq!(
-            status(r#"{"nbf":200,"exp":300}"#, 100),
-            "Status     NOT YET VALID: valid from 1970-01-01T00:03:20Z (in 1m 40s)"
-        );
-        assert!(
-            status(r#"{"exp":true}"#, 100).starts_with("Status     UNKNOWN validity: `exp` is ")
         );
     }
 }
