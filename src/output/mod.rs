@@ -14,10 +14,12 @@ use crate::untrusted::{is_unsafe, printable};
 
 mod inspect;
 mod introspect;
+mod revoke;
 mod token;
 
 pub use inspect::{inspection, inspection_styled};
 pub use introspect::{introspection, introspection_styled};
+pub use revoke::revocation;
 pub use token::token;
 
 /// What `-o` asks for.
@@ -582,59 +584,6 @@ pub fn cache(format: OutputFormat, outcome: &crate::commands::cache::Outcome) ->
             )
             .into()
         }
-    }
-}
-
-/// `revoke` output: in text, nothing on stdout and one note on stderr saying what was revoked
-/// (never the token); `-o json`, the same as a document.
-pub fn revocation(format: OutputFormat, outcome: &crate::commands::revoke::Outcome) -> Rendered {
-    let endpoint = outcome.endpoint.as_deref();
-    if format == OutputFormat::Json {
-        let revoked: Vec<Value> = outcome
-            .revoked
-            .iter()
-            .map(|r| json!({ "token_type_hint": r.hint, "cached": r.cached }))
-            .collect();
-        return to_json(&json!({
-            "revoked": revoked,
-            "forgotten": outcome.forgotten,
-            "endpoint": endpoint.map(|url| crate::http::redact_url(url, crate::oauth::SECRET_NAMES)),
-        }))
-        .into();
-    }
-    let profile = printable(&outcome.profile, 200);
-    let note = match (outcome.revoked.as_slice(), endpoint) {
-        ([], _) if outcome.forgotten => format!(
-            "nothing to revoke: {profile} had a cached entry without tokens; it is forgotten"
-        ),
-        ([], _) | (_, None) => format!("nothing to revoke: {profile} has no cached token"),
-        (revoked, Some(url)) => {
-            let kinds: Vec<&str> = revoked
-                .iter()
-                .map(|r| match r.hint {
-                    Some("refresh_token") => "refresh token",
-                    Some("access_token") => "access token",
-                    _ => "token",
-                })
-                .collect();
-            let kinds = kinds.join(" and ");
-            let host = printable(&crate::http::host_of(url), 200);
-            let what = if revoked.iter().all(|r| r.cached) {
-                format!("the cached {kinds} of {profile}")
-            } else {
-                format!("the {kinds}")
-            };
-            let forgotten = if outcome.forgotten {
-                ", and forgot the cache entry"
-            } else {
-                ""
-            };
-            format!("revoked {what} at {host}{forgotten}")
-        }
-    };
-    Rendered {
-        stdout: String::new(),
-        note: Some(note),
     }
 }
 
