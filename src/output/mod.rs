@@ -12,11 +12,13 @@ use crate::style::{Style, own_sequence_len, pad, visible_width};
 use crate::timefmt::{relative, rfc3339, rfc3339_local};
 use crate::untrusted::{is_unsafe, printable};
 
+mod cache;
 mod inspect;
 mod introspect;
 mod revoke;
 mod token;
 
+pub use cache::cache;
 pub use inspect::{inspection, inspection_styled};
 pub use introspect::{introspection, introspection_styled};
 pub use revoke::revocation;
@@ -480,111 +482,6 @@ fn message(
 /// NUL, so it is shown like any other text from outside.
 fn shown_path(path: &std::path::Path) -> String {
     printable(&path.display().to_string(), 4096)
-}
-
-/// `cache …` output.
-pub fn cache(format: OutputFormat, outcome: &crate::commands::cache::Outcome) -> Rendered {
-    use crate::commands::cache::Outcome;
-    let json_out = format == OutputFormat::Json;
-    let now = crate::timefmt::now();
-    match outcome {
-        Outcome::List { dir, entries } => {
-            if json_out {
-                let list: Vec<Value> = entries
-                    .iter()
-                    .map(|v| {
-                        json!({
-                            "key": v.key.0,
-                            "profile": v.entry.profile,
-                            "endpoint": v.entry.endpoint,
-                            "client_id": v.entry.client_id,
-                            "grant": v.entry.grant,
-                            "scope": v.entry.scope,
-                            "expires_at": v.entry.expires_at,
-                            "has_refresh_token": v.entry.refresh_token().is_some(),
-                        })
-                    })
-                    .collect();
-                return to_json(&list).into();
-            }
-            let mut rows = vec![(
-                "PROFILE".to_string(),
-                "KEY           EXPIRES                   REFRESH  ENDPOINT".to_string(),
-            )];
-            for v in entries {
-                let expires = match v.entry.expires_at {
-                    Some(at) if at > now => {
-                        format!("in {}", crate::timefmt::span(at.abs_diff(now)))
-                    }
-                    Some(at) => format!("expired {}", relative(at, now)),
-                    None => "unknown".to_string(),
-                };
-                let refresh = if v.entry.refresh_token().is_some() {
-                    "yes"
-                } else {
-                    "no"
-                };
-                // The key is the file's name: 64 characters, which are hex for any file oauthctl
-                // wrote.
-                let key: String = v.key.0.chars().take(12).collect();
-                rows.push((
-                    printable(v.entry.profile.as_deref().unwrap_or("-"), 40),
-                    format!(
-                        "{:<12}  {expires:<24}  {refresh:<7}  {}",
-                        printable(&key, 12),
-                        printable(&v.entry.endpoint, 200)
-                    ),
-                ));
-            }
-            let note = entries
-                .is_empty()
-                .then(|| format!("no cached tokens in `{}`", shown_path(dir)));
-            Rendered {
-                stdout: aligned(&rows, ""),
-                note,
-            }
-        }
-        Outcome::Cleared {
-            dir,
-            removed,
-            unreadable,
-            temp_files,
-        } => {
-            if json_out {
-                return to_json(&json!({
-                    "removed": removed,
-                    "unreadable_removed": unreadable,
-                    "temp_files_removed": temp_files,
-                    "dir": dir.to_string_lossy(),
-                }))
-                .into();
-            }
-            let count = |n: usize, what: &str| {
-                let plural = if n == 1 { "" } else { "s" };
-                format!("{n} {what}{plural}")
-            };
-            let mut also = Vec::new();
-            if *unreadable > 0 {
-                also.push(count(*unreadable, "unreadable entry file"));
-            }
-            if *temp_files > 0 {
-                also.push(format!(
-                    "{} left by interrupted writers",
-                    count(*temp_files, "temp file")
-                ));
-            }
-            let also = match also.is_empty() {
-                true => String::new(),
-                false => format!(" (and {})", also.join(" and ")),
-            };
-            format!(
-                "removed {}{also} from {}\n",
-                count(*removed, "cached token"),
-                shown_path(dir)
-            )
-            .into()
-        }
-    }
 }
 
 /// The error line(s) for stderr: `oauthctl: error: …` (its prefix in colour when stderr takes
