@@ -2,8 +2,8 @@
 //! a string first and written in one go by `main`, so a failure never leaves half an output.
 
 use serde::Serialize;
+use serde_json::Value;
 use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
-use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::jwt::TimeClaim;
@@ -12,6 +12,7 @@ use crate::timefmt::{relative, rfc3339, rfc3339_local};
 use crate::untrusted::{is_unsafe, printable};
 
 mod cache;
+mod error;
 mod inspect;
 mod introspect;
 mod profiles;
@@ -19,6 +20,7 @@ mod revoke;
 mod token;
 
 pub use cache::cache;
+pub use error::{error, error_styled};
 pub use inspect::{inspection, inspection_styled};
 pub use introspect::{introspection, introspection_styled};
 pub use profiles::profiles;
@@ -305,51 +307,12 @@ fn shown_path(path: &std::path::Path) -> String {
     printable(&path.display().to_string(), 4096)
 }
 
-/// The error line(s) for stderr: `oauthctl: error: …` (its prefix in colour when stderr takes
-/// it), or one JSON object with `-o json`.
-pub fn error(format: OutputFormat, error: &Error) -> String {
-    let style = match format {
-        OutputFormat::Text => Style::stderr(),
-        _ => Style::PLAIN,
-    };
-    error_styled(format, error, style)
-}
-
-/// `error` with the colour decided by the caller.
-pub fn error_styled(format: OutputFormat, error: &Error, style: Style) -> String {
-    let message = printable(&error.to_string(), 2000);
-    if format == OutputFormat::Json {
-        let (code, description, status) = error.oauth_fields();
-        let mut body = json!({
-            "error": {
-                "kind": error.kind(),
-                "code": code,
-                // DESIGN §4: a refusal's description is the server's own words (or null); any other
-                // error is described by our message.
-                "description": match error {
-                    Error::Refused(_) => description.map(str::to_string),
-                    _ => Some(description.map(str::to_string).unwrap_or_else(|| message.clone())),
-                },
-                "status": status,
-                "exit_code": error.exit() as u8,
-                "message": message,
-            }
-        });
-        // `inspect --verify`: what failed, check by check.
-        if let Error::Unverified(u) = error {
-            body["error"]["signature_verified"] = Value::Bool(u.signature_verified);
-            body["error"]["checks"] = json!(u.checks);
-        }
-        return to_json_line(&body);
-    }
-    format!("{} {message}\n", style.red_bold("oauthctl: error:"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::inspect::tests::inspected;
     use super::token::tests::result;
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn json_escapes_what_a_terminal_would_act_on_and_stays_lossless() {
@@ -366,23 +329,6 @@ mod tests {
             to_json(&plain),
             serde_json::to_string_pretty(&plain).unwrap() + "\n"
         );
-    }
-
-    #[test]
-    fn json_error_lines_are_terminal_safe() {
-        // A sign-in redirect's `error` reaches the Refusal as sent (commands/login.rs).
-        let err = Error::Refused(Box::new(crate::error::Refusal {
-            status: 0,
-            code: Some("access_denied\u{9b}2J\u{202e}".into()),
-            description: Some("a\u{2028}b".into()),
-            message: "refused".into(),
-        }));
-        let line = error(OutputFormat::Json, &err);
-        assert_eq!(line.matches('\n').count(), 1, "{line}");
-        assert!(!line.trim_end().chars().any(is_unsafe), "{line:?}");
-        let v: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(v["error"]["code"], "access_denied\u{9b}2J\u{202e}");
-        assert_eq!(v["error"]["description"], "a\u{2028}b");
     }
 
     #[test]
@@ -451,31 +397,5 @@ mod tests {
                 .screened()
                 .unwrap();
         }
-    }
-
-    #[test]
-    fn json_errors_carry_the_oauth_fields() {
-        let err = Error::Refused(Box::new(crate::error::Refusal {
-            status: 401,
-            code: Some("invalid_client".into()),
-            description: Some("Client authentication failed".into()),
-            message: "refused".into(),
-        }));
-        let v: Value = serde_json::from_str(&error(OutputFormat::Json, &err)).unwrap();
-        assert_eq!(v["error"]["kind"], "refused");
-        assert_eq!(v["error"]["code"], "invalid_client");
-        assert_eq!(v["error"]["description"], "Client authentication failed");
-        assert_eq!(v["error"]["status"], 401);
-        assert_eq!(v["error"]["exit_code"], 3);
-        let hostile = Error::Config("bad\x1b[0m".into());
-        assert_eq!(
-            error_styled(OutputFormat::Text, &hostile, Style::PLAIN),
-            "oauthctl: error: bad\\u{1b}[0m\n"
-        );
-        assert_eq!(
-            error_styled(OutputFormat::Text, &hostile, Style::COLOUR),
-            "\x1b[1;31moauthctl: error:\x1b[0m bad\\u{1b}[0m\n",
-            "the colour is ours; the message's escape stays escaped"
-        );
     }
 }
