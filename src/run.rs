@@ -63,7 +63,7 @@ fn dispatch(settings: &Settings, command: Command, tell: &dyn Fn(&str)) -> Resul
         Command::Fetch(args) => {
             if args.dry_run {
                 let plan = commands::dry_run::fetch(settings)?;
-                return Ok(crate::curl::render(format, &plan));
+                return Ok(output::dry_run(format, &plan));
             }
             let kube = kube_api(format)?;
             let cache_use = CacheUse {
@@ -75,7 +75,7 @@ fn dispatch(settings: &Settings, command: Command, tell: &dyn Fn(&str)) -> Resul
         Command::ExchangeCode(args) => {
             if args.dry_run {
                 let plan = commands::dry_run::exchange(settings, args.code_verifier.as_deref())?;
-                return Ok(crate::curl::render(format, &plan));
+                return Ok(output::dry_run(format, &plan));
             }
             let kube = kube_api(format)?;
             let input = commands::exchange::ExchangeInput {

@@ -12,6 +12,7 @@ use crate::timefmt::{relative, rfc3339, rfc3339_local};
 use crate::untrusted::{is_unsafe, printable};
 
 mod cache;
+mod dry_run;
 mod error;
 mod inspect;
 mod introspect;
@@ -20,6 +21,7 @@ mod revoke;
 mod token;
 
 pub use cache::cache;
+pub use dry_run::dry_run;
 pub use error::{error, error_styled};
 pub use inspect::{inspection, inspection_styled};
 pub use introspect::{introspection, introspection_styled};
