@@ -1,5 +1,12 @@
 //! Rendering (DESIGN §4): text, JSON, header, env and exec-credential. Everything is rendered to
 //! a string first and written in one go by `main`, so a failure never leaves half an output.
+//!
+//! One file per result (`token`, `inspect`, `introspect`, `revoke`, `cache`, `profiles`,
+//! `dry_run`, `error`) holds its renderer and, as `#[derive(Serialize)]` types, the documents it
+//! prints with `-o json`: a type's field order is its document's member order, and what a server
+//! sent passes through as a `Map`. This file holds what they share: the formats, the last gate
+//! before the streams (`Rendered::screened`), the one JSON serializer (`to_json`) and the helpers
+//! of the text views.
 
 use serde::Serialize;
 use serde_json::Value;
