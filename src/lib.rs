@@ -7,7 +7,6 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod curl;
 pub mod discovery;
 pub mod error;
 pub mod files;

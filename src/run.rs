@@ -64,7 +64,7 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
         Command::Fetch(args) => {
             if args.dry_run {
                 let plan = commands::dry_run::fetch(settings)?;
-                return Ok(crate::curl::render(format, &plan));
+                return Ok(output::dry_run(format, &plan));
             }
             let kube = kube_api(format)?;
             let cache_use = CacheUse {
@@ -76,7 +76,7 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
         Command::ExchangeCode(args) => {
             if args.dry_run {
                 let plan = commands::dry_run::exchange(settings, args.code_verifier.as_deref())?;
-                return Ok(crate::curl::render(format, &plan));
+                return Ok(output::dry_run(format, &plan));
             }
             let kube = kube_api(format)?;
             let input = commands::exchange::ExchangeInput {

@@ -920,9 +920,9 @@ fn canary_sweep_server_failures_leak_no_secret() {
 // ---------------------------------------------------------------- output hygiene (SECURITY 38)
 
 /// The limits `untrusted::printable` is called with, besides those above: a whole error message
-/// (src/output.rs `error`) and one `-v` line (src/http.rs `Trace::line`). `DESCRIPTION_CHARS` also
-/// bounds an OAuth `error` and `message` (src/oauth.rs `error_from`) and a claim value
-/// (src/output.rs `value_text`).
+/// (src/output/error.rs `error`) and one `-v` line (src/http.rs `Trace::line`).
+/// `DESCRIPTION_CHARS` also bounds an OAuth `error` and `message` (src/oauth.rs `error_from`) and
+/// a claim value (src/output/mod.rs `value_text`).
 const ERROR_CHARS: usize = 2000;
 const TRACE_CHARS: usize = 4096;
 

@@ -5,52 +5,80 @@
 //! is quoted so that a POSIX shell passes it to curl byte for byte, and the form body is encoded
 //! exactly as oauthctl encodes it.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
+use super::{OutputFormat, Rendered, to_json};
 use crate::commands::dry_run::{BasicAuth, Part, PlannedRequest};
 use crate::config::BasicEncoding;
-use crate::output::OutputFormat;
-use crate::output::Rendered;
 
-pub fn render(format: OutputFormat, plan: &PlannedRequest) -> Rendered {
+/// `-o json`: the request as data, every value with its placeholders written `${NAME}`, and the
+/// curl command that the text output is.
+#[derive(Serialize)]
+struct DryRunJson<'a> {
+    /// Always `true`: nothing was sent.
+    dry_run: bool,
+    method: &'static str,
+    url: String,
+    /// `[name, value]` pairs, in the order they are sent.
+    headers: Vec<(&'a str, String)>,
+    /// `[name, value]` pairs of the form body; empty when there is none.
+    form: Vec<(&'a str, String)>,
+    /// The metadata documents a real run reads first, in order, for the token endpoint.
+    discovery: &'a [String],
+    placeholders: Vec<PlaceholderJson<'a>>,
+    curl: String,
+}
+
+#[derive(Serialize)]
+struct PlaceholderJson<'a> {
+    name: &'a str,
+    stands_for: &'a str,
+}
+
+/// `--dry-run` output: the curl command, or with `-o json` the request as a document.
+pub fn dry_run(format: OutputFormat, plan: &PlannedRequest) -> Rendered {
     let command = command(plan);
     if format != OutputFormat::Json {
         return command.into();
     }
-    let pairs = |values: &[(String, Vec<Part>)]| -> Vec<Value> {
-        values
-            .iter()
-            .map(|(name, value)| json!([name, template(value)]))
-            .collect()
-    };
     let mut headers = pairs(&plan.headers);
     if let Some(basic) = &plan.basic {
         // Where build_request puts it: right after Accept.
         let at = usize::from(!headers.is_empty());
         headers.insert(
             at,
-            json!([
+            (
                 "Authorization",
-                format!("Basic base64({}:${{{}}})", basic.user, basic.secret)
-            ]),
+                format!("Basic base64({}:${{{}}})", basic.user, basic.secret),
+            ),
         );
     }
-    let placeholders: Vec<Value> = plan
-        .placeholders
-        .iter()
-        .map(|p| json!({ "name": p.name, "stands_for": p.stands_for }))
-        .collect();
-    crate::output::to_json(&json!({
-        "dry_run": true,
-        "method": plan.method,
-        "url": template(&plan.url),
-        "headers": headers,
-        "form": pairs(&plan.form),
-        "discovery": plan.discovery,
-        "placeholders": placeholders,
-        "curl": command,
-    }))
+    to_json(&DryRunJson {
+        dry_run: true,
+        method: plan.method,
+        url: template(&plan.url),
+        headers,
+        form: pairs(&plan.form),
+        discovery: &plan.discovery,
+        placeholders: plan
+            .placeholders
+            .iter()
+            .map(|p| PlaceholderJson {
+                name: &p.name,
+                stands_for: &p.stands_for,
+            })
+            .collect(),
+        curl: command,
+    })
     .into()
+}
+
+/// Named values as `[name, value]` pairs, for JSON.
+fn pairs(values: &[(String, Vec<Part>)]) -> Vec<(&str, String)> {
+    values
+        .iter()
+        .map(|(name, value)| (name.as_str(), template(value)))
+        .collect()
 }
 
 /// A value with its placeholders written `${NAME}`, for JSON.
