@@ -9,15 +9,15 @@
 //! - **shown** for a person to read: it goes through `printable`, which escapes what a terminal
 //!   would act on and bounds the length;
 //! - **printed byte for byte** for a program to read back (the token of `-o text` and `-o header`,
-//!   the values of `-o env`): it must pass `verbatim`, which refuses anything but printable ASCII
-//!   rather than alter a value a program depends on.
+//!   the values of `-o env`): it must pass `verbatim` (src/output/token.rs), which refuses anything but
+//!   printable ASCII rather than alter a value a program depends on.
+//!
+//! This module depends on nothing else in the crate, so that every module may use it.
 //!
 //! JSON is escaped by `output::to_json`. And whatever a command renders passes one last gate
 //! before it is written (`output::Rendered::screened`), which refuses (exit 1) a control character
 //! that is not a line break or one of `style`'s own sequences, so a format that forgets the rule
 //! fails loudly instead of printing raw.
-
-use crate::error::{Error, Result};
 
 /// What a terminal acts on or reads out of order: C0 and C1 controls and DEL, the bidi overrides
 /// and isolates, and the Unicode line and paragraph separators.
@@ -44,20 +44,6 @@ pub fn printable(text: &str, max_chars: usize) -> String {
         }
     }
     out
-}
-
-/// A value printed byte for byte, for a program to read back: printable ASCII only (%x20-7E, the
-/// VSCHAR of RFC 6749 App. A), else an error that names the field and where, never the value (a
-/// token is a secret). A value that reaches here has been checked already (`TokenResponse`); this
-/// is the output side's own guarantee.
-pub fn verbatim<'a>(field: &str, value: &'a str) -> Result<&'a str> {
-    match value.chars().position(|c| !(' '..='~').contains(&c)) {
-        None => Ok(value),
-        Some(at) => Err(Error::unreachable(format!(
-            "refusing to print the {field} as it is: character {} is outside printable ASCII",
-            at + 1
-        ))),
-    }
 }
 
 /// A one-line summary of a body that is not what we expected: the HTML `<title>` when there is
@@ -93,28 +79,6 @@ mod tests {
     fn line_and_paragraph_separators_are_escaped_too() {
         assert_eq!(printable("a\u{2028}b\u{2029}", 10), "a\\u{2028}b\\u{2029}");
         assert_eq!(printable("a\u{85}b\u{7f}", 10), "a\\u{85}b\\u{7f}");
-    }
-
-    #[test]
-    fn verbatim_takes_printable_ascii_only_and_never_quotes_the_value() {
-        assert_eq!(verbatim("access_token", "a b~!").unwrap(), "a b~!");
-        assert_eq!(verbatim("access_token", "").unwrap(), "");
-        for (value, at) in [
-            ("SECRET\r\nX: 1", 7),
-            ("SECRET\u{1b}[2J", 7),
-            ("SECRETé", 7),
-            ("\u{7f}SECRET", 1),
-        ] {
-            let err = verbatim("access_token", value).unwrap_err();
-            assert_eq!(err.exit() as u8, 4);
-            let message = err.to_string();
-            assert_eq!(
-                message,
-                format!(
-                    "refusing to print the access_token as it is: character {at} is outside printable ASCII"
-                )
-            );
-        }
     }
 
     #[test]

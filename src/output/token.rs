@@ -7,7 +7,6 @@ use super::{OutputFormat, Rendered, to_json};
 use crate::error::{Error, Result};
 use crate::oauth::TokenType;
 use crate::tokens::TokenResult;
-use crate::untrusted::verbatim;
 
 /// `-o json`: the token response member for member as the server sent it, then `expires_at`
 /// (unix seconds, or null when the server gave no lifetime) and `cached`. Where the server sent a
@@ -64,7 +63,7 @@ pub fn token(
             sent.unwrap_or_default()
         )))
     };
-    // Printed byte for byte, so that a program reads back exactly the token (untrusted::verbatim).
+    // Printed byte for byte, so that a program reads back exactly the token (`verbatim`).
     let access_token = || verbatim("access_token", &token.access_token);
     let text = match format {
         OutputFormat::Text => format!("{}\n", access_token()?),
@@ -120,6 +119,20 @@ pub fn token(
 /// POSIX single quotes: the only character needing care inside them is `'` itself.
 fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// A value printed byte for byte, for a program to read back: printable ASCII only (%x20-7E, the
+/// VSCHAR of RFC 6749 App. A), else an error that names the field and where, never the value (a
+/// token is a secret). A value that reaches here has been checked already (`TokenResponse`); this
+/// is the output side's own guarantee (SECURITY 38).
+fn verbatim<'a>(field: &str, value: &'a str) -> Result<&'a str> {
+    match value.chars().position(|c| !(' '..='~').contains(&c)) {
+        None => Ok(value),
+        Some(at) => Err(Error::unreachable(format!(
+            "refusing to print the {field} as it is: character {} is outside printable ASCII",
+            at + 1
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -277,5 +290,27 @@ pub(super) mod tests {
             json(&r),
             "{\n  \"expires_at\": 7,\n  \"access_token\": \"tok'en\",\n  \"custom\": 1,\n  \"cached\": false\n}\n"
         );
+    }
+
+    #[test]
+    fn verbatim_takes_printable_ascii_only_and_never_quotes_the_value() {
+        assert_eq!(verbatim("access_token", "a b~!").unwrap(), "a b~!");
+        assert_eq!(verbatim("access_token", "").unwrap(), "");
+        for (value, at) in [
+            ("SECRET\r\nX: 1", 7),
+            ("SECRET\u{1b}[2J", 7),
+            ("SECRETé", 7),
+            ("\u{7f}SECRET", 1),
+        ] {
+            let err = verbatim("access_token", value).unwrap_err();
+            assert_eq!(err.exit() as u8, 4);
+            let message = err.to_string();
+            assert_eq!(
+                message,
+                format!(
+                    "refusing to print the access_token as it is: character {at} is outside printable ASCII"
+                )
+            );
+        }
     }
 }
