@@ -7,7 +7,7 @@
 //! - here: the file model (`ProfileEntry`), the known keys (`PROFILE_KEYS`), a layer of values
 //!   (`ProfileLayer`: the file's, the environment's and the flags'), the merge into a complete
 //!   `Profile` with each value's origin, what `profiles show` prints and what `profiles add` writes;
-//! - in `cli.rs`: the override flags (`Overrides`) and `profiles add`'s (`AddArgs`), and their
+//! - in `cli/mod.rs`: the override flags (`Overrides`) and `profiles add`'s (`AddArgs`), and their
 //!   conversion into a layer.
 //!
 //! Each of those lists every field of the table, so a field cannot be forgotten in one of them: a
