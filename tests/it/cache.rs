@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{Env, fails, jwt, now, stdout_of, token_server};
-use crate::server::{Recorded, Reply, StubServer};
+use crate::support::common::{Env, fails, jwt, now, stdout_of, token_server};
+use crate::support::server::{Recorded, Reply, StubServer};
 
 fn cache_dir(env: &Env) -> PathBuf {
     env.home.path().join(".cache/oauthctl")
@@ -374,7 +374,7 @@ fn exchange_code_stores_tokens_that_fetch_refreshes_with_rotation() {
     let refresh = rotating.server.requests().pop().unwrap();
     assert_eq!(
         refresh.form(),
-        crate::common::form(&[("grant_type", "refresh_token"), ("refresh_token", "rt-1")]),
+        crate::support::common::form(&[("grant_type", "refresh_token"), ("refresh_token", "rt-1")]),
         "RFC 6749 §6: no scope, so the original grant is kept"
     );
     assert_eq!(
@@ -584,7 +584,7 @@ fn notes_on_stderr_are_escaped() {
         .env("OAUTHCTL_CACHE_DIR", &dir)
         .assert()
         .success();
-    let stderr = crate::common::stderr_of(&assert);
+    let stderr = crate::support::common::stderr_of(&assert);
     assert!(
         stderr.contains("no cached tokens in `") && stderr.contains("cache\\u{1b}[31mdir"),
         "{stderr:?}"

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{Background, Env, fails, stderr_of, stdout_of};
-use crate::server::{Recorded, Reply, StubServer};
+use crate::support::common::{Background, Env, fails, stderr_of, stdout_of};
+use crate::support::server::{Recorded, Reply, StubServer};
 
 const SECRET: &str = "the-right-s3cret";
 const NOBODY: u32 = 65534;
@@ -576,7 +576,7 @@ fn fifos_and_devices_given_as_files_are_refused_at_once() {
     let fifo = env.home.path().join("fifo");
     mkfifo(&fifo);
     let fifo_text = fifo.display().to_string();
-    let token = crate::common::jwt(json!({"sub": "x"}));
+    let token = crate::support::common::jwt(json!({"sub": "x"}));
     let base = "default_profile = \"app\"\n[profiles.app]\ntoken_url = \"https://idp.example/token\"\nclient_id = \"app\"\n";
     let cases: Vec<(String, Vec<&str>, String)> = vec![
         (

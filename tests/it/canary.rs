@@ -21,8 +21,8 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 
-use crate::common::{Env, stderr_of, stdout_of};
-use crate::server::{Recorded, Reply, StubServer};
+use crate::support::common::{Env, stderr_of, stdout_of};
+use crate::support::server::{Recorded, Reply, StubServer};
 
 // ---------------------------------------------------------------- the canaries
 

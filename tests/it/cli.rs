@@ -10,8 +10,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use predicates::prelude::*;
 use serde_json::{Value, json};
 
-use crate::common::{Env, fails, form, jwt, now, stderr_of, stdout_of, token_reply, token_server};
-use crate::server::{Recorded, Reply, StubServer};
+use crate::support::common::{
+    Env, fails, form, jwt, now, stderr_of, stdout_of, token_reply, token_server,
+};
+use crate::support::server::{Recorded, Reply, StubServer};
 
 const SECRET: &str = "s3cr3t+/=&% :x";
 

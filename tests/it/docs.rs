@@ -15,7 +15,7 @@ use oauthctl::cli::Cli;
 use oauthctl::config::Config;
 use oauthctl::resolve::{ProfileLayer, env_var_for, resolve};
 
-use crate::common::{Env, stderr_of, stdout_of};
+use crate::support::common::{Env, stderr_of, stdout_of};
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

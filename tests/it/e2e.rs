@@ -1,7 +1,7 @@
 //! End-to-end tests against a real authorization server (oidc-provider) on 127.0.0.1.
 //!
 //! The server is `tests/e2e/idp/server.mjs` (see the README there), set up and shared with
-//! e2e_users.rs and e2e_verify.rs by the harness in idp.rs (read its header): the first e2e test
+//! e2e_users.rs and e2e_verify.rs by the harness in support/idp.rs (read its header): the first e2e test
 //! in this process installs its Node dependencies (`npm ci`, skipped when `node_modules` already
 //! matches `package-lock.json`) and starts ONE server that every e2e test shares; it dies with the
 //! test process. Node.js 20+ and npm are required: without them these tests fail, saying what to
@@ -21,8 +21,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::common::{Env, now, stderr_of, stdout_of};
-use crate::idp::{Idp, idp};
+use crate::support::common::{Env, now, stderr_of, stdout_of};
+use crate::support::idp::{Idp, idp};
 
 // The server's clients (tests/e2e/idp/server.mjs). The cc-* secrets need RFC 6749 §2.3.1
 // form-urlencoding in Basic credentials, which the server decodes as the RFC says.
@@ -36,7 +36,7 @@ const ACCOUNT: &str = "test-user";
 
 // ---------------------------------------------------------------- this suite's server route
 
-/// `/test/authorize`, the route only this suite uses, on the shared server (idp.rs).
+/// `/test/authorize`, the route only this suite uses, on the shared server (support/idp.rs).
 impl Idp {
     /// Runs the authorization code flow for `test-user` through the server's own endpoints and
     /// returns the code, or panics with the server's error.

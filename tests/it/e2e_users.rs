@@ -10,7 +10,7 @@
 //! denies a device sign-in. What oauthctl got is checked against what the server says it issued
 //! (`GET /test/token-info`).
 //!
-//! Harness: idp.rs (read its header), which installs the server's Node dependencies and starts
+//! Harness: support/idp.rs (read its header), which installs the server's Node dependencies and starts
 //! ONE server that these tests share with e2e.rs. Node.js 20+ and npm are required; without them
 //! these tests fail, saying so. They never skip.
 //!
@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{Background, Env, Finished, stderr_of, stdout_of};
-use crate::idp::{Idp, idp};
+use crate::support::common::{Background, Env, Finished, stderr_of, stdout_of};
+use crate::support::idp::{Idp, idp};
 
 // The server's user-facing clients (server.mjs). Both native clients register
 // http://127.0.0.1/callback, which the server matches on any port (RFC 8252 §7.3).
@@ -37,7 +37,7 @@ const SCOPE: &str = "openid offline_access api:read";
 
 // ---------------------------------------------------------------- this suite's server routes
 
-/// What only this suite asks of the shared server (idp.rs): `/test/browse`, `/test/device`,
+/// What only this suite asks of the shared server (support/idp.rs): `/test/browse`, `/test/device`,
 /// whether a token is still known, and a script that plays the browser.
 impl Idp {
     /// Whether the server still knows a token (a revoked one is deleted).

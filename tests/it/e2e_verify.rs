@@ -1,5 +1,5 @@
 //! `inspect --verify` against real tokens from the e2e authorization server
-//! (oidc-provider, see idp.rs): RS256 and ES256 JWT access tokens verified with the keys its
+//! (oidc-provider, see support/idp.rs): RS256 and ES256 JWT access tokens verified with the keys its
 //! metadata points to, and every way a token must fail — a tampered payload, a wrong key, an
 //! unknown kid, the HS256-with-the-public-key confusion, `alg: none`, expiry and the wrong audience.
 //!
@@ -9,8 +9,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::common::{Env, stderr_of, stdout_of};
-use crate::idp::{Idp, idp};
+use crate::support::common::{Env, stderr_of, stdout_of};
+use crate::support::idp::{Idp, idp};
 
 /// A client_credentials client of the server (tests/e2e/idp/server.mjs).
 const CLIENT: (&str, &str) = ("cc-basic", "cc-basic secret+/=&%:x");

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
 
-use crate::common::{Env, fails, stderr_of, stdout_of};
-use crate::server::{Recorded, Reply, StubServer};
+use crate::support::common::{Env, fails, stderr_of, stdout_of};
+use crate::support::server::{Recorded, Reply, StubServer};
 
 /// One way for one request to go.
 #[derive(Clone, Debug)]

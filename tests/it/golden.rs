@@ -21,8 +21,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::common::{Env, jwt, now};
-use crate::server::{Recorded, Reply, StubServer};
+use crate::support::common::{Env, jwt, now};
+use crate::support::server::{Recorded, Reply, StubServer};
 
 const UPDATE_VAR: &str = "OAUTHCTL_UPDATE_GOLDEN";
 const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys");

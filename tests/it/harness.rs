@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::common::Env;
-use crate::server::{Recorded, Reply, StubServer};
+use crate::support::common::Env;
+use crate::support::server::{Recorded, Reply, StubServer};
 
 const OK_JSON: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\n\
     Content-Length: 11\r\nConnection: close\r\n\r\n{\"ok\":true}";

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{Env, fails, jwt, now, stderr_of, stdout_of, token_server};
-use crate::server::{Recorded, Reply, StubServer};
+use crate::support::common::{Env, fails, jwt, now, stderr_of, stdout_of, token_server};
+use crate::support::server::{Recorded, Reply, StubServer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oauthctl");
 

@@ -13,8 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::common::{Background, Env, Finished, fails, stderr_of, stdout_of};
-use crate::server::{Recorded, Reply, StubServer};
+use crate::support::common::{Background, Env, Finished, fails, stderr_of, stdout_of};
+use crate::support::server::{Recorded, Reply, StubServer};
 
 impl Finished {
     /// Exit code (-1 for a signal), stdout and stderr, as this suite's tests compare them.

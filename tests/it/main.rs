@@ -1,10 +1,6 @@
 //! The one integration-test binary: hermetic `oauthctl` commands against loopback stub servers.
 
-mod common;
-mod idp;
-mod proxy;
-mod server;
-mod tls;
+mod support;
 
 mod cache;
 mod cache_hardening;

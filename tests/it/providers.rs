@@ -19,8 +19,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
 
-use crate::common::Env;
-use crate::server::{Recorded, Reply, StubServer};
+use crate::support::common::Env;
+use crate::support::server::{Recorded, Reply, StubServer};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 

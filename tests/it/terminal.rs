@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::common::{Env, jwt, now, stderr_of, stdout_of, token_reply};
-use crate::server::{Reply, StubServer};
+use crate::support::common::{Env, jwt, now, stderr_of, stdout_of, token_reply};
+use crate::support::server::{Reply, StubServer};
 
 const ESC: char = '\x1b';
 /// How the progress note is erased: back to column 0, clear to the end of the line.

@@ -6,8 +6,8 @@
 //!
 //! Each test drives the real binary against loopback servers and asserts on what went over the
 //! wire, the exit code (DESIGN §5), the one-line message and an empty stdout. Besides the strict
-//! stubs of `server.rs`, they use the relays of `proxy.rs` (a TCP forwarder and a CONNECT proxy),
-//! the HTTPS front of `tls.rs`, and GNU time for the peak memory of a run.
+//! stubs of `support/server.rs`, they use the relays of `support/proxy.rs` (a TCP forwarder and a CONNECT proxy),
+//! the HTTPS front of `support/tls.rs`, and GNU time for the peak memory of a run.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -22,10 +22,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use crate::common::{Env, fails, form, jwt, now, stderr_of, stdout_of, token_reply, token_server};
-use crate::proxy::{ConnectProxy, bind_ipv6_loopback, forwarder};
-use crate::server::{Recorded, Reply, StubServer};
-use crate::tls::{PROXIED_HOST, Pki, TlsFront};
+use crate::support::common::{
+    Env, fails, form, jwt, now, stderr_of, stdout_of, token_reply, token_server,
+};
+use crate::support::proxy::{ConnectProxy, bind_ipv6_loopback, forwarder};
+use crate::support::server::{Recorded, Reply, StubServer};
+use crate::support::tls::{PROXIED_HOST, Pki, TlsFront};
 
 const CLIENT_ID: &str = "transport-client";
 const SECRET: &str = "transport-s3cret";

@@ -7,8 +7,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
-use crate::common::{Env, fails, stderr_of, stdout_of};
-use crate::server::{Reply, StubServer};
+use crate::support::common::{Env, fails, stderr_of, stdout_of};
+use crate::support::server::{Reply, StubServer};
 
 const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys");
 /// tests/fixtures/keys/jwks_and_tokens.py's test-only HMAC secret.
@@ -259,7 +259,7 @@ fn a_jku_header_is_never_followed() {
     let jwks = std::fs::read_to_string(format!("{KEYS}/jwks.json")).unwrap();
     let server = StubServer::start(move |_| Reply::json(200, &jwks));
     let env = Env::new();
-    let now = crate::common::now();
+    let now = crate::support::common::now();
     let token = hs256(
         serde_json::json!({"jku": server.url("/jwks.json")}),
         serde_json::json!({"sub": "alice", "iat": now, "exp": now + 600}),
@@ -288,7 +288,7 @@ fn the_expected_audience_defaults_to_the_profiles_audience() {
     env.write_config(
         "[profiles.api]\ntoken_url = \"https://idp.example/token\"\nclient_id = \"c\"\naudience = \"https://api.example\"\n",
     );
-    let now = crate::common::now();
+    let now = crate::support::common::now();
     let for_audience = |aud: &str| {
         hs256(
             serde_json::json!({}),

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
-use crate::proxy::{IO_TIMEOUT, Loopback};
-use crate::server::StubServer;
+use crate::support::proxy::{IO_TIMEOUT, Loopback};
+use crate::support::server::StubServer;
 
 /// A name for a remote authorization server in the proxy tests: only the test proxy knows it
 /// (`proxy::loopback_target`), so a request for it that does not go through the proxy fails to

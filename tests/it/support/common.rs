@@ -16,7 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::server::{Reply, StubServer};
+use crate::support::server::{Reply, StubServer};
 
 /// ureq reads every one of these (ALL_PROXY, HTTPS_PROXY, HTTP_PROXY in either case, and NO_PROXY),
 /// so any of them would route a test's loopback request elsewhere.

@@ -1,0 +1,9 @@
+//! What the suites share: the hermetic environment and its assertions (`common`), the strict
+//! loopback stub (`server`), the real authorization server of the e2e suites (`idp`), loopback
+//! relays and a CONNECT proxy (`proxy`), and a TLS front with a private CA (`tls`).
+
+pub mod common;
+pub mod idp;
+pub mod proxy;
+pub mod server;
+pub mod tls;
