@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::support::app::{SECRET, SECRET_ENV, fetched, profile};
 use crate::support::common::{Env, fails, jwt, now, stdout_of, token_server};
 use crate::support::server::{Recorded, Reply, StubServer};
 
@@ -47,32 +48,14 @@ fn counting_server(expires_in: Option<u64>, delay: Duration) -> StubServer {
     })
 }
 
-fn profile(env: &Env, server: &StubServer, extra: &str) -> PathBuf {
-    env.write_config(&format!(
-        "default_profile = \"app\"\n[profiles.app]\ntoken_url = \"{}\"\nclient_id = \"app\"\nclient_secret_env = \"APP_SECRET\"\n{extra}",
-        server.url("/token")
-    ))
-}
-
-fn fetch(env: &Env, args: &[&str]) -> String {
-    stdout_of(
-        &env.cmd()
-            .arg("fetch")
-            .args(args)
-            .env("APP_SECRET", "the-client-secret")
-            .assert()
-            .success(),
-    )
-}
-
 #[test]
 fn a_second_fetch_is_served_from_the_cache() {
     let server = counting_server(Some(3600), Duration::ZERO);
     let env = Env::new();
-    profile(&env, &server, "");
-    assert_eq!(fetch(&env, &[]), "tok-1\n");
-    assert_eq!(fetch(&env, &[]), "tok-1\n");
-    let v: Value = serde_json::from_str(&fetch(&env, &["-o", "json"])).unwrap();
+    profile(&env, &server.url("/token"), "");
+    assert_eq!(fetched(&env, &[]), "tok-1\n");
+    assert_eq!(fetched(&env, &[]), "tok-1\n");
+    let v: Value = serde_json::from_str(&fetched(&env, &["-o", "json"])).unwrap();
     assert_eq!(
         (v["access_token"].as_str(), v["cached"].as_bool()),
         (Some("tok-1"), Some(true))
@@ -80,15 +63,15 @@ fn a_second_fetch_is_served_from_the_cache() {
     assert!(v["expires_at"].as_i64().unwrap() > now() + 3500);
     assert_eq!(server.request_count(), 1);
 
-    assert_eq!(fetch(&env, &["--force"]), "tok-2\n");
+    assert_eq!(fetched(&env, &["--force"]), "tok-2\n");
     assert_eq!(
-        fetch(&env, &[]),
+        fetched(&env, &[]),
         "tok-2\n",
         "--force replaced the cached token"
     );
-    assert_eq!(fetch(&env, &["--no-cache"]), "tok-3\n");
+    assert_eq!(fetched(&env, &["--no-cache"]), "tok-3\n");
     assert_eq!(
-        fetch(&env, &[]),
+        fetched(&env, &[]),
         "tok-2\n",
         "--no-cache neither reads nor writes the cache"
     );
@@ -99,14 +82,14 @@ fn a_second_fetch_is_served_from_the_cache() {
 fn twenty_parallel_cold_fetches_send_one_request() {
     let server = counting_server(Some(3600), Duration::from_millis(300));
     let env = Env::new();
-    profile(&env, &server, "");
+    profile(&env, &server.url("/token"), "");
     let outputs = Arc::new(Mutex::new(Vec::new()));
     std::thread::scope(|scope| {
         for _ in 0..20 {
             let outputs = outputs.clone();
             let env = &env;
             scope.spawn(move || {
-                let out = fetch(env, &[]);
+                let out = fetched(env, &[]);
                 outputs.lock().unwrap().push(out);
             });
         }
@@ -126,29 +109,29 @@ fn the_expiry_margin_decides_reuse() {
     // 90 s left: reused under the default 60 s margin, not under --min-ttl 100.
     let server = counting_server(Some(90), Duration::ZERO);
     let env = Env::new();
-    profile(&env, &server, "");
-    assert_eq!(fetch(&env, &[]), "tok-1\n");
-    assert_eq!(fetch(&env, &[]), "tok-1\n");
-    assert_eq!(fetch(&env, &["--min-ttl", "100"]), "tok-2\n");
+    profile(&env, &server.url("/token"), "");
+    assert_eq!(fetched(&env, &[]), "tok-1\n");
+    assert_eq!(fetched(&env, &[]), "tok-1\n");
+    assert_eq!(fetched(&env, &["--min-ttl", "100"]), "tok-2\n");
     // The profile's min_ttl_secs works the same way.
-    profile(&env, &server, "min_ttl_secs = 120\n");
-    assert_eq!(fetch(&env, &[]), "tok-3\n");
+    profile(&env, &server.url("/token"), "min_ttl_secs = 120\n");
+    assert_eq!(fetched(&env, &[]), "tok-3\n");
 
     // 50 s left is inside the default margin: never reused.
     let short = counting_server(Some(50), Duration::ZERO);
     let env = Env::new();
-    profile(&env, &short, "");
-    assert_eq!(fetch(&env, &[]), "tok-1\n");
-    assert_eq!(fetch(&env, &[]), "tok-2\n");
+    profile(&env, &short.url("/token"), "");
+    assert_eq!(fetched(&env, &[]), "tok-1\n");
+    assert_eq!(fetched(&env, &[]), "tok-2\n");
 }
 
 #[test]
 fn a_token_without_expiry_is_never_cached_unless_its_jwt_says_when() {
     let server = counting_server(None, Duration::ZERO);
     let env = Env::new();
-    profile(&env, &server, "");
-    assert_eq!(fetch(&env, &[]), "tok-1\n");
-    assert_eq!(fetch(&env, &[]), "tok-2\n");
+    profile(&env, &server.url("/token"), "");
+    assert_eq!(fetched(&env, &[]), "tok-1\n");
+    assert_eq!(fetched(&env, &[]), "tok-2\n");
     assert!(cache_files(&env).is_empty());
 
     let token = jwt(json!({"exp": now() + 3600}));
@@ -158,9 +141,9 @@ fn a_token_without_expiry_is_never_cached_unless_its_jwt_says_when() {
     let no_expires_in = StubServer::start(move |_| Reply::json(200, &body));
     drop(jwt_server);
     let env = Env::new();
-    profile(&env, &no_expires_in, "");
-    fetch(&env, &[]);
-    let v: Value = serde_json::from_str(&fetch(&env, &["-o", "json"])).unwrap();
+    profile(&env, &no_expires_in.url("/token"), "");
+    fetched(&env, &[]);
+    let v: Value = serde_json::from_str(&fetched(&env, &["-o", "json"])).unwrap();
     assert_eq!(v["cached"], true);
     assert_eq!(no_expires_in.request_count(), 1);
 }
@@ -169,16 +152,16 @@ fn a_token_without_expiry_is_never_cached_unless_its_jwt_says_when() {
 fn a_corrupt_or_truncated_cache_file_is_a_miss() {
     let server = counting_server(Some(3600), Duration::ZERO);
     let env = Env::new();
-    profile(&env, &server, "");
-    fetch(&env, &[]);
+    profile(&env, &server.url("/token"), "");
+    fetched(&env, &[]);
     let file = cache_files(&env).pop().unwrap();
     let content = std::fs::read(&file).unwrap();
     std::fs::write(&file, &content[..content.len() / 2]).unwrap();
-    assert_eq!(fetch(&env, &[]), "tok-2\n");
+    assert_eq!(fetched(&env, &[]), "tok-2\n");
     std::fs::write(&file, b"\x00\xffnot json").unwrap();
-    assert_eq!(fetch(&env, &[]), "tok-3\n");
+    assert_eq!(fetched(&env, &[]), "tok-3\n");
     assert_eq!(
-        fetch(&env, &[]),
+        fetched(&env, &[]),
         "tok-3\n",
         "and the rewritten file is good again"
     );
@@ -188,13 +171,13 @@ fn a_corrupt_or_truncated_cache_file_is_a_miss() {
 fn files_are_private_even_under_umask_000_and_never_hold_the_secret() {
     let server = counting_server(Some(3600), Duration::ZERO);
     let env = Env::new();
-    profile(&env, &server, "");
+    profile(&env, &server.url("/token"), "");
     let bin = assert_cmd::cargo::cargo_bin!("oauthctl");
     let run = |extra: &str| {
         env.hermetic(assert_cmd::Command::new("sh"))
             .args(["-c", &format!("umask 000; exec \"$BIN\" fetch {extra}")])
             .env("BIN", bin)
-            .env("APP_SECRET", "the-client-secret")
+            .env(SECRET_ENV, SECRET)
             .assert()
             .success();
     };
@@ -205,7 +188,7 @@ fn files_are_private_even_under_umask_000_and_never_hold_the_secret() {
         let path = entry.unwrap().path();
         assert_eq!(mode(&path), 0o600, "{}", path.display());
         let content = std::fs::read(&path).unwrap();
-        let secret = b"the-client-secret";
+        let secret = SECRET.as_bytes();
         assert!(
             !content.windows(secret.len()).any(|w| w == secret),
             "{}",
@@ -226,7 +209,7 @@ fn files_are_private_even_under_umask_000_and_never_hold_the_secret() {
 fn an_unsafe_cache_directory_is_not_used_and_one_line_says_why() {
     let server = counting_server(Some(3600), Duration::ZERO);
     let env = Env::new();
-    profile(&env, &server, "");
+    profile(&env, &server.url("/token"), "");
     let elsewhere = env.home.path().join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();
     std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o700)).unwrap();
@@ -271,7 +254,7 @@ fn an_unsafe_cache_directory_is_not_used_and_one_line_says_why() {
 fn profiles_differing_only_in_scope_audience_or_client_id_never_share_an_entry() {
     let server = counting_server(Some(3600), Duration::ZERO);
     let env = Env::new();
-    profile(&env, &server, "");
+    profile(&env, &server.url("/token"), "");
     let tokens: Vec<String> = [
         vec![],
         vec!["--scope", "a"],
@@ -282,14 +265,14 @@ fn profiles_differing_only_in_scope_audience_or_client_id_never_share_an_entry()
         vec!["--param", "tenant=x"],
     ]
     .iter()
-    .map(|args| fetch(&env, args))
+    .map(|args| fetched(&env, args))
     .collect();
     let distinct: std::collections::HashSet<&String> = tokens.iter().collect();
     assert_eq!(distinct.len(), tokens.len(), "{tokens:?}");
     assert_eq!(cache_files(&env).len(), tokens.len());
     // And each one is then reused.
-    assert_eq!(fetch(&env, &["--scope", "b"]), tokens[2]);
-    assert_eq!(fetch(&env, &["--client-id", "other"]), tokens[5]);
+    assert_eq!(fetched(&env, &["--scope", "b"]), tokens[2]);
+    assert_eq!(fetched(&env, &["--client-id", "other"]), tokens[5]);
 }
 
 /// A server for a user profile: `exchange-code` gets `rt-0` with an access token living
@@ -517,13 +500,13 @@ fn predicate_contains(text: &str) -> predicates::str::ContainsPredicate {
 fn with_stderr_closed_nothing_is_written_into_the_cache_files() {
     let server = counting_server(Some(3600), Duration::ZERO);
     let env = Env::new();
-    profile(&env, &server, "");
+    profile(&env, &server.url("/token"), "");
     let bin = assert_cmd::cargo::cargo_bin!("oauthctl");
     let script = format!("{} -v fetch 2>&-; echo \"status=$?\"", bin.display());
     let assert = env
         .hermetic(assert_cmd::Command::new("bash"))
         .args(["-c", &script])
-        .env("APP_SECRET", "the-client-secret")
+        .env(SECRET_ENV, SECRET)
         .assert()
         .success();
     assert_eq!(stdout_of(&assert), "tok-1\nstatus=0\n");
@@ -545,7 +528,7 @@ fn with_stderr_closed_nothing_is_written_into_the_cache_files() {
     }
     // The check above is only worth something if the lock file it is about was there to read.
     assert!(locks > 0, "no *.lock file in {}", cache_dir(&env).display());
-    assert_eq!(fetch(&env, &[]), "tok-1\n");
+    assert_eq!(fetched(&env, &[]), "tok-1\n");
     assert_eq!(server.request_count(), 1);
 }
 
@@ -555,15 +538,15 @@ fn with_stderr_closed_nothing_is_written_into_the_cache_files() {
 fn a_cached_token_that_a_fresh_answer_could_not_carry_is_a_miss() {
     let server = counting_server(Some(3600), Duration::ZERO);
     let env = Env::new();
-    profile(&env, &server, "");
-    assert_eq!(fetch(&env, &[]), "tok-1\n");
+    profile(&env, &server.url("/token"), "");
+    assert_eq!(fetched(&env, &[]), "tok-1\n");
     let file = cache_files(&env).pop().unwrap();
     let mut entry: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     for poisoned in [json!("tok-1\r\nX-Injected: 1"), json!(""), json!(42)] {
         entry["response"]["access_token"] = poisoned.clone();
         std::fs::write(&file, entry.to_string()).unwrap();
         let before = server.request_count();
-        let header = fetch(&env, &["-o", "header"]);
+        let header = fetched(&env, &["-o", "header"]);
         assert_eq!(
             header,
             format!("Authorization: Bearer tok-{}\n", before + 1),

@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::common::{Background, Env, fails, stderr_of, stdout_of};
+use crate::support::app::{SECRET, SECRET_ENV, fetch, profile};
+use crate::support::common::{Background, Env, fails, stderr_of, stdout_of, success};
 use crate::support::server::{Recorded, Reply, StubServer};
 
-const SECRET: &str = "the-right-s3cret";
 const NOBODY: u32 = 65534;
 
 fn is_root() -> bool {
@@ -143,33 +143,19 @@ fn token_server() -> StubServer {
     })
 }
 
-/// Profile `app` (the default) for `server`, its secret in `APP_SECRET`; the HOME handed over.
-fn profile(env: &Env, server: &StubServer, extra: &str) {
-    env.write_config(&format!(
-        "default_profile = \"app\"\n[profiles.app]\ntoken_url = \"{}\"\nrevocation_url = \"{}\"\nclient_id = \"app\"\nclient_secret_env = \"APP_SECRET\"\n{extra}",
-        server.url("/token"),
-        server.url("/revoke")
-    ));
+/// Profile `app` (the default) for `server`, with its revocation endpoint; the HOME handed over.
+fn app(env: &Env, server: &StubServer, extra: &str) {
+    let revocation = format!("revocation_url = \"{}\"\n{extra}", server.url("/revoke"));
+    profile(env, &server.url("/token"), &revocation);
     hand_over(env);
-}
-
-/// `oauthctl fetch ARGS` with the right secret: (stdout, stderr) of a success.
-fn fetch(env: &Env, args: &[&str]) -> (String, String) {
-    let assert = oauthctl(env)
-        .arg("fetch")
-        .args(args)
-        .env("APP_SECRET", SECRET)
-        .assert()
-        .success();
-    (stdout_of(&assert), stderr_of(&assert))
 }
 
 /// A token server, a profile for it, and the cache entry one fetch made.
 fn with_a_cached_token() -> (StubServer, Env, PathBuf) {
     let server = token_server();
     let env = Env::new();
-    profile(&env, &server, "");
-    fetch(&env, &[]);
+    app(&env, &server, "");
+    success(fetch(oauthctl(&env), &[]));
     let entry = entry_path(&env);
     (server, env, entry)
 }
@@ -193,8 +179,8 @@ fn ok(stdout: &str) -> (String, String) {
 fn a_cache_below_a_directory_others_can_write_is_not_trusted() {
     let server = token_server();
     let env = Env::new();
-    profile(&env, &server, "");
-    assert_eq!(fetch(&env, &[]), ok("tok-1\n"));
+    app(&env, &server, "");
+    assert_eq!(success(fetch(oauthctl(&env), &[])), ok("tok-1\n"));
     let parent = env.home.path().join(".cache");
     chmod(&parent, 0o777);
     // Another user could have renamed the cache away and planted their own: tok-1 is not
@@ -204,10 +190,13 @@ fn a_cache_below_a_directory_others_can_write_is_not_trusted() {
         cache_dir(&env).display(),
         parent.display()
     );
-    assert_eq!(fetch(&env, &[]), ("tok-2\n".into(), warning));
+    assert_eq!(
+        success(fetch(oauthctl(&env), &[])),
+        ("tok-2\n".into(), warning)
+    );
     // With the sticky bit (as /tmp has), nobody else can rename what is in it: trusted.
     chmod(&parent, 0o1777);
-    assert_eq!(fetch(&env, &[]), ok("tok-1\n"));
+    assert_eq!(success(fetch(oauthctl(&env), &[])), ok("tok-1\n"));
     assert_eq!(server.request_count(), 2);
 }
 
@@ -254,7 +243,7 @@ fn a_cache_swapped_while_a_fetch_runs_is_not_written_to() {
         server.url("/token")
     ));
     let mut cmd = env.cmd();
-    cmd.args(["-p", "app", "fetch"]).env("APP_SECRET", SECRET);
+    cmd.args(["-p", "app", "fetch"]).env(SECRET_ENV, SECRET);
     cmd.assert().success().stdout("tok-1\n");
     let entry = entry_path(&env);
     let name = entry.file_name().unwrap().to_owned();
@@ -289,15 +278,15 @@ fn a_cache_swapped_while_a_fetch_runs_is_not_written_to() {
 fn entries_that_are_links_or_that_others_may_write_are_not_believed() {
     let server = token_server();
     let env = Env::new();
-    profile(&env, &server, "");
-    assert_eq!(fetch(&env, &[]).0, "tok-1\n");
+    app(&env, &server, "");
+    assert_eq!(success(fetch(oauthctl(&env), &[])).0, "tok-1\n");
     let entry = entry_path(&env);
     let elsewhere = env.home.path().join("planted.json");
     std::fs::write(&elsewhere, planted_entry(&entry, "planted-by-link")).unwrap();
     std::fs::remove_file(&entry).unwrap();
     std::os::unix::fs::symlink(&elsewhere, &entry).unwrap();
     hand_over(&env);
-    assert_eq!(fetch(&env, &[]), ok("tok-2\n"));
+    assert_eq!(success(fetch(oauthctl(&env), &[])), ok("tok-2\n"));
     // The link was replaced by the new entry; what it pointed to is untouched.
     assert!(!entry.is_symlink());
     assert!(
@@ -308,7 +297,7 @@ fn entries_that_are_links_or_that_others_may_write_are_not_believed() {
 
     std::fs::write(&entry, planted_entry(&entry, "planted-in-place")).unwrap();
     chmod(&entry, 0o666);
-    assert_eq!(fetch(&env, &[]), ok("tok-3\n"));
+    assert_eq!(success(fetch(oauthctl(&env), &[])), ok("tok-3\n"));
     assert_eq!(server.request_count(), 3);
 }
 
@@ -320,8 +309,8 @@ fn entries_and_locks_of_another_user_are_not_believed() {
     }
     let server = token_server();
     let env = Env::new();
-    profile(&env, &server, "");
-    assert_eq!(fetch(&env, &[]).0, "tok-1\n");
+    app(&env, &server, "");
+    assert_eq!(success(fetch(oauthctl(&env), &[])).0, "tok-1\n");
     let entry = entry_path(&env);
     // Root plays the other user: readable files of theirs, in the cache.
     std::fs::write(&entry, planted_entry(&entry, "planted-by-root")).unwrap();
@@ -330,7 +319,7 @@ fn entries_and_locks_of_another_user_are_not_believed() {
     let lock = entry.with_extension("lock");
     chown(&lock, Some(0), Some(0)).unwrap();
     chmod(&lock, 0o644);
-    let (stdout, stderr) = fetch(&env, &[]);
+    let (stdout, stderr) = success(fetch(oauthctl(&env), &[]));
     assert_eq!(stdout, "tok-2\n");
     assert_eq!(
         stderr,
@@ -375,7 +364,7 @@ fn planted_issuer_metadata_never_receives_the_secret() {
     let env = Env::new();
     issuer_profile(&env, &idp);
     hand_over(&env);
-    assert_eq!(fetch(&env, &["--no-cache"]).0, "real\n");
+    assert_eq!(success(fetch(oauthctl(&env), &["--no-cache"])).0, "real\n");
     let issuers = cache_dir(&env).join("issuers");
     let documents: Vec<PathBuf> = std::fs::read_dir(&issuers)
         .unwrap()
@@ -389,13 +378,13 @@ fn planted_issuer_metadata_never_receives_the_secret() {
     // In place, writable by others; then as a link to a file of the user's own.
     std::fs::write(document, &planted).unwrap();
     chmod(document, 0o666);
-    assert_eq!(fetch(&env, &["--no-cache"]).0, "real\n");
+    assert_eq!(success(fetch(oauthctl(&env), &["--no-cache"])).0, "real\n");
     let elsewhere = env.home.path().join("metadata.json");
     std::fs::write(&elsewhere, &planted).unwrap();
     std::fs::remove_file(document).unwrap();
     std::os::unix::fs::symlink(&elsewhere, document).unwrap();
     hand_over(&env);
-    assert_eq!(fetch(&env, &["--no-cache"]).0, "real\n");
+    assert_eq!(success(fetch(oauthctl(&env), &["--no-cache"])).0, "real\n");
     assert_eq!(evil.request_count(), 0);
 }
 
@@ -405,15 +394,15 @@ fn planted_issuer_metadata_never_receives_the_secret() {
 fn a_read_only_cache_serves_its_tokens_and_never_fails_a_fetch() {
     let server = token_server();
     let env = Env::new();
-    profile(&env, &server, "");
-    assert_eq!(fetch(&env, &[]).0, "tok-1\n");
+    app(&env, &server, "");
+    assert_eq!(success(fetch(oauthctl(&env), &[])).0, "tok-1\n");
     let entry = entry_path(&env);
     std::fs::remove_file(entry.with_extension("lock")).unwrap();
     chmod(&cache_dir(&env), 0o500);
     // What it holds is served, with no lock needed and nothing to say.
-    assert_eq!(fetch(&env, &[]), ok("tok-1\n"));
+    assert_eq!(success(fetch(oauthctl(&env), &[])), ok("tok-1\n"));
     // What it does not hold is fetched, without the lock, and not kept: one line says so.
-    let (stdout, stderr) = fetch(&env, &["--scope", "other"]);
+    let (stdout, stderr) = success(fetch(oauthctl(&env), &["--scope", "other"]));
     assert_eq!(stdout, "tok-2\n");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
@@ -450,8 +439,8 @@ fn cache_clear_says_which_file_it_could_not_remove_and_counts_only_what_it_did()
 fn cache_clear_sweeps_killed_writers_temp_files_and_unreadable_entries_but_no_live_write() {
     let server = token_server();
     let env = Env::new();
-    profile(&env, &server, "");
-    fetch(&env, &[]);
+    app(&env, &server, "");
+    success(fetch(oauthctl(&env), &[]));
     let dir = cache_dir(&env);
     let key = entry_path(&env)
         .file_stem()
@@ -528,7 +517,7 @@ fn revoke_fails_when_the_revoked_tokens_stay_cached() {
     let stderr = fails(
         oauthctl(&env)
             .arg("revoke")
-            .env("APP_SECRET", SECRET)
+            .env(SECRET_ENV, SECRET)
             .assert(),
         78,
         "",
@@ -556,7 +545,7 @@ fn fifos_at_an_entry_and_its_lock_are_a_miss_not_a_hang() {
         mkfifo(path);
     }
     hand_over(&env);
-    let (stdout, stderr) = fetch(&env, &[]);
+    let (stdout, stderr) = success(fetch(oauthctl(&env), &[]));
     assert_eq!(stdout, "tok-2\n");
     assert_eq!(
         stderr,
@@ -567,7 +556,7 @@ fn fifos_at_an_entry_and_its_lock_are_a_miss_not_a_hang() {
     );
     // The entry is a file again, and serves the next run.
     assert!(entry.is_file());
-    assert_eq!(fetch(&env, &[]).0, "tok-2\n");
+    assert_eq!(success(fetch(oauthctl(&env), &[])).0, "tok-2\n");
 }
 
 #[test]
@@ -634,8 +623,8 @@ fn fifos_and_devices_given_as_files_are_refused_at_once() {
 fn a_changed_or_wrong_secret_is_never_served_another_secrets_token() {
     let server = token_server();
     let env = Env::new();
-    profile(&env, &server, "");
-    assert_eq!(fetch(&env, &[]), ok("tok-1\n"));
+    app(&env, &server, "");
+    assert_eq!(success(fetch(oauthctl(&env), &[])), ok("tok-1\n"));
     // The same profile with a wrong secret: the server's verdict, not the cached token.
     for (var, value) in [
         ("APP_SECRET", "a-wrong-secret"),
@@ -644,7 +633,7 @@ fn a_changed_or_wrong_secret_is_never_served_another_secrets_token() {
         let stderr = fails(
             oauthctl(&env)
                 .arg("fetch")
-                .env("APP_SECRET", SECRET)
+                .env(SECRET_ENV, SECRET)
                 .env(var, value)
                 .assert(),
             3,
@@ -659,14 +648,14 @@ fn a_changed_or_wrong_secret_is_never_served_another_secrets_token() {
         "env var APP_SECRET is not set",
     );
     // The right one again: served from the cache.
-    assert_eq!(fetch(&env, &[]), ok("tok-1\n"));
+    assert_eq!(success(fetch(oauthctl(&env), &[])), ok("tok-1\n"));
     assert_eq!(server.request_count(), 3);
     // A secret file that changes is fingerprinted the same way.
     let file = env.home.path().join("secret.txt");
     std::fs::write(&file, format!("{SECRET}\n")).unwrap();
     hand_over(&env);
     let with_file = format!("--client-secret-file={}", file.display());
-    assert_eq!(fetch(&env, &[&with_file]), ok("tok-1\n"));
+    assert_eq!(success(fetch(oauthctl(&env), &[&with_file])), ok("tok-1\n"));
     std::fs::write(&file, "changed\n").unwrap();
     hand_over(&env);
     fails(
@@ -681,7 +670,7 @@ fn a_cache_hit_runs_no_secret_command() {
     let server = token_server();
     let env = Env::new();
     let runs = env.home.path().join("runs");
-    profile(
+    app(
         &env,
         &server,
         &format!(
@@ -708,8 +697,8 @@ fn a_cache_hit_runs_no_secret_command() {
 fn the_cache_holds_neither_the_secret_nor_an_unkeyed_hash_of_it() {
     let server = token_server();
     let env = Env::new();
-    profile(&env, &server, "");
-    fetch(&env, &[]);
+    app(&env, &server, "");
+    success(fetch(oauthctl(&env), &[]));
     let digest = ring::digest::digest(&ring::digest::SHA256, SECRET.as_bytes());
     let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     let mut seen = 0;
@@ -731,7 +720,7 @@ fn the_cache_holds_neither_the_secret_nor_an_unkeyed_hash_of_it() {
 fn a_directory_above_the_cache_that_can_be_entered_but_not_listed_is_fine() {
     let server = token_server();
     let env = Env::new();
-    profile(&env, &server, "");
+    app(&env, &server, "");
     // A shared host's /home: others may pass through, not look inside.
     let passage = env.home.path().join("passage");
     let cache = passage.join("inner/cache");
@@ -747,7 +736,7 @@ fn a_directory_above_the_cache_that_can_be_entered_but_not_listed_is_fine() {
         let assert = oauthctl(&env)
             .arg("fetch")
             .args(args)
-            .env("APP_SECRET", SECRET)
+            .env(SECRET_ENV, SECRET)
             .env("OAUTHCTL_CACHE_DIR", &cache)
             .assert()
             .success();
@@ -763,7 +752,7 @@ fn a_directory_above_the_cache_that_can_be_entered_but_not_listed_is_fine() {
 fn what_needs_no_cache_neither_makes_one_nor_warns_about_one() {
     let server = token_server();
     let env = Env::new();
-    profile(&env, &server, "");
+    app(&env, &server, "");
     let open = env.home.path().join("open");
     std::fs::create_dir(&open).unwrap();
     hand_over(&env);
@@ -775,7 +764,7 @@ fn what_needs_no_cache_neither_makes_one_nor_warns_about_one() {
     ] {
         let assert = oauthctl(&env)
             .args(args)
-            .env("APP_SECRET", SECRET)
+            .env(SECRET_ENV, SECRET)
             .env("OAUTHCTL_CACHE_DIR", &cache)
             .env("OAUTHCTL_INTROSPECTION_URL", server.url("/revoke"))
             .assert();
@@ -796,7 +785,7 @@ fn an_untrusted_issuer_metadata_directory_is_one_warning_line() {
     std::os::unix::fs::symlink(&elsewhere, cache_dir(&env).join("issuers")).unwrap();
     hand_over(&env);
     chmod(&cache_dir(&env), 0o700);
-    let (stdout, stderr) = fetch(&env, &["--no-cache"]);
+    let (stdout, stderr) = success(fetch(oauthctl(&env), &["--no-cache"]));
     assert_eq!(stdout, "real\n");
     assert_eq!(
         stderr,
@@ -812,13 +801,13 @@ fn an_untrusted_issuer_metadata_directory_is_one_warning_line() {
 fn revoke_with_a_cache_that_cannot_make_its_key_revokes_nothing_and_says_why() {
     let server = token_server();
     let env = Env::new();
-    profile(&env, &server, "");
+    app(&env, &server, "");
     std::fs::create_dir_all(cache_dir(&env)).unwrap();
     hand_over(&env);
     chmod(&cache_dir(&env), 0o500);
     let assert = oauthctl(&env)
         .arg("revoke")
-        .env("APP_SECRET", SECRET)
+        .env(SECRET_ENV, SECRET)
         .assert()
         .success();
     let stderr = stderr_of(&assert);
@@ -865,15 +854,15 @@ fn cache_clear_sweeps_a_temp_file_whose_lock_nobody_can_hold() {
 fn a_fingerprint_key_that_is_not_a_private_file_is_replaced() {
     let server = token_server();
     let env = Env::new();
-    profile(&env, &server, "");
-    assert_eq!(fetch(&env, &[]), ok("tok-1\n"));
+    app(&env, &server, "");
+    assert_eq!(success(fetch(oauthctl(&env), &[])), ok("tok-1\n"));
     let key = cache_dir(&env).join("fingerprint.key");
     std::fs::remove_file(&key).unwrap();
     mkfifo(&key);
     hand_over(&env);
     // A new key: the old entry cannot be found (a request), and the cache works again.
-    assert_eq!(fetch(&env, &[]), ok("tok-2\n"));
-    assert_eq!(fetch(&env, &[]), ok("tok-2\n"));
+    assert_eq!(success(fetch(oauthctl(&env), &[])), ok("tok-2\n"));
+    assert_eq!(success(fetch(oauthctl(&env), &[])), ok("tok-2\n"));
     assert_eq!(std::fs::read(&key).unwrap().len(), 32);
 }
 
@@ -884,8 +873,8 @@ fn revoke_finds_the_profiles_tokens_when_the_cache_keys_cannot_be_had() {
     for breakage in ["unreadable", "replaced"] {
         let server = token_server();
         let env = Env::new();
-        profile(&env, &server, "");
-        fetch(&env, &[]);
+        app(&env, &server, "");
+        success(fetch(oauthctl(&env), &[]));
         let entry = entry_path(&env);
         let key = cache_dir(&env).join("fingerprint.key");
         match breakage {
@@ -894,7 +883,7 @@ fn revoke_finds_the_profiles_tokens_when_the_cache_keys_cannot_be_had() {
         }
         let assert = oauthctl(&env)
             .arg("revoke")
-            .env("APP_SECRET", SECRET)
+            .env(SECRET_ENV, SECRET)
             .assert()
             .success();
         let stderr = stderr_of(&assert);

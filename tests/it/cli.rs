@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use predicates::prelude::*;
 use serde_json::{Value, json};
 
+use crate::support::app::{app_profile, profile};
 use crate::support::common::{
     Env, fails, form, jwt, now, stderr_of, stdout_of, token_reply, token_server,
 };
@@ -17,20 +18,17 @@ use crate::support::server::{Recorded, Reply, StubServer};
 
 const SECRET: &str = "s3cr3t+/=&% :x";
 
-fn basic_profile(server: &StubServer) -> String {
-    format!(
-        "default_profile = \"app\"\n\n[profiles.app]\ntoken_url = \"{}\"\nclient_id = \"my app\"\nclient_secret_env = \"APP_SECRET\"\nscope = \"read write\"\n",
-        server.url("/oauth/token")
-    )
-}
-
 // ---------------------------------------------------------------- fetch
 
 #[test]
 fn fetch_sends_an_rfc_6749_client_credentials_request_and_prints_only_the_token() {
     let server = token_server("tok-1");
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    env.write_config(&app_profile(
+        "my app",
+        &server.url("/oauth/token"),
+        "scope = \"read write\"",
+    ));
     let assert = env
         .cmd()
         .arg("fetch")
@@ -108,7 +106,11 @@ fn fetch_works_from_env_vars_alone_with_no_config_file() {
 fn flags_beat_env_vars_which_beat_the_profile() {
     let server = token_server("t");
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    env.write_config(&app_profile(
+        "my app",
+        &server.url("/oauth/token"),
+        "scope = \"read write\"",
+    ));
     // These runs are about what is sent, so none may be answered from the cache.
     let scope_sent = |cmd: &mut assert_cmd::Command| {
         cmd.arg("--no-cache")
@@ -192,7 +194,7 @@ fn profile_selection_flag_env_and_default() {
 fn json_output_keeps_every_provider_field_and_adds_expiry() {
     let server = token_server("tok");
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    profile(&env, &server.url("/oauth/token"), "");
     let before = now();
     let assert = env
         .cmd()
@@ -216,7 +218,7 @@ fn json_output_keeps_every_provider_field_and_adds_expiry() {
 fn header_env_and_exec_credential_outputs() {
     let server = token_server("tok");
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    profile(&env, &server.url("/oauth/token"), "");
     let run = |format: &str| {
         let assert = env
             .cmd()
@@ -245,7 +247,7 @@ fn a_non_bearer_token_is_never_printed_as_a_bearer_header() {
     let server =
         StubServer::start(|_| Reply::json(200, r#"{"access_token":"t","token_type":"DPoP"}"#));
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    profile(&env, &server.url("/oauth/token"), "");
     fails(
         env.cmd()
             .args(["fetch", "-o", "header"])
@@ -433,7 +435,7 @@ fn verbose_trace_shows_the_exchange_but_no_secret() {
         )
     });
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    profile(&env, &server.url("/oauth/token"), "");
     let assert = env
         .cmd()
         .args(["-v", "fetch", "--auth-method", "post"])
@@ -489,7 +491,7 @@ fn an_oauth_error_is_exit_3_in_the_servers_words() {
         )
     });
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    profile(&env, &server.url("/oauth/token"), "");
     let stderr = fails(
         env.cmd().arg("fetch").env("APP_SECRET", "wrong").assert(),
         3,
@@ -530,7 +532,7 @@ fn html_and_5xx_answers_are_summarised_with_exit_4() {
         )
     });
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    profile(&env, &server.url("/oauth/token"), "");
     let stderr = fails(
         env.cmd().arg("fetch").env("APP_SECRET", "x").assert(),
         4,
@@ -571,7 +573,7 @@ fn redirects_are_reported_not_followed() {
         Reply::new(307, "text/plain", "").with_header("Location", &location)
     });
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    profile(&env, &server.url("/oauth/token"), "");
     fails(
         env.cmd().arg("fetch").env("APP_SECRET", "x").assert(),
         4,
@@ -607,7 +609,7 @@ fn a_dead_server_is_exit_4() {
 fn a_server_that_never_answers_ends_within_the_deadline() {
     let server = StubServer::start_raw(|_, _| std::thread::sleep(Duration::from_secs(3)));
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    profile(&env, &server.url("/oauth/token"), "");
     let start = Instant::now();
     fails(
         env.cmd()
@@ -633,7 +635,7 @@ fn an_oversized_body_is_refused() {
         )
     });
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    profile(&env, &server.url("/oauth/token"), "");
     fails(
         env.cmd().arg("fetch").env("APP_SECRET", "x").assert(),
         4,
@@ -1204,7 +1206,7 @@ fn fetch_pipes_into_inspect_and_inspect_p_fetches_the_profiles_token() {
     let token = jwt(json!({"sub": "svc", "exp": now() + 600}));
     let server = token_server(&token);
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    profile(&env, &server.url("/oauth/token"), "");
     let fetched = stdout_of(
         &env.cmd()
             .arg("fetch")
@@ -1804,7 +1806,7 @@ fn a_secret_command_sees_no_oauthctl_variables() {
 fn empty_global_env_vars_count_as_unset() {
     let server = token_server("t");
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    profile(&env, &server.url("/oauth/token"), "");
     env.cmd()
         .arg("fetch")
         .env("APP_SECRET", "x")
@@ -1874,7 +1876,7 @@ fn env_output_refuses_a_token_type_that_is_not_a_token_type() {
         )
     });
     let env = Env::new();
-    env.write_config(&basic_profile(&server));
+    profile(&env, &server.url("/oauth/token"), "");
     let run = |format: &str| {
         env.cmd()
             .args(["fetch", "--no-cache", "-o", format])

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
 
+use crate::support::app::{SECRET, fetch, profile};
 use crate::support::common::{Env, fails, stderr_of, stdout_of};
 use crate::support::server::{Recorded, Reply, StubServer};
 
@@ -124,23 +125,6 @@ fn status(code: u16) -> Fault {
     ))
 }
 
-/// A client_credentials profile with `extra` lines; retries are immediate unless `extra` says
-/// otherwise.
-fn profile(env: &Env, server: &FaultServer, extra: &str) {
-    env.write_config(&format!(
-        "default_profile = \"app\"\n[profiles.app]\ntoken_url = \"{}\"\nclient_id = \"app\"\nclient_secret_env = \"APP_SECRET\"\n{extra}\n",
-        server.server.url("/token")
-    ));
-}
-
-fn fetch(env: &Env, args: &[&str]) -> assert_cmd::assert::Assert {
-    env.cmd()
-        .args(["fetch", "--no-cache"])
-        .args(args)
-        .env("APP_SECRET", "the-client-secret")
-        .assert()
-}
-
 fn prints_the_token(assert: assert_cmd::assert::Assert) {
     assert_eq!(stdout_of(&assert.success()), format!("{TOKEN}\n"));
 }
@@ -157,8 +141,8 @@ fn transient_statuses_are_retried_until_the_token_comes() {
     ] {
         let server = FaultServer::start(script.clone());
         let env = Env::new();
-        profile(&env, &server, IMMEDIATE);
-        prints_the_token(fetch(&env, &[]));
+        profile(&env, &server.server.url("/token"), IMMEDIATE);
+        prints_the_token(fetch(env.cmd(), &["--no-cache"]).assert());
         assert_eq!(server.requests(), script.len() + 1, "{script:?}");
     }
 }
@@ -168,9 +152,9 @@ fn a_502_with_an_html_page_exhausts_the_retries() {
     let page = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1>\u{1b}[31m</body></html>";
     let server = FaultServer::always(Fault::Answer(Reply::new(502, "text/html", page)));
     let env = Env::new();
-    profile(&env, &server, IMMEDIATE);
+    profile(&env, &server.server.url("/token"), IMMEDIATE);
     let stderr = fails(
-        fetch(&env, &[]),
+        fetch(env.cmd(), &["--no-cache"]).assert(),
         4,
         "failed (HTTP 502): 502 Bad Gateway (text/html) (gave up after 3 attempts)",
     );
@@ -186,9 +170,13 @@ fn a_502_with_an_html_page_exhausts_the_retries() {
 fn a_plain_500_after_the_retries_is_exit_4_with_the_attempt_count() {
     let server = FaultServer::always(status(500));
     let env = Env::new();
-    profile(&env, &server, "retries = 4\nretry_max_secs = 0");
+    profile(
+        &env,
+        &server.server.url("/token"),
+        "retries = 4\nretry_max_secs = 0",
+    );
     fails(
-        fetch(&env, &[]),
+        fetch(env.cmd(), &["--no-cache"]).assert(),
         4,
         "failed (HTTP 500): temporarily_unavailable: try later (gave up after 5 attempts)",
     );
@@ -199,8 +187,12 @@ fn a_plain_500_after_the_retries_is_exit_4_with_the_attempt_count() {
 fn retries_zero_means_one_request() {
     let server = FaultServer::always(status(503));
     let env = Env::new();
-    profile(&env, &server, "retries = 0");
-    let stderr = fails(fetch(&env, &[]), 4, "failed (HTTP 503)");
+    profile(&env, &server.server.url("/token"), "retries = 0");
+    let stderr = fails(
+        fetch(env.cmd(), &["--no-cache"]).assert(),
+        4,
+        "failed (HTTP 503)",
+    );
     assert!(!stderr.contains("gave up after"), "{stderr}");
     assert_eq!(server.requests(), 1);
 }
@@ -211,8 +203,12 @@ fn retry_after_in_seconds_is_waited_for() {
         Reply::json(503, r#"{"error":"temporarily_unavailable"}"#).with_header("Retry-After", "1"),
     )]);
     let env = Env::new();
-    profile(&env, &server, "retries = 2\nretry_max_secs = 5");
-    prints_the_token(fetch(&env, &[]));
+    profile(
+        &env,
+        &server.server.url("/token"),
+        "retries = 2\nretry_max_secs = 5",
+    );
+    prints_the_token(fetch(env.cmd(), &["--no-cache"]).assert());
     assert_eq!(server.requests(), 2);
     assert!(
         server.gap(0, 1) >= Duration::from_secs(1),
@@ -229,8 +225,12 @@ fn retry_after_as_an_http_date_is_waited_for() {
         Reply::json(429, r#"{"error":"slow_down"}"#).with_header("Retry-After", &when),
     )]);
     let env = Env::new();
-    profile(&env, &server, "retries = 1\nretry_max_secs = 5");
-    prints_the_token(fetch(&env, &[]));
+    profile(
+        &env,
+        &server.server.url("/token"),
+        "retries = 1\nretry_max_secs = 5",
+    );
+    prints_the_token(fetch(env.cmd(), &["--no-cache"]).assert());
     assert_eq!(server.requests(), 2);
     assert!(
         server.gap(0, 1) >= Duration::from_secs(1),
@@ -246,10 +246,14 @@ fn a_retry_after_beyond_the_cap_fails_at_once_saying_so() {
             .with_header("Retry-After", "120"),
     ));
     let env = Env::new();
-    profile(&env, &server, "retries = 3\nretry_max_secs = 30");
+    profile(
+        &env,
+        &server.server.url("/token"),
+        "retries = 3\nretry_max_secs = 30",
+    );
     let started = Instant::now();
     fails(
-        fetch(&env, &[]),
+        fetch(env.cmd(), &["--no-cache"]).assert(),
         4,
         "answered HTTP 503 and asked to retry after 120s, beyond retry_max_secs (30s); giving up after 1 attempt",
     );
@@ -263,11 +267,11 @@ fn a_retry_after_beyond_the_cap_fails_at_once_saying_so() {
     let env = Env::new();
     profile(
         &env,
-        &server,
+        &server.server.url("/token"),
         "retries = 3\nretry_max_secs = 60\ntimeout_secs = 10",
     );
     fails(
-        fetch(&env, &[]),
+        fetch(env.cmd(), &["--no-cache"]).assert(),
         4,
         "asked to retry after 20s, beyond the 10s deadline",
     );
@@ -284,8 +288,12 @@ fn oauth_errors_are_never_retried() {
     ] {
         let server = FaultServer::always(Fault::Answer(Reply::json(code, body)));
         let env = Env::new();
-        profile(&env, &server, IMMEDIATE);
-        fails(fetch(&env, &[]), exit, &format!("HTTP {code}"));
+        profile(&env, &server.server.url("/token"), IMMEDIATE);
+        fails(
+            fetch(env.cmd(), &["--no-cache"]).assert(),
+            exit,
+            &format!("HTTP {code}"),
+        );
         assert_eq!(server.requests(), 1, "{body}");
     }
 }
@@ -295,14 +303,18 @@ fn a_dropped_connection_or_truncated_body_is_retried_for_client_credentials() {
     for fault in [Fault::Drop, Fault::Truncated] {
         let server = FaultServer::start(vec![fault.clone()]);
         let env = Env::new();
-        profile(&env, &server, IMMEDIATE);
-        prints_the_token(fetch(&env, &[]));
+        profile(&env, &server.server.url("/token"), IMMEDIATE);
+        prints_the_token(fetch(env.cmd(), &["--no-cache"]).assert());
         assert_eq!(server.requests(), 2, "{fault:?}");
 
         let server = FaultServer::always(fault.clone());
         let env = Env::new();
-        profile(&env, &server, IMMEDIATE);
-        let stderr = fails(fetch(&env, &[]), 4, "(gave up after 3 attempts)");
+        profile(&env, &server.server.url("/token"), IMMEDIATE);
+        let stderr = fails(
+            fetch(env.cmd(), &["--no-cache"]).assert(),
+            4,
+            "(gave up after 3 attempts)",
+        );
         assert!(stderr.starts_with("oauthctl: error: "), "{stderr}");
         assert_eq!(server.requests(), 3, "{fault:?}");
     }
@@ -315,18 +327,17 @@ fn a_refused_connection_is_retried_then_reported() {
         listener.local_addr().unwrap().port()
     };
     let env = Env::new();
-    env.write_config(&format!(
-        "[profiles.app]\ntoken_url = \"http://127.0.0.1:{port}/token\"\nclient_id = \"app\"\nclient_secret_env = \"APP_SECRET\"\n{IMMEDIATE}\n"
-    ));
+    let token_url = format!("http://127.0.0.1:{port}/token");
+    profile(&env, &token_url, IMMEDIATE);
     fails(
-        fetch(&env, &["-p", "app"]),
+        fetch(env.cmd(), &["--no-cache", "-p", "app"]).assert(),
         4,
         &format!(
             "cannot connect to 127.0.0.1:{port}: connection refused (gave up after 3 attempts)"
         ),
     );
     fails(
-        fetch(&env, &["-p", "app", "-v"]),
+        fetch(env.cmd(), &["--no-cache", "-p", "app", "-v"]).assert(),
         4,
         "retrying in 0.0s after a failed connection attempt (attempt 3 of 3)",
     );
@@ -407,11 +418,11 @@ fn a_refresh_is_retried_after_a_transient_status() {
 fn a_server_that_never_answers_ends_within_the_deadline() {
     let server = FaultServer::always(Fault::Silence);
     let env = Env::new();
-    profile(&env, &server, IMMEDIATE);
+    profile(&env, &server.server.url("/token"), IMMEDIATE);
     let started = Instant::now();
     let host = server.server.addr().to_string();
     fails(
-        fetch(&env, &["--timeout", "1"]),
+        fetch(env.cmd(), &["--no-cache", "--timeout", "1"]).assert(),
         4,
         &format!(
             "timed out waiting for the response from {host}: no complete answer within the 1s deadline"
@@ -426,11 +437,11 @@ fn a_server_that_never_answers_ends_within_the_deadline() {
 fn a_trickling_body_ends_within_the_deadline() {
     let server = FaultServer::always(Fault::SlowBody);
     let env = Env::new();
-    profile(&env, &server, IMMEDIATE);
+    profile(&env, &server.server.url("/token"), IMMEDIATE);
     let started = Instant::now();
     let host = server.server.addr().to_string();
     fails(
-        fetch(&env, &["--timeout", "1"]),
+        fetch(env.cmd(), &["--no-cache", "--timeout", "1"]).assert(),
         4,
         &format!("timed out reading the response body from {host}"),
     );
@@ -453,8 +464,8 @@ fn invalid_json_and_huge_bodies_are_not_retried() {
     ] {
         let server = FaultServer::always(fault);
         let env = Env::new();
-        profile(&env, &server, IMMEDIATE);
-        fails(fetch(&env, &[]), 4, message);
+        profile(&env, &server.server.url("/token"), IMMEDIATE);
+        fails(fetch(env.cmd(), &["--no-cache"]).assert(), 4, message);
         assert_eq!(server.requests(), 1, "{message}");
     }
 }
@@ -463,8 +474,8 @@ fn invalid_json_and_huge_bodies_are_not_retried() {
 fn verbose_shows_each_retry_and_its_reason() {
     let server = FaultServer::start(vec![status(503), Fault::Drop]);
     let env = Env::new();
-    profile(&env, &server, IMMEDIATE);
-    let assert = fetch(&env, &["-v"]).success();
+    profile(&env, &server.server.url("/token"), IMMEDIATE);
+    let assert = fetch(env.cmd(), &["--no-cache", "-v"]).assert().success();
     let stderr = stderr_of(&assert);
     assert!(
         stderr.contains("retrying in 0.0s after HTTP 503 (attempt 2 of 3)"),
@@ -474,7 +485,7 @@ fn verbose_shows_each_retry_and_its_reason() {
         stderr.contains("retrying in 0.0s after a broken connection (attempt 3 of 3)"),
         "{stderr}"
     );
-    assert!(!stderr.contains("the-client-secret"));
+    assert!(!stderr.contains(SECRET));
     assert_eq!(server.requests(), 3);
 }
 
@@ -487,12 +498,12 @@ fn the_deadline_covers_waits_and_retries_together() {
     let env = Env::new();
     profile(
         &env,
-        &server,
+        &server.server.url("/token"),
         "retries = 3\nretry_max_secs = 5\ntimeout_secs = 2",
     );
     let started = Instant::now();
     fails(
-        fetch(&env, &[]),
+        fetch(env.cmd(), &["--no-cache"]).assert(),
         4,
         "no complete answer within the 2s deadline",
     );

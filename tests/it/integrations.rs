@@ -12,7 +12,8 @@ use crate::support::server::{Recorded, Reply, StubServer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oauthctl");
 
-fn profile(server: &StubServer, extra: &str) -> String {
+/// The profile `k8s` that the README's kubeconfig names (`-p k8s`), its secret in `$K8S_SECRET`.
+fn k8s_profile(server: &StubServer, extra: &str) -> String {
     format!(
         "default_profile = \"k8s\"\n\n[profiles.k8s]\ntoken_url = \"{}\"\nclient_id = \"cluster-admin\"\nclient_secret_env = \"K8S_SECRET\"\n{extra}",
         server.url("/oauth/token")
@@ -100,7 +101,7 @@ fn unix_of(text: &str) -> i64 {
 fn exec_credential_answers_with_the_api_version_kubectl_asks_for() {
     let server = token_server("k8s-token");
     let env = Env::new();
-    env.write_config(&profile(&server, ""));
+    env.write_config(&k8s_profile(&server, ""));
     for (asked, answered) in [
         (
             Some(exec_info("client.authentication.k8s.io/v1", false)),
@@ -137,7 +138,7 @@ fn exec_credential_without_a_known_expiry_has_no_expiration_timestamp() {
         Reply::json(200, r#"{"access_token":"opaque","token_type":"Bearer"}"#)
     });
     let env = Env::new();
-    env.write_config(&profile(&server, ""));
+    env.write_config(&k8s_profile(&server, ""));
     let assert = env
         .cmd()
         .args(["fetch", "-o", "exec-credential"])
@@ -162,7 +163,7 @@ fn exec_credential_has_no_expiry_for_a_jwt_exp_beyond_what_expires_in_allows() {
     let body = json!({"access_token": token, "token_type": "Bearer"}).to_string();
     let server = StubServer::start(move |_| Reply::json(200, &body));
     let env = Env::new();
-    env.write_config(&profile(&server, ""));
+    env.write_config(&k8s_profile(&server, ""));
     let assert = env
         .cmd()
         .args(["fetch", "-o", "exec-credential"])
@@ -178,7 +179,7 @@ fn exec_credential_has_no_expiry_for_a_jwt_exp_beyond_what_expires_in_allows() {
 fn exec_info_that_cannot_be_answered_is_a_config_error_before_any_request() {
     let server = token_server("never");
     let env = Env::new();
-    env.write_config(&profile(&server, ""));
+    env.write_config(&k8s_profile(&server, ""));
     for (info, message) in [
         (
             exec_info("client.authentication.k8s.io/v1alpha1", false),
@@ -301,7 +302,7 @@ fn kubectl_can_run_the_readme_exec_block() {
     // The README's kubeconfig passes exactly these arguments.
     let server = token_server("from-readme");
     let env = Env::new();
-    env.write_config(&profile(&server, ""));
+    env.write_config(&k8s_profile(&server, ""));
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     assert!(
@@ -341,7 +342,7 @@ fn header_output_feeds_curl_through_stdin_so_the_token_never_is_in_argv() {
     let idp = token_server("piped-token");
     let api = StubServer::start(|_| Reply::json(200, r#"{"ok":true}"#));
     let env = Env::new();
-    env.write_config(&profile(&idp, ""));
+    env.write_config(&k8s_profile(&idp, ""));
     let script = format!(
         "set -o pipefail; \"$OAUTHCTL\" fetch -o header | curl --silent --show-error --fail -H @- {}",
         api.url("/v1/things")

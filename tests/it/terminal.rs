@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::support::app::{fetch, profile};
 use crate::support::common::{Env, jwt, now, stderr_of, stdout_of, token_reply};
 use crate::support::server::{Reply, StubServer};
 
@@ -79,22 +80,6 @@ fn inspect_text(env: &Env, token: &str, vars: &[(&str, &str)]) -> String {
         .success();
     assert_eq!(stderr_of(&assert), "");
     stdout_of(&assert)
-}
-
-/// A profile `app` for `server`, with `extra` lines.
-fn profile(env: &Env, server: &StubServer, extra: &str) {
-    env.write_config(&format!(
-        "default_profile = \"app\"\n[profiles.app]\ntoken_url = \"{}\"\nclient_id = \"app\"\nclient_secret_env = \"APP_SECRET\"\n{extra}\n",
-        server.url("/oauth/token?tenant=t1")
-    ));
-}
-
-fn fetch(env: &Env) -> assert_cmd::Command {
-    let mut fetch = cmd(env);
-    fetch
-        .args(["fetch", "--no-cache"])
-        .env("APP_SECRET", "the-client-secret");
-    fetch
 }
 
 /// A token endpoint that answers each request after `delay`.
@@ -388,10 +373,10 @@ fn machine_outputs_never_carry_escapes_even_when_forced() {
         move |_| reply.clone()
     });
     let env = Env::new();
-    profile(&env, &server, "");
+    profile(&env, &server.url("/oauth/token?tenant=t1"), "");
     let forced = [("CLICOLOR_FORCE", "1"), ("TERM", "xterm-256color")];
     for format in ["text", "json", "header", "env", "exec-credential"] {
-        let assert = fetch(&env)
+        let assert = fetch(cmd(&env), &["--no-cache"])
             .args(["-o", format])
             .envs(forced)
             .assert()
@@ -399,7 +384,10 @@ fn machine_outputs_never_carry_escapes_even_when_forced() {
         escape_free(&format!("fetch -o {format}"), &stdout_of(&assert));
         escape_free(&format!("fetch -o {format} (stderr)"), &stderr_of(&assert));
     }
-    let plain = fetch(&env).envs(forced).assert().success();
+    let plain = fetch(cmd(&env), &["--no-cache"])
+        .envs(forced)
+        .assert()
+        .success();
     assert_eq!(stdout_of(&plain), format!("{token}\n"));
     for args in [
         &["-o", "json", "inspect", &token][..],
@@ -416,7 +404,7 @@ fn machine_outputs_never_carry_escapes_even_when_forced() {
         .code(5);
     escape_free("a JSON error", &stderr_of(&error));
     // And on a terminal, unforced.
-    let mut on_terminal = fetch(&env);
+    let mut on_terminal = fetch(cmd(&env), &["--no-cache"]);
     on_terminal.args(["-o", "json"]);
     let run = run_on_terminal(&on_terminal, OnTerminal::Stdout);
     assert!(run.status.success());
@@ -542,8 +530,8 @@ fn the_status_line_says_how_long_the_token_is_valid_or_since_when_not() {
 fn a_slow_request_shows_a_note_on_a_terminal_and_erases_it() {
     let server = slow_server(SLOW, token_reply("tok-slow"));
     let env = Env::new();
-    profile(&env, &server, "");
-    let run = run_on_terminal(&fetch(&env), OnTerminal::Stderr);
+    profile(&env, &server.url("/oauth/token?tenant=t1"), "");
+    let run = run_on_terminal(&fetch(cmd(&env), &["--no-cache"]), OnTerminal::Stderr);
     assert!(run.status.success(), "{:?}", run.terminal);
     assert_eq!(run.stdout, "tok-slow\n", "stdout holds just the token");
     let note = &run.terminal;
@@ -563,9 +551,9 @@ fn a_slow_request_shows_a_note_on_a_terminal_and_erases_it() {
 fn a_slow_request_shows_nothing_in_a_pipe() {
     let server = slow_server(SLOW, token_reply("tok-slow"));
     let env = Env::new();
-    profile(&env, &server, "");
+    profile(&env, &server.url("/oauth/token?tenant=t1"), "");
     let started = Instant::now();
-    let assert = fetch(&env).assert().success();
+    let assert = fetch(cmd(&env), &["--no-cache"]).assert().success();
     assert!(started.elapsed() >= SLOW, "the reply was not slow");
     assert_eq!(stdout_of(&assert), "tok-slow\n");
     assert_eq!(stderr_of(&assert), "", "a CI log stays clean");
@@ -576,8 +564,8 @@ fn a_fast_request_shows_no_note() {
     let reply = token_reply("tok-fast");
     let server = StubServer::start(move |_| reply.clone());
     let env = Env::new();
-    profile(&env, &server, "");
-    let run = run_on_terminal(&fetch(&env), OnTerminal::Stderr);
+    profile(&env, &server.url("/oauth/token?tenant=t1"), "");
+    let run = run_on_terminal(&fetch(cmd(&env), &["--no-cache"]), OnTerminal::Stderr);
     assert!(run.status.success());
     assert_eq!(run.stdout, "tok-fast\n");
     assert_eq!(run.terminal, "");
@@ -587,8 +575,8 @@ fn a_fast_request_shows_no_note() {
 fn verbose_runs_trace_instead() {
     let server = slow_server(SLOW, token_reply("tok-slow"));
     let env = Env::new();
-    profile(&env, &server, "");
-    let mut verbose = fetch(&env);
+    profile(&env, &server.url("/oauth/token?tenant=t1"), "");
+    let mut verbose = fetch(cmd(&env), &["--no-cache"]);
     verbose.arg("-v");
     let run = run_on_terminal(&verbose, OnTerminal::Stderr);
     assert!(run.status.success());
@@ -609,8 +597,8 @@ fn an_error_after_a_slow_request_starts_on_a_clean_line() {
     );
     let server = slow_server(SLOW, refusal);
     let env = Env::new();
-    profile(&env, &server, "");
-    let run = run_on_terminal(&fetch(&env), OnTerminal::Stderr);
+    profile(&env, &server.url("/oauth/token?tenant=t1"), "");
+    let run = run_on_terminal(&fetch(cmd(&env), &["--no-cache"]), OnTerminal::Stderr);
     assert_eq!(run.status.code(), Some(3));
     assert_eq!(run.stdout, "");
     let (note, rest) = run
@@ -644,8 +632,12 @@ fn one_note_lasts_across_retries_and_says_so() {
         }
     });
     let env = Env::new();
-    profile(&env, &server, "retries = 1\nretry_max_secs = 0");
-    let run = run_on_terminal(&fetch(&env), OnTerminal::Stderr);
+    profile(
+        &env,
+        &server.url("/oauth/token?tenant=t1"),
+        "retries = 1\nretry_max_secs = 0",
+    );
+    let run = run_on_terminal(&fetch(cmd(&env), &["--no-cache"]), OnTerminal::Stderr);
     assert!(run.status.success(), "{:?}", run.terminal);
     assert_eq!(run.stdout, "tok-retried\n");
     assert!(

@@ -11,7 +11,7 @@
 
 use std::io::Write;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,60 +22,13 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
+use crate::support::app::{APP, SECRET, SECRET_ENV, assert_token_request, fetch, profile};
 use crate::support::common::{
-    Env, fails, form, jwt, now, stderr_of, stdout_of, token_reply, token_server,
+    Env, fails_in_one_line, json_of, jwt, now, stderr_of, stdout_of, token_reply, token_server,
 };
 use crate::support::proxy::{ConnectProxy, bind_ipv6_loopback, forwarder};
-use crate::support::server::{Recorded, Reply, StubServer};
+use crate::support::server::{Reply, StubServer};
 use crate::support::tls::{PROXIED_HOST, Pki, TlsFront};
-
-const CLIENT_ID: &str = "transport-client";
-const SECRET: &str = "transport-s3cret";
-
-// ---------------------------------------------------------------- profiles and commands
-
-/// A profile `t` (the default) for `token_url`, its secret in `T_SECRET`, plus `extra` TOML lines.
-fn write_profile(env: &Env, token_url: &str, extra: &str) -> PathBuf {
-    env.write_config(&format!(
-        "default_profile = \"t\"\n\n[profiles.t]\ntoken_url = \"{token_url}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"T_SECRET\"\n{extra}"
-    ))
-}
-
-/// `oauthctl fetch --no-cache ARGS` with the profile's secret: every run asks the server.
-fn fetch(env: &Env, args: &[&str]) -> Command {
-    let mut cmd = env.cmd();
-    cmd.args(["fetch", "--no-cache"])
-        .args(args)
-        .env("T_SECRET", SECRET);
-    cmd
-}
-
-/// `fails`, and the message is one line (DESIGN §4).
-fn fails_in_one_line(assert: Assert, code: i32, message: &str) -> String {
-    let stderr = fails(assert, code, message);
-    assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr:?}");
-    assert!(stderr.starts_with("oauthctl: error: "), "{stderr:?}");
-    stderr
-}
-
-/// The client_credentials request of profile `t`, as the stub must have received it.
-fn assert_token_request(request: &Recorded, path: &str) {
-    assert_eq!(request.method, "POST");
-    assert_eq!(request.path, path);
-    assert_eq!(
-        request.form(),
-        form(&[("grant_type", "client_credentials")])
-    );
-    assert_eq!(
-        request.basic_credentials(),
-        Some((CLIENT_ID.to_owned(), SECRET.to_owned()))
-    );
-}
-
-fn json_of(assert: &Assert) -> Value {
-    let stdout = stdout_of(assert);
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}"))
-}
 
 // ---------------------------------------------------------------- peak memory of one run
 
@@ -121,8 +74,12 @@ fn no_redirect_status_is_followed_and_each_is_reported_with_its_location() {
             Reply::new(status, "text/plain", "moved").with_header("Location", &location)
         });
         let env = Env::new();
-        write_profile(&env, &redirecting.url("/token"), "");
-        let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 4, &format!("HTTP {status}"));
+        profile(&env, &redirecting.url("/token"), "");
+        let stderr = fails_in_one_line(
+            fetch(env.cmd(), &["--no-cache"]).assert(),
+            4,
+            &format!("HTTP {status}"),
+        );
         // The Location is named with only the names of its query: a server may echo anything there.
         let shown = format!(
             "redirecting to {}",
@@ -140,7 +97,10 @@ fn no_redirect_status_is_followed_and_each_is_reported_with_its_location() {
         assert_token_request(&redirecting.requests()[0], "/token");
 
         // The same under -o json, with the status in the error object.
-        let assert = fetch(&env, &["-o", "json"]).assert().failure().code(4);
+        let assert = fetch(env.cmd(), &["--no-cache", "-o", "json"])
+            .assert()
+            .failure()
+            .code(4);
         let error: Value = serde_json::from_str(&stderr_of(&assert)).unwrap();
         assert_eq!(error["error"]["status"], status, "{error}");
         assert_eq!(error["error"]["exit_code"], 4, "{error}");
@@ -157,8 +117,8 @@ fn credentials_in_a_redirect_location_are_not_shown() {
         Reply::new(302, "text/plain", "").with_header("Location", &location)
     });
     let env = Env::new();
-    write_profile(&env, &redirecting.url("/token"), "");
-    let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 4, "HTTP 302");
+    profile(&env, &redirecting.url("/token"), "");
+    let stderr = fails_in_one_line(fetch(env.cmd(), &["--no-cache"]).assert(), 4, "HTTP 302");
     assert!(!stderr.contains("hunter2-pw"), "{stderr}");
     // Where it points is still said.
     assert!(
@@ -177,10 +137,14 @@ fn discovery_does_not_follow_redirects_either() {
     });
     let env = Env::new();
     env.write_config(&format!(
-        "[profiles.t]\nissuer = \"{}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"T_SECRET\"\n",
+        "[profiles.t]\nissuer = \"{}\"\nclient_id = \"{APP}\"\nclient_secret_env = \"{SECRET_ENV}\"\n",
         issuer.url("")
     ));
-    fails_in_one_line(fetch(&env, &["-p", "t"]).assert(), 4, "answered HTTP 302");
+    fails_in_one_line(
+        fetch(env.cmd(), &["--no-cache", "-p", "t"]).assert(),
+        4,
+        "answered HTTP 302",
+    );
     assert_eq!(target.request_count(), 0);
     // Both well-known locations were tried, each once, with GET.
     let paths: Vec<_> = issuer
@@ -233,14 +197,14 @@ fn plain_http_to_a_non_loopback_host_is_refused_before_any_connection() {
         "http://localhost.example.com/token",
     ] {
         // From the profile …
-        write_profile(&env, url, "");
-        let mut cmd = fetch(&env, &[]);
+        profile(&env, url, "");
+        let mut cmd = fetch(env.cmd(), &["--no-cache"]);
         all_proxy_vars(&mut cmd, &proxy, "");
         let stderr = fails_in_one_line(cmd.assert(), 78, "plain http to a non-loopback host");
         assert!(stderr.contains(url), "{stderr}");
         // … and from the flag.
-        write_profile(&env, "https://idp.example/token", "");
-        let mut cmd = fetch(&env, &["--token-url", url]);
+        profile(&env, "https://idp.example/token", "");
+        let mut cmd = fetch(env.cmd(), &["--no-cache", "--token-url", url]);
         all_proxy_vars(&mut cmd, &proxy, "");
         fails_in_one_line(cmd.assert(), 78, url);
     }
@@ -257,10 +221,10 @@ fn a_discovered_plain_http_token_endpoint_elsewhere_is_refused_before_connecting
     let proxy = ConnectProxy::start();
     let env = Env::new();
     env.write_config(&format!(
-        "[profiles.t]\nissuer = \"{}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"T_SECRET\"\n",
+        "[profiles.t]\nissuer = \"{}\"\nclient_id = \"{APP}\"\nclient_secret_env = \"{SECRET_ENV}\"\n",
         issuer.url("")
     ));
-    let mut cmd = fetch(&env, &["-p", "t"]);
+    let mut cmd = fetch(env.cmd(), &["--no-cache", "-p", "t"]);
     // Discovery on 127.0.0.1 goes direct; anything else would have to pass the proxy.
     cmd.env("HTTPS_PROXY", proxy.url(""));
     fails_in_one_line(cmd.assert(), 78, "http://idp.example/token");
@@ -272,8 +236,11 @@ fn a_discovered_plain_http_token_endpoint_elsewhere_is_refused_before_connecting
 fn plain_http_to_any_127_address_works() {
     let server = token_server("tok-127");
     let env = Env::new();
-    write_profile(&env, &server.url("/token"), "");
-    fetch(&env, &[]).assert().success().stdout("tok-127\n");
+    profile(&env, &server.url("/token"), "");
+    fetch(env.cmd(), &["--no-cache"])
+        .assert()
+        .success()
+        .stdout("tok-127\n");
     assert_token_request(&server.requests()[0], "/token");
 
     // Another address of 127.0.0.0/8, where Linux answers too.
@@ -283,7 +250,7 @@ fn plain_http_to_any_127_address_works() {
     };
     let relay = forwarder(listener, server.addr());
     let url = format!("http://{}/token", relay.addr());
-    fetch(&env, &["--token-url", &url])
+    fetch(env.cmd(), &["--no-cache", "--token-url", &url])
         .assert()
         .success()
         .stdout("tok-127\n");
@@ -305,8 +272,11 @@ fn plain_http_to_ipv6_loopback_works() {
     let relay = forwarder(listener, server.addr());
     let port = relay.addr().port();
     let env = Env::new();
-    write_profile(&env, &format!("http://[::1]:{port}/token"), "");
-    fetch(&env, &[]).assert().success().stdout("tok-v6\n");
+    profile(&env, &format!("http://[::1]:{port}/token"), "");
+    fetch(env.cmd(), &["--no-cache"])
+        .assert()
+        .success()
+        .stdout("tok-v6\n");
     assert_eq!(server.request_count(), 1);
     let request = &server.requests()[0];
     assert_token_request(request, "/token");
@@ -333,8 +303,8 @@ fn plain_http_to_localhost_works() {
         .expect("a port free on both loopback addresses");
     let port = server.addr().port();
     let env = Env::new();
-    write_profile(&env, &format!("http://localhost:{port}/token"), "");
-    fetch(&env, &[])
+    profile(&env, &format!("http://localhost:{port}/token"), "");
+    fetch(env.cmd(), &["--no-cache"])
         .assert()
         .success()
         .stdout("tok-localhost\n");
@@ -358,7 +328,7 @@ fn baseline_rss(env: &Env) -> u64 {
     let (assert, kib) = run_measuring_memory(
         env,
         &["fetch", "--no-cache", "--token-url", &url],
-        &[("T_SECRET", SECRET)],
+        &[(SECRET_ENV, SECRET)],
     );
     assert.success().stdout("small\n");
     kib
@@ -369,10 +339,10 @@ fn a_body_over_one_mib_is_refused_with_bounded_memory() {
     let big = format!(r#"{{"access_token":"{}"}}"#, "a".repeat(2 * 1024 * 1024));
     let server = StubServer::start(move |_| Reply::json(200, &big));
     let env = Env::new();
-    write_profile(&env, &server.url("/token"), "");
+    profile(&env, &server.url("/token"), "");
     let baseline = baseline_rss(&env);
     let (assert, peak) =
-        run_measuring_memory(&env, &["fetch", "--no-cache"], &[("T_SECRET", SECRET)]);
+        run_measuring_memory(&env, &["fetch", "--no-cache"], &[(SECRET_ENV, SECRET)]);
     let stderr = fails_in_one_line(assert, 4, "larger than 1 MiB");
     assert!(stderr.contains(&server.addr().to_string()), "{stderr}");
     assert!(
@@ -394,10 +364,17 @@ fn a_body_of_exactly_one_mib_is_read() {
         Reply::json(200, if r.path == "/exact" { &body } else { &over })
     });
     let env = Env::new();
-    write_profile(&env, &server.url("/exact"), "");
-    fetch(&env, &[]).assert().success().stdout("tok\n");
+    profile(&env, &server.url("/exact"), "");
+    fetch(env.cmd(), &["--no-cache"])
+        .assert()
+        .success()
+        .stdout("tok\n");
     fails_in_one_line(
-        fetch(&env, &["--token-url", &server.url("/over")]).assert(),
+        fetch(
+            env.cmd(),
+            &["--no-cache", "--token-url", &server.url("/over")],
+        )
+        .assert(),
         4,
         "larger than 1 MiB",
     );
@@ -423,11 +400,11 @@ fn an_endless_chunked_body_is_cut_off_with_bounded_memory() {
         count.store(sent, SeqCst);
     });
     let env = Env::new();
-    write_profile(&env, &server.url("/token"), "");
+    profile(&env, &server.url("/token"), "");
     let baseline = baseline_rss(&env);
     let started = Instant::now();
     let (assert, peak) =
-        run_measuring_memory(&env, &["fetch", "--no-cache"], &[("T_SECRET", SECRET)]);
+        run_measuring_memory(&env, &["fetch", "--no-cache"], &[(SECRET_ENV, SECRET)]);
     fails_in_one_line(assert, 4, "larger than 1 MiB");
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -470,10 +447,10 @@ fn an_endless_gzip_body_is_cut_off_after_one_mib_decoded_with_bounded_memory() {
         }
     });
     let env = Env::new();
-    write_profile(&env, &server.url("/token"), "");
+    profile(&env, &server.url("/token"), "");
     let baseline = baseline_rss(&env);
     let (assert, peak) =
-        run_measuring_memory(&env, &["fetch", "--no-cache"], &[("T_SECRET", SECRET)]);
+        run_measuring_memory(&env, &["fetch", "--no-cache"], &[(SECRET_ENV, SECRET)]);
     fails_in_one_line(assert, 4, "larger than 1 MiB");
     assert!(
         peak < baseline + MEMORY_BUDGET_KIB,
@@ -502,8 +479,11 @@ fn ca_file_in_the_profile_trusts_a_private_ca() {
     let ca = pki.write_ca(env.home.path(), "private-ca.pem");
     for host in ["127.0.0.1", "localhost"] {
         let url = front.url(host, "/token");
-        write_profile(&env, &url, &format!("ca_file = \"{}\"\n", ca.display()));
-        fetch(&env, &[]).assert().success().stdout("tok-over-tls\n");
+        profile(&env, &url, &format!("ca_file = \"{}\"\n", ca.display()));
+        fetch(env.cmd(), &["--no-cache"])
+            .assert()
+            .success()
+            .stdout("tok-over-tls\n");
     }
     assert_eq!(backend.request_count(), 2);
     for request in backend.requests() {
@@ -518,7 +498,7 @@ fn a_relative_ca_file_is_found_next_to_the_config_file() {
     let backend = tls_backend();
     let front = TlsFront::start(&pki, &backend);
     let env = Env::new();
-    let config = write_profile(
+    let config = profile(
         &env,
         &front.url("127.0.0.1", "/token"),
         "ca_file = \"certs/ca.pem\"\n",
@@ -526,7 +506,10 @@ fn a_relative_ca_file_is_found_next_to_the_config_file() {
     let dir = config.parent().unwrap().join("certs");
     std::fs::create_dir_all(&dir).unwrap();
     pki.write_ca(&dir, "ca.pem");
-    fetch(&env, &[]).assert().success().stdout("tok-over-tls\n");
+    fetch(env.cmd(), &["--no-cache"])
+        .assert()
+        .success()
+        .stdout("tok-over-tls\n");
     assert_token_request(&backend.requests()[0], "/token");
 }
 
@@ -538,16 +521,16 @@ fn ca_file_flag_alias_and_env_var_trust_a_private_ca() {
     let env = Env::new();
     let ca = pki.write_ca(env.home.path(), "ca.pem");
     let ca = ca.to_str().unwrap();
-    write_profile(&env, &front.url("127.0.0.1", "/token"), "");
-    fetch(&env, &["--ca-file", ca])
+    profile(&env, &front.url("127.0.0.1", "/token"), "");
+    fetch(env.cmd(), &["--no-cache", "--ca-file", ca])
         .assert()
         .success()
         .stdout("tok-over-tls\n");
-    fetch(&env, &["--cacert", ca])
+    fetch(env.cmd(), &["--no-cache", "--cacert", ca])
         .assert()
         .success()
         .stdout("tok-over-tls\n");
-    fetch(&env, &[])
+    fetch(env.cmd(), &["--no-cache"])
         .env("OAUTHCTL_CA_FILE", ca)
         .assert()
         .success()
@@ -565,21 +548,21 @@ fn without_the_ca_file_a_private_ca_is_a_certificate_error() {
     let backend = tls_backend();
     let front = TlsFront::start(&pki, &backend);
     let env = Env::new();
-    write_profile(&env, &front.url("127.0.0.1", "/token"), "");
+    profile(&env, &front.url("127.0.0.1", "/token"), "");
     let host = front.addr().to_string();
-    let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 4, &host);
+    let stderr = fails_in_one_line(fetch(env.cmd(), &["--no-cache"]).assert(), 4, &host);
     assert!(stderr.contains("certificate"), "{stderr}");
     assert_eq!(front.connections(), 1, "a certificate error is not retried");
 
     // Another CA in ca_file does not make this one trusted.
     let other = Pki::new("some other CA");
     let ca = other.write_ca(env.home.path(), "other-ca.pem");
-    write_profile(
+    profile(
         &env,
         &front.url("127.0.0.1", "/token"),
         &format!("ca_file = \"{}\"\n", ca.display()),
     );
-    let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 4, &host);
+    let stderr = fails_in_one_line(fetch(env.cmd(), &["--no-cache"]).assert(), 4, &host);
     assert!(stderr.contains("certificate"), "{stderr}");
 
     // Nothing was decrypted, so no request reached the server.
@@ -593,10 +576,10 @@ fn an_untrusted_certificate_is_called_a_tls_error_and_points_at_ca_file() {
     let backend = tls_backend();
     let front = TlsFront::start(&pki, &backend);
     let env = Env::new();
-    write_profile(&env, &front.url("127.0.0.1", "/token"), "");
+    profile(&env, &front.url("127.0.0.1", "/token"), "");
     let host = front.addr().to_string();
     let stderr = fails_in_one_line(
-        fetch(&env, &[]).assert(),
+        fetch(env.cmd(), &["--no-cache"]).assert(),
         4,
         &format!("TLS error with {host}"),
     );
@@ -618,8 +601,12 @@ fn a_certificate_for_another_name_is_refused_even_from_a_trusted_ca() {
     };
     let relay = forwarder(listener, front.addr());
     let url = format!("https://{}/token", relay.addr());
-    write_profile(&env, &url, &format!("ca_file = \"{}\"\n", ca.display()));
-    let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 4, &relay.addr().to_string());
+    profile(&env, &url, &format!("ca_file = \"{}\"\n", ca.display()));
+    let stderr = fails_in_one_line(
+        fetch(env.cmd(), &["--no-cache"]).assert(),
+        4,
+        &relay.addr().to_string(),
+    );
     assert!(
         stderr.contains("certificate not valid for name"),
         "{stderr}"
@@ -650,23 +637,31 @@ fn a_ca_file_that_is_missing_or_holds_no_certificate_is_a_config_error_naming_it
         if let Some(content) = content {
             std::fs::write(&path, content).unwrap();
         }
-        write_profile(
+        profile(
             &env,
             &server.url("/token"),
             &format!("ca_file = \"{}\"\n", path.display()),
         );
-        let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 78, message);
+        let stderr = fails_in_one_line(fetch(env.cmd(), &["--no-cache"]).assert(), 78, message);
         assert!(stderr.contains(&path.display().to_string()), "{stderr}");
         // The flag is checked the same way.
         fails_in_one_line(
-            fetch(&env, &["--ca-file", path.to_str().unwrap()]).assert(),
+            fetch(
+                env.cmd(),
+                &["--no-cache", "--ca-file", path.to_str().unwrap()],
+            )
+            .assert(),
             78,
             message,
         );
     }
     // A directory is not a file of certificates either.
     let stderr = fails_in_one_line(
-        fetch(&env, &["--ca-file", dir.to_str().unwrap()]).assert(),
+        fetch(
+            env.cmd(),
+            &["--no-cache", "--ca-file", dir.to_str().unwrap()],
+        )
+        .assert(),
         78,
         "cannot read ca_file",
     );
@@ -702,7 +697,7 @@ impl Remote {
         let front = TlsFront::start(&pki, &backend);
         let env = Env::new();
         let ca = pki.write_ca(env.home.path(), "ca.pem");
-        write_profile(
+        profile(
             &env,
             &front.url(PROXIED_HOST, "/token"),
             &format!("ca_file = \"{}\"\n", ca.display()),
@@ -781,13 +776,13 @@ fn loopback_is_never_proxied_whatever_the_proxy_variables_say() {
     });
     let creds = proxy_creds();
     for url in &urls {
-        write_profile(&env, url, "");
+        profile(&env, url, "");
         // Every variable set, and no NO_PROXY.
-        let mut cmd = fetch(&env, &[]);
+        let mut cmd = fetch(env.cmd(), &["--no-cache"]);
         all_proxy_vars(&mut cmd, &proxy, &creds);
         cmd.assert().success().stdout("tok-direct\n");
         // A NO_PROXY that names other hosts changes nothing.
-        fetch(&env, &[])
+        fetch(env.cmd(), &["--no-cache"])
             .env("HTTPS_PROXY", proxy.url(&creds))
             .env("NO_PROXY", "example.com,.internal")
             .assert()
@@ -808,14 +803,14 @@ fn every_kind_of_request_to_a_loopback_server_goes_direct() {
     let proxy = ConnectProxy::start();
     let env = Env::new();
     env.write_config(&format!(
-        "[profiles.t]\nissuer = \"{0}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"T_SECRET\"\n\n\
+        "[profiles.t]\nissuer = \"{0}\"\nclient_id = \"{APP}\"\nclient_secret_env = \"{SECRET_ENV}\"\n\n\
          [profiles.tv]\nissuer = \"{0}\"\ngrant = \"device_code\"\nclient_id = \"tv-app\"\nauth_method = \"none\"\n",
         server.url("")
     ));
     let run = |args: &[&str]| {
         let mut cmd = env.cmd();
         cmd.args(args)
-            .env("T_SECRET", SECRET)
+            .env(SECRET_ENV, SECRET)
             .env("HTTPS_PROXY", proxy.url(""))
             .env("HTTP_PROXY", proxy.url(""))
             .env("ALL_PROXY", proxy.url(""));
@@ -850,7 +845,7 @@ fn every_kind_of_request_to_a_loopback_server_goes_direct() {
 fn a_remote_server_is_reached_through_the_proxy_with_its_credentials() {
     let remote = Remote::start();
     let proxy = ConnectProxy::start();
-    fetch(&remote.env, &[])
+    fetch(remote.env.cmd(), &["--no-cache"])
         .env("HTTPS_PROXY", proxy.url(&proxy_creds()))
         .assert()
         .success()
@@ -872,7 +867,7 @@ fn a_remote_server_is_reached_through_the_proxy_with_its_credentials() {
     assert_eq!(request.header_count("proxy-authorization"), 0);
 
     // Without credentials in the URL, none are sent.
-    fetch(&remote.env, &[])
+    fetch(remote.env.cmd(), &["--no-cache"])
         .env("HTTPS_PROXY", proxy.url(""))
         .assert()
         .success();
@@ -880,9 +875,13 @@ fn a_remote_server_is_reached_through_the_proxy_with_its_credentials() {
 
     // Without the proxy, or with NO_PROXY naming the host, the name resolves nowhere: it was
     // the proxy that reached the server.
-    fails_in_one_line(fetch(&remote.env, &[]).assert(), 4, PROXIED_HOST);
     fails_in_one_line(
-        fetch(&remote.env, &[])
+        fetch(remote.env.cmd(), &["--no-cache"]).assert(),
+        4,
+        PROXIED_HOST,
+    );
+    fails_in_one_line(
+        fetch(remote.env.cmd(), &["--no-cache"])
             .env("HTTPS_PROXY", proxy.url(""))
             .env("NO_PROXY", ".proxied.test")
             .assert(),
@@ -908,7 +907,7 @@ fn each_proxy_variable_is_honoured() {
         "http_proxy",
     ] {
         let proxy = ConnectProxy::start();
-        fetch(&remote.env, &[])
+        fetch(remote.env.cmd(), &["--no-cache"])
             .env(var, proxy.url(""))
             .assert()
             .success()
@@ -919,7 +918,7 @@ fn each_proxy_variable_is_honoured() {
     }
     // ALL_PROXY wins over HTTPS_PROXY.
     let (all, https) = (ConnectProxy::start(), ConnectProxy::start());
-    fetch(&remote.env, &[])
+    fetch(remote.env.cmd(), &["--no-cache"])
         .env("ALL_PROXY", all.url(""))
         .env("HTTPS_PROXY", https.url(""))
         .assert()
@@ -932,7 +931,7 @@ fn each_proxy_variable_is_honoured() {
 fn verbose_output_never_shows_the_proxy_password() {
     let remote = Remote::start();
     let proxy = ConnectProxy::start();
-    let assert = fetch(&remote.env, &["-v"])
+    let assert = fetch(remote.env.cmd(), &["--no-cache", "-v"])
         .env("HTTPS_PROXY", proxy.url(&proxy_creds()))
         .assert()
         .success()
@@ -951,7 +950,7 @@ fn verbose_output_never_shows_the_proxy_password() {
         );
     });
     let url = format!("http://{}@{}", proxy_creds(), refusing.addr());
-    let assert = fetch(&remote.env, &["-v"])
+    let assert = fetch(remote.env.cmd(), &["--no-cache", "-v"])
         .env("HTTPS_PROXY", &url)
         .assert();
     let stderr = stderr_of(&assert);
@@ -967,7 +966,7 @@ fn verbose_output_names_the_proxy_in_use_but_not_its_credentials() {
     let remote = Remote::start();
     let proxy = ConnectProxy::start();
     let creds = proxy_creds();
-    let assert = fetch(&remote.env, &["-v"])
+    let assert = fetch(remote.env.cmd(), &["--no-cache", "-v"])
         .env("HTTPS_PROXY", proxy.url(&creds))
         .assert()
         .success();
@@ -985,8 +984,8 @@ fn verbose_output_names_the_proxy_in_use_but_not_its_credentials() {
     // A loopback server is not said to go through it: it does not.
     let server = token_server("tok-v");
     let env = Env::new();
-    write_profile(&env, &server.url("/token"), "");
-    let assert = fetch(&env, &["-v"])
+    profile(&env, &server.url("/token"), "");
+    let assert = fetch(env.cmd(), &["--no-cache", "-v"])
         .env("HTTPS_PROXY", proxy.url(&creds))
         .assert()
         .success();
@@ -1004,7 +1003,7 @@ fn an_unreachable_proxy_is_named_in_the_error() {
     drop(dead);
     let url = format!("http://{}@{dead_addr}", proxy_creds());
     let stderr = fails_in_one_line(
-        fetch(&remote.env, &["--timeout-secs", "5"])
+        fetch(remote.env.cmd(), &["--no-cache", "--timeout-secs", "5"])
             .env("HTTPS_PROXY", &url)
             .assert(),
         4,
@@ -1026,18 +1025,22 @@ fn any_case_of_bearer_makes_a_bearer_header() {
     let env = Env::new();
     for token_type in ["bearer", "BEARER", "Bearer", "bEaReR"] {
         let server = answering(json!({"access_token": "tok", "token_type": token_type}));
-        write_profile(&env, &server.url("/token"), "");
-        fetch(&env, &["-o", "header"])
+        profile(&env, &server.url("/token"), "");
+        fetch(env.cmd(), &["--no-cache", "-o", "header"])
             .assert()
             .success()
             .stdout("Authorization: Bearer tok\n");
-        let exec = json_of(&fetch(&env, &["-o", "exec-credential"]).assert().success());
+        let exec = json_of(
+            &fetch(env.cmd(), &["--no-cache", "-o", "exec-credential"])
+                .assert()
+                .success(),
+        );
         assert_eq!(exec["status"]["token"], "tok", "{token_type}");
     }
     // RFC 6749 §5.1 makes token_type required; several providers omit it, and mean Bearer.
     let server = answering(json!({"access_token": "tok"}));
-    write_profile(&env, &server.url("/token"), "");
-    fetch(&env, &["-o", "header"])
+    profile(&env, &server.url("/token"), "");
+    fetch(env.cmd(), &["--no-cache", "-o", "header"])
         .assert()
         .success()
         .stdout("Authorization: Bearer tok\n");
@@ -1049,10 +1052,10 @@ fn an_unknown_token_type_is_never_printed_as_bearer_but_text_and_json_work() {
     let env = Env::new();
     for token_type in ["MAC", "N_A", "", "Bearer2", " Bearer", "bearer "] {
         let server = answering(json!({"access_token": "tok", "token_type": token_type}));
-        write_profile(&env, &server.url("/token"), "");
+        profile(&env, &server.url("/token"), "");
         for format in ["header", "exec-credential"] {
             let stderr = fails_in_one_line(
-                fetch(&env, &["-o", format]).assert(),
+                fetch(env.cmd(), &["--no-cache", "-o", format]).assert(),
                 4,
                 "not Bearer; refusing to print it",
             );
@@ -1061,20 +1064,31 @@ fn an_unknown_token_type_is_never_printed_as_bearer_but_text_and_json_work() {
                 "{token_type:?}: {stderr}"
             );
         }
-        fetch(&env, &[]).assert().success().stdout("tok\n");
-        let v = json_of(&fetch(&env, &["-o", "json"]).assert().success());
+        fetch(env.cmd(), &["--no-cache"])
+            .assert()
+            .success()
+            .stdout("tok\n");
+        let v = json_of(
+            &fetch(env.cmd(), &["--no-cache", "-o", "json"])
+                .assert()
+                .success(),
+        );
         assert_eq!(v["token_type"], token_type);
         // -o env prints a type name (RFC 6749 App. A.13) as it is, and refuses anything else.
         let named = !token_type.is_empty() && !token_type.contains(' ');
         if named {
-            let env_lines = stdout_of(&fetch(&env, &["-o", "env"]).assert().success());
+            let env_lines = stdout_of(
+                &fetch(env.cmd(), &["--no-cache", "-o", "env"])
+                    .assert()
+                    .success(),
+            );
             assert!(
                 env_lines.contains(&format!("export OAUTHCTL_TOKEN_TYPE='{token_type}'\n")),
                 "{env_lines}"
             );
         } else {
             let stderr = fails_in_one_line(
-                fetch(&env, &["-o", "env"]).assert(),
+                fetch(env.cmd(), &["--no-cache", "-o", "env"]).assert(),
                 4,
                 "which is not an RFC 6749 token type",
             );
@@ -1101,9 +1115,13 @@ fn sane_expires_in_values_set_expires_at() {
         let server = answering(
             json!({"access_token": "opaque", "token_type": "Bearer", "expires_in": expires_in}),
         );
-        write_profile(&env, &server.url("/token"), "");
+        profile(&env, &server.url("/token"), "");
         let before = now();
-        let v = json_of(&fetch(&env, &["-o", "json"]).assert().success());
+        let v = json_of(
+            &fetch(env.cmd(), &["--no-cache", "-o", "json"])
+                .assert()
+                .success(),
+        );
         let expires_at = v["expires_at"].as_i64().unwrap_or_else(|| panic!("{v}"));
         assert!(
             (before + secs..=now() + secs).contains(&expires_at),
@@ -1145,19 +1163,34 @@ fn absent_or_insane_expires_in_is_treated_as_absent() {
             body["expires_in"] = value.clone();
         }
         let server = answering(body.clone());
-        write_profile(&env, &server.url("/token"), "");
-        let v = json_of(&fetch(&env, &["-o", "json"]).assert().success());
+        profile(&env, &server.url("/token"), "");
+        let v = json_of(
+            &fetch(env.cmd(), &["--no-cache", "-o", "json"])
+                .assert()
+                .success(),
+        );
         assert_eq!(v["expires_at"], Value::Null, "{expires_in:?}");
         assert_eq!(v["access_token"], "opaque");
-        fetch(&env, &[]).assert().success().stdout("opaque\n");
-        let env_lines = stdout_of(&fetch(&env, &["-o", "env"]).assert().success());
+        fetch(env.cmd(), &["--no-cache"])
+            .assert()
+            .success()
+            .stdout("opaque\n");
+        let env_lines = stdout_of(
+            &fetch(env.cmd(), &["--no-cache", "-o", "env"])
+                .assert()
+                .success(),
+        );
         assert!(!env_lines.contains("OAUTHCTL_EXPIRES_AT"), "{env_lines}");
 
         // Absent, so a JWT's own exp is used instead.
         body["access_token"] = json!(jwt_token);
         let server = answering(body);
-        write_profile(&env, &server.url("/token"), "");
-        let v = json_of(&fetch(&env, &["-o", "json"]).assert().success());
+        profile(&env, &server.url("/token"), "");
+        let v = json_of(
+            &fetch(env.cmd(), &["--no-cache", "-o", "json"])
+                .assert()
+                .success(),
+        );
         assert_eq!(v["expires_at"], exp, "{expires_in:?}");
     }
 }
@@ -1177,8 +1210,10 @@ fn a_number_no_float_can_hold_is_an_absent_member_not_a_broken_answer() {
         );
         let reply = Reply::json(200, &body);
         let server = StubServer::start(move |_| reply.clone());
-        write_profile(&env, &server.url("/token"), "");
-        let assert = fetch(&env, &["-v", "-o", "json"]).assert().success();
+        profile(&env, &server.url("/token"), "");
+        let assert = fetch(env.cmd(), &["--no-cache", "-v", "-o", "json"])
+            .assert()
+            .success();
         let v = json_of(&assert);
         assert_eq!(v["access_token"], access_token.as_str());
         assert_eq!(v["expires_at"], expires_at);
@@ -1194,7 +1229,7 @@ fn a_number_no_float_can_hold_is_an_absent_member_not_a_broken_answer() {
                 && stderr.contains("`vendor`"),
             "{stderr}"
         );
-        fetch(&env, &[])
+        fetch(env.cmd(), &["--no-cache"])
             .assert()
             .success()
             .stdout(format!("{access_token}\n"));
@@ -1218,11 +1253,19 @@ fn a_jwt_exp_is_held_to_the_bounds_of_expires_in() {
         let exp = now() + offset;
         let body = json!({"access_token": jwt(json!({"exp": exp})), "token_type": "Bearer"});
         let server = answering(body);
-        write_profile(&env, &server.url("/token"), "");
-        let v = json_of(&fetch(&env, &["-o", "json"]).assert().success());
+        profile(&env, &server.url("/token"), "");
+        let v = json_of(
+            &fetch(env.cmd(), &["--no-cache", "-o", "json"])
+                .assert()
+                .success(),
+        );
         let expected = if taken { json!(exp) } else { Value::Null };
         assert_eq!(v["expires_at"], expected, "exp = now + {offset}");
-        let env_lines = stdout_of(&fetch(&env, &["-o", "env"]).assert().success());
+        let env_lines = stdout_of(
+            &fetch(env.cmd(), &["--no-cache", "-o", "env"])
+                .assert()
+                .success(),
+        );
         assert_eq!(
             env_lines.contains("OAUTHCTL_EXPIRES_AT"),
             taken,
@@ -1232,11 +1275,11 @@ fn a_jwt_exp_is_held_to_the_bounds_of_expires_in() {
     // A century ahead is not cached as good for a century: the next fetch asks again.
     let body = json!({"access_token": jwt(json!({"exp": now() + 100 * ten_years}))});
     let server = answering(body);
-    write_profile(&env, &server.url("/token"), "");
+    profile(&env, &server.url("/token"), "");
     for _ in 0..2 {
         env.cmd()
             .arg("fetch")
-            .env("T_SECRET", SECRET)
+            .env(SECRET_ENV, SECRET)
             .assert()
             .success();
     }
@@ -1266,9 +1309,9 @@ fn an_answer_with_a_member_twice_is_not_read() {
     ] {
         let reply = Reply::json(200, body);
         let server = StubServer::start(move |_| reply.clone());
-        write_profile(&env, &server.url("/token"), "");
+        profile(&env, &server.url("/token"), "");
         let stderr = fails_in_one_line(
-            fetch(&env, &[]).assert(),
+            fetch(env.cmd(), &["--no-cache"]).assert(),
             4,
             &format!("answered HTTP 200 but its body has the member `{member}` twice"),
         );
@@ -1281,9 +1324,9 @@ fn an_answer_with_a_member_twice_is_not_read() {
     let server = StubServer::start(|_| {
         Reply::json(400, r#"{"error":"invalid_scope","error":"invalid_client"}"#)
     });
-    write_profile(&env, &server.url("/token"), "");
+    profile(&env, &server.url("/token"), "");
     let stderr = fails_in_one_line(
-        fetch(&env, &[]).assert(),
+        fetch(env.cmd(), &["--no-cache"]).assert(),
         3,
         "refused the request (HTTP 400): its body has the member `error` twice",
     );
@@ -1310,8 +1353,8 @@ fn a_missing_empty_or_non_string_access_token_is_exit_4() {
         ),
     ] {
         let server = answering(body.clone());
-        write_profile(&env, &server.url("/token"), "");
-        let stderr = fails_in_one_line(fetch(&env, &[]).assert(), 4, message);
+        profile(&env, &server.url("/token"), "");
+        let stderr = fails_in_one_line(fetch(env.cmd(), &["--no-cache"]).assert(), 4, message);
         assert!(stderr.contains("HTTP 200"), "{body}: {stderr}");
         assert!(stderr.contains(&server.addr().to_string()), "{stderr}");
         // Not a transient failure: asked once.

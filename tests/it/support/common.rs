@@ -148,6 +148,22 @@ pub fn fails(assert: assert_cmd::assert::Assert, code: i32, message: &str) -> St
     stderr
 }
 
+// ---------------------------------------------------------------- profiles and commands
+
+/// `fails`, and the message is one line (DESIGN §4).
+pub fn fails_in_one_line(assert: assert_cmd::assert::Assert, code: i32, message: &str) -> String {
+    let stderr = fails(assert, code, message);
+    assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr:?}");
+    assert!(stderr.starts_with("oauthctl: error: "), "{stderr:?}");
+    stderr
+}
+
+/// stdout, which must be JSON.
+pub fn json_of(assert: &assert_cmd::assert::Assert) -> Value {
+    let stdout = stdout_of(assert);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}"))
+}
+
 pub fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
         .iter()
@@ -305,4 +321,10 @@ impl Drop for Background {
             let _ = self.child.wait();
         }
     }
+}
+
+/// (stdout, stderr) of `cmd`, which must succeed.
+pub fn success(mut cmd: Command) -> (String, String) {
+    let assert = cmd.assert().success();
+    (stdout_of(&assert), stderr_of(&assert))
 }

@@ -2,6 +2,7 @@
 //! loopback stub (`server`), the real authorization server of the e2e suites (`idp`), loopback
 //! relays and a CONNECT proxy (`proxy`), and a TLS front with a private CA (`tls`).
 
+pub mod app;
 pub mod common;
 pub mod idp;
 pub mod proxy;
