@@ -431,6 +431,19 @@ fn a_server_that_never_answers_ends_within_the_deadline() {
     let took = started.elapsed();
     assert!(took < Duration::from_secs(3), "{took:?}");
     assert_eq!(server.requests(), 1, "the deadline covers the retries too");
+
+    // The same with the profile's default retries, and the flag's other name.
+    profile(&env, &server.server.url("/token"), "");
+    let started = Instant::now();
+    fails(
+        fetch(env.cmd(), &["--no-cache", "--timeout-secs", "1"]).assert(),
+        4,
+        &format!(
+            "timed out waiting for the response from {host}: no complete answer within the 1s deadline"
+        ),
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "{took:?}");
 }
 
 #[test]

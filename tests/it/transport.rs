@@ -191,7 +191,9 @@ fn plain_http_to_a_non_loopback_host_is_refused_before_any_connection() {
     let env = Env::new();
     for url in [
         "http://example.com/token",
+        "http://idp.example/token",
         "http://10.0.0.1/token",
+        "http://10.1.2.3/token",
         "http://[2001:db8::1]:8080/token",
         "http://127.0.0.1.example.com/token",
         "http://localhost.example.com/token",
@@ -201,13 +203,24 @@ fn plain_http_to_a_non_loopback_host_is_refused_before_any_connection() {
         let mut cmd = fetch(env.cmd(), &["--no-cache"]);
         all_proxy_vars(&mut cmd, &proxy, "");
         let stderr = fails_in_one_line(cmd.assert(), 78, "plain http to a non-loopback host");
-        assert!(stderr.contains(url), "{stderr}");
+        assert!(stderr.contains(&format!("token_url `{url}`")), "{stderr}");
         // … and from the flag.
         profile(&env, "https://idp.example/token", "");
         let mut cmd = fetch(env.cmd(), &["--no-cache", "--token-url", url]);
         all_proxy_vars(&mut cmd, &proxy, "");
-        fails_in_one_line(cmd.assert(), 78, url);
+        let stderr = fails_in_one_line(cmd.assert(), 78, url);
+        assert!(stderr.contains(&format!("token_url `{url}`")), "{stderr}");
     }
+    // A scheme that is neither https nor http is refused as well, from the profile and the flag.
+    let url = "ftp://idp.example/t";
+    profile(&env, url, "");
+    let mut cmd = fetch(env.cmd(), &["--no-cache"]);
+    all_proxy_vars(&mut cmd, &proxy, "");
+    fails_in_one_line(cmd.assert(), 78, &format!("token_url `{url}`"));
+    profile(&env, "https://idp.example/token", "");
+    let mut cmd = fetch(env.cmd(), &["--no-cache", "--token-url", url]);
+    all_proxy_vars(&mut cmd, &proxy, "");
+    fails_in_one_line(cmd.assert(), 78, &format!("token_url `{url}`"));
     assert_eq!(proxy.connections(), 0, "{:?}", proxy.requests());
 }
 
