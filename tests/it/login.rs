@@ -1,6 +1,6 @@
 //! `oauthctl login` against loopback stubs: the browser flow (the test plays the browser and the
 //! authorization server's front end), the device flow's polling rules, and discovery with its
-//! cache. The real server's flows are in e2e_users.rs.
+//! cache. The real server's flows are in e2e/users.rs.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};

@@ -16,6 +16,8 @@ pub const APP: &str = "app";
 pub const SECRET_ENV: &str = "APP_SECRET";
 /// The secret `fetch` puts in `SECRET_ENV`.
 pub const SECRET: &str = "the-client-secret";
+/// A secret that needs escaping in a form, a URL and Basic credentials.
+pub const ESCAPED_SECRET: &str = "s3cr3t+/=&% :x";
 
 /// The TOML of profile `app`, the default: tokens from `token_url` for `client_id`, its secret
 /// from `$APP_SECRET`, then `extra` (more keys of `app`, or further tables).

@@ -5,7 +5,7 @@
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
@@ -323,8 +323,56 @@ impl Drop for Background {
     }
 }
 
+// ---------------------------------------------------------------- more shared helpers
+
 /// (stdout, stderr) of `cmd`, which must succeed.
 pub fn success(mut cmd: Command) -> (String, String) {
     let assert = cmd.assert().success();
     (stdout_of(&assert), stderr_of(&assert))
+}
+
+/// `<home>/.cache/oauthctl`, where the child keeps its cache.
+pub fn cache_dir(env: &Env) -> PathBuf {
+    env.home.path().join(".cache/oauthctl")
+}
+
+/// The cache entries (`*.json`) in `cache_dir`, sorted; none if it does not exist.
+pub fn cache_files(env: &Env) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(cache_dir(env))
+        .map(|d| {
+            d.map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// No character a terminal would act on, and no line break but `\n`.
+pub fn assert_inert(stream: &str, text: &str) {
+    let raw = text
+        .char_indices()
+        .find(|&(_, c)| c != '\n' && (c.is_control() || ('\u{2028}'..='\u{2069}').contains(&c)));
+    assert!(raw.is_none(), "raw {raw:?} on {stream}: {text:?}");
+}
+
+/// `text` form-urlencoded (application/x-www-form-urlencoded), as a form carries it.
+pub fn form_encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The repository: where the docs, goldens, fixtures and committed files are.
+pub fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Asserts that curl can be run (the tests that run it say so, rather than skip).
+pub fn curl_available() -> bool {
+    let found = std::process::Command::new("curl").arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "these tests need curl (.ci/run installs it)"
+    );
+    true
 }

@@ -1,4 +1,4 @@
-//! The harness of the end-to-end suites (e2e.rs, e2e_users.rs, e2e_verify.rs): ONE real
+//! The harness of the end-to-end suites (e2e/tokens.rs, e2e/users.rs, e2e/verify.rs): ONE real
 //! authorization server, `tests/e2e/idp/server.mjs` (oidc-provider; see the README there), on
 //! 127.0.0.1, shared by every e2e test of this process.
 //!

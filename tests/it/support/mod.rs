@@ -8,3 +8,6 @@ pub mod idp;
 pub mod proxy;
 pub mod server;
 pub mod tls;
+pub mod untrusted;
+
+mod harness;

@@ -241,3 +241,19 @@ fn loopback_target(authority: &str) -> Option<SocketAddr> {
     (host == "localhost" || host.ends_with(".test"))
         .then(|| SocketAddr::from(([127, 0, 0, 1], port)))
 }
+
+/// Every proxy variable ureq reads, all pointing at `proxy` (with `userinfo`): a request that
+/// left oauthctl at all would reach it (as a CONNECT, which it refuses for anything but
+/// loopback).
+pub fn all_proxy_vars(cmd: &mut assert_cmd::Command, proxy: &ConnectProxy, userinfo: &str) {
+    for var in [
+        "ALL_PROXY",
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "all_proxy",
+        "https_proxy",
+        "http_proxy",
+    ] {
+        cmd.env(var, proxy.url(userinfo));
+    }
+}

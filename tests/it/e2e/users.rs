@@ -10,11 +10,11 @@
 //! denies a device sign-in. What oauthctl got is checked against what the server says it issued
 //! (`GET /test/token-info`).
 //!
-//! Harness: support/idp.rs (read its header), which installs the server's Node dependencies and starts
-//! ONE server that these tests share with e2e.rs. Node.js 20+ and npm are required; without them
+//! Harness: support/idp.rs (read its header), which installs the server's Node dependencies and
+//! starts ONE server that these tests share with e2e/tokens.rs and e2e/verify.rs. Node.js 20+ and npm are required; without them
 //! these tests fail, saying so. They never skip.
 //!
-//! Run only these: `cargo test --test it e2e_users`.
+//! Run only these: `cargo test --test it e2e::users`.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -1,9 +1,9 @@
 //! `inspect --verify` against real tokens from the e2e authorization server
-//! (oidc-provider, see support/idp.rs): RS256 and ES256 JWT access tokens verified with the keys its
-//! metadata points to, and every way a token must fail — a tampered payload, a wrong key, an
+//! (oidc-provider, see support/idp.rs): RS256 and ES256 JWT access tokens verified with the keys
+//! its metadata points to, and every way a token must fail — a tampered payload, a wrong key, an
 //! unknown kid, the HS256-with-the-public-key confusion, `alg: none`, expiry and the wrong audience.
 //!
-//! Run only these: `cargo test --test it e2e_verify`.
+//! Run only these: `cargo test --test it e2e::verify`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

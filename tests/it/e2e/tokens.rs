@@ -1,8 +1,8 @@
 //! End-to-end tests against a real authorization server (oidc-provider) on 127.0.0.1.
 //!
 //! The server is `tests/e2e/idp/server.mjs` (see the README there), set up and shared with
-//! e2e_users.rs and e2e_verify.rs by the harness in support/idp.rs (read its header): the first e2e test
-//! in this process installs its Node dependencies (`npm ci`, skipped when `node_modules` already
+//! e2e/users.rs and e2e/verify.rs by the harness in support/idp.rs (read its header): the first
+//! e2e test in this process installs its Node dependencies (`npm ci`, skipped when `node_modules` already
 //! matches `package-lock.json`) and starts ONE server that every e2e test shares; it dies with the
 //! test process. Node.js 20+ and npm are required: without them these tests fail, saying what to
 //! install. They never skip.
@@ -11,7 +11,7 @@
 //! what the user sees (exit code, exact stdout, stderr words) against what the server itself says
 //! it issued (`GET /test/token-info`, which verifies JWT signatures with the server's own keys).
 //!
-//! Run only these: `cargo test --test it e2e`.
+//! Run only these: `cargo test --test it e2e::tokens` (every e2e suite: `… e2e`).
 
 use std::fs::File;
 use std::io::Read;

@@ -1,7 +1,7 @@
 //! `inspect --verify` from the command line, with the key sources that need no server: `--key`
 //! (PEM, certificate, JWK), `--jwks` as a file and as a loopback URL, `--secret-env` and
 //! `--secret-file`; and its failures, each with its exit code and nothing on stdout. Real tokens
-//! from a real server are in e2e_verify.rs; the algorithms one by one in src/verify.rs.
+//! from a real server are in e2e/verify.rs; the algorithms one by one in src/verify.rs.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

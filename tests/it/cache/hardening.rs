@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::app::{SECRET, SECRET_ENV, fetch, profile};
-use crate::support::common::{Background, Env, fails, stderr_of, stdout_of, success};
+use crate::support::common::{Background, Env, cache_dir, fails, stderr_of, stdout_of, success};
 use crate::support::server::{Recorded, Reply, StubServer};
 
 const NOBODY: u32 = 65534;
@@ -101,10 +101,6 @@ fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
-}
-
-fn cache_dir(env: &Env) -> PathBuf {
-    env.home.path().join(".cache/oauthctl")
 }
 
 /// The one entry file in the cache, after one fetch.
