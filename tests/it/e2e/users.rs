@@ -191,7 +191,7 @@ fn no_leak(text: &str, secrets: &[&str]) {
 
 /// `oauthctl -p PROFILE fetch [args]` in text mode: the bare token and one newline, nothing on
 /// stderr.
-fn fetch(env: &Env, profile: &str, args: &[&str]) -> String {
+fn fetched_token(env: &Env, profile: &str, args: &[&str]) -> String {
     let assert = cmd(env, profile).arg("fetch").args(args).assert().success();
     let stdout = stdout_of(&assert);
     let token = stdout
@@ -310,17 +310,17 @@ fn e2e_login_no_browser_prints_the_url_then_fetch_uses_and_renews_the_tokens() {
     done.signed_in();
 
     // Served from the cache: no sign-in, the server's own token.
-    let first = fetch(&env, "cli", &[]);
+    let first = fetched_token(&env, "cli", &[]);
     assert_user_token(idp, &first, "AccessToken", NATIVE);
-    assert_eq!(fetch(&env, "cli", &[]), first, "cached");
+    assert_eq!(fetched_token(&env, "cli", &[]), first, "cached");
     no_leak(&done.stderr, &[&first]);
 
     // --force renews with the refresh token. The server rotates a public client's refresh token
     // on every use, so the second renewal works only if the first one cached the new one.
-    let second = fetch(&env, "cli", &["--force"]);
+    let second = fetched_token(&env, "cli", &["--force"]);
     assert_ne!(second, first, "--force gets a new access token");
     assert_user_token(idp, &second, "AccessToken", NATIVE);
-    let third = fetch(&env, "cli", &["--force"]);
+    let third = fetched_token(&env, "cli", &["--force"]);
     assert!(third != second && third != first);
     assert_user_token(idp, &third, "AccessToken", NATIVE);
 }
@@ -370,8 +370,12 @@ fn e2e_login_through_the_browser_command_with_json_output() {
     assert_eq!(browsed["status"], 200, "{browsed}");
     no_leak(&browsed.to_string(), &[access, refresh]);
 
-    assert_eq!(fetch(&env, "cli", &[]), access, "the login's token, cached");
-    let renewed = fetch(&env, "cli", &["--force"]);
+    assert_eq!(
+        fetched_token(&env, "cli", &[]),
+        access,
+        "the login's token, cached"
+    );
+    let renewed = fetched_token(&env, "cli", &["--force"]);
     assert_ne!(renewed, access);
     assert_user_token(idp, &renewed, "AccessToken", NATIVE);
     // It was renewed with that refresh token, which the server rotated.
@@ -402,7 +406,12 @@ fn e2e_login_with_a_fixed_loopback_redirect_port() {
     assert_eq!(param(&query_of(&url), "redirect_uri"), redirect);
     assert_eq!(idp.browse(&url, false).0, 200);
     login.finish().signed_in();
-    assert_user_token(idp, &fetch(&env, "fixed", &[]), "AccessToken", NATIVE);
+    assert_user_token(
+        idp,
+        &fetched_token(&env, "fixed", &[]),
+        "AccessToken",
+        NATIVE,
+    );
 }
 
 /// The user refuses at the consent prompt: the redirect carries error=access_denied.
@@ -480,13 +489,13 @@ fn e2e_login_device_flow_approved_then_fetch_uses_and_renews_the_tokens() {
         done.stderr
     );
 
-    let first = fetch(&env, "tv", &[]);
+    let first = fetched_token(&env, "tv", &[]);
     assert_user_token(idp, &first, "AccessToken", DEVICE);
     no_leak(&done.stderr, &[&first]);
-    let second = fetch(&env, "tv", &["--force"]);
+    let second = fetched_token(&env, "tv", &["--force"]);
     assert_ne!(second, first);
     assert_user_token(idp, &second, "AccessToken", DEVICE);
-    let third = fetch(&env, "tv", &["--force"]);
+    let third = fetched_token(&env, "tv", &["--force"]);
     assert_ne!(third, second);
     assert_user_token(idp, &third, "AccessToken", DEVICE);
 }
@@ -571,7 +580,7 @@ fn e2e_introspect_says_active_until_revoked() {
     no_leak(&stderr, &[secret]);
     let (first, refresh) = (string(&v, "access_token"), string(&v, "refresh_token"));
     assert_user_token(idp, first, "AccessToken", CONFIDENTIAL.0);
-    let access = fetch(&env, "conf", &["--force"]);
+    let access = fetched_token(&env, "conf", &["--force"]);
     assert_ne!(access, first);
     assert_user_token(idp, &access, "AccessToken", CONFIDENTIAL.0);
 

@@ -16,7 +16,7 @@ use crate::support::idp::{Idp, idp};
 const CLIENT: (&str, &str) = ("cc-basic", "cc-basic secret+/=&%:x");
 
 /// A profile that gets resource-bound JWT access tokens from the e2e server, found by discovery.
-fn profile(env: &Env, idp: &Idp, resource: &str) {
+fn api_profile(env: &Env, idp: &Idp, resource: &str) {
     env.write_config(&format!(
         "default_profile = \"api\"\n\n[profiles.api]\nissuer = \"{}\"\nclient_id = \"{}\"\n\
          client_secret_env = \"CC_SECRET\"\nscope = \"api:read\"\nresource = \"{resource}\"\n",
@@ -73,7 +73,7 @@ fn e2e_verify_rs256_and_es256_tokens_with_the_issuers_keys() {
         ("urn:api:es256", "ES256", "es256-1"),
     ] {
         let env = Env::new();
-        profile(&env, idp, resource);
+        api_profile(&env, idp, resource);
         let token = fetch_token(&env);
         // Text: the key and algorithm that verified, from the issuer's jwks_uri; iss and aud
         // checked against the profile's issuer and resource.
@@ -127,7 +127,7 @@ fn e2e_verify_rs256_and_es256_tokens_with_the_issuers_keys() {
 fn e2e_verify_refuses_tampered_unknown_and_confused_tokens() {
     let idp = idp();
     let env = Env::new();
-    profile(&env, idp, "urn:api:rs256");
+    api_profile(&env, idp, "urn:api:rs256");
     let token = fetch_token(&env);
     let (header, mut claims, signature) = parts(&token);
 
@@ -188,7 +188,7 @@ fn e2e_verify_refuses_tampered_unknown_and_confused_tokens() {
 fn e2e_verify_refuses_the_wrong_key() {
     let idp = idp();
     let env = Env::new();
-    profile(&env, idp, "urn:api:es256");
+    api_profile(&env, idp, "urn:api:es256");
     let token = fetch_token(&env);
     // The issuer's keys, but the ES256 one swapped for another P-256 key with the same kid: the
     // right shape, the wrong key.
@@ -233,7 +233,7 @@ fn e2e_verify_refuses_the_wrong_key() {
 fn e2e_verify_refuses_an_expired_token_and_the_wrong_audience() {
     let idp = idp();
     let env = Env::new();
-    profile(&env, idp, "urn:api:rs256-short");
+    api_profile(&env, idp, "urn:api:rs256-short");
     let token = fetch_token(&env);
     // Valid now (the leeway aside)…
     cmd(&env)
@@ -256,7 +256,7 @@ fn e2e_verify_refuses_an_expired_token_and_the_wrong_audience() {
 
     // The wrong audience, and in JSON the failed check named.
     let env = Env::new();
-    profile(&env, idp, "urn:api:rs256");
+    api_profile(&env, idp, "urn:api:rs256");
     let token = fetch_token(&env);
     refused(&env, &["--aud", "urn:api:other"], &token, "aud");
     let assert = cmd(&env)
