@@ -163,7 +163,7 @@ mod tests {
     #[test]
     fn the_local_zone_is_whatever_the_c_library_says() {
         // The zone of the test process is the developer's; only its consistency is checked here
-        // (tests/it/terminal.rs runs the binary under fixed TZ values).
+        // (tests/it/output/terminal.rs runs the binary under fixed TZ values).
         let now = now();
         let offset = local_offset(now).expect("now converts");
         assert!(offset.abs() <= 26 * 3600);

@@ -1,6 +1,6 @@
 //! `oauthctl login` against loopback stubs: the browser flow (the test plays the browser and the
 //! authorization server's front end), the device flow's polling rules, and discovery with its
-//! cache. The real server's flows are in e2e_users.rs.
+//! cache. The real server's flows are in e2e/users.rs.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -13,8 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::common::{Background, Env, Finished, fails, stderr_of, stdout_of};
-use crate::server::{Recorded, Reply, StubServer};
+use crate::support::common::{Background, Env, Finished, fails, stderr_of, stdout_of};
+use crate::support::server::{Recorded, Reply, StubServer};
 
 impl Finished {
     /// Exit code (-1 for a signal), stdout and stderr, as this suite's tests compare them.

@@ -1,27 +1,20 @@
 //! The one integration-test binary: hermetic `oauthctl` commands against loopback stub servers.
+//! Helpers are under `support/`; every other module is the suite of one feature.
 
-mod common;
-mod idp;
-mod proxy;
-mod server;
-mod tls;
+mod support;
 
 mod cache;
-mod cache_hardening;
-mod canary;
 mod cli;
 mod docs;
 mod e2e;
-mod e2e_users;
-mod e2e_verify;
-mod faults;
-mod golden;
-mod harness;
-mod integrations;
+mod exchange;
+mod fetch;
+mod inspect;
 mod login;
+mod output;
+mod profiles;
 mod properties;
 mod providers;
 mod revoke_introspect;
-mod terminal;
+mod secrets;
 mod transport;
-mod verify;

@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Env, fails, now, stderr_of, stdout_of};
-use crate::server::{Recorded, Reply, StubServer};
+use crate::support::common::{Env, fails, now, stderr_of, stdout_of};
+use crate::support::server::{Recorded, Reply, StubServer};
 
 const SECRET: &str = "web-secret+/=";
 /// What `exchange-code` caches for the `web` profile.
@@ -91,7 +91,7 @@ fn assert_sent(req: &Recorded, path: &str, form: &[(&str, &str)]) {
         req.header("content-type"),
         Some("application/x-www-form-urlencoded")
     );
-    assert_eq!(req.form(), crate::common::form(form));
+    assert_eq!(req.form(), crate::support::common::form(form));
 }
 
 /// Neither stream holds `token`, raw or form-encoded.
@@ -230,7 +230,7 @@ fn a_token_unknown_to_the_server_is_revoked_with_200_and_the_cache_is_left_alone
         let mut form = vec![("token", OTHER)];
         form.extend(hint.map(|h| ("token_type_hint", h)));
         form.extend([("client_id", "web"), ("client_secret", SECRET)]);
-        assert_eq!(req.form(), crate::common::form(&form));
+        assert_eq!(req.form(), crate::support::common::form(&form));
     }
     assert_eq!(cached_entries(&env), 1, "another token's entry is kept");
 }

@@ -1,5 +1,5 @@
 // A real OAuth 2.0 / OpenID Connect authorization server (oidc-provider 9) on 127.0.0.1, for
-// oauthctl's end-to-end tests (tests/it/e2e.rs, tests/it/e2e_users.rs). See README.md in this
+// oauthctl's end-to-end tests (tests/it/e2e/). See README.md in this
 // directory.
 //
 // Contract with the test harness:

@@ -1,0 +1,912 @@
+//! The canary sweep (SECURITY 35–37).
+//!
+//! Distinctive secrets are planted wherever a user's secrets live: a client secret that needs
+//! escaping, an authorization code, a PKCE verifier, a refresh token and a secret header. Then
+//! every command, and every failure we can provoke, runs against a token endpoint that echoes the
+//! request back in every way a careless server does. No form in which a secret crosses the wire
+//! (raw, form-urlencoded, base64, Basic credentials) may reach stdout, stderr or a file in HOME;
+//! the access token reaches stdout only where printing it is the command's purpose, and never
+//! stderr. The sweep is tables driven by one loop: a new command is one line.
+//!
+//! Hostile server text on its way to the terminal is output/hostile.rs.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use Prints::{Nothing, Token, TokenResponse};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use serde_json::json;
+
+use crate::support::common::form_encode;
+use crate::support::common::{Env, stderr_of, stdout_of};
+use crate::support::server::{Recorded, Reply, StubServer};
+use crate::support::untrusted::{DESCRIPTION_CHARS, LOCATION_CHARS, SUMMARY_CHARS, TRACE_CHARS};
+
+// ---------------------------------------------------------------- the canaries
+
+const CLIENT_ID: &str = "app";
+
+/// Needs escaping in a form, a URL and Basic credentials (RFC 6749 §2.3.1).
+const SECRET: &str = "CANARY-secret+/=&:%";
+
+const CODE: &str = "CANARY-code-SplxlOBeZQQYbYS6WxSbIA";
+
+/// 43 unreserved characters (RFC 7636 §4.1).
+const VERIFIER: &str = "CANARY-verifier-dBjftJeZ4CVP-mB92K27uhbUJU1";
+
+const REFRESH: &str = "CANARY-refresh-tGzv3JOkF0XG5Qx2TlKWIA";
+
+/// Sent as `X-Api-Key` through `OAUTHCTL_HEADERS`, so that no file holds it.
+const HEADER_SECRET: &str = "CANARY-header-hunter2+/=";
+
+/// The access token's signature segment: the token carries a tag of its own.
+const ACCESS_SIGNATURE: &str = "CANARY-access-signature-01234567";
+
+/// The env var the profiles name in `client_secret_env`.
+const SECRET_VAR: &str = "CANARY_SECRET_VAR";
+
+/// Tells the sweep's token endpoint how to answer (see `canary_server`).
+const MODE_HEADER: &str = "X-Canary-Mode";
+
+/// A JWT (so that `inspect` decodes it) whose signature segment is tagged.
+fn access_token() -> String {
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT","kid":"canary"}"#);
+    let claims = json!({"iss": "https://idp.example", "sub": "canary-user", "iat": 1_700_000_000, "exp": 4_102_444_800_i64});
+    let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
+    format!("{header}.{claims}.{ACCESS_SIGNATURE}")
+}
+
+/// Set on every run: the secret sources, the secret header, and the logging and backtrace switches
+/// that could make a program print what it holds (SECURITY 37).
+fn common_env() -> Vec<(&'static str, String)> {
+    vec![
+        (SECRET_VAR, SECRET.to_string()),
+        ("CANARY_COMMAND_SECRET", SECRET.to_string()),
+        ("OAUTHCTL_HEADERS", format!("X-Api-Key: {HEADER_SECRET}")),
+        ("RUST_LOG", "trace".to_string()),
+        ("RUST_BACKTRACE", "full".to_string()),
+    ]
+}
+
+/// Base64 of the value's whole 3-byte groups: the last character of an encoding depends on what
+/// follows the value, so it is left out of the search.
+fn base64_of(engine: &impl Engine, bytes: &[u8]) -> String {
+    engine.encode(&bytes[..bytes.len() / 3 * 3])
+}
+
+/// One planted secret and every form in which it must not show up.
+struct Canary {
+    what: &'static str,
+    forms: Vec<(String, String)>,
+}
+
+impl Canary {
+    fn new(what: &'static str, value: &str) -> Canary {
+        let mut canary = Canary {
+            what,
+            forms: Vec::new(),
+        };
+        canary.add("raw", value.to_string());
+        canary.add("form-urlencoded", form_encode(value));
+        canary.add_base64("base64", &base64_of(&STANDARD_NO_PAD, value.as_bytes()));
+        canary.add_base64("base64url", &base64_of(&URL_SAFE_NO_PAD, value.as_bytes()));
+        // `CANARY-secret`, `CANARY-code`, …: survives truncation and any encoding that keeps
+        // letters and `-`, so a fragment or an unlisted encoding is caught too.
+        let (_, tagged) = value.split_once("CANARY-").expect("every canary is tagged");
+        let name: String = tagged
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .collect();
+        canary.add(
+            "its tag (a fragment or another encoding)",
+            format!("CANARY-{name}"),
+        );
+        canary
+    }
+
+    fn add(&mut self, form: &str, value: String) {
+        if !self.forms.iter().any(|(_, v)| *v == value) {
+            self.forms.push((form.to_string(), value));
+        }
+    }
+
+    /// A base64 form, and that form form-urlencoded (as a URL query would carry it).
+    fn add_base64(&mut self, form: &str, value: &str) {
+        self.add(form, value.to_string());
+        self.add(&format!("{form}, form-urlencoded"), form_encode(value));
+    }
+
+    /// The forms of this canary found in `text`.
+    fn found_in(&self, text: &str) -> Vec<&str> {
+        let found = self.forms.iter().filter(|(_, v)| text.contains(v.as_str()));
+        found.map(|(form, _)| form.as_str()).collect()
+    }
+}
+
+/// The access token is `canaries()[0]`, the refresh token `[1]`: the only two that may be shown.
+fn canaries(access_token: &str) -> Vec<Canary> {
+    let mut secret = Canary::new("client secret", SECRET);
+    let basic = [
+        (
+            "Basic credentials (form-encoded, RFC 6749 §2.3.1)",
+            format!("{}:{}", form_encode(CLIENT_ID), form_encode(SECRET)),
+        ),
+        ("Basic credentials (raw)", format!("{CLIENT_ID}:{SECRET}")),
+    ];
+    for (form, pair) in basic {
+        secret.add_base64(form, &base64_of(&STANDARD_NO_PAD, pair.as_bytes()));
+    }
+    vec![
+        Canary::new("access token", access_token),
+        Canary::new("refresh token", REFRESH),
+        secret,
+        Canary::new("authorization code", CODE),
+        Canary::new("code_verifier", VERIFIER),
+        Canary::new("header secret", HEADER_SECRET),
+    ]
+}
+
+// ---------------------------------------------------------------- the token endpoint
+
+/// The sweep's token endpoint. Without `X-Canary-Mode` it checks that every canary went out as it
+/// should, then issues tokens. With `X-Canary-Mode: KIND:PIECE` it fails as KIND says, echoing
+/// the secret PIECE names in each form it crossed the wire in. Headers are not part of the cache
+/// key, so a refresh of a cached token can meet any mode.
+fn canary_server(access_token: String) -> StubServer {
+    StubServer::start(move |req| match req.header(MODE_HEADER) {
+        None => issue(req, &access_token),
+        Some(mode) => {
+            let (kind, piece) = mode.split_once(':').expect("KIND:PIECE");
+            refuse(kind, &echoed(req, piece))
+        }
+    })
+}
+
+/// A request parameter, from the body or the query.
+fn param(req: &Recorded, name: &str) -> Option<String> {
+    let query = req.query_pairs().into_iter();
+    let mut pairs = req.form().into_iter().chain(query);
+    pairs.find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+fn issue(req: &Recorded, access_token: &str) -> Reply {
+    // The sweep proves nothing unless the canaries really went out.
+    assert_eq!(req.header("x-api-key"), Some(HEADER_SECRET));
+    match req.basic_credentials() {
+        Some((id, secret)) => assert!(
+            (id.as_str(), secret.as_str()) == (CLIENT_ID, form_encode(SECRET).as_str())
+                || (id.as_str(), secret.as_str()) == (CLIENT_ID, SECRET),
+            "Basic credentials {id}:{secret}"
+        ),
+        None => assert_eq!(param(req, "client_secret").as_deref(), Some(SECRET)),
+    }
+    // RFC 7009 and RFC 7662 authenticate the client as above, and carry a token.
+    let token = param(req, "token");
+    match req.path.as_str() {
+        "/revoke" => {
+            let known = [access_token, REFRESH].map(Some);
+            assert!(known.contains(&token.as_deref()), "revoking {token:?}");
+            return Reply::new(200, "text/plain", "");
+        }
+        "/introspect" => {
+            assert_eq!(token.as_deref(), Some(access_token));
+            let body = json!({"active": true, "sub": "canary-user", "scope": "read write", "exp": 4_102_444_800_i64});
+            return Reply::json(200, &body.to_string());
+        }
+        _ => {}
+    }
+    let mut body =
+        json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600});
+    match param(req, "grant_type").as_deref() {
+        Some("client_credentials") => {}
+        Some("authorization_code") => {
+            assert_eq!(param(req, "code").as_deref(), Some(CODE));
+            if let Some(verifier) = param(req, "code_verifier") {
+                assert_eq!(verifier, VERIFIER);
+            }
+            body["refresh_token"] = REFRESH.into();
+        }
+        // No new refresh token: the cached one is kept (RFC 6749 §6).
+        Some("refresh_token") => assert_eq!(param(req, "refresh_token").as_deref(), Some(REFRESH)),
+        other => panic!("unexpected grant_type {other:?}"),
+    }
+    Reply::json(200, &body.to_string())
+}
+
+/// `text` form-decoded, unless it is not form-encoded at all (raw Basic credentials).
+fn decode(text: &str) -> String {
+    if text.contains(['&', '=']) {
+        return text.to_string();
+    }
+    let pairs = form_urlencoded::parse(format!("x={text}").into_bytes().as_slice())
+        .map(|(_, v)| v.into_owned())
+        .collect::<Vec<_>>();
+    pairs.into_iter().next().unwrap_or_default()
+}
+
+/// `name=…` as it went over the wire, still encoded, from the body or the query.
+fn sent(req: &Recorded, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    let body = req.body_str().split('&');
+    let query = req.query.as_deref().unwrap_or("").split('&');
+    let mut fields = body.chain(query);
+    fields.find(|f| f.starts_with(&prefix)).map(str::to_string)
+}
+
+/// What a careless server repeats of the request: for `piece`, each form in which that secret
+/// crossed the wire, as `(name, value)`, the decoded value last.
+fn echoed(req: &Recorded, piece: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let wanted = |name: &str| piece == name;
+    if wanted("secret")
+        && let Some(authorization) = req.header("authorization")
+    {
+        out.push(("authorization".into(), authorization.into()));
+        if let Some((id, secret)) = req.basic_credentials() {
+            out.push(("basic".into(), format!("{id}:{secret}")));
+            out.push(("client_secret".into(), decode(&secret)));
+        }
+    }
+    for name in ["client_secret", "code", "code_verifier", "refresh_token"] {
+        let asked = wanted(name) || (name == "client_secret" && wanted("secret"));
+        if asked && let Some(field) = sent(req, name) {
+            let value = decode(field.split_once('=').unwrap().1);
+            out.push(("sent".into(), field));
+            out.push((name.into(), value));
+        }
+    }
+    if wanted("header")
+        && let Some(value) = req.header("x-api-key")
+    {
+        out.push(("x-api-key".into(), value.into()));
+    }
+    assert!(!out.is_empty(), "nothing to echo for {piece}");
+    out
+}
+
+/// How much of a secret the `cut…` kinds leave before the cut: enough for its tag.
+const BEFORE_CUT: usize = 16;
+
+/// The failure named `kind`, carrying `echo`.
+fn refuse(kind: &str, echo: &[(String, String)]) -> Reply {
+    // The decoded secret, padded so that the cut falls inside it.
+    let cut = |limit: usize| {
+        let (_, value) = echo.last().unwrap();
+        format!("{}{value}", ".".repeat(limit - BEFORE_CUT))
+    };
+    match kind {
+        "cut400" => {
+            let body =
+                json!({"error": "invalid_request", "error_description": cut(DESCRIPTION_CHARS)});
+            return Reply::json(400, &body.to_string());
+        }
+        "cut500" => {
+            let title = cut(SUMMARY_CHARS);
+            return Reply::new(500, "text/html", &format!("<title>{title}</title>"));
+        }
+        // The `-v` line that shows a JSON body, `< {…}`, is cut at TRACE_CHARS.
+        "cut-trace" => {
+            let shown_before = r#"< {"error":"invalid_request","error_description":""#;
+            let description = cut(TRACE_CHARS - shown_before.len());
+            let body = json!({"error": "invalid_request", "error_description": description});
+            return Reply::json(400, &body.to_string());
+        }
+        "cut302" => {
+            let base = "https://elsewhere.example/cut?m=";
+            let location = format!("{base}{}", form_encode(&cut(LOCATION_CHARS - base.len())));
+            return Reply::new(302, "text/plain", "").with_header("Location", &location);
+        }
+        _ => {}
+    }
+    let text = echo.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>();
+    let text = text.join(" ");
+    assert!(
+        text.chars().count() < SUMMARY_CHARS,
+        "echo too long: {text}"
+    );
+    let oauth = |status: u16, code: &str| {
+        let body = json!({"error": code, "error_description": text});
+        Reply::json(status, &body.to_string())
+    };
+    let redirect = |location: String| {
+        assert!(location.chars().count() < LOCATION_CHARS, "{location}");
+        Reply::new(302, "text/plain", "").with_header("Location", &location)
+    };
+    match kind {
+        "oauth400" => oauth(400, "invalid_request"),
+        "grant400" => oauth(400, "invalid_grant"),
+        "oauth401" => {
+            let uri = format!("https://idp.example/errors?{text}");
+            let body =
+                json!({"error": "invalid_client", "error_description": text, "error_uri": uri});
+            Reply::json(401, &body.to_string())
+        }
+        "provider403" => {
+            let body = json!({"status": 403, "message": text, "path": "/token"});
+            Reply::json(403, &body.to_string())
+        }
+        "json503" => oauth(503, "temporarily_unavailable"),
+        "html500" => Reply::new(
+            500,
+            "text/html",
+            &format!(
+                "<html><head><title>{text}</title></head><body><pre>{text}</pre></body></html>"
+            ),
+        ),
+        "text502" => Reply::new(
+            502,
+            "text/plain",
+            &format!("\n\n  {text}\nupstream: {text}\n"),
+        ),
+        // The request's own parameters and headers, by name.
+        "redirect" => {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            for (name, value) in echo.iter().filter(|(n, _)| n != "basic" && n != "sent") {
+                query.append_pair(name, value);
+            }
+            redirect(format!("https://elsewhere.example/cb?{}", query.finish()))
+        }
+        // The echo as one query parameter, properly encoded.
+        "redirect-echo" => redirect(format!(
+            "https://elsewhere.example/e?echo={}",
+            form_encode(&text)
+        )),
+        "fields400" => Reply::json(400, &json!({"request": text, "auth": text}).to_string()),
+        "badjson200" => Reply::new(200, "text/plain", &format!("access_token={text}")),
+        "array200" => Reply::json(200, &json!([text]).to_string()),
+        "notoken200" => {
+            let body = json!({"token_type": "Bearer", "debug": text});
+            Reply::json(200, &body.to_string())
+        }
+        other => panic!("unknown failure kind {other}"),
+    }
+}
+
+// ---------------------------------------------------------------- cases and the one loop
+
+/// What a successful run may print on stdout besides what is always allowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Prints {
+    Nothing,
+    /// The access token: `fetch`/`exchange-code` in text, header, env and exec-credential form.
+    Token,
+    /// The provider's whole response (`-o json` of a token command): the access token and, for a
+    /// user profile, the refresh token (README: "The JSON output includes `refresh_token`").
+    TokenResponse,
+}
+
+/// One oauthctl run. Arguments, env values and stdin may hold `{url}` (the token endpoint),
+/// `{at}` (the access token) and `{outside}` (a directory outside HOME).
+#[derive(Clone, Debug)]
+struct Case {
+    name: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdin: Option<String>,
+    /// `None` for success; else the exit code and a part of stderr that proves which failure ran.
+    failure: Option<(i32, String)>,
+    prints: Prints,
+}
+
+fn ok(name: &str, args: &[&str], prints: Prints) -> Case {
+    Case {
+        name: name.to_string(),
+        args: args.iter().map(|a| a.to_string()).collect(),
+        env: Vec::new(),
+        stdin: None,
+        failure: None,
+        prints,
+    }
+}
+
+fn fail(name: &str, args: &[&str], code: i32, message: &str) -> Case {
+    Case {
+        failure: Some((code, message.to_string())),
+        ..ok(name, args, Prints::Nothing)
+    }
+}
+
+impl Case {
+    fn env(mut self, name: &str, value: &str) -> Case {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    fn stdin(mut self, input: &str) -> Case {
+        self.stdin = Some(input.to_string());
+        self
+    }
+}
+
+/// A HOME, a token endpoint, a server that never answers, a port that refuses, and a directory
+/// outside HOME for the files that must hold a secret (a secret file, broken configs).
+struct Sweep {
+    env: Env,
+    outside: tempfile::TempDir,
+    server: StubServer,
+    _silent: StubServer,
+    access_token: String,
+    canaries: Vec<Canary>,
+}
+
+impl Sweep {
+    fn new() -> Sweep {
+        let access_token = access_token();
+        let server = canary_server(access_token.clone());
+        // Holds the request unanswered until the client hangs up.
+        let silent = StubServer::start_raw(|_, stream| drop(stream.read(&mut [0; 1])));
+        let refused = {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", listener.local_addr().unwrap())
+        };
+        let env = Env::new();
+        let client = format!("client_id = \"{CLIENT_ID}\"\nretry_max_secs = 0");
+        let secret = format!("client_secret_env = \"{SECRET_VAR}\"");
+        let command =
+            |script: &str| format!("client_secret_command = [\"sh\", \"-c\", \"{script}\"]");
+        let print = "printf %s \\\"$CANARY_COMMAND_SECRET\\\"";
+        let profiles = [
+            (
+                "app",
+                server.url("/token"),
+                format!("{secret}\nscope = \"read write\""),
+            ),
+            (
+                "user",
+                server.url("/token"),
+                format!(
+                    "{secret}\ngrant = \"authorization_code\"\nredirect_uri = \"http://127.0.0.1:9/cb\""
+                ),
+            ),
+            (
+                "user-never-signed-in",
+                server.url("/token"),
+                format!("{secret}\ngrant = \"authorization_code\"\nscope = \"other\""),
+            ),
+            (
+                "probe",
+                server.url("/token"),
+                format!("{secret}\nscope = \"probe\""),
+            ),
+            ("silent", silent.url("/token"), secret.clone()),
+            ("refused", format!("{refused}/token"), secret.clone()),
+            (
+                "command-fails-printing-to-stdout",
+                server.url("/token"),
+                command(&format!("{print}; exit 3")),
+            ),
+            (
+                "command-fails-printing-to-stderr",
+                server.url("/token"),
+                command(&format!("{print} >&2; exit 3")),
+            ),
+            (
+                "command-also-prints-to-stderr",
+                server.url("/token"),
+                command(&format!("{print} >&2; {print}")),
+            ),
+        ];
+        let mut config = String::from("default_profile = \"app\"\n");
+        for (name, url, rest) in profiles {
+            config.push_str(&format!(
+                "\n[profiles.{name}]\ntoken_url = \"{url}\"\n{client}\n{rest}\n"
+            ));
+        }
+        env.write_config(&config);
+
+        let outside = tempfile::Builder::new()
+            .prefix("oauthctl-outside-")
+            .tempdir()
+            .unwrap();
+        let write = |name: &str, text: &str, mode: u32| {
+            let path = outside.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        write("secret", &format!("{SECRET}\n"), 0o600);
+        let literal = |rest: &str| {
+            format!(
+                "default_profile = \"app\"\n[profiles.app]\ntoken_url = \"{}\"\nclient_id = \"app\"\n{rest}\n",
+                server.url("/token")
+            )
+        };
+        write(
+            "syntax.toml",
+            &literal(&format!("client_secret = \"{SECRET}\" trailing")),
+            0o600,
+        );
+        write(
+            "escape.toml",
+            &literal(&format!("client_secret = \"{SECRET}\\q\"")),
+            0o600,
+        );
+        write(
+            "unknown-key.toml",
+            &literal(&format!(
+                "client_secret = \"{SECRET}\"\nclient_secrett = \"{SECRET}\""
+            )),
+            0o600,
+        );
+        write(
+            "wrong-type.toml",
+            &literal(&format!("client_secret = [\"{SECRET}\"]")),
+            0o600,
+        );
+        write(
+            "two-sources.toml",
+            &literal(&format!(
+                "client_secret = \"{SECRET}\"\nclient_secret_env = \"{SECRET_VAR}\""
+            )),
+            0o600,
+        );
+        write(
+            "group-readable.toml",
+            &literal(&format!("client_secret = \"{SECRET}\"")),
+            0o644,
+        );
+
+        Sweep {
+            canaries: canaries(&access_token),
+            env,
+            outside,
+            server,
+            _silent: silent,
+            access_token,
+        }
+    }
+
+    fn fill(&self, text: &str) -> String {
+        text.replace("{url}", &self.server.url(""))
+            .replace("{at}", &self.access_token)
+            .replace("{outside}", &self.outside.path().display().to_string())
+    }
+
+    /// Runs one case; returns its violations, each naming the case and the leaked form.
+    fn run(&self, case: &Case) -> Vec<String> {
+        let mut cmd = self.env.cmd();
+        cmd.args(case.args.iter().map(|a| self.fill(a)));
+        for (name, value) in common_env() {
+            cmd.env(name, value);
+        }
+        for (name, value) in &case.env {
+            cmd.env(name, self.fill(value));
+        }
+        if let Some(input) = &case.stdin {
+            cmd.write_stdin(self.fill(input));
+        }
+        let assert = cmd.assert();
+        let (stdout, stderr) = (stdout_of(&assert), stderr_of(&assert));
+        let code = assert.get_output().status.code();
+        let mut violations = Vec::new();
+        let mut violation = |what: String| violations.push(format!("[{}] {what}", case.name));
+        match &case.failure {
+            None if code != Some(0) => {
+                violation(format!("exit {code:?}, expected success; stderr: {stderr}"))
+            }
+            Some((expected, message)) => {
+                if code != Some(*expected) || !stderr.contains(message.as_str()) {
+                    violation(format!(
+                        "exit {code:?}, expected {expected} with {message:?}; stderr: {stderr}"
+                    ));
+                }
+                if !stdout.is_empty() {
+                    violation(format!("stdout is not empty on failure: {stdout:?}"));
+                }
+            }
+            None => {}
+        }
+        for (index, canary) in self.canaries.iter().enumerate() {
+            let shown = matches!(
+                (index, case.prints),
+                (0, Prints::Token | Prints::TokenResponse) | (1, Prints::TokenResponse)
+            );
+            for (stream, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+                if shown && stream == "stdout" {
+                    continue;
+                }
+                let forms = canary.found_in(text);
+                if !forms.is_empty() {
+                    violation(format!(
+                        "the {} leaked on {stream} as {}",
+                        canary.what,
+                        forms.join(", ")
+                    ));
+                }
+            }
+        }
+        if case.prints != Prints::Nothing && case.failure.is_none() {
+            // The allowance is not a blind spot: the token is there when it should be.
+            if !stdout.contains(&self.access_token) {
+                violation(format!("stdout should hold the access token: {stdout:?}"));
+            }
+        }
+        violations
+    }
+
+    fn run_all(&self, cases: &[Case]) -> Vec<String> {
+        cases.iter().flat_map(|case| self.run(case)).collect()
+    }
+
+    /// After everything: no file in HOME (config, cache, lock and temp files) holds the client
+    /// secret, code, verifier or header secret in any form. The cache holds the access and refresh
+    /// tokens by design (DESIGN §7: it stores the provider's response; "the client secret is
+    /// neither part of the key nor stored"); no other file may.
+    fn home_holds_no_secrets(&self, expect_cached_refresh_token: bool) -> Vec<String> {
+        let home = self.env.home.path();
+        let cache = home.join(".cache/oauthctl");
+        let mut violations = Vec::new();
+        let mut cached_refresh_token = false;
+        for path in files_under(home) {
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            for (index, canary) in self.canaries.iter().enumerate() {
+                let forms = canary.found_in(&text);
+                let cached_token = index < 2 && path.starts_with(&cache);
+                if index == 1 && cached_token && !forms.is_empty() {
+                    cached_refresh_token = true;
+                }
+                if !forms.is_empty() && !cached_token {
+                    violations.push(format!(
+                        "[HOME walk] {} holds the {} as {}",
+                        path.display(),
+                        canary.what,
+                        forms.join(", ")
+                    ));
+                }
+            }
+        }
+        if expect_cached_refresh_token && !cached_refresh_token {
+            violations.push(format!(
+                "[HOME walk] no cached refresh token under {}: is the walk looking at the cache?",
+                cache.display()
+            ));
+        }
+        violations
+    }
+}
+
+/// Every regular file under `dir`, symlinks not followed.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        if meta.is_dir() {
+            files.extend(files_under(&path));
+        } else if meta.is_file() {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn assert_none(violations: Vec<String>) {
+    assert!(
+        violations.is_empty(),
+        "{} violation(s):\n{}",
+        violations.len(),
+        violations.join("\n")
+    );
+}
+
+/// Every command, in an order that builds the state the next ones need (a cached client token, a
+/// signed-in user, an added profile).
+#[rustfmt::skip] // one case per line
+fn command_cases() -> Vec<Case> {
+    vec![
+        ok("fetch (cold)", &["fetch"], Token),
+        ok("fetch -v (cached)", &["-v", "fetch"], Token),
+        ok("fetch -v --force", &["-v", "fetch", "--force"], Token),
+        ok("fetch -o text", &["-o", "text", "fetch"], Token),
+        ok("fetch -o header", &["-o", "header", "fetch"], Token),
+        ok("fetch -o env", &["-o", "env", "fetch"], Token),
+        ok("fetch -o json", &["-o", "json", "fetch"], TokenResponse),
+        ok("fetch -o exec-credential", &["-o", "exec-credential", "fetch"], Token),
+        ok("fetch -v -o json --no-cache --auth-method post", &["-v", "-o", "json", "fetch", "--no-cache", "--auth-method", "post"], TokenResponse),
+        ok("fetch -v --no-cache --grant-params query", &["-v", "fetch", "--no-cache", "--grant-params", "query"], Token),
+        ok("fetch -v --no-cache --basic-encoding raw, OAUTHCTL_CLIENT_SECRET", &["-v", "fetch", "--no-cache", "--basic-encoding", "raw"], Token).env("OAUTHCTL_CLIENT_SECRET", SECRET),
+        ok("fetch -v --no-cache --client-secret-stdin", &["-v", "fetch", "--no-cache", "--client-secret-stdin"], Token).stdin(SECRET),
+        ok("fetch -v --no-cache --client-secret-file", &["-v", "fetch", "--no-cache", "--client-secret-file", "{outside}/secret"], Token),
+        ok("exchange-code -v CODE", &["-v", "-p", "user", "exchange-code", CODE], Token),
+        ok("exchange-code -v -o json --code-verifier", &["-v", "-o", "json", "-p", "user", "exchange-code", "--code-verifier", VERIFIER, CODE], TokenResponse),
+        ok("exchange-code -v - with OAUTHCTL_CODE_VERIFIER", &["-v", "-p", "user", "exchange-code", "-"], Token).stdin(CODE).env("OAUTHCTL_CODE_VERIFIER", VERIFIER),
+        ok("exchange-code -v --auth-method post, code piped", &["-v", "-p", "user", "exchange-code", "--auth-method", "post"], Token).stdin(&format!("{CODE}\n")),
+        ok("exchange-code -o header", &["-o", "header", "-p", "user", "exchange-code", CODE], Token),
+        ok("exchange-code -o env --no-cache", &["-o", "env", "-p", "user", "exchange-code", "--no-cache", CODE], Token),
+        ok("exchange-code -o exec-credential", &["-o", "exec-credential", "-p", "user", "exchange-code", CODE], Token),
+        ok("fetch -v -p user (cached)", &["-v", "-p", "user", "fetch"], Token),
+        ok("fetch -o json -p user (cached, with its refresh token)", &["-o", "json", "-p", "user", "fetch"], TokenResponse),
+        ok("fetch -v -p user --force (refresh)", &["-v", "-p", "user", "fetch", "--force"], Token),
+        ok("fetch -v -o json -p user --min-ttl (refresh)", &["-v", "-o", "json", "-p", "user", "fetch", "--min-ttl", "999999"], TokenResponse),
+        ok("inspect TOKEN", &["inspect", "{at}"], Nothing),
+        ok("inspect - (stdin)", &["inspect", "-"], Nothing).stdin("{at}\n"),
+        ok("inspect -o json (piped header)", &["-o", "json", "inspect"], Nothing).stdin("Authorization: Bearer {at}\n"),
+        ok("inspect -v -p app", &["-v", "-p", "app", "inspect"], Nothing),
+        ok("inspect -v -p user --require-valid", &["-v", "-p", "user", "inspect", "--require-valid"], Nothing),
+        ok("profiles list", &["profiles", "list"], Nothing),
+        ok("profiles list -o json", &["-o", "json", "profiles", "list"], Nothing),
+        ok("profiles show -v", &["-v", "profiles", "show"], Nothing),
+        ok("profiles show user -o json", &["-o", "json", "profiles", "show", "user"], Nothing),
+        ok("profiles show (OAUTHCTL_CLIENT_SECRET overrides)", &["profiles", "show", "app"], Nothing).env("OAUTHCTL_CLIENT_SECRET", SECRET),
+        ok("profiles show a command source", &["profiles", "show", "command-also-prints-to-stderr"], Nothing),
+        ok("profiles path", &["profiles", "path"], Nothing),
+        ok("profiles add", &["profiles", "add", "added", "--token-url", "{url}/token", "--client-id", CLIENT_ID, "--client-secret-env", SECRET_VAR, "--header", "Accept: application/json"], Nothing),
+        ok("fetch -v -p added", &["-v", "-p", "added", "fetch"], Token),
+        ok("profiles remove", &["profiles", "remove", "added"], Nothing),
+        ok("cache list", &["cache", "list"], Nothing),
+        ok("cache list -o json", &["-o", "json", "cache", "list"], Nothing),
+        ok("introspect -v - (stdin)", &["-v", "introspect", "-"], Nothing).stdin("{at}\n").env("OAUTHCTL_INTROSPECTION_URL", "{url}/introspect"),
+        ok("introspect -v -o json -p user --require-active (its own token)", &["-v", "-o", "json", "-p", "user", "introspect", "--require-active"], Nothing).env("OAUTHCTL_INTROSPECTION_URL", "{url}/introspect"),
+        ok("revoke -v - (stdin, the cached access token)", &["-v", "revoke", "-"], Nothing).stdin("{at}\n").env("OAUTHCTL_REVOCATION_URL", "{url}/revoke"),
+        ok("revoke -v -o json -p user (its cached tokens)", &["-v", "-o", "json", "-p", "user", "revoke"], Nothing).env("OAUTHCTL_REVOCATION_URL", "{url}/revoke"),
+        ok("revoke -v -p user (nothing left)", &["-v", "-p", "user", "revoke"], Nothing).env("OAUTHCTL_REVOCATION_URL", "{url}/revoke"),
+        ok("cache clear -p app", &["-p", "app", "cache", "clear"], Nothing),
+        ok("cache clear", &["cache", "clear"], Nothing),
+        ok("fetch (after clear)", &["fetch"], Token),
+        ok("exchange-code (after clear)", &["-p", "user", "exchange-code", "--code-verifier", VERIFIER, CODE], Token),
+        ok("fetch -v -p user --force (refresh after clear)", &["-v", "-p", "user", "fetch", "--force"], Token),
+        ok("cache list -v (after clear)", &["-v", "cache", "list"], Nothing),
+        ok("completions bash", &["completions", "bash"], Nothing),
+        ok("fetch --dry-run", &["-v", "fetch", "--dry-run"], Nothing),
+        ok("fetch --dry-run -o json, OAUTHCTL_CLIENT_SECRET", &["-o", "json", "fetch", "--dry-run"], Nothing).env("OAUTHCTL_CLIENT_SECRET", SECRET),
+        ok("fetch --dry-run --client-secret-stdin", &["fetch", "--dry-run", "--client-secret-stdin"], Nothing).stdin(SECRET),
+        ok("fetch --dry-run -p user (a refresh)", &["-v", "-p", "user", "fetch", "--dry-run"], Nothing),
+        ok("exchange-code --dry-run with code and verifier", &["-v", "-p", "user", "exchange-code", "--dry-run", "--code-verifier", VERIFIER, CODE], Nothing),
+        ok("exchange-code --dry-run -o json --auth-method post", &["-o", "json", "-p", "user", "exchange-code", "--dry-run", "--auth-method", "post", CODE], Nothing).env("OAUTHCTL_CODE_VERIFIER", VERIFIER),
+        ok("fetch -o exec-credential for kubectl v1beta1", &["-o", "exec-credential", "fetch"], Token).env("KUBERNETES_EXEC_INFO", r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}"#),
+    ]
+}
+
+/// Failures that need no misbehaving server (and one secret command that succeeds while writing
+/// its secret to stderr): deadlines, refused connections, secret commands,
+/// missing profiles, broken configs (outside HOME: they hold a literal secret), usage errors. All
+/// with `-v` where it applies.
+#[rustfmt::skip] // one case per line
+fn local_failure_cases() -> Vec<Case> {
+    vec![
+        fail("fetch --timeout 1 against a silent server", &["-v", "-p", "silent", "fetch", "--no-cache", "--timeout", "1"], 4, "timed out"),
+        fail("exchange-code --timeout 1 against a silent server", &["-v", "-p", "silent", "exchange-code", "--timeout", "1", "--code-verifier", VERIFIER, CODE], 4, "timed out"),
+        fail("fetch: connection refused", &["-v", "-p", "refused", "fetch", "--no-cache"], 4, "cannot connect"),
+        fail("exchange-code: connection refused", &["-v", "-p", "refused", "exchange-code", CODE], 4, "cannot connect").env("OAUTHCTL_CODE_VERIFIER", VERIFIER),
+        fail("client_secret_command fails, printing the secret on its stdout", &["-v", "-p", "command-fails-printing-to-stdout", "fetch", "--no-cache"], 78, "failed"),
+        fail("client_secret_command fails, printing the secret on its stderr", &["-v", "-p", "command-fails-printing-to-stderr", "fetch", "--no-cache"], 78, "failed"),
+        ok("client_secret_command also writes the secret to its stderr", &["-v", "-p", "command-also-prints-to-stderr", "fetch", "--no-cache"], Token),
+        fail("missing profile", &["-v", "-p", "nosuch", "fetch"], 78, "profile `nosuch` not found"),
+        fail("exchange-code with a missing profile", &["-v", "-p", "nosuch", "exchange-code", CODE], 78, "not found").env("OAUTHCTL_CODE_VERIFIER", VERIFIER),
+        fail("user profile never signed in", &["-v", "-p", "user-never-signed-in", "fetch"], 6, "login required"),
+        fail("bad config: syntax error on the secret's line", &["-v", "-c", "{outside}/syntax.toml", "fetch"], 78, "line 5"),
+        fail("bad config: bad escape in the secret", &["-v", "-c", "{outside}/escape.toml", "fetch"], 78, "line 5"),
+        fail("bad config: unknown key beside a literal secret", &["-v", "-c", "{outside}/unknown-key.toml", "fetch"], 78, "unknown key"),
+        fail("bad config: the secret in a list", &["-v", "-c", "{outside}/wrong-type.toml", "fetch"], 78, "line 5"),
+        fail("bad config: two secret sources", &["-v", "-c", "{outside}/two-sources.toml", "fetch"], 78, "keep exactly one secret source"),
+        fail("literal secret in a group-readable config", &["-v", "-c", "{outside}/group-readable.toml", "fetch", "--no-cache"], 78, "refusing the literal client_secret"),
+        fail("usage error beside the code and verifier", &["-v", "-p", "user", "exchange-code", "--code-verifier", VERIFIER, "--bogus", CODE], 2, "--bogus"),
+        fail("code and secret both on stdin", &["-v", "-p", "user", "exchange-code", "--client-secret-stdin"], 2, "cannot both come from stdin").stdin(CODE),
+        fail("inspect an opaque refresh token", &["-v", "inspect", "-"], 5, "not a JWT").stdin(REFRESH),
+        fail("inspect --secret-env with a secret too short for HMAC", &["-v", "inspect", "--secret-env", SECRET_VAR, "{at}"], 78, "--secret-env"),
+        fail("inspect --secret-env with a long secret", &["-v", "inspect", "--secret-env", "CANARY_LONG_SECRET", "{at}"], 5, "NOT verified").env("CANARY_LONG_SECRET", &SECRET.repeat(4)),
+        fail("inspect a code shaped like a JWT", &["-v", "inspect", &format!("{CODE}.{VERIFIER}.x")], 5, "segment"),
+        fail("revoke without a revocation endpoint", &["-v", "-p", "user", "revoke"], 78, "has no revocation_url"),
+        fail("introspect TOKEN without an introspection endpoint", &["-v", "introspect", "{at}"], 78, "has no introspection_url"),
+        fail("revoke: the token and the secret both on stdin", &["-v", "revoke", "--client-secret-stdin", "-"], 2, "cannot both come from stdin").stdin("{at}\n"),
+        fail("profiles add over an existing profile", &["-v", "profiles", "add", "app", "--token-url", "{url}/token", "--client-id", CLIENT_ID], 78, "exists"),
+    ]
+}
+
+#[test]
+fn canary_sweep_every_command_leaks_no_secret() {
+    assert!((43..=128).contains(&VERIFIER.len()));
+    let sweep = Sweep::new();
+    let mut violations = sweep.run_all(&command_cases());
+    violations.extend(sweep.home_holds_no_secrets(true));
+    assert_none(violations);
+}
+
+#[test]
+fn canary_sweep_local_failures_leak_no_secret() {
+    let sweep = Sweep::new();
+    let mut violations = sweep.run_all(&local_failure_cases());
+    violations.extend(sweep.home_holds_no_secrets(false));
+    assert_none(violations);
+}
+
+// ---------------------------------------------------------------- sweep 2: every server failure
+
+/// A command that sends a token request, with the secrets it carries.
+struct Flow {
+    name: &'static str,
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+    stdin: Option<&'static str>,
+    /// Each echoed on its own: `"secret"`, `"header"`, `"code"`, `"code_verifier"`, `"refresh_token"`.
+    pieces: &'static [&'static str],
+    /// Run (answered with tokens) before the first case and after one that dropped the cache entry.
+    prepare: Option<&'static [&'static str]>,
+}
+
+#[rustfmt::skip] // one flow per line
+const FLOWS: &[Flow] = &[
+    Flow { name: "fetch -v (basic)", args: &["-v", "fetch", "--no-cache"], env: &[], stdin: None, pieces: &["secret", "header"], prepare: None },
+    Flow { name: "fetch -v -o json (post, query)", args: &["-v", "-o", "json", "fetch", "--no-cache", "--auth-method", "post", "--grant-params", "query"], env: &[], stdin: None, pieces: &["secret", "header"], prepare: None },
+    Flow { name: "fetch -v --force (raw basic, OAUTHCTL_CLIENT_SECRET)", args: &["-v", "fetch", "--force", "--basic-encoding", "raw"], env: &[("OAUTHCTL_CLIENT_SECRET", SECRET)], stdin: None, pieces: &["secret"], prepare: None },
+    Flow { name: "exchange-code -v --code-verifier", args: &["-v", "-p", "user", "exchange-code", "--code-verifier", VERIFIER, CODE], env: &[], stdin: None, pieces: &["secret", "header", "code", "code_verifier"], prepare: None },
+    Flow { name: "exchange-code -v - (post, OAUTHCTL_CODE_VERIFIER)", args: &["-v", "-p", "user", "exchange-code", "--auth-method", "post", "-"], env: &[("OAUTHCTL_CODE_VERIFIER", VERIFIER)], stdin: Some(CODE), pieces: &["secret", "code", "code_verifier"], prepare: None },
+    Flow { name: "fetch -v -p user --force (refresh)", args: &["-v", "-p", "user", "fetch", "--force"], env: &[], stdin: None, pieces: &["secret", "header", "refresh_token"], prepare: Some(&["-p", "user", "exchange-code", "--code-verifier", VERIFIER, CODE]) },
+    Flow { name: "inspect -v -p", args: &["-v", "-p", "probe", "inspect"], env: &[], stdin: None, pieces: &["secret"], prepare: None },
+];
+
+/// How the token endpoint fails (see `refuse`); each meets every piece of every flow.
+#[rustfmt::skip]
+const KINDS: &[&str] = &[
+    "oauth400", "grant400", "oauth401", "provider403", "fields400", "html500", "text502", "json503",
+    "redirect", "redirect-echo", "badjson200", "array200", "notoken200",
+];
+
+/// Kinds that pad the echoed secret so that the cut of a quoted text falls inside it: the masks
+/// must run before the cut, or its first part shows (caught, as its tag).
+const CUTS: &[&str] = &["cut400", "cut500", "cut302", "cut-trace"];
+
+/// The exit code and the part of the message that show `kind` was met.
+fn expected(kind: &str, refresh: bool) -> (i32, &'static str) {
+    match kind {
+        "grant400" if refresh => (6, "login required"),
+        "oauth400" | "grant400" | "cut400" | "cut-trace" => (3, "(HTTP 400)"),
+        "oauth401" => (3, "(HTTP 401)"),
+        "provider403" => (3, "(HTTP 403)"),
+        "fields400" => (3, "no OAuth error in the body"),
+        "html500" | "cut500" => (4, "(HTTP 500)"),
+        "text502" => (4, "(HTTP 502)"),
+        "json503" => (4, "(HTTP 503)"),
+        "redirect" | "redirect-echo" | "cut302" => (4, "HTTP 302"),
+        "badjson200" => (4, "not valid JSON"),
+        "array200" => (4, "not an object"),
+        "notoken200" => (4, "no access_token"),
+        other => panic!("unknown failure kind {other}"),
+    }
+}
+
+/// Every kind with every piece of `flow`, as cases, `prepare` steps included.
+fn server_failure_cases(flow: &Flow) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut needs_prepare = true;
+    for kind in KINDS.iter().chain(CUTS) {
+        for piece in flow.pieces {
+            if let Some(prepare) = flow.prepare.filter(|_| needs_prepare) {
+                cases.push(ok(&format!("{} / prepare", flow.name), prepare, Token));
+            }
+            let (code, message) = expected(kind, flow.prepare.is_some());
+            needs_prepare = code == 6;
+            let name = format!("{} / {kind}:{piece}", flow.name);
+            let mut case = fail(&name, flow.args, code, message);
+            let mode = format!("{MODE_HEADER}: {kind}:{piece}");
+            case.args.extend(["--header".to_string(), mode]);
+            for (name, value) in flow.env {
+                case = case.env(name, value);
+            }
+            if let Some(input) = flow.stdin {
+                case = case.stdin(input);
+            }
+            cases.push(case);
+        }
+    }
+    cases
+}
+
+#[test]
+fn canary_sweep_server_failures_leak_no_secret() {
+    let sweep = Sweep::new();
+    // One thread per flow: no two flows share a cache entry.
+    let mut violations: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = FLOWS
+            .iter()
+            .map(|flow| scope.spawn(|| sweep.run_all(&server_failure_cases(flow))))
+            .collect();
+        runs.into_iter()
+            .flat_map(|run| run.join().unwrap())
+            .collect()
+    });
+    violations.extend(sweep.home_holds_no_secrets(false));
+    assert_none(violations);
+}
