@@ -25,10 +25,10 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use oauthctl::cli::OutputFormat;
-use oauthctl::commands::TokenResult;
 use oauthctl::error::Error;
 use oauthctl::http::{Response, Trace};
 use oauthctl::oauth::{TokenResponse, TokenType, expires_in, parse_token_response};
+use oauthctl::tokens::TokenResult;
 use oauthctl::untrusted::printable;
 use serde_json::Value;
 
@@ -80,7 +80,12 @@ fuzz_target!(|data: &[u8]| {
         body,
         attempts,
     };
-    match parse_token_response(&response, URL, now, &Trace::new(false)) {
+    match parse_token_response(
+        &response,
+        URL,
+        now,
+        &Trace::off(oauthctl::oauth::SECRET_NAMES),
+    ) {
         Ok(token) => accepted(&response, now, token),
         Err(e) => refused(&response, &e),
     }
