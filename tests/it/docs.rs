@@ -1168,3 +1168,86 @@ fn docs_name_files_and_tests_that_exist() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The code a file path and a test are named for: in "`src/tokens.rs` (`current`, `Cache::key`)",
+/// every name in the parentheses after a path is in that file (or, for a folder, in one of its
+/// files), each `::` part as a word of the code. So a rule does not point at a function that has
+/// moved away while its old file stays.
+#[test]
+fn docs_name_code_where_it_is() {
+    fn code_of(path: &Path) -> Option<String> {
+        if path.is_file() {
+            return std::fs::read_to_string(path).ok();
+        }
+        let mut code = String::new();
+        for entry in std::fs::read_dir(path).ok()? {
+            let entry = entry.ok()?.path();
+            code.push_str(&code_of(&entry).unwrap_or_default());
+        }
+        Some(code)
+    }
+    let has_word = |code: &str, word: &str| {
+        code.match_indices(word).any(|(at, _)| {
+            let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+            let before = code[..at].chars().next_back().is_none_or(|c| !ident(c));
+            let after = code[at + word.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !ident(c));
+            before && after
+        })
+    };
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for doc in ["docs/security.md", "docs/design.md"] {
+        let text = std::fs::read_to_string(manifest_dir().join(doc)).unwrap();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("`src/") {
+            let span = &rest[start + 1..];
+            let Some(end) = span.find('`') else { break };
+            let file = &span[..end];
+            rest = &span[end + 1..];
+            // The parenthesis right after the path, read up to its own `)` (one inside backticks,
+            // as in `max_redirects(0)`, does not close it).
+            let Some(inner) = rest.strip_prefix(" (") else {
+                continue;
+            };
+            let mut quoted = false;
+            let Some(close) = inner.char_indices().find_map(|(i, c)| match c {
+                '`' => {
+                    quoted = !quoted;
+                    None
+                }
+                ')' if !quoted => Some(i),
+                _ => None,
+            }) else {
+                continue;
+            };
+            let Some(code) = code_of(&manifest_dir().join(file)) else {
+                continue; // docs_name_files_and_tests_that_exist reports it
+            };
+            for name in inner[..close].split('`').skip(1).step_by(2) {
+                let name = name.split('(').next().unwrap_or(name);
+                if !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+                    || name.is_empty()
+                {
+                    continue;
+                }
+                checked += 1;
+                for part in name.split("::").filter(|p| !p.is_empty()) {
+                    if !has_word(&code, part) {
+                        problems.push(format!("{doc}: `{file}` has no `{part}` (of `{name}`)"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 40,
+        "only {checked} names checked: is the pattern still right?"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
