@@ -88,7 +88,7 @@ pub struct Key(pub String);
 impl Key {
     /// What identifies a token: the same inputs get the same token from a server, different ones
     /// never share an entry (SECURITY 12). `credential` is the client's credential identity
-    /// (`Cache::credential_id`), so that a changed or wrong secret never gets a token another
+    /// (`Credential::of`, as `Cache::key` passes it), so that a changed or wrong secret never gets a token another
     /// secret obtained (DESIGN §7).
     pub fn for_request(profile: &Profile, grant: &str, credential: &str) -> Key {
         let mut params: Vec<&(String, String)> = profile.params.iter().collect();

@@ -1,9 +1,10 @@
 //! The client: a profile's endpoints, the run's transport, its secret and the trace's masks, made
 //! once per run. It holds the one sequence every exchange with the authorization server follows:
-//! find the endpoint (from the issuer's metadata when the profile does not name it) and check it,
-//! read the secret when it is first needed, build the typed request, send it with the profile's
-//! retries as the grant or the caller allows, and read the answer with every secret of the request
-//! scrubbed from whatever the server echoes (SECURITY 38).
+//! read the secret (once per run) and find the endpoint (from the issuer's metadata when the
+//! profile does not name it) and check it — the token endpoint after the secret, so that a missing
+//! secret fails before any lookup, the others before it; build the typed request, send it with the
+//! profile's retries as the grant or the caller allows, and read the answer with every secret of
+//! the request scrubbed from whatever the server echoes (SECURITY 38).
 
 use std::cell::OnceCell;
 use std::time::Duration;
