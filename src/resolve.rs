@@ -278,6 +278,40 @@ mod tests {
     }
 
     #[test]
+    fn of_several_bad_variables_the_secrets_then_the_headers_then_the_others_are_reported() {
+        let first = |vars: &[(&str, &str)]| env_layer(&env(vars)).unwrap_err().to_string();
+        let secrets = [
+            ("OAUTHCTL_CLIENT_SECRET", "s3"),
+            ("OAUTHCTL_CLIENT_SECRET_FILE", "/s"),
+        ];
+        let headers = ("OAUTHCTL_HEADERS", "bad header");
+        let others = [
+            ("OAUTHCTL_GRANT", "bad"),
+            ("OAUTHCTL_AUTH_METHOD", "zzz"),
+            ("OAUTHCTL_TIMEOUT_SECS", "soon"),
+        ];
+        let all: Vec<_> = others
+            .iter()
+            .chain([&headers])
+            .chain(&secrets)
+            .copied()
+            .collect();
+        assert!(first(&all).contains("keep one"), "{}", first(&all));
+        let no_secret: Vec<_> = others.iter().chain([&headers]).copied().collect();
+        assert!(
+            first(&no_secret).contains("OAUTHCTL_HEADERS"),
+            "{}",
+            first(&no_secret)
+        );
+        assert!(
+            first(&others).contains("OAUTHCTL_GRANT"),
+            "{}",
+            first(&others)
+        );
+        assert!(first(&others[1..]).contains("OAUTHCTL_AUTH_METHOD"));
+    }
+
+    #[test]
     fn maps_merge_per_key_with_the_same_precedence() {
         let file = ProfileLayer {
             params: vec![

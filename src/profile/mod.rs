@@ -397,9 +397,13 @@ macro_rules! define_model {
                     None => Ok(Default::default()),
                 }
             }
+            // When several variables are wrong, the first reported is the secret's conflict, then
+            // OAUTHCTL_HEADERS, then the others in the table's order, as it always was.
+            let secret = env_secret(lookup)?;
+            read::<Headers>("headers", lookup)?;
             Ok(ProfileLayer {
                 $($b: read::<$bk>(stringify!($b), lookup)?,)*
-                secret: env_secret(lookup)?,
+                secret,
                 $($a: read::<$ak>(stringify!($a), lookup)?,)*
             })
         }
