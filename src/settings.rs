@@ -101,7 +101,7 @@ impl Settings {
             profile: OnceCell::new(),
             secret: OnceCell::new(),
             transport: OnceCell::new(),
-            discovered: Discovered::new(),
+            discovered: Discovered::default(),
             cache: OnceCell::new(),
             warning: RefCell::new(None),
         })

@@ -139,7 +139,8 @@ fn browser_flow(
     deadline: Instant,
     input: &LoginInput,
 ) -> Result<TokenResponse> {
-    let (profile, metadata) = client.discover(&[Endpoint::Authorization, Endpoint::Token])?;
+    let completed = client.discover(&[Endpoint::Authorization, Endpoint::Token])?;
+    let (profile, metadata) = (&completed.profile, completed.metadata.as_ref());
     // RFC 7636 §4.1 and §7.1: 32 random octets make a 43-character verifier with 256 bits of
     // entropy. `state` (RFC 6749 §10.12) is as unguessable.
     let verifier = Secret::new(random_text(32)?);

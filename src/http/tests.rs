@@ -294,3 +294,16 @@ fn every_bundled_root_is_a_usable_trust_anchor() {
         (webpki_root_certs::TLS_SERVER_ROOT_CERTS.len(), 0)
     );
 }
+
+#[test]
+fn trace_lines_reach_the_sink_only_with_v_masked_and_escaped() {
+    let sink = std::sync::Arc::new(crate::sink::Collected::default());
+    let mut trace = Trace::new(true, &[], sink.clone());
+    trace.mask("s3 cr3t");
+    trace.line("sent s3 cr3t, form-encoded s3+cr3t, then \x1b[31mred");
+    Trace::new(false, &[], sink.clone()).line("never shown");
+    assert_eq!(
+        sink.lines(),
+        ["oauthctl: sent ***, form-encoded ***, then \\u{1b}[31mred"]
+    );
+}

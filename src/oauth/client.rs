@@ -6,7 +6,8 @@
 //! profile's retries as the grant or the caller allows, and read the answer with every secret of
 //! the request scrubbed from whatever the server echoes (SECURITY 38).
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 use std::time::Duration;
 
 use super::client_auth::ClientAuth;
@@ -37,8 +38,16 @@ pub struct Client<'a> {
     discovered: &'a Discovered,
 }
 
-/// Where a run keeps the profile completed from its issuer's metadata.
-pub type Discovered = OnceCell<(Profile, Option<Metadata>)>;
+/// A profile with the endpoints its issuer's metadata gave it, and that metadata (`None` when the
+/// profile named every endpoint needed, and nothing was looked up).
+#[derive(Debug)]
+pub struct Completed {
+    pub profile: Profile,
+    pub metadata: Option<Metadata>,
+}
+
+/// Where a run keeps the profile completed from its issuer's metadata: the latest lookup.
+pub type Discovered = RefCell<Option<Rc<Completed>>>;
 
 impl<'a> Client<'a> {
     pub fn new(
@@ -71,38 +80,38 @@ impl<'a> Client<'a> {
         self.transport
     }
 
-    /// A trace for one exchange.
-    pub fn trace(&self) -> Trace {
-        self.run.trace()
-    }
-
     /// The profile with every endpoint in `needed` set: the profile's own, else from its
     /// issuer's metadata (read once per run, then from the cache), and the metadata when it was
     /// read. Fails, naming the key to set, when one is still missing.
-    pub fn discover(&self, needed: &[Endpoint]) -> Result<(&Profile, Option<&Metadata>)> {
-        if needed.iter().all(|e| e.of(self.profile).is_some()) {
-            return Ok((self.profile, None));
+    pub fn discover(&self, needed: &[Endpoint]) -> Result<Rc<Completed>> {
+        let has_all = |profile: &Profile| needed.iter().all(|e| e.of(profile).is_some());
+        if has_all(self.profile) {
+            return Ok(Rc::new(Completed {
+                profile: self.profile.clone(),
+                metadata: None,
+            }));
         }
-        if let Some((profile, metadata)) = self.discovered.get()
-            && needed.iter().all(|e| e.of(profile).is_some())
+        if let Some(completed) = self.discovered.borrow().as_ref()
+            && has_all(&completed.profile)
         {
-            return Ok((profile, metadata.as_ref()));
+            return Ok(completed.clone());
         }
-        let found = crate::discovery::complete(
+        let (profile, metadata) = crate::discovery::complete(
             self.profile,
             needed,
             self.transport,
             &self.run.trace(),
             self.run,
         )?;
-        let (profile, metadata) = self.discovered.get_or_init(|| found);
-        Ok((profile, metadata.as_ref()))
+        let completed = Rc::new(Completed { profile, metadata });
+        *self.discovered.borrow_mut() = Some(completed.clone());
+        Ok(completed)
     }
 
     /// The URL of `endpoint`, checked: https, or plain http to loopback (SECURITY 15).
     pub fn endpoint(&self, endpoint: Endpoint) -> Result<String> {
-        let (profile, _) = self.discover(&[endpoint])?;
-        let url = endpoint.of(profile).ok_or_else(|| {
+        let completed = self.discover(&[endpoint])?;
+        let url = endpoint.of(&completed.profile).ok_or_else(|| {
             Error::Internal(format!("discovery left {} unset", endpoint.config_key()))
         })?;
         check_url(url, endpoint.config_key())?;
@@ -114,7 +123,8 @@ impl<'a> Client<'a> {
     pub fn token(&self, grant: &Grant<'_>) -> Result<TokenResponse> {
         // The secret first: one that cannot be had fails before anything is looked up.
         let secret = self.secret.get()?;
-        let (profile, _) = self.discover(&[Endpoint::Token])?;
+        let completed = self.discover(&[Endpoint::Token])?;
+        let profile = &completed.profile;
         let url = profile.require_token_url()?.to_string();
         check_url(&url, "token_url")?;
         let request = build_request(profile, secret, grant)?;
@@ -148,7 +158,8 @@ impl<'a> Client<'a> {
         parse: impl FnOnce(&Response, &Trace, &str) -> Result<T>,
     ) -> Result<T> {
         let url = self.endpoint(endpoint)?;
-        let (profile, _) = self.discover(&[endpoint])?;
+        let completed = self.discover(&[endpoint])?;
+        let profile = &completed.profile;
         let request = client_request(profile, self.secret.get()?, &url, params)?;
         let host = host_of(&url);
         self.send(&request, sent, resend, |response, trace| {
