@@ -723,6 +723,59 @@ fn introspect_with_a_profile_and_no_token_asks_about_the_profiles_own() {
     );
 }
 
+/// `introspect -p NAME` without a token first gets the profile's own (here a client_credentials
+/// one, not cached yet), then asks about it, as the same client: the secret is read once for both.
+/// So a secret command runs once, and a secret on stdin, which can be read only once, serves both
+/// requests.
+#[test]
+fn introspect_with_a_profile_reads_its_secret_once_for_the_token_and_the_question() {
+    let server = idp(|_| Reply::json(200, r#"{"active":true}"#));
+    let env = Env::new();
+    let runs = env.home.path().join("runs");
+    let profile = |source: &str| {
+        format!(
+            "[profiles.svc]\ntoken_url = \"{}\"\nclient_id = \"web\"\nretry_max_secs = 0\n{source}\n{}\n",
+            server.url("/token"),
+            endpoints(&server)
+        )
+    };
+    env.write_config(&profile(&format!(
+        "client_secret_command = [\"sh\", \"-c\", \"echo run >> '{}'; printf %s '{SECRET}'\"]",
+        runs.display()
+    )));
+    oauthctl(&env, &["-p", "svc", "introspect"])
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&runs).unwrap(), "run\n");
+    assert_sent(
+        &to(&server, "/token")[0],
+        "/token",
+        &[("grant_type", "client_credentials")],
+    );
+    assert_sent(
+        &to(&server, "/introspect")[0],
+        "/introspect",
+        &[("token", AT)],
+    );
+
+    let env = Env::new();
+    env.write_config(&profile(""));
+    oauthctl(&env, &["-p", "svc", "introspect", "--client-secret-stdin"])
+        .write_stdin(SECRET)
+        .assert()
+        .success();
+    assert_sent(
+        &to(&server, "/token")[1],
+        "/token",
+        &[("grant_type", "client_credentials")],
+    );
+    assert_sent(
+        &to(&server, "/introspect")[1],
+        "/introspect",
+        &[("token", AT)],
+    );
+}
+
 // ---------------------------------------------------------------- the token stays hidden
 
 #[test]
