@@ -3,6 +3,7 @@
 //! Nothing outside this module and `main.rs` knows about clap. The help text blocks are in
 //! `help.rs`, shell completion in `complete.rs`.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -51,7 +52,7 @@ pub struct Cli {
 
     /// Output format (header, env and exec-credential: fetch and exchange-code only)
     /// [env: OAUTHCTL_OUTPUT] [default: text]
-    #[arg(short = 'o', long, global = true, value_name = "FORMAT", value_parser = output_format())]
+    #[arg(short = 'o', long, global = true, value_name = "FORMAT", value_parser = OutputFormatParser)]
     pub output: Option<OutputFormat>,
 
     /// Trace requests and responses on stderr (secrets redacted)
@@ -109,12 +110,32 @@ pub fn parse_fetch_fast(args: &[std::ffi::OsString]) -> Option<Cli> {
     fetch.then_some(cli)
 }
 
-/// `-o`'s values, with their help, from `OutputFormat::ALL`.
-fn output_format() -> impl TypedValueParser<Value = OutputFormat> {
-    let values = OutputFormat::ALL
-        .iter()
-        .map(|(format, help)| PossibleValue::new(format.name()).help(*help));
-    PossibleValuesParser::new(values).try_map(|name| name.parse::<OutputFormat>())
+/// `-o`'s parser: the values of `OutputFormat::ALL`, with their help. Zero-sized, and the
+/// values made only when asked for, as clap's own enum parser does: `-o` is a global argument,
+/// copied into every subcommand each run, and a list carried in the parser would be copied too.
+#[derive(Clone)]
+struct OutputFormatParser;
+
+impl TypedValueParser for OutputFormatParser {
+    type Value = OutputFormat;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<OutputFormat, clap::Error> {
+        let names = OutputFormat::ALL.iter().map(|(format, _)| format.name());
+        let name = PossibleValuesParser::new(names).parse_ref(cmd, arg, value)?;
+        name.parse()
+            .map_err(|e: String| clap::Error::raw(clap::error::ErrorKind::InvalidValue, e))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(OutputFormat::ALL.iter().map(|(format, help)| {
+            PossibleValue::new(format.name()).help(*help)
+        })))
+    }
 }
 
 #[derive(Debug, Subcommand)]
