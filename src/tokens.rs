@@ -82,10 +82,14 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
     }
     // A client_credentials client can always ask again, so it does (RFC 6749 §4.4.3: its
     // refresh tokens are not to be relied on); only user profiles renew with the refresh token.
+    let renews = match profile.grant {
+        GrantKind::ClientCredentials => false,
+        GrantKind::AuthorizationCode | GrantKind::DeviceCode => true,
+    };
     let refresh_token = entry
         .as_ref()
         .and_then(Entry::refresh_token)
-        .filter(|_| profile.grant != GrantKind::ClientCredentials);
+        .filter(|_| renews);
     let token = match refresh_token {
         Some(refresh_token) => refresh(settings, profile, cache, &key, refresh_token)?,
         None => fetch_new(settings, profile)?,
@@ -106,10 +110,13 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
 /// A new token without a refresh token: client_credentials, or for a user profile, nothing
 /// (fetch never opens a browser or prompts in CI).
 fn fetch_new(settings: &Settings, profile: &Profile) -> Result<TokenResponse> {
-    if profile.grant != GrantKind::ClientCredentials {
-        return Err(login_required(profile, "has no usable refresh token"));
-    }
-    settings.client()?.token(&Grant::ClientCredentials)
+    let grant = match profile.grant {
+        GrantKind::ClientCredentials => Grant::ClientCredentials,
+        GrantKind::AuthorizationCode | GrantKind::DeviceCode => {
+            return Err(login_required(profile, "has no usable refresh token"));
+        }
+    };
+    settings.client()?.token(&grant)
 }
 
 /// The error that sends a user to `oauthctl login` (exit 6).

@@ -63,16 +63,17 @@ pub fn fetch(settings: &Settings) -> Result<PlannedRequest> {
     profile.check_endpoints()?;
     let mut plan = Planner::new(profile);
     let refresh_token;
-    let grant = if profile.grant == GrantKind::ClientCredentials {
-        Grant::ClientCredentials
-    } else {
+    let grant = match profile.grant {
+        GrantKind::ClientCredentials => Grant::ClientCredentials,
         // A user profile is only ever renewed by fetch (RFC 6749 §6), never signed in.
-        refresh_token = plan.secret(
-            "OAUTHCTL_REFRESH_TOKEN",
-            "the cached refresh token (fetch never shows it)",
-        );
-        Grant::RefreshToken {
-            refresh_token: &refresh_token,
+        GrantKind::AuthorizationCode | GrantKind::DeviceCode => {
+            refresh_token = plan.secret(
+                "OAUTHCTL_REFRESH_TOKEN",
+                "the cached refresh token (fetch never shows it)",
+            );
+            Grant::RefreshToken {
+                refresh_token: &refresh_token,
+            }
         }
     };
     plan.build(&grant)

@@ -43,14 +43,17 @@ pub struct LoginInput {
 pub fn run(settings: &Settings, input: LoginInput) -> Result<TokenResult> {
     let profile = settings.profile()?;
     profile.check_endpoints()?;
-    if profile.grant == GrantKind::ClientCredentials {
-        return Err(Error::Config(format!(
-            "{} is a client_credentials profile, which `fetch` serves without anyone signing in; \
-             `login` is for user profiles: set grant = \"authorization_code\" (or \"device_code\") in it",
-            profile.describe()
-        )));
-    }
-    let device = input.device || profile.grant == GrantKind::DeviceCode;
+    let device = match profile.grant {
+        GrantKind::ClientCredentials => {
+            return Err(Error::Config(format!(
+                "{} is a client_credentials profile, which `fetch` serves without anyone signing in; \
+                 `login` is for user profiles: set grant = \"authorization_code\" (or \"device_code\") in it",
+                profile.describe()
+            )));
+        }
+        GrantKind::AuthorizationCode => input.device,
+        GrantKind::DeviceCode => true,
+    };
     let client = settings.client()?;
     let needed = if device {
         [Endpoint::DeviceAuthorization, Endpoint::Token]
