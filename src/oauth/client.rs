@@ -169,7 +169,10 @@ impl<'a> Client<'a> {
 
     /// Sends a request and hands the answer to `parse`. Every secret of the request, every other
     /// secret in `sent` and every header the trace hides is masked in the trace and scrubbed from
-    /// any error built from the server's answer, since a server may echo the request.
+    /// any error built from the server's answer, since a server may echo the request. A retry
+    /// sends the same request again: a value that must be new on every request (a signed client
+    /// assertion, a DPoP proof) has to be made per attempt, which the transport's retry loop does
+    /// not do yet.
     fn send<T>(
         &self,
         request: &TokenRequest,
