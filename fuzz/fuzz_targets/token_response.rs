@@ -218,8 +218,9 @@ fn render(result: TokenResult) {
     ) {
         (Ok(r), None | Some(TokenType::Named(_))) => {
             let vars = parse_env(&r.stdout);
+            // Any case of bearer is printed as `Bearer` (SECURITY 25); another type as sent.
             let token_type = match &t.token_type {
-                Some(TokenType::Named(name)) => name.clone(),
+                Some(TokenType::Named(name)) if !t.is_bearer() => name.clone(),
                 _ => "Bearer".into(),
             };
             let mut expected = vec![
