@@ -126,7 +126,10 @@ impl TypedValueParser for OutputFormatParser {
         value: &OsStr,
     ) -> Result<OutputFormat, clap::Error> {
         let names = OutputFormat::ALL.iter().map(|(format, _)| format.name());
-        let name = PossibleValuesParser::new(names).parse_ref(cmd, arg, value)?;
+        // Not UTF-8 is an invalid value like any other, shown lossily with the possible values, as
+        // clap's enum parser says it (PossibleValuesParser would say only "invalid UTF-8").
+        let value = value.to_string_lossy();
+        let name = PossibleValuesParser::new(names).parse_ref(cmd, arg, OsStr::new(&*value))?;
         name.parse()
             .map_err(|e: String| clap::Error::raw(clap::error::ErrorKind::InvalidValue, e))
     }

@@ -199,3 +199,23 @@ fn keyword_flags_accept_exactly_the_config_keywords() {
         assert_eq!(values, names, "{id}");
     }
 }
+
+#[test]
+fn an_output_format_that_is_not_utf8_is_an_invalid_value_with_the_possible_ones() {
+    use std::os::unix::ffi::OsStrExt;
+    let value = std::ffi::OsStr::from_bytes(b"js\xffon");
+    let args = [
+        OsStr::new("oauthctl"),
+        OsStr::new("-o"),
+        value,
+        OsStr::new("fetch"),
+    ];
+    let err = Cli::try_parse_from(args).unwrap_err();
+    assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);
+    let text = err.to_string();
+    assert!(
+        text.contains("possible values: text, json, header, env, exec-credential")
+            && text.contains("a similar value exists: 'json'"),
+        "{text}"
+    );
+}
