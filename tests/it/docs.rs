@@ -1169,10 +1169,10 @@ fn docs_name_files_and_tests_that_exist() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// The code a file path and a test are named for: in "`src/tokens.rs` (`current`, `Cache::key`)",
-/// every name in the parentheses after a path is in that file (or, for a folder, in one of its
-/// files), each `::` part as a word of the code. So a rule does not point at a function that has
-/// moved away while its old file stays.
+/// The code a file path is cited for: in "`src/tokens.rs` (`current`, `Cache::key`)", every name
+/// in the parentheses after a path is defined in that file (or, for a folder, in one of its
+/// files), each `::` part of it. So a rule does not point at a function that has moved away while
+/// its old file stays, or that only a comment still mentions.
 #[test]
 fn docs_name_code_where_it_is() {
     fn code_of(path: &Path) -> Option<String> {
@@ -1186,15 +1186,49 @@ fn docs_name_code_where_it_is() {
         }
         Some(code)
     }
-    let has_word = |code: &str, word: &str| {
-        code.match_indices(word).any(|(at, _)| {
-            let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
-            let before = code[..at].chars().next_back().is_none_or(|c| !ident(c));
-            let after = code[at + word.len()..]
-                .chars()
+    // Where `name` is defined in `code`: an item (`fn name`, `struct name`, …), a field or an
+    // enum variant (`name:`, `name,`, `name {`, `name(` at the start of a line), or, when the doc
+    // writes a call (`max_redirects(0)`), a call. A word in a comment or a string is not enough.
+    let defines = |code: &str, name: &str, call: bool| {
+        let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        code.match_indices(name).any(|(at, _)| {
+            let before = &code[..at];
+            let after = &code[at + name.len()..];
+            if before.chars().next_back().is_some_and(ident)
+                || after.chars().next().is_some_and(ident)
+            {
+                return false;
+            }
+            let keyword = before.trim_end_matches(' ');
+            let item = [
+                "fn",
+                "struct",
+                "enum",
+                "trait",
+                "type",
+                "const",
+                "static",
+                "mod",
+                "macro_rules!",
+            ]
+            .iter()
+            .any(|k| {
+                keyword.ends_with(k)
+                    && keyword[..keyword.len() - k.len()]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|c| !ident(c))
+                    && keyword.len() < before.len()
+            });
+            let line_start = before
+                .rsplit('\n')
                 .next()
-                .is_none_or(|c| !ident(c));
-            before && after
+                .is_some_and(|indent| indent.trim_start_matches("pub ").trim().is_empty());
+            let member = line_start
+                && [":", ",", " {", "(", " ="]
+                    .iter()
+                    .any(|end| after.starts_with(end));
+            item || member || (call && after.starts_with('('))
         })
     };
     let mut problems = Vec::new();
@@ -1227,8 +1261,9 @@ fn docs_name_code_where_it_is() {
             let Some(code) = code_of(&manifest_dir().join(file)) else {
                 continue; // docs_name_files_and_tests_that_exist reports it
             };
-            for name in inner[..close].split('`').skip(1).step_by(2) {
-                let name = name.split('(').next().unwrap_or(name);
+            for quoted in inner[..close].split('`').skip(1).step_by(2) {
+                let name = quoted.split('(').next().unwrap_or(quoted);
+                let call = name.len() < quoted.len();
                 if !name
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
@@ -1237,9 +1272,12 @@ fn docs_name_code_where_it_is() {
                     continue;
                 }
                 checked += 1;
-                for part in name.split("::").filter(|p| !p.is_empty()) {
-                    if !has_word(&code, part) {
-                        problems.push(format!("{doc}: `{file}` has no `{part}` (of `{name}`)"));
+                let parts: Vec<&str> = name.split("::").filter(|p| !p.is_empty()).collect();
+                for (i, part) in parts.iter().enumerate() {
+                    if !defines(&code, part, call && i + 1 == parts.len()) {
+                        problems.push(format!(
+                            "{doc}: `{file}` does not define `{part}` (of `{name}`)"
+                        ));
                     }
                 }
             }
