@@ -455,6 +455,46 @@ fn endpoints_are_discovered_from_the_issuer_and_explicit_ones_win() {
     assert_eq!(to(&server, "/oauth/introspect").len(), 1);
 }
 
+/// One run may look its issuer up twice: `introspect -p NAME` finds the token endpoint to get the
+/// profile's token, then the introspection endpoint. When the metadata changed in between (it may
+/// not be cached: `no-store`), the later lookup is the one used.
+#[test]
+fn a_later_lookup_of_the_issuer_in_the_same_run_is_the_one_used() {
+    let lookups = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = lookups.clone();
+    let server = idp(move |req| match req.path.as_str() {
+        "/.well-known/openid-configuration" => {
+            let base = format!("http://{}", req.header("host").unwrap());
+            let mut metadata = json!({"issuer": base, "token_endpoint": format!("{base}/token")});
+            if counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0 {
+                metadata["introspection_endpoint"] = json!(format!("{base}/oauth/introspect"));
+            }
+            Reply::json(200, &metadata.to_string()).with_header("Cache-Control", "no-store")
+        }
+        "/oauth/introspect" => Reply::json(200, r#"{"active":true}"#),
+        _ => Reply::new(404, "text/plain", ""),
+    });
+    let env = Env::new();
+    env.write_config(&format!(
+        "[profiles.svc]\nissuer = \"{}\"\nclient_id = \"web\"\nclient_secret_env = \"WEB_SECRET\"\nretry_max_secs = 0\n",
+        server.url("")
+    ));
+    oauthctl(&env, &["-p", "svc", "introspect"])
+        .assert()
+        .success();
+    assert_eq!(lookups.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_sent(
+        &to(&server, "/token")[0],
+        "/token",
+        &[("grant_type", "client_credentials")],
+    );
+    assert_sent(
+        &to(&server, "/oauth/introspect")[0],
+        "/oauth/introspect",
+        &[("token", AT)],
+    );
+}
+
 #[test]
 fn a_missing_endpoint_is_a_config_error_naming_the_key() {
     let server = idp(|req| match req.path.as_str() {
