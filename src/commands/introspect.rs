@@ -197,7 +197,7 @@ mod tests {
 
     #[test]
     fn an_echo_of_the_token_is_masked_at_any_depth() {
-        let mut trace = Trace::off(crate::oauth::SECRET_NAMES);
+        let trace = Trace::off(crate::oauth::SECRET_NAMES);
         trace.mask("tok-SECRET");
         let body = r#"{"active":true,"tok-SECRET":1,"x":["a tok-SECRET"],"y":{"z":"tok-SECRET"}}"#;
         let got = parse_introspection(&answer(200, body), &trace, "h").unwrap();

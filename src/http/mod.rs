@@ -30,11 +30,11 @@ pub struct FormField {
 
 /// A request on its way out.
 #[derive(Debug)]
-pub struct FormPost<'a> {
-    pub url: &'a str,
-    pub headers: &'a [(String, String)],
+pub struct FormPost {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
     /// Empty: the request has no body at all (e.g. grant parameters in the query).
-    pub form: &'a [FormField],
+    pub form: Vec<FormField>,
 }
 
 /// What came back, read in full (up to the cap).
@@ -215,24 +215,29 @@ impl Transport {
         }
     }
 
-    /// POSTs a form (or nothing, when the form is empty) and reads the whole answer, trying again
-    /// as `retry` allows. A retryable status that outlives the retries is returned as a response
-    /// (with its attempt count) for the caller to report.
+    /// POSTs a form (or nothing, when the form is empty) to `url` and reads the whole answer,
+    /// trying again as `retry` allows. `request` makes the request for each attempt (1-based): a
+    /// retry is a new request, so that what must never be sent twice (a signed client assertion's
+    /// `jti`, RFC 7523 §3) is made anew; an error from it ends the run before that attempt. A
+    /// retryable status that outlives the retries is returned as a response (with its attempt
+    /// count) for the caller to report.
     pub fn post_form(
         &self,
-        request: &FormPost<'_>,
+        url: &str,
+        request: &mut dyn FnMut(u32) -> Result<FormPost>,
         trace: &Trace,
         retry: RetryPolicy,
     ) -> Result<Response> {
         let deadline = Instant::now() + self.timeout;
-        let host = host_of(request.url);
+        let host = host_of(url);
         // One note across the retries; dropped (and erased) before the outcome is reported.
-        let progress = crate::progress::Progress::for_request(request.url, trace);
+        let progress = crate::progress::Progress::for_request(url, trace);
         let mut waited = Duration::ZERO;
         let mut attempt = 1;
         loop {
+            let post = request(attempt)?;
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let outcome = self.post_once(request, trace, remaining, attempt);
+            let outcome = self.post_once(&post, trace, remaining, attempt);
             let (why, asked) = match &outcome {
                 Ok(response) if is_transient(response.status) => (
                     format!("HTTP {}", response.status),
@@ -288,25 +293,23 @@ impl Transport {
 
     fn post_once(
         &self,
-        request: &FormPost<'_>,
+        request: &FormPost,
         trace: &Trace,
         remaining: Duration,
         attempt: u32,
     ) -> std::result::Result<Response, Failure> {
-        trace.line(&format!(
-            "> POST {}",
-            redact_url(request.url, trace.secret_names)
-        ));
-        self.trace_proxy(request.url, trace);
+        let url = request.url.as_str();
+        trace.line(&format!("> POST {}", redact_url(url, trace.secret_names)));
+        self.trace_proxy(url, trace);
         let mut builder = self
-            .route(request.url)
+            .route(url)
             .0
-            .post(request.url)
+            .post(url)
             .config()
             .timeout_global(Some(remaining))
             .timeout_connect(Some(connect_budget(remaining)))
             .build();
-        for (name, value) in request.headers {
+        for (name, value) in &request.headers {
             trace.line(&format!("> {name}: {}", redact_header(name, value)));
             builder = builder.header(name.as_str(), value.as_str());
         }
@@ -315,7 +318,7 @@ impl Transport {
             builder.send_empty()
         } else {
             trace.line("> Content-Type: application/x-www-form-urlencoded");
-            trace.line(&format!("> {}", redact_form(request.form)));
+            trace.line(&format!("> {}", redact_form(&request.form)));
             builder.send_form(
                 request
                     .form
@@ -323,7 +326,7 @@ impl Transport {
                     .map(|f| (f.name.as_str(), f.value.as_str())),
             )
         };
-        self.finish(result, request.url, trace, attempt)
+        self.finish(result, url, trace, attempt)
     }
 
     /// GETs a JSON document (discovery).

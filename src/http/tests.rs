@@ -146,10 +146,10 @@ fn traces_never_show_secret_fields() {
 
 #[test]
 fn masks_cover_raw_and_form_encoded_values() {
-    let mut trace = Trace::off(NAMES);
+    let trace = Trace::off(NAMES);
     trace.mask("a+b/c=");
     assert_eq!(
-        trace.masks,
+        *trace.masks.borrow(),
         vec!["a+b/c=".to_string(), "a%2Bb%2Fc%3D".to_string()]
     );
 }
@@ -298,7 +298,7 @@ fn every_bundled_root_is_a_usable_trust_anchor() {
 #[test]
 fn trace_lines_reach_the_sink_only_with_v_masked_and_escaped() {
     let sink = std::sync::Arc::new(crate::sink::Collected::default());
-    let mut trace = Trace::new(true, &[], sink.clone());
+    let trace = Trace::new(true, &[], sink.clone());
     trace.mask("s3 cr3t");
     trace.line("sent s3 cr3t, form-encoded s3+cr3t, then \x1b[31mred");
     Trace::new(false, &[], sink.clone()).line("never shown");

@@ -11,8 +11,9 @@ pub struct Trace {
     pub enabled: bool,
     /// Where trace lines (and the progress note of a slow request) go.
     sink: crate::sink::Shared,
-    /// Raw secret values to mask wherever they appear, in raw and form-encoded form.
-    pub(super) masks: Vec<String>,
+    /// Raw secret values to mask wherever they appear, in raw and form-encoded form. Added to as
+    /// requests are made, retries included (each may carry a new client assertion).
+    pub(super) masks: std::cell::RefCell<Vec<String>>,
     /// The protocol's names of secret query parameters and JSON members, whose values are masked
     /// in URLs and answers (`oauth::SECRET_NAMES`).
     pub(super) secret_names: &'static [&'static str],
@@ -27,7 +28,7 @@ impl Trace {
         Trace {
             enabled,
             sink,
-            masks: Vec::new(),
+            masks: Default::default(),
             secret_names,
         }
     }
@@ -44,20 +45,21 @@ impl Trace {
     }
 
     /// Remembers a secret value so that no trace line can show it.
-    pub fn mask(&mut self, secret: &str) {
+    pub fn mask(&self, secret: &str) {
         if secret.len() >= 4 {
-            self.masks.push(secret.to_string());
+            let mut masks = self.masks.borrow_mut();
+            masks.push(secret.to_string());
             let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
             if encoded != secret {
-                self.masks.push(encoded);
+                masks.push(encoded);
             }
         }
     }
 
     /// Remembers the credentials of a Basic header (their base64 form is the secret there).
-    pub fn mask_authorization(&mut self, value: &str) {
+    pub fn mask_authorization(&self, value: &str) {
         if let Some((_, credentials)) = value.split_once(' ') {
-            self.masks.push(credentials.trim().to_string());
+            self.masks.borrow_mut().push(credentials.trim().to_string());
         }
     }
 
@@ -65,7 +67,7 @@ impl Trace {
     /// error message built from what a server said (a server may echo the request back).
     pub fn scrub(&self, text: &str) -> String {
         let mut text = text.to_string();
-        for mask in &self.masks {
+        for mask in self.masks.borrow().iter() {
             text = text.replace(mask.as_str(), "***");
         }
         text

@@ -127,7 +127,7 @@ impl<'a> Client<'a> {
         let profile = &completed.profile;
         let url = profile.require_token_url()?.to_string();
         check_url(&url, "token_url")?;
-        let request = build_request(profile, secret, grant)?;
+        let build = || build_request(profile, secret, grant);
         if let Grant::AuthorizationCode {
             code_verifier: Some(v),
             ..
@@ -141,7 +141,7 @@ impl<'a> Client<'a> {
                 super::s256_challenge(v.expose())
             ));
         }
-        self.send(&request, &[], grant.resend(), |response, trace| {
+        self.send(&build, &[], grant.resend(), |response, trace| {
             parse_token_response(response, &url, crate::timefmt::now(), trace)
         })
     }
@@ -160,47 +160,57 @@ impl<'a> Client<'a> {
         let url = self.endpoint(endpoint)?;
         let completed = self.discover(&[endpoint])?;
         let profile = &completed.profile;
-        let request = client_request(profile, self.secret.get()?, &url, params)?;
+        let secret = self.secret.get()?;
+        let build = || client_request(profile, secret, &url, params.clone());
         let host = host_of(&url);
-        self.send(&request, sent, resend, |response, trace| {
+        self.send(&build, sent, resend, |response, trace| {
             parse(response, trace, &host)
         })
     }
 
-    /// Sends a request and hands the answer to `parse`. Every secret of the request, every other
-    /// secret in `sent` and every header the trace hides is masked in the trace and scrubbed from
-    /// any error built from the server's answer, since a server may echo the request. A retry
-    /// sends the same request again: a value that must be new on every request (a signed client
-    /// assertion, a DPoP proof) has to be made per attempt, which the transport's retry loop does
-    /// not do yet.
+    /// Sends the request `build` makes and hands the answer to `parse`. A retry sends a request
+    /// built anew, so that a value that must be new on every request (a signed client assertion)
+    /// is. Every secret of each request, every other secret in `sent` and every header the trace
+    /// hides is masked in the trace and scrubbed from any error built from the server's answer,
+    /// since a server may echo the request.
     fn send<T>(
         &self,
-        request: &TokenRequest,
+        build: &dyn Fn() -> Result<TokenRequest>,
         sent: &[&Secret],
         resend: Resend,
         parse: impl FnOnce(&Response, &Trace) -> Result<T>,
     ) -> Result<T> {
-        let mut trace = self.run.trace();
-        for secret in request.secrets() {
-            trace.mask(&secret);
-        }
+        let trace = self.run.trace();
         for secret in sent {
             trace.mask(secret.expose());
         }
-        let headers = request.wire_headers();
-        for (name, value) in &headers {
-            if name.eq_ignore_ascii_case("authorization") {
-                trace.mask_authorization(value);
+        let prepare = |request: TokenRequest| {
+            for secret in request.secrets() {
+                trace.mask(&secret);
             }
-            // A header the trace hides (an API key, a cookie) must not come back in an echo.
-            if crate::http::redact_header(name, value) != *value {
-                trace.mask(value);
+            let headers = request.wire_headers();
+            for (name, value) in &headers {
+                if name.eq_ignore_ascii_case("authorization") {
+                    trace.mask_authorization(value);
+                }
+                // A header the trace hides (an API key, a cookie) must not come back in an echo.
+                if crate::http::redact_header(name, value) != *value {
+                    trace.mask(value);
+                }
             }
-        }
-        let post = crate::http::FormPost {
-            url: &request.url,
-            headers: &headers,
-            form: &request.form,
+            crate::http::FormPost {
+                url: request.url,
+                headers,
+                form: request.form,
+            }
+        };
+        // The first request is made before anything is sent: a request that cannot be made (a
+        // key that cannot sign) fails with nothing on the wire.
+        let mut first = Some(prepare(build()?));
+        let url = first.as_ref().map(|p| p.url.clone()).unwrap_or_default();
+        let mut next = |_attempt: u32| match first.take() {
+            Some(post) => Ok(post),
+            None => build().map(prepare),
         };
         let retry = RetryPolicy {
             resend,
@@ -208,7 +218,7 @@ impl<'a> Client<'a> {
             max_wait: Duration::from_secs(self.profile.retry_max_secs),
         };
         self.transport
-            .post_form(&post, &trace, retry)
+            .post_form(&url, &mut next, &trace, retry)
             .and_then(|response| parse(&response, &trace))
             .map_err(|e| e.scrubbed(|text| trace.scrub(text)))
     }
