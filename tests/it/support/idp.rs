@@ -4,12 +4,15 @@
 //!
 //! The first e2e test to call [`idp`] installs the server's Node dependencies (`npm ci`, skipped
 //! when `node_modules` already matches `package-lock.json`; a marker in `node_modules` holds the
-//! lock file's SHA-256, and a file lock keeps two test processes from installing at once), then
-//! starts the server and waits for its ready line, `{"issuer":"http://127.0.0.1:PORT"}`. The
-//! server dies with the test process because its stdin is a pipe from us. Node.js 20+ and npm are
-//! required: without them the e2e tests fail, saying what to install. They never skip.
+//! lock file's SHA-256, and a file lock keeps two test processes from installing at once), makes
+//! the key material of the server's keyed clients with `openssl` (support/keys.rs), then starts
+//! the server with `E2E_KEYS_DIR` naming it and waits for its ready line,
+//! `{"issuer":"http://127.0.0.1:PORT"}`. The server dies with the test process because its stdin
+//! is a pipe from us. Node.js 20+, npm and openssl are required: without them the e2e tests fail,
+//! saying what to install. They never skip.
 //!
-//! What a suite gets: the issuer, the token endpoint, GET on the server's test-only routes
+//! What a suite gets: the issuer, the token endpoint, the key files (`keys()`), GET on the
+//! server's test-only routes
 //! (`/test/…`, JSON answers), `token_info` (what the server says it issued, JWT signatures
 //! verified with its own keys) and the server's stderr for failure messages. A suite adds its own
 //! routes as methods in an `impl Idp` block of its own.
@@ -26,6 +29,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+use crate::support::keys::Keys;
 
 /// The Node project holding the server.
 const IDP_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/idp");
@@ -44,6 +49,8 @@ const INSTALL_HINT: &str = "the e2e tests need Node.js 20 or newer and npm on PA
 pub(crate) struct Idp {
     /// `http://127.0.0.1:PORT`, from the ready line.
     pub(crate) issuer: String,
+    /// The key material the server's keyed clients are registered with.
+    keys: Keys,
     /// Owns the server's stdin pipe: the server exits when this process does.
     _child: Child,
     stderr: Arc<Mutex<String>>,
@@ -187,10 +194,12 @@ fn drain_stderr(mut stderr: ChildStderr, log: Arc<Mutex<String>>) -> thread::Joi
 
 fn start_idp() -> Result<Idp, String> {
     install_node_modules()?;
+    let keys = Keys::generate(Path::new(IDP_DIR))?;
     let started = Instant::now();
     let mut child = Command::new("node")
         .arg("server.mjs")
         .current_dir(IDP_DIR)
+        .env("E2E_KEYS_DIR", &keys.dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -253,6 +262,9 @@ fn start_idp() -> Result<Idp, String> {
         let what = format!("issuer {issuer:?} is not host:port: {e}");
         return Err(failure(&mut child, what));
     }
+    if let Err(e) = keys.write_service_account(&issuer) {
+        return Err(failure(&mut child, e));
+    }
     println!(
         "e2e: started {issuer} in {:.1}s",
         started.elapsed().as_secs_f64()
@@ -268,6 +280,7 @@ fn start_idp() -> Result<Idp, String> {
         .new_agent();
     Ok(Idp {
         issuer,
+        keys,
         _child: child,
         stderr: log,
         agent,
@@ -277,6 +290,11 @@ fn start_idp() -> Result<Idp, String> {
 impl Idp {
     pub(crate) fn token_url(&self) -> String {
         format!("{}/token", self.issuer)
+    }
+
+    /// The keys, certificates and key files of the server's keyed clients (support/keys.rs).
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.keys
     }
 
     /// What the server has written on stderr so far (its last 128 to 256 KiB).
