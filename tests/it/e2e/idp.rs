@@ -1,6 +1,8 @@
 //! The e2e server's clients without shared secrets, checked without oauthctl: the key files the
-//! harness made (support/keys.rs). When these fail, the fault is in the harness or the server,
-//! not in oauthctl.
+//! harness made (support/keys.rs), client assertions signed with jose from each of them
+//! (`tests/e2e/idp/selftest.mjs`, with curl for mutual TLS), and mutual TLS from rustls through
+//! ureq, as oauthctl's own transport will do it. When these fail, the fault is in the harness or
+//! the server, not in oauthctl.
 //!
 //! Run only these: `cargo test --test it e2e::idp`.
 
@@ -8,11 +10,14 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::support::idp::idp;
+use crate::support::idp::{Idp, idp};
 use crate::support::keys::{self, CLIENT_SUBJECT_DN, OTHER_SUBJECT_DN, SERVICE_ACCOUNT_EMAIL};
+
+const IDP_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/idp");
 
 /// The PEM labels of a file, in order.
 fn pem_labels(path: &Path) -> Vec<String> {
@@ -164,4 +169,109 @@ fn e2e_idp_key_files_are_private_and_in_the_formats_their_names_say() {
         public["certs"]["client"]["x5t#S256"],
         *keys::x5t_s256(&keys.client_cert)
     );
+}
+
+#[test]
+fn e2e_idp_selftest_signs_assertions_from_every_key_file_and_binds_mtls_tokens() {
+    let idp = idp();
+    let output = Command::new("node")
+        .arg("selftest.mjs")
+        .current_dir(IDP_DIR)
+        .env("E2E_ISSUER", &idp.issuer)
+        .env("E2E_MTLS", &idp.mtls)
+        .env("E2E_KEYS_DIR", &idp.keys().dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run node selftest.mjs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success() && !stdout.contains("not ok"),
+        "selftest.mjs failed ({}):\n{stdout}\n{stderr}\nthe server's stderr:\n{}",
+        output.status,
+        idp.log()
+    );
+    assert!(
+        stdout.lines().filter(|l| l.starts_with("ok - ")).count() >= 20,
+        "{stdout}"
+    );
+}
+
+/// A POST of `form` to the HTTPS listener through rustls, as oauthctl's transport makes it: the
+/// test CA as the only root, and the client certificate `cert` with `key` (PEM files) when given.
+fn post_over_tls(
+    idp: &Idp,
+    path: &str,
+    form: &[(&str, &str)],
+    cert: Option<(&Path, &Path)>,
+) -> (u16, Value) {
+    use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
+    let pem = |path: &Path| fs::read(path).unwrap();
+    let ca = Certificate::from_pem(&pem(&idp.keys().ca_cert)).unwrap();
+    let client_cert = cert.map(|(cert, key)| {
+        let chain: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem(cert))
+            .filter_map(|item| match item.unwrap() {
+                ureq::tls::PemItem::Certificate(cert) => Some(cert),
+                _ => None,
+            })
+            .collect();
+        ClientCert::new_with_certs(&chain, PrivateKey::from_pem(&pem(key)).unwrap())
+    });
+    let tls = TlsConfig::builder()
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .root_certs(RootCerts::new_with_certs(&[ca]))
+        .client_cert(client_cert)
+        .build();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(tls)
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .into();
+    let mut response = agent
+        .post(format!("{}{path}", idp.mtls))
+        .send_form(form.iter().copied())
+        .unwrap_or_else(|e| panic!("POST {path}: {e}\n{}", idp.log()));
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")),
+    )
+}
+
+#[test]
+fn e2e_idp_mtls_through_rustls_binds_tokens_to_the_certificate() {
+    let idp = idp();
+    let keys = idp.keys();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "mtls-pki"),
+    ];
+    let pki = Some((keys.client_cert.as_path(), keys.client_key.as_path()));
+
+    let (status, body) = post_over_tls(idp, "/token", &form, pki);
+    assert_eq!(status, 200, "{body}\n{}", idp.log());
+    let token = body["access_token"].as_str().unwrap();
+    assert_eq!(
+        idp.token_info(token)["cnf"]["x5t#S256"],
+        *keys::x5t_s256(&keys.client_cert)
+    );
+
+    // RSA keys in TLS too, PKCS#1 included: pkjwt-mtls's certificate, on mtls-self-signed's
+    // registration it does not match.
+    let rsa = Some((keys.rsa_cert.as_path(), keys.rsa_pkcs1.as_path()));
+    let self_signed = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "mtls-self-signed"),
+    ];
+    let (status, body) = post_over_tls(idp, "/token", &self_signed, rsa);
+    assert_eq!(
+        (status, &body["error"]),
+        (401, &"invalid_client".into()),
+        "{body}"
+    );
+
+    assert!(idp.mtls_token_url().starts_with("https://127.0.0.1:"));
 }

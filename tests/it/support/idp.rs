@@ -7,15 +7,16 @@
 //! lock file's SHA-256, and a file lock keeps two test processes from installing at once), makes
 //! the key material of the server's keyed clients with `openssl` (support/keys.rs), then starts
 //! the server with `E2E_KEYS_DIR` naming it and waits for its ready line,
-//! `{"issuer":"http://127.0.0.1:PORT"}`. The server dies with the test process because its stdin
-//! is a pipe from us. Node.js 20+, npm and openssl are required: without them the e2e tests fail,
-//! saying what to install. They never skip.
+//! `{"issuer":"http://127.0.0.1:PORT","mtls":"https://127.0.0.1:PORT2"}`. The server dies with the
+//! test process because its stdin is a pipe from us. Node.js 20+, npm and openssl are required:
+//! without them the e2e tests fail, saying what to install. They never skip.
 //!
-//! What a suite gets: the issuer, the token endpoint, the key files (`keys()`), GET on the
-//! server's test-only routes
-//! (`/test/…`, JSON answers), `token_info` (what the server says it issued, JWT signatures
-//! verified with its own keys) and the server's stderr for failure messages. A suite adds its own
-//! routes as methods in an `impl Idp` block of its own.
+//! What a suite gets: the issuer, the HTTPS listener for mutual TLS (`mtls`, its certificate
+//! signed by `keys().ca_cert`), the token endpoint and its mTLS alias, the key files
+//! (`keys()`), GET on the server's test-only routes (`/test/…`, JSON answers), `token_info`
+//! (what the server says it issued, JWT signatures verified with its own keys) and the server's
+//! stderr for failure messages. Which client uses which key: tests/e2e/idp/README.md ("Clients"). A suite
+//! adds its own routes as methods in an `impl Idp` block of its own.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Read};
@@ -49,6 +50,11 @@ const INSTALL_HINT: &str = "the e2e tests need Node.js 20 or newer and npm on PA
 pub(crate) struct Idp {
     /// `http://127.0.0.1:PORT`, from the ready line.
     pub(crate) issuer: String,
+    /// `https://127.0.0.1:PORT`, from the ready line: the same server over HTTPS, asking for a
+    /// client certificate (RFC 8705). Its certificate is signed by [`Keys::ca_cert`]. Discovery's
+    /// `mtls_endpoint_aliases` point here: `/token`, `/token/revocation`,
+    /// `/token/introspection`, `/device/auth`; the test-only routes answer here too.
+    pub(crate) mtls: String,
     /// The key material the server's keyed clients are registered with.
     keys: Keys,
     /// Owns the server's stdin pipe: the server exits when this process does.
@@ -246,27 +252,25 @@ fn start_idp() -> Result<Idp, String> {
             return Err(failure(&mut child, what));
         }
     };
-    let parsed: Option<String> = serde_json::from_str::<Value>(&line)
-        .ok()
-        .and_then(|v| v["issuer"].as_str().map(String::from));
-    let issuer = match parsed {
-        Some(issuer) if issuer.starts_with("http://127.0.0.1:") => issuer,
-        _ => {
-            return Err(failure(
-                &mut child,
-                format!("unexpected ready line {line:?}"),
-            ));
-        }
+    let parsed = serde_json::from_str::<Value>(&line).ok();
+    let field = |name: &str, scheme: &str| -> Option<String> {
+        let url = parsed.as_ref()?[name].as_str()?;
+        let authority = url.strip_prefix(scheme)?.strip_prefix("://")?;
+        let addr = authority.parse::<std::net::SocketAddr>().ok()?;
+        (addr.ip() == std::net::Ipv4Addr::LOCALHOST).then(|| url.to_owned())
     };
-    if let Err(e) = issuer["http://".len()..].parse::<std::net::SocketAddr>() {
-        let what = format!("issuer {issuer:?} is not host:port: {e}");
+    let (Some(issuer), Some(mtls)) = (field("issuer", "http"), field("mtls", "https")) else {
+        let what = format!(
+            "unexpected ready line {line:?} (want {{\"issuer\":\"http://127.0.0.1:PORT\",\
+             \"mtls\":\"https://127.0.0.1:PORT\"}})"
+        );
         return Err(failure(&mut child, what));
-    }
+    };
     if let Err(e) = keys.write_service_account(&issuer) {
         return Err(failure(&mut child, e));
     }
     println!(
-        "e2e: started {issuer} in {:.1}s",
+        "e2e: started {issuer} and {mtls} in {:.1}s",
         started.elapsed().as_secs_f64()
     );
     // Never through a proxy from the environment (everything here is on loopback), no redirects
@@ -280,6 +284,7 @@ fn start_idp() -> Result<Idp, String> {
         .new_agent();
     Ok(Idp {
         issuer,
+        mtls,
         keys,
         _child: child,
         stderr: log,
@@ -290,6 +295,11 @@ fn start_idp() -> Result<Idp, String> {
 impl Idp {
     pub(crate) fn token_url(&self) -> String {
         format!("{}/token", self.issuer)
+    }
+
+    /// The token endpoint's mTLS alias, on the HTTPS listener.
+    pub(crate) fn mtls_token_url(&self) -> String {
+        format!("{}/token", self.mtls)
     }
 
     /// The keys, certificates and key files of the server's keyed clients (support/keys.rs).
