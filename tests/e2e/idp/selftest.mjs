@@ -6,7 +6,8 @@
 //   E2E_ISSUER=http://127.0.0.1:P1 E2E_MTLS=https://127.0.0.1:P2 E2E_KEYS_DIR=… node selftest.mjs
 //
 // Prints one line per check, `ok - …` or `not ok - … : why`, and exits 1 if any failed. Checks run
-// one after another.
+// one after another; every check that reads the server's records or arms a failure does it on a
+// client of its own (/test/clone-client), since other tests share the server.
 
 import { execFile } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -50,6 +51,12 @@ function equal(actual, expected, what) {
 async function getJson(route, query = {}) {
   const response = await fetch(`${ISSUER}${route}?${new URLSearchParams(query)}`);
   return { status: response.status, body: await response.json() };
+}
+
+async function cloneOf(clientId) {
+  const { status, body } = await getJson('/test/clone-client', { client_id: clientId });
+  equal(status, 200, `/test/clone-client ${clientId}`);
+  return body.client_id;
 }
 
 // A private key from a file: PEM (PKCS#8, PKCS#1, SEC1), a JWK, a one-key JWKS or a
@@ -223,7 +230,7 @@ async function main() {
   });
 
   await check('x5t#S256 and x5t headers: the registered certificate passes, another is refused', async () => {
-    const clientId = 'pkjwt-rs256';
+    const clientId = await cloneOf('pkjwt-rs256');
     const rsa = await privateKey('rsa.pkcs8.pem');
     const { certs } = publicJson;
     const good = { 'x5t#S256': x5tS256('rsa.crt.pem'), x5t: certs.rsa.x5t };
@@ -231,6 +238,8 @@ async function main() {
     await expectToken(await clientCredentials(clientId, await assertion(clientId, rsa, 'RS256', { header: good })), 'both headers');
     const other = await clientCredentials(clientId, await assertion(clientId, rsa, 'RS256', { header: { 'x5t#S256': certs.client['x5t#S256'] } }));
     expectInvalidClient(other, 'another certificate');
+    const records = (await getJson('/test/client-assertions', { client_id: clientId })).body;
+    equal(records.map((r) => [r.status, r.header['x5t#S256']]), [[200, good['x5t#S256']], [401, certs.client['x5t#S256']]], 'the records');
   });
 
   await check('aud: the issuer, the endpoint, a list with either pass; the issuer with a slash, another endpoint, the mTLS alias on plain HTTP do not', async () => {
@@ -253,10 +262,36 @@ async function main() {
   });
 
   await check('oidc-provider refuses a client assertion sent twice (jti replay)', async () => {
-    const clientId = 'pkjwt-es256';
+    const clientId = await cloneOf('pkjwt-es256');
     const jwt = await assertion(clientId, await privateKey('p256.pkcs8.pem'), 'ES256');
     await expectToken(await clientCredentials(clientId, jwt), 'first use');
     expectInvalidClient(await clientCredentials(clientId, jwt), 'second use');
+    const records = (await getJson('/test/client-assertions', { client_id: clientId })).body;
+    equal(records.map((r) => [r.status, r.error ?? null, r.error_detail ?? null]), [
+      [200, null, null],
+      [401, 'invalid_client', 'client assertion tokens must only be used once'],
+    ], 'the records');
+  });
+
+  await check('/test/fail-next: the failed assertion is recorded and spent, a new one passes', async () => {
+    const clientId = await cloneOf('pkjwt-es256');
+    const armed = await getJson('/test/fail-next', {
+      client_id: clientId, path: '/token', status: 503, count: 1,
+    });
+    equal(armed.status, 200, '/test/fail-next');
+    const key = await privateKey('p256.pkcs8.pem');
+    const first = await assertion(clientId, key, 'ES256');
+    const failedAnswer = await clientCredentials(clientId, first);
+    equal([failedAnswer.status, failedAnswer.headers.get('retry-after'), failedAnswer.body.error], [503, '0', 'temporarily_unavailable'], 'the injected failure');
+    expectInvalidClient(await clientCredentials(clientId, first), 'the same assertion again');
+    await expectToken(await clientCredentials(clientId, await assertion(clientId, key, 'ES256')), 'a new assertion');
+    const records = (await getJson('/test/client-assertions', { client_id: clientId })).body;
+    equal(records.map((r) => [r.path, r.status, Boolean(r.injected)]), [
+      ['/token', 503, true], ['/token', 401, false], ['/token', 200, false],
+    ], 'the records');
+    equal(records[0].payload.jti, records[1].payload.jti, 'the resent jti');
+    expect(records[2].payload.jti !== records[0].payload.jti, 'a new jti');
+    equal(records[1].error_detail, 'client assertion tokens must only be used once', 'the refusal');
   });
 
   await check('tls_client_auth (curl): a token bound to the client certificate, opaque and JWT', async () => {
@@ -293,7 +328,7 @@ async function main() {
   });
 
   await check('private_key_jwt over mTLS (curl): aud the mTLS alias, a token bound to the RSA certificate; none on plain HTTP', async () => {
-    const clientId = 'pkjwt-mtls';
+    const clientId = await cloneOf('pkjwt-mtls');
     const rsa = await privateKey('rsa.pkcs8.pem');
     const tls = { cert: 'rsa.crt.pem', key: 'rsa.pkcs8.pem' };
     const form = async (aud) => ({
@@ -307,6 +342,13 @@ async function main() {
     expectInvalidClient(await curl(`${MTLS}/token`, await form(`${ISSUER}/token`), tls), 'aud the plain token endpoint');
     const plain = await clientCredentials(clientId, (await form(`${ISSUER}/token`)).client_assertion);
     equal([plain.status, plain.body.error], [400, 'invalid_grant'], `plain HTTP (body ${JSON.stringify(plain.body)})`);
+    const records = (await getJson('/test/client-assertions', { client_id: clientId })).body;
+    equal(records.map((r) => [r.listener, r.certificate?.['x5t#S256'] ?? null, r.status]), [
+      ['mtls', x5tS256('rsa.crt.pem'), 200],
+      ['mtls', x5tS256('rsa.crt.pem'), 200],
+      ['mtls', x5tS256('rsa.crt.pem'), 401],
+      ['http', null, 400],
+    ], 'the records');
   });
 
   await check('mtls-pki signs a user in: code exchange and refresh over mTLS, tokens bound', async () => {

@@ -42,6 +42,15 @@
 //   access or refresh token is looked up ({"format":"opaque","kind":…,"clientId":…,…}).
 //   404 {"error":"unknown_token"} otherwise (a revoked token is deleted, so it is unknown).
 //   A certificate-bound opaque token has cnf: {"x5t#S256": …}.
+// - GET /test/client-auth?client_id=… → every request to a client-authentication endpoint that
+//   named this client, in order: how it authenticated, its TLS client certificate, its
+//   client_assertion decoded, and the answer (status, error, oidc-provider's error_detail).
+//   GET /test/client-assertions?client_id=… → those of them with a client_assertion.
+// - GET /test/fail-next?path=/token&status=503&count=1&client_id=… answers the next `count` POSTs
+//   of that client to that path with that status (retry-after: 0) instead of serving them, once
+//   recorded, and spends their assertions' jti, so that the same assertion sent again is refused.
+// - GET /test/clone-client?client_id=… → {"client_id":"<client_id>.<n>"}: the same registration
+//   under a client_id of a test's own.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -560,11 +569,11 @@ function devicePollTooSoon(deviceCode) {
 }
 
 // What this server checks of its clients beyond oidc-provider (clientAuthenticationProblem), by
-// client_id: { method: token_endpoint_auth_method, certificates: the x5t#S256 and x5t of the
-// certificates in its JWKS (x5c) }.
+// client_id: { method: token_endpoint_auth_method, origin: the client a clone was made from (or
+// itself), metadata, certificates: the x5t#S256 and x5t of the certificates in its JWKS (x5c) }.
 const registry = new Map();
 
-function register(metadata) {
+function register(metadata, origin = metadata.client_id) {
   const certificates = { 'x5t#S256': new Set(), x5t: new Set() };
   for (const { x5c } of metadata.jwks?.keys || []) {
     if (x5c?.length) {
@@ -575,8 +584,31 @@ function register(metadata) {
   }
   registry.set(metadata.client_id, {
     method: metadata.token_endpoint_auth_method,
+    origin,
+    metadata: structuredClone(metadata),
     certificates,
   });
+}
+
+const alwaysRefresh = (clientId) => ALWAYS_REFRESH.has(registry.get(clientId)?.origin ?? clientId);
+
+// GET /test/clone-client: a new client with the metadata of `from` under a client_id of its own,
+// stored through the provider's adapter (where dynamically registered clients live), so that a test
+// has the client's assertions and failures (/test/fail-next) to itself. Returns [status, body].
+let clones = 0;
+async function cloneClient(provider, from) {
+  const original = registry.get(from);
+  if (!original) {
+    return [404, { error: 'unknown_client', error_description: `no client ${JSON.stringify(from)} to clone` }];
+  }
+  clones += 1;
+  const clientId = `${from}.${clones}`;
+  const metadata = { ...structuredClone(original.metadata), client_id: clientId };
+  await provider.Client.adapter.upsert(clientId, metadata);
+  // Validates the metadata now rather than at the clone's first request.
+  await provider.Client.find(clientId);
+  register(metadata, original.origin);
+  return [200, { client_id: clientId }];
 }
 
 async function readBody(req) {
@@ -682,6 +714,95 @@ function clientAuthenticationProblem(path, { method: used, clientId, assertion }
       + `public client ${clientId} may not introspect tokens`;
   }
   return undefined;
+}
+
+// Every request to a client-authentication endpoint, by client_id, in order: what the client
+// presented and what the server answered (/test/client-auth, /test/client-assertions). A record:
+// { client_id, method, path, listener: "http" | "mtls", certificate: { x5t#S256, subject, issuer }
+// | null, header, payload (a client_assertion's, decoded; or malformed: why not), status, error,
+// error_detail (oidc-provider's reason, which its answer leaves out), injected (by
+// /test/fail-next), jti_marked_used }.
+const clientAuthLog = new Map();
+// The request → its record, for the answer (status) and oidc-provider's error events.
+const recordOf = new WeakMap();
+
+function recordClientAuth(req, res, path, listener, presented) {
+  const cert = peerCertificate(req);
+  const record = {
+    client_id: presented.clientId ?? null,
+    method: presented.method,
+    path,
+    listener,
+    certificate: cert ? {
+      'x5t#S256': crypto.hash('sha256', cert.raw, 'base64url'),
+      subject: rfc4514(cert.subject),
+      issuer: rfc4514(cert.issuer),
+    } : null,
+    ...presented.assertion,
+    status: null,
+  };
+  const key = presented.clientId ?? '';
+  if (!clientAuthLog.has(key)) clientAuthLog.set(key, []);
+  const log = clientAuthLog.get(key);
+  if (log.length >= 1000) log.shift();
+  log.push(record);
+  recordOf.set(req, record);
+  res.on('finish', () => {
+    record.status = res.statusCode;
+  });
+  return record;
+}
+
+// GET /test/fail-next: failures to answer in place of the provider, first armed first used:
+// { path, status, error, clientId (or undefined: any client), left }.
+const failures = [];
+
+function armFailure(query) {
+  const path = query.get('path') || '/token';
+  const status = Number(query.get('status') || 503);
+  const count = Number(query.get('count') || 1);
+  if (!CLIENT_AUTH_PATHS.has(path) || !Number.isInteger(status) || status < 400 || status > 599
+    || !Number.isInteger(count) || count < 1 || count > 100) {
+    return [400, {
+      error: 'invalid_request',
+      error_description: `path must be one of ${[...CLIENT_AUTH_PATHS].join(', ')}, status 400 to 599, count 1 to 100`,
+    }];
+  }
+  const failure = {
+    path,
+    status,
+    error: query.get('error') || (status === 503 ? 'temporarily_unavailable' : 'server_error'),
+    clientId: query.get('client_id') || undefined,
+    left: count,
+  };
+  failures.push(failure);
+  return [200, {
+    armed: {
+      path, status, error: failure.error, count, client_id: failure.clientId ?? null,
+    },
+  }];
+}
+
+function takeFailure(path, clientId) {
+  const at = failures.findIndex((f) => f.path === path && (!f.clientId || f.clientId === clientId));
+  if (at < 0) return undefined;
+  const failure = failures[at];
+  failure.left -= 1;
+  if (!failure.left) failures.splice(at, 1);
+  return failure;
+}
+
+// A failed request's assertion counts as used, as it would if the server had failed after
+// checking it: the same assertion sent again is refused by oidc-provider's replay check
+// (invalid_client), so only a client that signs a new one for its retry gets through.
+async function markAssertionUsed(provider, payload) {
+  const now = Math.floor(Date.now() / 1000);
+  if (typeof payload?.iss !== 'string' || typeof payload.jti !== 'string'
+    || !Number.isFinite(payload.exp) || payload.exp <= now) {
+    return false;
+  }
+  await provider.ReplayDetection.unique(payload.iss, payload.jti, payload.exp + CLOCK_TOLERANCE);
+  return true;
 }
 
 async function tokenInfo(provider, jwks, issuer, token) {
@@ -850,10 +971,10 @@ async function main() {
     },
     // ALWAYS_REFRESH clients always get a refresh token; others when they asked for offline_access.
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token')
-      && (ALWAYS_REFRESH.has(client.clientId) || code.scopes.has('offline_access')),
+      && (alwaysRefresh(client.clientId) || code.scopes.has('offline_access')),
     // oidc-provider's default, except for ALWAYS_REFRESH clients: their tokens outlive the
     // browser session, as the refresh token they always get is meant to.
-    expiresWithSession: async (ctx, code) => !ALWAYS_REFRESH.has(ctx.oidc.client?.clientId)
+    expiresWithSession: async (ctx, code) => !alwaysRefresh(ctx.oidc.client?.clientId)
       && !code.scopes.has('offline_access'),
     ttl: {
       AccessToken: 300,
@@ -881,9 +1002,20 @@ async function main() {
       devicePollStarted(ctx.body.device_code);
     }
   });
+  // oidc-provider's reason for an error, which its answer leaves out for invalid_client ("client
+  // authentication failed"): into the request's record, for /test/client-auth.
+  for (const event of ['grant.error', 'revocation.error', 'introspection.error', 'device_authorization.error', 'server_error']) {
+    provider.on(event, (ctx, err) => {
+      const record = recordOf.get(ctx.req);
+      if (record) {
+        record.error = err.error || err.message;
+        record.error_detail = err.error_detail ?? err.error_description;
+      }
+    });
+  }
   const callback = provider.callback();
 
-  const handle = async (req, res) => {
+  const handle = async (req, res, listener) => {
     const url = new URL(req.url, issuer);
     try {
       if (req.method === 'GET' && url.pathname === '/test/authorize') {
@@ -916,16 +1048,44 @@ async function main() {
         );
         return sendJson(res, status, body);
       }
+      if (req.method === 'GET' && url.pathname === '/test/client-auth') {
+        return sendJson(res, 200, clientAuthLog.get(url.searchParams.get('client_id') ?? '') ?? []);
+      }
+      if (req.method === 'GET' && url.pathname === '/test/client-assertions') {
+        const log = clientAuthLog.get(url.searchParams.get('client_id') ?? '') ?? [];
+        return sendJson(res, 200, log.filter((r) => r.header || r.malformed));
+      }
+      if (req.method === 'GET' && url.pathname === '/test/fail-next') {
+        return sendJson(res, ...armFailure(url.searchParams));
+      }
+      if (req.method === 'GET' && url.pathname === '/test/clone-client') {
+        return sendJson(res, ...await cloneClient(provider, url.searchParams.get('client_id')));
+      }
       if (req.method === 'GET' && /^\/interaction\/[^/]+$/.test(url.pathname)) {
         return await interact(provider, req, res, url.searchParams.get('deny') === '1');
       }
       if (req.method === 'POST' && CLIENT_AUTH_PATHS.has(url.pathname)) {
         req.body = await readBody(req);
         const form = new URLSearchParams(req.body.toString('utf8'));
-        const problem = clientAuthenticationProblem(url.pathname, presentedClientAuth(req, form));
+        const presented = presentedClientAuth(req, form);
+        const record = recordClientAuth(req, res, url.pathname, listener, presented);
+        const problem = clientAuthenticationProblem(url.pathname, presented);
         if (problem) {
+          Object.assign(record, { error: 'invalid_client', error_detail: problem });
           res.setHeader('www-authenticate', 'Basic realm="e2e"');
           return sendJson(res, 401, { error: 'invalid_client', error_description: problem });
+        }
+        const failure = takeFailure(url.pathname, presented.clientId);
+        if (failure) {
+          const description = `injected by /test/fail-next; ${failure.left} more to come`;
+          Object.assign(record, {
+            error: failure.error,
+            error_detail: description,
+            injected: true,
+            jti_marked_used: await markAssertionUsed(provider, presented.assertion?.payload),
+          });
+          res.setHeader('retry-after', '0');
+          return sendJson(res, failure.status, { error: failure.error, error_description: description });
         }
         if (url.pathname === '/token' && form.get('grant_type') === DEVICE_CODE_GRANT
           && devicePollTooSoon(form.get('device_code'))) {
@@ -941,8 +1101,8 @@ async function main() {
     }
     return callback(req, res);
   };
-  server.on('request', handle);
-  mtlsServer.on('request', handle);
+  server.on('request', (req, res) => handle(req, res, 'http'));
+  mtlsServer.on('request', (req, res) => handle(req, res, 'mtls'));
 
   provider.on('server_error', (_ctx, err) => console.error('e2e idp: server_error', err));
 

@@ -242,12 +242,13 @@ fn post_over_tls(
 }
 
 #[test]
-fn e2e_idp_mtls_through_rustls_binds_tokens_to_the_certificate() {
+fn e2e_idp_mtls_through_rustls_binds_tokens_to_the_certificate_and_records_it() {
     let idp = idp();
     let keys = idp.keys();
+    let client_id = idp.clone_client("mtls-pki");
     let form = [
         ("grant_type", "client_credentials"),
-        ("client_id", "mtls-pki"),
+        ("client_id", &*client_id),
     ];
     let pki = Some((keys.client_cert.as_path(), keys.client_key.as_path()));
 
@@ -273,5 +274,38 @@ fn e2e_idp_mtls_through_rustls_binds_tokens_to_the_certificate() {
         "{body}"
     );
 
+    // A failure armed for this client answers in place of the server, after the record.
+    idp.fail_next(&client_id, "/token", 503, 1);
+    let (status, body) = post_over_tls(idp, "/token", &form, pki);
+    assert_eq!(
+        (status, &body["error"]),
+        (503, &"temporarily_unavailable".into()),
+        "{body}"
+    );
+    let (status, body) = post_over_tls(idp, "/token", &form, None);
+    assert_eq!(status, 401, "{body}");
+
+    let records = idp.client_auth(&client_id);
+    let summary: Vec<(Value, Value, Value)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["status"].clone(),
+                r["method"].clone(),
+                r["certificate"]["subject"].clone(),
+            )
+        })
+        .collect();
+    let dn = Value::from(CLIENT_SUBJECT_DN);
+    assert_eq!(
+        summary,
+        [
+            (200.into(), "tls_client_auth".into(), dn.clone()),
+            (503.into(), "tls_client_auth".into(), dn),
+            (401.into(), "none".into(), Value::Null),
+        ],
+        "{records:#?}"
+    );
+    assert!(idp.client_assertions(&client_id).is_empty());
     assert!(idp.mtls_token_url().starts_with("https://127.0.0.1:"));
 }

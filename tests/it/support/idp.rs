@@ -14,8 +14,10 @@
 //! What a suite gets: the issuer, the HTTPS listener for mutual TLS (`mtls`, its certificate
 //! signed by `keys().ca_cert`), the token endpoint and its mTLS alias, the key files
 //! (`keys()`), GET on the server's test-only routes (`/test/…`, JSON answers), `token_info`
-//! (what the server says it issued, JWT signatures verified with its own keys) and the server's
-//! stderr for failure messages. Which client uses which key: tests/e2e/idp/README.md ("Clients"). A suite
+//! (what the server says it issued, JWT signatures verified with its own keys), the record of
+//! what clients sent to authenticate (`client_auth`, `client_assertions`), failures on demand
+//! (`fail_next`), a client of the test's own (`clone_client`) and the server's stderr for
+//! failure messages. Which client uses which key: tests/e2e/idp/README.md ("Clients"). A suite
 //! adds its own routes as methods in an `impl Idp` block of its own.
 
 use std::fs::{self, File, OpenOptions};
@@ -352,5 +354,56 @@ impl Idp {
             "{token:?} does not verify: {body}"
         );
         body
+    }
+}
+
+/// The server's record of client authentication (`/test/client-auth`, `/test/client-assertions`,
+/// `/test/fail-next`, `/test/clone-client`; tests/e2e/idp/README.md says what each record holds).
+impl Idp {
+    /// A new client with the registration of `client_id` under a client_id of its own
+    /// (`<client_id>.<n>`): a test that reads what its client sent, or arms a failure for it, has
+    /// that client to itself, while every e2e test shares the server.
+    pub(crate) fn clone_client(&self, client_id: &str) -> String {
+        let (status, body) = self.get("/test/clone-client", &[("client_id", client_id)]);
+        assert_eq!(status, 200, "/test/clone-client: {body}\n{}", self.log());
+        body["client_id"].as_str().expect("client_id").to_owned()
+    }
+
+    /// Every request to a client-authentication endpoint that named `client_id`, in order.
+    pub(crate) fn client_auth(&self, client_id: &str) -> Vec<Value> {
+        self.records("/test/client-auth", client_id)
+    }
+
+    /// Every `client_assertion` `client_id` sent, in order: `header` and `payload` (decoded),
+    /// `path`, `listener`, `status`, and for a refusal `error` and `error_detail`.
+    pub(crate) fn client_assertions(&self, client_id: &str) -> Vec<Value> {
+        self.records("/test/client-assertions", client_id)
+    }
+
+    fn records(&self, route: &str, client_id: &str) -> Vec<Value> {
+        let (status, body) = self.get(route, &[("client_id", client_id)]);
+        assert_eq!(status, 200, "{route}: {body}\n{}", self.log());
+        match body {
+            Value::Array(records) => records,
+            other => panic!("{route} answered {other}, not an array"),
+        }
+    }
+
+    /// Has the server answer the next `count` POSTs of `client_id` to `path` (`/token`,
+    /// `/token/revocation`, `/token/introspection` or `/device/auth`) with `status` and
+    /// `retry-after: 0` instead of serving them, after recording them; the `jti` of each
+    /// one's client assertion then counts as used, so that the same assertion sent again is
+    /// refused (`invalid_client`).
+    pub(crate) fn fail_next(&self, client_id: &str, path: &str, status: u16, count: u32) {
+        let (answer, body) = self.get(
+            "/test/fail-next",
+            &[
+                ("client_id", client_id),
+                ("path", path),
+                ("status", &status.to_string()),
+                ("count", &count.to_string()),
+            ],
+        );
+        assert_eq!(answer, 200, "/test/fail-next: {body}\n{}", self.log());
     }
 }
