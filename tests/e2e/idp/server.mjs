@@ -3,9 +3,12 @@
 // directory.
 //
 // Contract with the test harness:
-// - listens on an ephemeral loopback port and prints exactly one line on stdout when ready:
-//   {"issuer":"http://127.0.0.1:PORT"}; everything else (oidc-provider notices included) goes
-//   to stderr;
+// - E2E_KEYS_DIR names the directory of the clients' keys and certificates, which the harness made
+//   with openssl and completed with `node keys.mjs` (public.json) before starting this server;
+// - listens on two ephemeral loopback ports, plain HTTP (the issuer) and HTTPS asking for client
+//   certificates (RFC 8705), and prints exactly one line on stdout when ready:
+//   {"issuer":"http://127.0.0.1:PORT","mtls":"https://127.0.0.1:PORT2"}; everything else
+//   (oidc-provider notices included) goes to stderr;
 // - exits when its stdin closes (so it dies with the test process that spawned it) and on
 //   SIGTERM / SIGINT.
 //
@@ -13,7 +16,10 @@
 // (RFC 8628, with `interval` 1 in the device authorization response and slow_down enforced),
 // token revocation (RFC 7009) and introspection (RFC 7662, confidential clients only), all in
 // the discovery metadata. Every client must authenticate at the token, revocation, introspection
-// and device authorization endpoints by its registered token_endpoint_auth_method.
+// and device authorization endpoints by its registered token_endpoint_auth_method, which may be
+// private_key_jwt or client_secret_jwt (RFC 7523 client assertions), tls_client_auth or
+// self_signed_tls_client_auth (RFC 8705, on the HTTPS listener, whose endpoints discovery names in
+// mtls_endpoint_aliases; certificate-bound tokens carry cnf.x5t#S256).
 //
 // Test-only routes, handled before the provider (never expose this server beyond loopback):
 // - GET /test/authorize?client_id=…&redirect_uri=…&scope=…[&code_challenge=…&code_challenge_method=S256][&state=…]
@@ -35,12 +41,33 @@
 //   verified against the provider's own keys ({"format":"jwt","header":…,"payload":…}); an opaque
 //   access or refresh token is looked up ({"format":"opaque","kind":…,"clientId":…,…}).
 //   404 {"error":"unknown_token"} otherwise (a revoked token is deleted, so it is unknown).
+//   A certificate-bound opaque token has cnf: {"x5t#S256": …}.
+// - GET /test/client-auth?client_id=… → every request to a client-authentication endpoint that
+//   named this client, in order: how it authenticated, its TLS client certificate, its
+//   client_assertion decoded, and the answer (status, error, oidc-provider's error_detail).
+//   GET /test/client-assertions?client_id=… → those of them with a client_assertion.
+// - GET /test/fail-next?path=/token&status=503&count=1&client_id=… answers the next `count` POSTs
+//   of that client to that path with that status (retry-after: 0) instead of serving them, once
+//   recorded, and spends their assertions' jti, so that the same assertion sent again is refused.
+// - GET /test/clone-client?client_id=… → {"client_id":"<client_id>.<n>"}: the same registration
+//   under a client_id of a test's own.
 
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import * as path from 'node:path';
 
 import * as jose from 'jose';
 import Provider, { errors } from 'oidc-provider';
+// oidc-provider's own in-memory adapter and cache, given a store bigger than its default (1000
+// entries for every model together), which a full e2e run with a client assertion (one
+// ReplayDetection entry each) and tokens per test could fill. Not exported: this server pins
+// oidc-provider's version, and these paths with it.
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+import LRU from 'oidc-provider/lib/helpers/lru.js';
+
+import { certificateInfo, rfc4514 } from './keys.mjs';
 
 // oidc-provider prints its notices with console.info, i.e. on stdout: keep stdout for the
 // one ready line.
@@ -123,7 +150,115 @@ const CLIENTS = [
 // Clients that get a refresh token whether or not offline_access survived the request: a browser
 // login by oauthctl sends no prompt=consent, and OpenID Connect Core §11 has oidc-provider drop
 // offline_access without it. Their tokens do not end with the browser session either.
-const ALWAYS_REFRESH = new Set(['web', 'native-app', 'native-confidential', 'device-app']);
+const ALWAYS_REFRESH = new Set([
+  'web', 'native-app', 'native-confidential', 'device-app', 'pkjwt-login', 'mtls-pki',
+]);
+
+// Clients without shared secrets (RFC 7523 §2.2 client assertions, RFC 8705 mutual TLS), whose
+// keys and certificates the harness made (tests/it/support/keys.rs) in the directory that
+// E2E_KEYS_DIR names; `keyMaterial` reads what this server needs of it.
+
+// client_secret_jwt's secret (HS256 to HS512): 64 bytes and more.
+const SECRET_JWT_SECRET = 'secret-jwt: a shared secret of sixty-four bytes or more, for HS256 to HS512';
+// mtls-pki's registered subject (RFC 4514), which keys.rs gives its client certificate.
+const MTLS_PKI_SUBJECT_DN = 'CN=mtls-pki,O=oauthctl e2e';
+const MTLS_METHODS = new Set(['tls_client_auth', 'self_signed_tls_client_auth']);
+// oidc-provider's default, spelled out: the replay window of a client assertion is its exp plus this.
+const CLOCK_TOLERANCE = 15;
+
+function keyMaterial(dir) {
+  if (!dir) {
+    throw new Error('E2E_KEYS_DIR must name the key directory the Rust harness made '
+      + '(tests/it/support/keys.rs); see README.md, "Running"');
+  }
+  const read = (name) => fs.readFileSync(path.join(dir, name));
+  const caPem = read('ca.crt.pem');
+  return {
+    public: JSON.parse(read('public.json')),
+    caPem,
+    ca: new crypto.X509Certificate(caPem),
+    serverCert: read('server.crt.pem'),
+    serverKey: read('server.key.pem'),
+  };
+}
+
+const CLIENT_CREDENTIALS_ONLY = {
+  grant_types: ['client_credentials'],
+  response_types: [],
+  redirect_uris: [],
+  scope: 'api:read api:write',
+};
+
+// Signing a user in (`login`, `login --device`) and renewing: a native app, as native-confidential.
+const USER_SIGN_IN = {
+  application_type: 'native',
+  grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+  response_types: ['code'],
+  redirect_uris: ['http://127.0.0.1/callback'],
+  scope: 'openid offline_access api:read',
+};
+
+function keyedClients({ keys, certs, p256_jwk_kid: p256JwkKid, service_account: serviceAccount }) {
+  // The public half of a key under each kid a client may name it by: its RFC 7638 thumbprint (the
+  // default kid of a PEM key) and `kids`, with the certificate `cert` as its x5c.
+  const jwks = (name, { kids = [], cert } = {}) => [keys[name].thumbprint, ...kids].map((kid) => ({
+    ...keys[name].jwk,
+    kid,
+    use: 'sig',
+    ...(cert ? { x5c: certs[cert].x5c } : {}),
+  }));
+  const rsa = jwks('rsa', { cert: 'rsa' });
+  const p256 = jwks('p256', { kids: [p256JwkKid] });
+  const privateKeyJwt = (clientId, alg, keySet, rest = CLIENT_CREDENTIALS_ONLY) => ({
+    client_id: clientId,
+    token_endpoint_auth_method: 'private_key_jwt',
+    ...(alg ? { token_endpoint_auth_signing_alg: alg } : {}),
+    jwks: { keys: keySet },
+    ...rest,
+  });
+  const selfSigned = new crypto.X509Certificate(Buffer.from(certs.self_signed.x5c[0], 'base64'));
+  return [
+    privateKeyJwt('pkjwt-rs256', 'RS256', rsa),
+    privateKeyJwt('pkjwt-ps256', 'PS256', rsa),
+    privateKeyJwt('pkjwt-es256', 'ES256', p256),
+    privateKeyJwt('pkjwt-es384', 'ES384', jwks('p384')),
+    privateKeyJwt('pkjwt-eddsa', 'EdDSA', jwks('ed25519')),
+    // Any asymmetric algorithm the server enables, with any of the four keys.
+    privateKeyJwt('pkjwt-any', undefined, [...rsa, ...p256, ...jwks('p384'), ...jwks('ed25519')]),
+    privateKeyJwt('pkjwt-login', 'ES256', p256, USER_SIGN_IN),
+    // private_key_jwt over mutual TLS with the RSA key's certificate: certificate-bound tokens.
+    privateKeyJwt('pkjwt-mtls', 'RS256', rsa, {
+      ...CLIENT_CREDENTIALS_ONLY,
+      tls_client_certificate_bound_access_tokens: true,
+    }),
+    // A Google service-account key: the RSA key under the key file's private_key_id.
+    privateKeyJwt(serviceAccount.client_email, 'RS256', jwks('rsa', { kids: [serviceAccount.private_key_id] })),
+    {
+      client_id: 'secret-jwt',
+      client_secret: SECRET_JWT_SECRET,
+      token_endpoint_auth_method: 'client_secret_jwt',
+      ...CLIENT_CREDENTIALS_ONLY,
+    },
+    {
+      client_id: 'mtls-pki',
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: MTLS_PKI_SUBJECT_DN,
+      tls_client_certificate_bound_access_tokens: true,
+      ...USER_SIGN_IN,
+      grant_types: ['client_credentials', ...USER_SIGN_IN.grant_types],
+      scope: 'openid offline_access api:read api:write',
+    },
+    {
+      client_id: 'mtls-self-signed',
+      token_endpoint_auth_method: 'self_signed_tls_client_auth',
+      tls_client_certificate_bound_access_tokens: true,
+      jwks: {
+        keys: [{ ...selfSigned.publicKey.export({ format: 'jwk' }), use: 'sig', x5c: certs.self_signed.x5c }],
+      },
+      ...CLIENT_CREDENTIALS_ONLY,
+    },
+  ];
+}
 
 // RFC 8628 §3.2 `interval`, in seconds: oidc-provider sends none (so clients would wait the
 // default 5 s between polls), this server sends 1 and answers slow_down (§3.5) to a poll that
@@ -433,9 +568,48 @@ function devicePollTooSoon(deviceCode) {
   return early;
 }
 
-const REGISTERED_AUTH_METHOD = new Map(
-  CLIENTS.map((c) => [c.client_id, c.token_endpoint_auth_method]),
-);
+// What this server checks of its clients beyond oidc-provider (clientAuthenticationProblem), by
+// client_id: { method: token_endpoint_auth_method, origin: the client a clone was made from (or
+// itself), metadata, certificates: the x5t#S256 and x5t of the certificates in its JWKS (x5c) }.
+const registry = new Map();
+
+function register(metadata, origin = metadata.client_id) {
+  const certificates = { 'x5t#S256': new Set(), x5t: new Set() };
+  for (const { x5c } of metadata.jwks?.keys || []) {
+    if (x5c?.length) {
+      const info = certificateInfo(Buffer.from(x5c[0], 'base64'));
+      certificates['x5t#S256'].add(info['x5t#S256']);
+      certificates.x5t.add(info.x5t);
+    }
+  }
+  registry.set(metadata.client_id, {
+    method: metadata.token_endpoint_auth_method,
+    origin,
+    metadata: structuredClone(metadata),
+    certificates,
+  });
+}
+
+const alwaysRefresh = (clientId) => ALWAYS_REFRESH.has(registry.get(clientId)?.origin ?? clientId);
+
+// GET /test/clone-client: a new client with the metadata of `from` under a client_id of its own,
+// stored through the provider's adapter (where dynamically registered clients live), so that a test
+// has the client's assertions and failures (/test/fail-next) to itself. Returns [status, body].
+let clones = 0;
+async function cloneClient(provider, from) {
+  const original = registry.get(from);
+  if (!original) {
+    return [404, { error: 'unknown_client', error_description: `no client ${JSON.stringify(from)} to clone` }];
+  }
+  clones += 1;
+  const clientId = `${from}.${clones}`;
+  const metadata = { ...structuredClone(original.metadata), client_id: clientId };
+  await provider.Client.adapter.upsert(clientId, metadata);
+  // Validates the metadata now rather than at the clone's first request.
+  await provider.Client.find(clientId);
+  register(metadata, original.origin);
+  return [200, { client_id: clientId }];
+}
 
 async function readBody(req) {
   const chunks = [];
@@ -448,43 +622,187 @@ async function readBody(req) {
   return Buffer.concat(chunks);
 }
 
-// oidc-provider accepts client_secret_basic and client_secret_post interchangeably for a client
-// registered with either. This server is stricter, so that an e2e test fails when oauthctl
-// authenticates some other way than the client's registered token_endpoint_auth_method, at any
-// endpoint that authenticates clients (CLIENT_AUTH_PATHS). It also keeps public clients away
-// from introspection: RFC 7662 §2.1 has the endpoint require authorization of its callers, and
-// §4 warns that it could otherwise be used to scan for tokens (Keycloak refuses public clients
-// too). A confidential client may introspect any token this server issued, as a resource server
-// would. Returns the invalid_client description, or undefined when the request may go on. The
-// request body is read by the caller and handed on as req.body, which oidc-provider then uses.
-function clientAuthenticationProblem(path, req, form) {
+// The client certificate of a request on the HTTPS listener (node:crypto X509Certificate), or
+// undefined: none was sent, or the request came over plain HTTP.
+function peerCertificate(req) {
+  return req.socket.getPeerX509Certificate?.() || undefined;
+}
+
+// For tls_client_auth (features.mTLS.certificateAuthorized): oidc-provider checks neither the chain
+// nor the dates of a client certificate, and the HTTPS listener lets every certificate through
+// (rejectUnauthorized: false, so that self-signed ones reach self_signed_tls_client_auth), so here:
+// a leaf certificate issued and signed by the test CA, within its validity.
+function issuedByTestCa(cert, ca) {
+  if (!cert || cert.ca) return false;
+  const now = Date.now();
+  return cert.checkIssued(ca) && cert.verify(ca.publicKey)
+    && Date.parse(cert.validFrom) <= now && now <= Date.parse(cert.validTo);
+}
+
+// The protected header and payload of a JWT, unverified (oidc-provider verifies), or why not.
+function decodeJwt(jwt) {
+  try {
+    return { header: jose.decodeProtectedHeader(jwt), payload: jose.decodeJwt(jwt) };
+  } catch (err) {
+    return { malformed: `${err.code || err.name}: ${err.message}` };
+  }
+}
+
+// How a request to a client-authentication endpoint authenticates its client, as oidc-provider
+// tells the methods apart (lib/shared/client_auth.js): Basic credentials, a client_assertion
+// (client_secret_jwt when it is signed HS*, else private_key_jwt), client_secret in the body, or
+// only a client_id: none, or tls_client_auth / self_signed_tls_client_auth when the client is
+// registered for it and a client certificate came with the request.
+// Returns { method, clientId, assertion: { header, payload } | { malformed } | undefined }.
+function presentedClientAuth(req, form) {
   const authorization = req.headers.authorization;
-  let used;
-  let clientId;
   if (authorization?.toLowerCase().startsWith('basic ')) {
-    used = 'client_secret_basic';
     const basic = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+    let clientId;
     try {
       clientId = decodeURIComponent(basic.slice(0, basic.indexOf(':')).replace(/\+/g, '%20'));
     } catch {
-      return undefined; // malformed: oidc-provider itself answers that
+      // malformed: oidc-provider itself answers that
     }
-  } else if (form.has('client_secret')) {
-    used = 'client_secret_post';
-    clientId = form.get('client_id');
-  } else {
-    used = 'none';
-    clientId = form.get('client_id');
+    return { method: 'client_secret_basic', clientId };
   }
-  const registered = REGISTERED_AUTH_METHOD.get(clientId);
+  if (form.has('client_assertion')) {
+    const assertion = decodeJwt(form.get('client_assertion'));
+    const method = assertion.header?.alg?.startsWith('HS') ? 'client_secret_jwt' : 'private_key_jwt';
+    const clientId = form.get('client_id') ?? assertion.payload?.sub ?? assertion.payload?.iss;
+    return { method, clientId, assertion };
+  }
+  const clientId = form.get('client_id') ?? undefined;
+  if (form.has('client_secret')) return { method: 'client_secret_post', clientId };
+  const registered = registry.get(clientId)?.method;
+  if (MTLS_METHODS.has(registered) && peerCertificate(req)) return { method: registered, clientId };
+  return { method: 'none', clientId };
+}
+
+// oidc-provider accepts client_secret_basic and client_secret_post interchangeably for a client
+// registered with either. This server is stricter, so that an e2e test fails when oauthctl
+// authenticates some other way than the client's registered token_endpoint_auth_method, at any
+// endpoint that authenticates clients (CLIENT_AUTH_PATHS): with a secret where a key is
+// registered, an HS* assertion for a private_key_jwt client, no certificate for an mTLS client.
+// An assertion header `x5t#S256` or `x5t` must name a certificate registered for the client (in
+// its JWKS, as x5c), as Microsoft Entra ID requires of certificate credentials. It also keeps
+// public clients away from introspection: RFC 7662 §2.1 has the endpoint require authorization of
+// its callers, and §4 warns that it could otherwise be used to scan for tokens (Keycloak refuses
+// public clients too). A confidential client may introspect any token this server issued, as a
+// resource server would. Returns the invalid_client description, or undefined when the request
+// may go on. The request body is read by the caller and handed on as req.body, which
+// oidc-provider then uses.
+function clientAuthenticationProblem(path, { method: used, clientId, assertion }) {
+  const client = registry.get(clientId);
+  const registered = client?.method;
   if (registered && registered !== used) {
+    if (MTLS_METHODS.has(registered) && used === 'none') {
+      return `client ${clientId} is registered for ${registered}, but sent no client certificate `
+        + '(send it to the mtls_endpoint_aliases of the discovery metadata)';
+    }
     return `client ${clientId} is registered for ${registered}, but authenticated with ${used}`;
+  }
+  for (const header of ['x5t#S256', 'x5t']) {
+    const thumbprint = assertion?.header?.[header];
+    if (client && thumbprint !== undefined && !client.certificates[header].has(thumbprint)) {
+      return `the client_assertion's ${header} header ${JSON.stringify(thumbprint)} names no `
+        + `certificate registered for client ${clientId}`;
+    }
   }
   if (path === '/token/introspection' && used === 'none') {
     return 'the introspection endpoint requires client authentication (RFC 7662 §2.1): '
       + `public client ${clientId} may not introspect tokens`;
   }
   return undefined;
+}
+
+// Every request to a client-authentication endpoint, by client_id, in order: what the client
+// presented and what the server answered (/test/client-auth, /test/client-assertions). A record:
+// { client_id, method, path, listener: "http" | "mtls", certificate: { x5t#S256, subject, issuer }
+// | null, header, payload (a client_assertion's, decoded; or malformed: why not), status, error,
+// error_detail (oidc-provider's reason, which its answer leaves out), injected (by
+// /test/fail-next), jti_marked_used }.
+const clientAuthLog = new Map();
+// The request → its record, for the answer (status) and oidc-provider's error events.
+const recordOf = new WeakMap();
+
+function recordClientAuth(req, res, path, listener, presented) {
+  const cert = peerCertificate(req);
+  const record = {
+    client_id: presented.clientId ?? null,
+    method: presented.method,
+    path,
+    listener,
+    certificate: cert ? {
+      'x5t#S256': crypto.hash('sha256', cert.raw, 'base64url'),
+      subject: rfc4514(cert.subject),
+      issuer: rfc4514(cert.issuer),
+    } : null,
+    ...presented.assertion,
+    status: null,
+  };
+  const key = presented.clientId ?? '';
+  if (!clientAuthLog.has(key)) clientAuthLog.set(key, []);
+  const log = clientAuthLog.get(key);
+  if (log.length >= 1000) log.shift();
+  log.push(record);
+  recordOf.set(req, record);
+  res.on('finish', () => {
+    record.status = res.statusCode;
+  });
+  return record;
+}
+
+// GET /test/fail-next: failures to answer in place of the provider, first armed first used:
+// { path, status, error, clientId (or undefined: any client), left }.
+const failures = [];
+
+function armFailure(query) {
+  const path = query.get('path') || '/token';
+  const status = Number(query.get('status') || 503);
+  const count = Number(query.get('count') || 1);
+  if (!CLIENT_AUTH_PATHS.has(path) || !Number.isInteger(status) || status < 400 || status > 599
+    || !Number.isInteger(count) || count < 1 || count > 100) {
+    return [400, {
+      error: 'invalid_request',
+      error_description: `path must be one of ${[...CLIENT_AUTH_PATHS].join(', ')}, status 400 to 599, count 1 to 100`,
+    }];
+  }
+  const failure = {
+    path,
+    status,
+    error: query.get('error') || (status === 503 ? 'temporarily_unavailable' : 'server_error'),
+    clientId: query.get('client_id') || undefined,
+    left: count,
+  };
+  failures.push(failure);
+  return [200, {
+    armed: {
+      path, status, error: failure.error, count, client_id: failure.clientId ?? null,
+    },
+  }];
+}
+
+function takeFailure(path, clientId) {
+  const at = failures.findIndex((f) => f.path === path && (!f.clientId || f.clientId === clientId));
+  if (at < 0) return undefined;
+  const failure = failures[at];
+  failure.left -= 1;
+  if (!failure.left) failures.splice(at, 1);
+  return failure;
+}
+
+// A failed request's assertion counts as used, as it would if the server had failed after
+// checking it: the same assertion sent again is refused by oidc-provider's replay check
+// (invalid_client), so only a client that signs a new one for its retry gets through.
+async function markAssertionUsed(provider, payload) {
+  const now = Math.floor(Date.now() / 1000);
+  if (typeof payload?.iss !== 'string' || typeof payload.jti !== 'string'
+    || !Number.isFinite(payload.exp) || payload.exp <= now) {
+    return false;
+  }
+  await provider.ReplayDetection.unique(payload.iss, payload.jti, payload.exp + CLOCK_TOLERANCE);
+  return true;
 }
 
 async function tokenInfo(provider, jwks, issuer, token) {
@@ -510,30 +828,74 @@ async function tokenInfo(provider, jwks, issuer, token) {
         aud: found.aud,
         // A rotated refresh token (or a used code) is kept, marked consumed, until it expires.
         consumed: Boolean(found.consumed),
+        // RFC 8705 §3.1: bound to this client certificate (a JWT carries its cnf in the payload).
+        ...(found['x5t#S256'] ? { cnf: { 'x5t#S256': found['x5t#S256'] } } : {}),
       };
     }
   }
   return undefined;
 }
 
-async function main() {
-  const server = http.createServer();
+// Listens on an ephemeral port of 127.0.0.1.
+async function listen(server) {
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
   });
-  const { port } = server.address();
-  const issuer = `http://127.0.0.1:${port}`;
+  return server.address().port;
+}
+
+async function main() {
+  const material = keyMaterial(process.env.E2E_KEYS_DIR);
+  const server = http.createServer();
+  const issuer = `http://127.0.0.1:${await listen(server)}`;
+  // RFC 8705: the same provider and routes over HTTPS, asking every client for a certificate and
+  // letting through any it sends (or none): the provider decides (features.mTLS below).
+  const mtlsServer = https.createServer({
+    key: material.serverKey,
+    cert: material.serverCert,
+    ca: [material.caPem],
+    requestCert: true,
+    rejectUnauthorized: false,
+  });
+  const mtls = `https://127.0.0.1:${await listen(mtlsServer)}`;
+
+  const clients = [...CLIENTS, ...keyedClients(material.public)];
+  for (const client of clients) register(client);
 
   const keys = [
     await signingKey('RS256', 'rs256-1', { modulusLength: 2048 }),
     await signingKey('ES256', 'es256-1'),
   ];
   const publicKeys = jose.createLocalJWKSet({ keys: keys.map(publicJwk) });
+  const store = new LRU({ maxSize: 100_000 });
 
   const provider = new Provider(issuer, {
-    clients: CLIENTS,
+    clients,
     jwks: { keys },
+    adapter: (model) => new MemoryAdapter(model, store, CLOCK_TOLERANCE),
+    clockTolerance: CLOCK_TOLERANCE,
+    clientAuthMethods: [
+      'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none',
+      'tls_client_auth', 'self_signed_tls_client_auth',
+    ],
+    // oidc-provider's default is HS256, RS256, PS256, ES256, Ed25519 and EdDSA.
+    enabledJWA: {
+      clientAuthSigningAlgValues: [
+        'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
+        'ES256', 'ES384', 'Ed25519', 'EdDSA',
+      ],
+    },
+    // RFC 8705 §5: where a client that authenticates with a certificate, or wants
+    // certificate-bound tokens, sends its requests.
+    discovery: {
+      mtls_endpoint_aliases: {
+        token_endpoint: `${mtls}/token`,
+        revocation_endpoint: `${mtls}/token/revocation`,
+        introspection_endpoint: `${mtls}/token/introspection`,
+        device_authorization_endpoint: `${mtls}/device/auth`,
+      },
+    },
     // Every scope the clients use is known here, so a scope a client may not have is refused
     // with invalid_scope rather than silently dropped.
     scopes: ['openid', 'offline_access', 'api:read', 'api:write', 'api:admin'],
@@ -585,6 +947,23 @@ async function main() {
         enabled: true,
         allowedPolicy: async () => true,
       },
+      // RFC 8705. oidc-provider takes the certificate from getCertificate and leaves the rest to
+      // this configuration: certificateAuthorized decides whether a tls_client_auth certificate
+      // is trusted (issuedByTestCa), certificateSubjectMatches compares the registered subject.
+      // A certificate-bound token carries cnf.x5t#S256 (RFC 8705 §3.1).
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        tlsClientAuth: true,
+        selfSignedTlsClientAuth: true,
+        getCertificate: (ctx) => peerCertificate(ctx.req),
+        certificateAuthorized: (ctx) => issuedByTestCa(peerCertificate(ctx.req), material.ca),
+        certificateSubjectMatches(ctx, property, expected) {
+          const cert = peerCertificate(ctx.req);
+          return property === 'tls_client_auth_subject_dn' && Boolean(cert)
+            && rfc4514(cert.subject) === expected;
+        },
+      },
     },
     // PKCE for public clients and native apps (RFC 8252 §6); any other client may still use it.
     pkce: {
@@ -592,10 +971,10 @@ async function main() {
     },
     // ALWAYS_REFRESH clients always get a refresh token; others when they asked for offline_access.
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token')
-      && (ALWAYS_REFRESH.has(client.clientId) || code.scopes.has('offline_access')),
+      && (alwaysRefresh(client.clientId) || code.scopes.has('offline_access')),
     // oidc-provider's default, except for ALWAYS_REFRESH clients: their tokens outlive the
     // browser session, as the refresh token they always get is meant to.
-    expiresWithSession: async (ctx, code) => !ALWAYS_REFRESH.has(ctx.oidc.client?.clientId)
+    expiresWithSession: async (ctx, code) => !alwaysRefresh(ctx.oidc.client?.clientId)
       && !code.scopes.has('offline_access'),
     ttl: {
       AccessToken: 300,
@@ -623,9 +1002,20 @@ async function main() {
       devicePollStarted(ctx.body.device_code);
     }
   });
+  // oidc-provider's reason for an error, which its answer leaves out for invalid_client ("client
+  // authentication failed"): into the request's record, for /test/client-auth.
+  for (const event of ['grant.error', 'revocation.error', 'introspection.error', 'device_authorization.error', 'server_error']) {
+    provider.on(event, (ctx, err) => {
+      const record = recordOf.get(ctx.req);
+      if (record) {
+        record.error = err.error || err.message;
+        record.error_detail = err.error_detail ?? err.error_description;
+      }
+    });
+  }
   const callback = provider.callback();
 
-  server.on('request', async (req, res) => {
+  const handle = async (req, res, listener) => {
     const url = new URL(req.url, issuer);
     try {
       if (req.method === 'GET' && url.pathname === '/test/authorize') {
@@ -658,16 +1048,44 @@ async function main() {
         );
         return sendJson(res, status, body);
       }
+      if (req.method === 'GET' && url.pathname === '/test/client-auth') {
+        return sendJson(res, 200, clientAuthLog.get(url.searchParams.get('client_id') ?? '') ?? []);
+      }
+      if (req.method === 'GET' && url.pathname === '/test/client-assertions') {
+        const log = clientAuthLog.get(url.searchParams.get('client_id') ?? '') ?? [];
+        return sendJson(res, 200, log.filter((r) => r.header || r.malformed));
+      }
+      if (req.method === 'GET' && url.pathname === '/test/fail-next') {
+        return sendJson(res, ...armFailure(url.searchParams));
+      }
+      if (req.method === 'GET' && url.pathname === '/test/clone-client') {
+        return sendJson(res, ...await cloneClient(provider, url.searchParams.get('client_id')));
+      }
       if (req.method === 'GET' && /^\/interaction\/[^/]+$/.test(url.pathname)) {
         return await interact(provider, req, res, url.searchParams.get('deny') === '1');
       }
       if (req.method === 'POST' && CLIENT_AUTH_PATHS.has(url.pathname)) {
         req.body = await readBody(req);
         const form = new URLSearchParams(req.body.toString('utf8'));
-        const problem = clientAuthenticationProblem(url.pathname, req, form);
+        const presented = presentedClientAuth(req, form);
+        const record = recordClientAuth(req, res, url.pathname, listener, presented);
+        const problem = clientAuthenticationProblem(url.pathname, presented);
         if (problem) {
+          Object.assign(record, { error: 'invalid_client', error_detail: problem });
           res.setHeader('www-authenticate', 'Basic realm="e2e"');
           return sendJson(res, 401, { error: 'invalid_client', error_description: problem });
+        }
+        const failure = takeFailure(url.pathname, presented.clientId);
+        if (failure) {
+          const description = `injected by /test/fail-next; ${failure.left} more to come`;
+          Object.assign(record, {
+            error: failure.error,
+            error_detail: description,
+            injected: true,
+            jti_marked_used: await markAssertionUsed(provider, presented.assertion?.payload),
+          });
+          res.setHeader('retry-after', '0');
+          return sendJson(res, failure.status, { error: failure.error, error_description: description });
         }
         if (url.pathname === '/token' && form.get('grant_type') === DEVICE_CODE_GRANT
           && devicePollTooSoon(form.get('device_code'))) {
@@ -682,13 +1100,17 @@ async function main() {
       return sendJson(res, 500, { error: 'server_error', error_description: String(err?.message || err) });
     }
     return callback(req, res);
-  });
+  };
+  server.on('request', (req, res) => handle(req, res, 'http'));
+  mtlsServer.on('request', (req, res) => handle(req, res, 'mtls'));
 
   provider.on('server_error', (_ctx, err) => console.error('e2e idp: server_error', err));
 
   const stop = () => {
-    server.close();
-    server.closeAllConnections();
+    for (const s of [server, mtlsServer]) {
+      s.close();
+      s.closeAllConnections();
+    }
     process.exit(0);
   };
   process.on('SIGTERM', stop);
@@ -698,7 +1120,7 @@ async function main() {
   process.stdin.on('error', stop);
   process.stdin.resume();
 
-  process.stdout.write(`${JSON.stringify({ issuer })}\n`);
+  process.stdout.write(`${JSON.stringify({ issuer, mtls })}\n`);
 }
 
 main().catch((err) => {

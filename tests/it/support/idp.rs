@@ -4,15 +4,21 @@
 //!
 //! The first e2e test to call [`idp`] installs the server's Node dependencies (`npm ci`, skipped
 //! when `node_modules` already matches `package-lock.json`; a marker in `node_modules` holds the
-//! lock file's SHA-256, and a file lock keeps two test processes from installing at once), then
-//! starts the server and waits for its ready line, `{"issuer":"http://127.0.0.1:PORT"}`. The
-//! server dies with the test process because its stdin is a pipe from us. Node.js 20+ and npm are
-//! required: without them the e2e tests fail, saying what to install. They never skip.
+//! lock file's SHA-256, and a file lock keeps two test processes from installing at once), makes
+//! the key material of the server's keyed clients with `openssl` (support/keys.rs), then starts
+//! the server with `E2E_KEYS_DIR` naming it and waits for its ready line,
+//! `{"issuer":"http://127.0.0.1:PORT","mtls":"https://127.0.0.1:PORT2"}`. The server dies with the
+//! test process because its stdin is a pipe from us. Node.js 20+, npm and openssl are required:
+//! without them the e2e tests fail, saying what to install. They never skip.
 //!
-//! What a suite gets: the issuer, the token endpoint, GET on the server's test-only routes
-//! (`/test/…`, JSON answers), `token_info` (what the server says it issued, JWT signatures
-//! verified with its own keys) and the server's stderr for failure messages. A suite adds its own
-//! routes as methods in an `impl Idp` block of its own.
+//! What a suite gets: the issuer, the HTTPS listener for mutual TLS (`mtls`, its certificate
+//! signed by `keys().ca_cert`), the token endpoint and its mTLS alias, the key files
+//! (`keys()`), GET on the server's test-only routes (`/test/…`, JSON answers), `token_info`
+//! (what the server says it issued, JWT signatures verified with its own keys), the record of
+//! what clients sent to authenticate (`client_auth`, `client_assertions`), failures on demand
+//! (`fail_next`), a client of the test's own (`clone_client`) and the server's stderr for
+//! failure messages. Which client uses which key: tests/e2e/idp/README.md ("Clients"). A suite
+//! adds its own routes as methods in an `impl Idp` block of its own.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Read};
@@ -26,6 +32,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+use crate::support::keys::Keys;
 
 /// The Node project holding the server.
 const IDP_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/idp");
@@ -44,6 +52,13 @@ const INSTALL_HINT: &str = "the e2e tests need Node.js 20 or newer and npm on PA
 pub(crate) struct Idp {
     /// `http://127.0.0.1:PORT`, from the ready line.
     pub(crate) issuer: String,
+    /// `https://127.0.0.1:PORT`, from the ready line: the same server over HTTPS, asking for a
+    /// client certificate (RFC 8705). Its certificate is signed by [`Keys::ca_cert`]. Discovery's
+    /// `mtls_endpoint_aliases` point here: `/token`, `/token/revocation`,
+    /// `/token/introspection`, `/device/auth`; the test-only routes answer here too.
+    pub(crate) mtls: String,
+    /// The key material the server's keyed clients are registered with.
+    keys: Keys,
     /// Owns the server's stdin pipe: the server exits when this process does.
     _child: Child,
     stderr: Arc<Mutex<String>>,
@@ -187,10 +202,12 @@ fn drain_stderr(mut stderr: ChildStderr, log: Arc<Mutex<String>>) -> thread::Joi
 
 fn start_idp() -> Result<Idp, String> {
     install_node_modules()?;
+    let keys = Keys::generate(Path::new(IDP_DIR))?;
     let started = Instant::now();
     let mut child = Command::new("node")
         .arg("server.mjs")
         .current_dir(IDP_DIR)
+        .env("E2E_KEYS_DIR", &keys.dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -237,24 +254,25 @@ fn start_idp() -> Result<Idp, String> {
             return Err(failure(&mut child, what));
         }
     };
-    let parsed: Option<String> = serde_json::from_str::<Value>(&line)
-        .ok()
-        .and_then(|v| v["issuer"].as_str().map(String::from));
-    let issuer = match parsed {
-        Some(issuer) if issuer.starts_with("http://127.0.0.1:") => issuer,
-        _ => {
-            return Err(failure(
-                &mut child,
-                format!("unexpected ready line {line:?}"),
-            ));
-        }
+    let parsed = serde_json::from_str::<Value>(&line).ok();
+    let field = |name: &str, scheme: &str| -> Option<String> {
+        let url = parsed.as_ref()?[name].as_str()?;
+        let authority = url.strip_prefix(scheme)?.strip_prefix("://")?;
+        let addr = authority.parse::<std::net::SocketAddr>().ok()?;
+        (addr.ip() == std::net::Ipv4Addr::LOCALHOST).then(|| url.to_owned())
     };
-    if let Err(e) = issuer["http://".len()..].parse::<std::net::SocketAddr>() {
-        let what = format!("issuer {issuer:?} is not host:port: {e}");
+    let (Some(issuer), Some(mtls)) = (field("issuer", "http"), field("mtls", "https")) else {
+        let what = format!(
+            "unexpected ready line {line:?} (want {{\"issuer\":\"http://127.0.0.1:PORT\",\
+             \"mtls\":\"https://127.0.0.1:PORT\"}})"
+        );
         return Err(failure(&mut child, what));
+    };
+    if let Err(e) = keys.write_service_account(&issuer) {
+        return Err(failure(&mut child, e));
     }
     println!(
-        "e2e: started {issuer} in {:.1}s",
+        "e2e: started {issuer} and {mtls} in {:.1}s",
         started.elapsed().as_secs_f64()
     );
     // Never through a proxy from the environment (everything here is on loopback), no redirects
@@ -268,6 +286,8 @@ fn start_idp() -> Result<Idp, String> {
         .new_agent();
     Ok(Idp {
         issuer,
+        mtls,
+        keys,
         _child: child,
         stderr: log,
         agent,
@@ -277,6 +297,16 @@ fn start_idp() -> Result<Idp, String> {
 impl Idp {
     pub(crate) fn token_url(&self) -> String {
         format!("{}/token", self.issuer)
+    }
+
+    /// The token endpoint's mTLS alias, on the HTTPS listener.
+    pub(crate) fn mtls_token_url(&self) -> String {
+        format!("{}/token", self.mtls)
+    }
+
+    /// The keys, certificates and key files of the server's keyed clients (support/keys.rs).
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.keys
     }
 
     /// What the server has written on stderr so far (its last 128 to 256 KiB).
@@ -324,5 +354,56 @@ impl Idp {
             "{token:?} does not verify: {body}"
         );
         body
+    }
+}
+
+/// The server's record of client authentication (`/test/client-auth`, `/test/client-assertions`,
+/// `/test/fail-next`, `/test/clone-client`; tests/e2e/idp/README.md says what each record holds).
+impl Idp {
+    /// A new client with the registration of `client_id` under a client_id of its own
+    /// (`<client_id>.<n>`): a test that reads what its client sent, or arms a failure for it, has
+    /// that client to itself, while every e2e test shares the server.
+    pub(crate) fn clone_client(&self, client_id: &str) -> String {
+        let (status, body) = self.get("/test/clone-client", &[("client_id", client_id)]);
+        assert_eq!(status, 200, "/test/clone-client: {body}\n{}", self.log());
+        body["client_id"].as_str().expect("client_id").to_owned()
+    }
+
+    /// Every request to a client-authentication endpoint that named `client_id`, in order.
+    pub(crate) fn client_auth(&self, client_id: &str) -> Vec<Value> {
+        self.records("/test/client-auth", client_id)
+    }
+
+    /// Every `client_assertion` `client_id` sent, in order: `header` and `payload` (decoded),
+    /// `path`, `listener`, `status`, and for a refusal `error` and `error_detail`.
+    pub(crate) fn client_assertions(&self, client_id: &str) -> Vec<Value> {
+        self.records("/test/client-assertions", client_id)
+    }
+
+    fn records(&self, route: &str, client_id: &str) -> Vec<Value> {
+        let (status, body) = self.get(route, &[("client_id", client_id)]);
+        assert_eq!(status, 200, "{route}: {body}\n{}", self.log());
+        match body {
+            Value::Array(records) => records,
+            other => panic!("{route} answered {other}, not an array"),
+        }
+    }
+
+    /// Has the server answer the next `count` POSTs of `client_id` to `path` (`/token`,
+    /// `/token/revocation`, `/token/introspection` or `/device/auth`) with `status` and
+    /// `retry-after: 0` instead of serving them, after recording them; the `jti` of each
+    /// one's client assertion then counts as used, so that the same assertion sent again is
+    /// refused (`invalid_client`).
+    pub(crate) fn fail_next(&self, client_id: &str, path: &str, status: u16, count: u32) {
+        let (answer, body) = self.get(
+            "/test/fail-next",
+            &[
+                ("client_id", client_id),
+                ("path", path),
+                ("status", &status.to_string()),
+                ("count", &count.to_string()),
+            ],
+        );
+        assert_eq!(answer, 200, "/test/fail-next: {body}\n{}", self.log());
     }
 }

@@ -1,12 +1,14 @@
 //! What the suites share: the hermetic environment and its assertions (`common`), the
 //! client-credentials profile and the one `fetch` helper (`app`), the strict loopback stub
-//! (`server`), the real authorization server of the e2e suites (`idp`), loopback relays and a
-//! CONNECT proxy (`proxy`), a TLS front with a private CA (`tls`), and the bounds on text from
-//! outside (`untrusted`). `harness` holds the tests of these helpers themselves.
+//! (`server`), the real authorization server of the e2e suites (`idp`) and its clients' keys and
+//! certificates (`keys`), loopback relays and a CONNECT proxy (`proxy`), a TLS front with a
+//! private CA (`tls`), and the bounds on text from outside (`untrusted`). `harness` holds the
+//! tests of these helpers themselves.
 
 pub mod app;
 pub mod common;
 pub mod idp;
+pub mod keys;
 pub mod proxy;
 pub mod server;
 pub mod tls;
