@@ -250,31 +250,9 @@ fn one_line(message: &str) -> String {
 }
 
 /// Why a literal secret in this file would be exposed: group/other access or another owner.
-#[cfg(unix)]
 fn permission_problem(path: &Path) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(path).ok()?;
-    let mode = meta.mode() & 0o777;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
-        return Some(format!(
-            "it is owned by uid {}, not by you (uid {me})",
-            meta.uid()
-        ));
-    }
-    if mode & 0o077 != 0 {
-        return Some(format!(
-            "it is accessible by group or others (mode {mode:04o}); run `chmod 600 {}`",
-            path.display()
-        ));
-    }
-    None
-}
-
-#[cfg(not(unix))]
-fn permission_problem(_path: &Path) -> Option<String> {
-    None
+    crate::files::exposure(&meta, path)
 }
 
 /// Values for a new profile, in the shape of the file.

@@ -86,6 +86,111 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
+/// Reads at most `cap` bytes of a file that holds a secret (a private key), refusing it unread
+/// when it is another user's or group or others may access it, as ssh refuses such keys
+/// (SECURITY 39). The check is on the opened file, so the file read is the file checked.
+pub fn read_private(path: &Path, cap: u64) -> Result<Vec<u8>, Refused> {
+    let file = open_nonblocking(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Refused::Missing,
+        _ => Refused::Io(e),
+    })?;
+    let meta = file.metadata().map_err(Refused::Io)?;
+    if !meta.is_file() {
+        return Err(Refused::Io(not_regular(&meta)));
+    }
+    if let Some(problem) = exposure(&meta, path) {
+        return Err(Refused::Unsafe(problem));
+    }
+    read_all_capped(file, cap).map_err(Refused::Io)
+}
+
+/// Why a file is no place for a secret: another user owns it, or group or others may access
+/// it. The advice names `path`.
+#[cfg(unix)]
+pub fn exposure(meta: &std::fs::Metadata, path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mode = meta.mode() & 0o777;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Some(format!(
+            "it is owned by uid {}, not by you (uid {me})",
+            meta.uid()
+        ));
+    }
+    if mode & 0o077 != 0 {
+        return Some(format!(
+            "it is accessible by group or others (mode {mode:04o}); run `chmod 600 {}`",
+            crate::untrusted::printable(&path.display().to_string(), 300)
+        ));
+    }
+    None
+}
+
+#[cfg(not(unix))]
+pub fn exposure(_meta: &std::fs::Metadata, _path: &Path) -> Option<String> {
+    None
+}
+
+/// Creates `path` holding `bytes` with `mode` from the start, never replacing a file already
+/// there (`AlreadyExists`), and never showing a part-written file: a temp file beside it is
+/// written and fsynced, then hard-linked to `path`, which fails when `path` exists. On a file
+/// system without hard links, `path` itself is created exclusively and written. Its directory
+/// is created (0700) when missing.
+pub fn create_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    create_private_dir(&dir)?;
+    let tmp = dir.join(temp_name(
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+    ));
+    let written = (|| {
+        let mut file = open_new(&tmp, mode)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(e),
+        Err(e) if no_hard_links(&e) => {
+            let result = (|| {
+                let mut file = create_exclusive(path, mode)?;
+                file.write_all(bytes)?;
+                file.sync_all()
+            })();
+            if let Err(e) = result {
+                if e.kind() != std::io::ErrorKind::AlreadyExists {
+                    let _ = std::fs::remove_file(path);
+                }
+                return Err(e);
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// A file system that has no hard links (some FUSE, SMB, exFAT) says so with one of these.
+#[cfg(unix)]
+fn no_hard_links(e: &std::io::Error) -> bool {
+    e.raw_os_error().is_some_and(|code| {
+        // ENOTSUP and EOPNOTSUPP are one code on Linux, two elsewhere.
+        [libc::EPERM, libc::ENOTSUP, libc::EOPNOTSUPP, libc::EMLINK].contains(&code)
+    })
+}
+
+#[cfg(not(unix))]
+fn no_hard_links(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::Unsupported
+}
+
 /// Writes `bytes` to `path` atomically, creating its directory (0700) if needed. For the config
 /// file; the caches write through `Dir`.
 pub fn write_atomically(path: &Path, bytes: &[u8], mode: Mode) -> std::io::Result<()> {
@@ -159,11 +264,17 @@ fn existing_mode(_path: &Path) -> Option<u32> {
     None
 }
 
-#[cfg(unix)]
+/// A temp file of ours, created anew: one left by a killed writer with our pid is ours to
+/// replace.
 fn open_new(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    // A temp file left by a killed writer with our pid is ours to replace.
     let _ = std::fs::remove_file(path);
+    create_exclusive(path, mode)
+}
+
+/// Creates `path` (never following a link there, never replacing a file) with exactly `mode`.
+#[cfg(unix)]
+fn create_exclusive(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -176,8 +287,7 @@ fn open_new(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
 }
 
 #[cfg(not(unix))]
-fn open_new(path: &Path, _mode: u32) -> std::io::Result<std::fs::File> {
-    let _ = std::fs::remove_file(path);
+fn create_exclusive(path: &Path, _mode: u32) -> std::io::Result<std::fs::File> {
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -168,3 +168,55 @@ fn create_new_never_replaces_and_leaves_no_temp_file() {
     assert!(dir.remove("key").unwrap());
     assert!(!dir.remove("key").unwrap());
 }
+
+#[test]
+fn a_private_read_refuses_files_others_can_read_before_reading_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("key.pem");
+    std::fs::write(&path, b"key").unwrap();
+    for mode in [0o600, 0o400] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        assert_eq!(read_private(&path, 16).unwrap(), b"key");
+    }
+    for mode in [0o640, 0o604, 0o660, 0o610] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        match read_private(&path, 16) {
+            Err(Refused::Unsafe(why)) => assert_eq!(
+                why,
+                format!(
+                    "it is accessible by group or others (mode {mode:04o}); run `chmod 600 {}`",
+                    path.display()
+                )
+            ),
+            other => panic!("mode {mode:o}: {other:?}"),
+        }
+    }
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(matches!(read_private(&path, 2), Err(Refused::Io(_))));
+    let missing = dir.path().join("missing.pem");
+    assert!(matches!(read_private(&missing, 16), Err(Refused::Missing)));
+    assert!(matches!(read_private(dir.path(), 16), Err(Refused::Io(_))));
+}
+
+#[test]
+fn a_new_file_is_private_from_the_start_and_never_replaces_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/key.pem");
+    create_new(&path, b"first", 0o600).unwrap();
+    assert_eq!((mode(&path), mode(path.parent().unwrap())), (0o600, 0o700));
+    let again = create_new(&path, b"second", 0o600).unwrap_err();
+    assert_eq!(again.kind(), std::io::ErrorKind::AlreadyExists);
+    assert_eq!(std::fs::read(&path).unwrap(), b"first");
+    // A link to elsewhere is not followed, and not replaced.
+    let target = dir.path().join("target");
+    let link = dir.path().join("link.pem");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let linked = create_new(&link, b"third", 0o600).unwrap_err();
+    assert_eq!(linked.kind(), std::io::ErrorKind::AlreadyExists);
+    assert!(!target.exists());
+    let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["key.pem"], "no temp file is left behind");
+}
