@@ -159,7 +159,34 @@ impl Credential<'_> {
     /// described, so that a cache hit runs nothing and asks nobody.
     pub fn of(secret: &crate::oauth::ClientSecret) -> Result<Credential<'_>> {
         let profile = secret.profile();
-        if !crate::oauth::ClientAuth::needs_secret(profile.auth_method) {
+        let method = profile.auth_method;
+        // A key or a certificate: its public thumbprint when it can be read without running
+        // anything (a token bound to a certificate is useless with another, and a changed key is
+        // another credential), else its source.
+        let key_identity = || -> Result<String> {
+            let source = crate::oauth::credential::key_source(profile)?;
+            let mut what = match &source {
+                Some(source) if source.is_side_effect_free() => match secret.key()? {
+                    Some(key) => format!("private key {}", key.key.thumbprint()),
+                    None => return Err(Error::Internal("a key source without a key".into())),
+                },
+                Some(source) => source.identity(),
+                None => "no private key".into(),
+            };
+            if let Some(path) = &profile.client_certificate_file {
+                what.push_str(&format!(" with certificate {}", path.display()));
+                if source.as_ref().is_some_and(|s| s.is_side_effect_free())
+                    && let Some(chain) = secret.key()?.and_then(|k| k.certificate.as_ref())
+                {
+                    what.push_str(&format!(" x5t#S256 {}", chain.x5t_s256()));
+                }
+            }
+            Ok(what)
+        };
+        if crate::oauth::credential::needs_key(method) {
+            return Ok(Credential::Described(key_identity()?));
+        }
+        if !crate::oauth::ClientAuth::needs_secret(method) {
             return Ok(Credential::Described("none (a public client)".into()));
         }
         match &profile.secret {

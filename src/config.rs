@@ -57,9 +57,44 @@ macro_rules! keyword_enum {
 }
 
 keyword_enum! {
-    /// How the client authenticates at the token endpoint (RFC 6749 §2.3.1).
-    AuthMethod { Basic = "basic", Post = "post", None = "none" }
+    /// How the client authenticates at the token endpoint: a shared secret (RFC 6749 §2.3.1), a
+    /// signed client assertion (RFC 7523 §2.2, OpenID Connect Core §9), a TLS client certificate
+    /// (RFC 8705 §2), or not at all (a public client).
+    AuthMethod {
+        Basic = "basic",
+        Post = "post",
+        None = "none",
+        PrivateKeyJwt = "private_key_jwt",
+        ClientSecretJwt = "client_secret_jwt",
+        TlsClientAuth = "tls_client_auth",
+        SelfSignedTlsClientAuth = "self_signed_tls_client_auth",
+    }
 }
+keyword_enum! {
+    /// The JWS algorithm client assertions are signed with (RFC 7518 §3.1; EdDSA: RFC 8037 §3.1).
+    SigningAlg {
+        RS256 = "RS256",
+        RS384 = "RS384",
+        RS512 = "RS512",
+        PS256 = "PS256",
+        PS384 = "PS384",
+        PS512 = "PS512",
+        ES256 = "ES256",
+        ES384 = "ES384",
+        EdDSA = "EdDSA",
+        HS256 = "HS256",
+        HS384 = "HS384",
+        HS512 = "HS512",
+    }
+}
+
+impl SigningAlg {
+    /// The algorithm, as the key code knows it.
+    pub fn alg(self) -> crate::keys::Alg {
+        crate::keys::Alg::from_name(self.as_str()).expect("every SigningAlg is a keys::Alg")
+    }
+}
+
 keyword_enum! {
     /// Whether the Basic credentials are form-urlencoded before base64 (RFC 6749 §2.3.1) or not.
     BasicEncoding { Form = "form", Raw = "raw" }
@@ -250,7 +285,7 @@ fn one_line(message: &str) -> String {
 }
 
 /// Why a literal secret in this file would be exposed: group/other access or another owner.
-fn permission_problem(path: &Path) -> Option<String> {
+pub(crate) fn permission_problem(path: &Path) -> Option<String> {
     let meta = std::fs::metadata(path).ok()?;
     crate::files::exposure(&meta, path)
 }

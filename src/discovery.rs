@@ -108,6 +108,21 @@ impl Metadata {
             .and_then(Value::as_str)
     }
 
+    /// The endpoint a client uses; with `mtls` (the client presents a certificate) its alias in
+    /// `mtls_endpoint_aliases` when the server gives one (RFC 8705 §5).
+    pub fn endpoint_for(&self, endpoint: Endpoint, mtls: bool) -> Option<&str> {
+        let alias = self
+            .document
+            .get("mtls_endpoint_aliases")
+            .and_then(Value::as_object)
+            .and_then(|aliases| aliases.get(endpoint.metadata_field()))
+            .and_then(Value::as_str);
+        match alias {
+            Some(alias) if mtls => Some(alias),
+            _ => self.endpoint(endpoint),
+        }
+    }
+
     /// RFC 8414 §2 `code_challenge_methods_supported`; `None` when the server does not say.
     pub fn pkce_methods(&self) -> Option<Vec<&str>> {
         self.document
@@ -146,9 +161,11 @@ pub fn complete(
         )));
     };
     let metadata = load(&issuer, transport, trace, store)?;
+    // RFC 8705 §5: a client that presents a certificate uses the server's mTLS aliases.
+    let mtls = profile.client_certificate_file.is_some();
     for endpoint in Endpoint::ALL {
         if endpoint.of(&profile).is_none()
-            && let Some(url) = metadata.endpoint(endpoint)
+            && let Some(url) = metadata.endpoint_for(endpoint, mtls)
         {
             // RFC 8414 §2: endpoints are https URLs (loopback http for local servers, as ever).
             // A bad one this command needs is an error; one it does not need is left unfilled,

@@ -454,7 +454,7 @@ pub fn certificate_spki(der: &[u8]) -> Result<Vec<u8>, String> {
 /// The fields of a certificate's TBSCertificate, each a whole TLV whose tag and length are
 /// checked but whose content is not: the certificate is not validated, only its key is used, so
 /// any version, extension or name is fine.
-fn tbs_fields(der: &[u8]) -> der::Result<Vec<&[u8]>> {
+pub(crate) fn tbs_fields(der: &[u8]) -> der::Result<Vec<&[u8]>> {
     let mut reader = SliceReader::new(der)?;
     let fields = reader.sequence(|certificate| {
         let fields = certificate.sequence(|tbs| {
@@ -480,5 +480,6 @@ pub(crate) fn bit_len(bytes: &[u8]) -> usize {
         .map_or(0, |top| bytes.len() * 8 - top.leading_zeros() as usize)
 }
 
+pub mod certificate;
 #[cfg(test)]
 mod tests;

@@ -165,6 +165,16 @@ pub fn resolve(
             profile.describe()
         )));
     }
+    // DESIGN §10: an assertion is made for one request, and lives as briefly.
+    let lifetime = profile.assertion_lifetime();
+    if !(1..=crate::profile::MAX_ASSERTION_LIFETIME_SECS).contains(&lifetime) {
+        return Err(Error::Config(format!(
+            "{}: assertion_lifetime_secs is {lifetime}; it must be from 1 to {}",
+            profile.describe(),
+            crate::profile::MAX_ASSERTION_LIFETIME_SECS
+        )));
+    }
+    crate::oauth::credential::key_source(&profile)?;
     Ok(profile)
 }
 

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 /// Env var that overrides any profile's secret for one run.
 pub const OVERRIDE_ENV: &str = "OAUTHCTL_CLIENT_SECRET";
 /// The most a secret file or command may produce (SECURITY 3).
-const MAX_SECRET_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_SECRET_BYTES: usize = 64 * 1024;
 /// How long `client_secret_command` may run when no deadline is given (`read`); a token command
 /// gives it the profile's `timeout_secs` instead (`read_within`, SECURITY 3).
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -133,7 +133,9 @@ impl SecretSource {
                 }
             },
             SecretSource::File(path) => read_secret_file(path)?,
-            SecretSource::Command(argv) => run_secret_command(argv, timeout)?,
+            SecretSource::Command(argv) => {
+                run_secret_command(argv, timeout, "client_secret_command")?
+            }
             SecretSource::Stdin => {
                 let mut buf = Vec::new();
                 std::io::stdin()
@@ -185,11 +187,13 @@ fn read_secret_file(path: &Path) -> Result<String> {
 
 /// Runs `client_secret_command` with no shell, no inherited `OAUTHCTL_CLIENT_SECRET`, a timeout and
 /// an output cap (SECURITY 3, 6). Its output is never echoed, even on failure.
-fn run_secret_command(argv: &[String], timeout: Duration) -> Result<String> {
+/// `key` is the profile key that names the command (`client_secret_command`,
+/// `private_key_command`), for messages.
+pub(crate) fn run_secret_command(argv: &[String], timeout: Duration, key: &str) -> Result<String> {
     let Some((program, args)) = argv.split_first() else {
-        return Err(Error::Config("client_secret_command is empty".into()));
+        return Err(Error::Config(format!("{key} is empty")));
     };
-    let what = format!("client_secret_command `{program}`");
+    let what = format!("{key} `{program}`");
     let timed_out = || {
         Error::Config(format!(
             "{what} did not finish within {}s",

@@ -165,7 +165,19 @@ impl Settings {
             return Ok(transport);
         }
         let profile = self.profile()?;
-        let transport = Transport::new(profile.timeout(), profile.ca_file.as_deref())?;
+        // DESIGN §10: with a client certificate, every request to the server presents it.
+        let identity = match &profile.client_certificate_file {
+            Some(_) => match self.secret()?.key()? {
+                Some(key) => Some(key.tls_identity(profile)?),
+                None => None,
+            },
+            None => None,
+        };
+        let transport = Transport::new(
+            profile.timeout(),
+            profile.ca_file.as_deref(),
+            identity.as_ref(),
+        )?;
         Ok(self.transport.get_or_init(|| transport))
     }
 

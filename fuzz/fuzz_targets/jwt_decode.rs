@@ -190,6 +190,7 @@ fn render(jwt: &Jwt, now: i64) {
         jwt: jwt.clone(),
         now,
         verification: None,
+        binding: None,
     };
     let validity = inspection.validity();
     assert_validity(jwt, now, &validity);

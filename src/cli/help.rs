@@ -12,10 +12,18 @@ macro_rules! env_block {
             "  Each profile key can be set for one run as OAUTHCTL_<KEY> (flag > env var >\n",
             "  profile > default); the flags above name theirs. Keys without a flag here:\n",
             $without_flag,
+            key_vars!(),
             endpoint_vars!(),
             ".\n",
             "  The token cache lives in OAUTHCTL_CACHE_DIR when it is set.\n\n",
         )
+    };
+}
+
+/// The keys of a client's key pair that have flags only on `profiles add`.
+macro_rules! key_vars {
+    () => {
+        ",\n  the client key's OAUTHCTL_PRIVATE_KEY_ENV, OAUTHCTL_PRIVATE_KEY_COMMAND,\n  OAUTHCTL_KEY_ID, OAUTHCTL_ASSERTION_AUDIENCE,\n  OAUTHCTL_ASSERTION_LIFETIME_SECS"
     };
 }
 

@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCompleter;
 
 use crate::commands::profiles::NewProfileSpec;
-use crate::config::{AuthMethod, BasicEncoding, GrantKind, GrantParams};
+use crate::config::{AuthMethod, BasicEncoding, GrantKind, GrantParams, SigningAlg};
 pub use crate::output::OutputFormat;
 use crate::resolve::{ProfileLayer, parse_header, parse_param};
 use crate::secret::SecretSource;
@@ -574,16 +574,10 @@ where
 }
 
 /// A program and its arguments, given as one JSON array (clap would read a bare `Vec` as many values).
-#[derive(Debug, Clone)]
-pub struct Argv(pub Vec<String>);
+pub use crate::profile::kinds::Argv;
 
 fn parse_argv(s: &str) -> Result<Argv, String> {
-    match serde_json::from_str::<Vec<String>>(s) {
-        Ok(argv) if !argv.is_empty() => Ok(Argv(argv)),
-        _ => Err(
-            "expected a non-empty JSON array of strings, e.g. '[\"pass\",\"show\",\"idp\"]'".into(),
-        ),
-    }
+    s.parse()
 }
 
 #[cfg(test)]

@@ -5,10 +5,11 @@
 //! Secrets are never read: the request is built with sentinel strings in their place, and the
 //! sentinels are then cut out of every URL, header and form value into `Part::Placeholder`s.
 
-use crate::config::{BasicEncoding, GrantKind};
+use crate::config::{AuthMethod, BasicEncoding, GrantKind};
 use crate::error::Result;
 use crate::http::redact_header;
-use crate::oauth::{ClientAuth, Grant, HeaderValue, SECRET_NAMES, TokenRequest, build_request};
+use crate::oauth::credential::Credential;
+use crate::oauth::{Grant, HeaderValue, SECRET_NAMES, TokenRequest, build_request};
 use crate::resolve::Profile;
 use crate::secret::{OVERRIDE_ENV, Secret, SecretSource};
 use crate::settings::Settings;
@@ -134,10 +135,29 @@ impl<'p> Planner<'p> {
 
     fn build(mut self, grant: &Grant<'_>) -> Result<PlannedRequest> {
         let profile = self.profile;
-        let client_secret = ClientAuth::needs_secret(profile.auth_method).then(|| {
-            let (name, stands_for) = secret_placeholder(profile.secret.as_ref());
-            self.secret(&name, &stands_for)
-        });
+        let credential = match profile.auth_method {
+            AuthMethod::Basic | AuthMethod::Post => {
+                let (name, stands_for) = secret_placeholder(profile.secret.as_ref());
+                Credential::Secret(self.secret(&name, &stands_for))
+            }
+            AuthMethod::None | AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
+                Credential::Nothing
+            }
+            // DESIGN §10: never a usable assertion, but the command that mints one.
+            AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt => {
+                Credential::Assertion(self.secret(
+                    "OAUTHCTL_CLIENT_ASSERTION",
+                    &format!(
+                        "a client assertion, signed anew for each request: OAUTHCTL_CLIENT_ASSERTION=\"$(oauthctl keys assertion{})\"",
+                        profile
+                            .name
+                            .as_deref()
+                            .map(|name| format!(" -p {}", shell_word(name)))
+                            .unwrap_or_default()
+                    ),
+                ))
+            }
+        };
         let mut discovery = Vec::new();
         let token_url = match (&profile.token_url, &profile.issuer) {
             (Some(url), _) => url.clone(),
@@ -156,7 +176,7 @@ impl<'p> Planner<'p> {
             token_url: Some(token_url),
             ..profile.clone()
         };
-        let request = build_request(&profile, client_secret.as_ref(), grant)?;
+        let request = build_request(&profile, &credential, grant)?;
         Ok(self.plan(request, discovery))
     }
 
@@ -348,6 +368,19 @@ fn is_shell_name(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A profile name as one shell word in a command line shown to the user.
+fn shell_word(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 /// `X-Api-Key` → `X_API_KEY`.

@@ -42,6 +42,25 @@ pub struct Inspection {
     pub now: i64,
     /// With `--verify`, and only when it passed (a failure is an error).
     pub verification: Option<Verification>,
+    /// With `-p`, a certificate-bound token (RFC 8705 §3.1) and a profile with a certificate:
+    /// whether the token is bound to it.
+    pub binding: Option<Binding>,
+}
+
+/// A token's `cnf` `x5t#S256` compared with the profile's `client_certificate_file`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The token's `cnf` `x5t#S256`.
+    pub token: String,
+    /// The certificate's, and its file.
+    pub certificate: String,
+    pub file: PathBuf,
+}
+
+impl Binding {
+    pub fn matches(&self) -> bool {
+        self.token == self.certificate
+    }
 }
 
 /// Where `--verify` gets its keys.
@@ -130,10 +149,17 @@ pub fn run(
             ));
         }
     };
+    let jwt = decode(&text)?;
+    let binding = if settings.profile_on_command_line {
+        certificate_binding(&jwt, settings.profile()?)?
+    } else {
+        None
+    };
     let mut inspection = Inspection {
-        jwt: decode(&text)?,
+        jwt,
         now: crate::timefmt::now(),
         verification: None,
+        binding,
     };
     if let Some(verify) = verify {
         inspection.verification = Some(verified(settings, &text, &inspection, verify)?);
@@ -164,6 +190,32 @@ pub fn run(
         }
     }
     Ok(inspection)
+}
+
+/// RFC 8705 §3.1: a token bound to a certificate carries its SHA-256 thumbprint in
+/// `cnf.x5t#S256`; with a profile that presents a certificate, whether it is that one.
+fn certificate_binding(jwt: &Jwt, profile: &Profile) -> Result<Option<Binding>> {
+    let Some(token) = jwt
+        .claims
+        .get("cnf")
+        .and_then(|cnf| cnf.get("x5t#S256"))
+        .and_then(serde_json::Value::as_str)
+    else {
+        return Ok(None);
+    };
+    let Some(file) = &profile.client_certificate_file else {
+        return Ok(None);
+    };
+    let shown = format!("client_certificate_file `{}`", file.display());
+    let bytes = crate::files::read_capped(file, crate::http::MAX_BODY_BYTES)
+        .map_err(|e| Error::Config(format!("cannot read {shown}: {e}")))?;
+    let chain = crate::keys::certificate::CertificateChain::from_pem(&bytes, &shown)
+        .map_err(Error::Config)?;
+    Ok(Some(Binding {
+        token: token.to_string(),
+        certificate: chain.x5t_s256(),
+        file: file.clone(),
+    }))
 }
 
 /// Checks the signature and the claims; an error (exit 5) saying exactly what failed unless all
@@ -302,6 +354,7 @@ fn load_keys(
                     default = Transport::new(
                         std::time::Duration::from_secs(crate::resolve::DEFAULT_TIMEOUT_SECS),
                         None,
+                        None,
                     )?;
                     &default
                 }
@@ -386,6 +439,7 @@ mod tests {
             jwt: decode(&make(r#"{"alg":"none"}"#, claims)).unwrap(),
             now,
             verification: None,
+            binding: None,
         }
         .validity()
     }

@@ -170,9 +170,33 @@ pub struct Transport {
     timeout: Duration,
 }
 
+/// A client certificate chain (leaf first, DER) and its private key, presented in every TLS
+/// handshake (RFC 8705 §2).
+pub struct ClientIdentity {
+    pub chain: Vec<Vec<u8>>,
+    pub key: ClientKeyDer,
+    /// The certificate file, for messages.
+    pub shown: String,
+}
+
+/// A private key's DER, in the form it was read.
+pub enum ClientKeyDer {
+    Pkcs8(Vec<u8>),
+    Pkcs1(Vec<u8>),
+    Sec1(Vec<u8>),
+}
+
 impl Transport {
-    pub fn new(timeout: Duration, ca_file: Option<&Path>) -> Result<Transport> {
-        let tls = tls_with_roots(ca_file)?.build();
+    pub fn new(
+        timeout: Duration,
+        ca_file: Option<&Path>,
+        identity: Option<&ClientIdentity>,
+    ) -> Result<Transport> {
+        let mut tls = tls_with_roots(ca_file)?;
+        if let Some(identity) = identity {
+            tls = tls.client_cert(Some(client_cert(identity)?));
+        }
+        let tls = tls.build();
         let agent = |proxy: Option<ureq::Proxy>| -> ureq::Agent {
             ureq::Agent::config_builder()
                 .proxy(proxy)
@@ -575,6 +599,58 @@ fn tls_with_roots(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfigBuilder>
             rustls::crypto::ring::default_provider(),
         ))
         .root_certs(roots.into()))
+}
+
+/// ureq's client certificate, checked first as rustls will take it when ureq connects: ureq
+/// `expect`s a pair rustls refuses, so a key it cannot use, or one that is not the certificate's,
+/// would be a panic there and is a config error here.
+fn client_cert(identity: &ClientIdentity) -> Result<ureq::tls::ClientCert> {
+    use rustls::pki_types::{
+        CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+    };
+    // ureq takes a key as DER only with a kind it does not export: as PEM, its label says it.
+    let (label, der) = match &identity.key {
+        ClientKeyDer::Pkcs8(der) => ("PRIVATE KEY", der),
+        ClientKeyDer::Pkcs1(der) => ("RSA PRIVATE KEY", der),
+        ClientKeyDer::Sec1(der) => ("EC PRIVATE KEY", der),
+    };
+    let pem = key_pem(label, der);
+    let key_der: PrivateKeyDer<'_> = match &identity.key {
+        ClientKeyDer::Pkcs8(der) => PrivatePkcs8KeyDer::from(der.as_slice()).into(),
+        ClientKeyDer::Pkcs1(der) => PrivatePkcs1KeyDer::from(der.as_slice()).into(),
+        ClientKeyDer::Sec1(der) => PrivateSec1KeyDer::from(der.as_slice()).into(),
+    };
+    let chain: Vec<CertificateDer<'static>> = identity
+        .chain
+        .iter()
+        .map(|der| CertificateDer::from(der.clone()))
+        .collect();
+    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| Error::Internal(format!("TLS versions: {e}")))?
+    .with_root_certificates(rustls::RootCertStore::empty())
+    .with_client_auth_cert(chain, key_der.clone_key())
+    .map_err(|e| {
+        Error::Config(format!(
+            "{} cannot be used for mutual TLS with its private key: {e}",
+            identity.shown
+        ))
+    })?;
+    let certs: Vec<ureq::tls::Certificate<'static>> = identity
+        .chain
+        .iter()
+        .map(|der| ureq::tls::Certificate::from_der(der).to_owned())
+        .collect();
+    let key = ureq::tls::PrivateKey::from_pem(pem.as_bytes())
+        .map_err(|e| Error::Config(format!("{}: its private key: {e}", identity.shown)))?;
+    Ok(ureq::tls::ClientCert::new_with_certs(&certs, key))
+}
+
+/// A PEM block of a private key's DER.
+fn key_pem(label: &str, der: &[u8]) -> String {
+    pem::encode(&pem::Pem::new(label, der.to_vec()))
 }
 
 fn bundled_roots() -> impl Iterator<Item = ureq::tls::Certificate<'static>> {

@@ -43,7 +43,7 @@ fn loopback_and_no_proxy_hosts_go_direct_and_the_rest_through_the_proxy() {
         .no_proxy("internal.example")
         .build()
         .unwrap();
-    let mut transport = Transport::new(Duration::from_secs(5), None).unwrap();
+    let mut transport = Transport::new(Duration::from_secs(5), None, None).unwrap();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .proxy(Some(proxy.clone()))
         .build()

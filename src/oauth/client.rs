@@ -11,10 +11,11 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::client_auth::ClientAuth;
+use super::credential::{ClientKey, Credential, key_signer, read_client_key, secret_signer};
 use super::grant::Grant;
 use super::request::{Param, TokenRequest, build_request, client_request};
 use super::response::{TokenResponse, parse_token_response};
-use crate::config::Config;
+use crate::config::{AuthMethod, Config};
 use crate::discovery::{Endpoint, Metadata, MetadataCache};
 use crate::error::{Error, Result};
 use crate::http::{Resend, Response, RetryPolicy, Trace, Transport, check_url, host_of};
@@ -121,13 +122,14 @@ impl<'a> Client<'a> {
     /// A token for `grant` from the token endpoint (RFC 6749 §5), sent again only as the grant
     /// allows.
     pub fn token(&self, grant: &Grant<'_>) -> Result<TokenResponse> {
-        // The secret first: one that cannot be had fails before anything is looked up.
-        let secret = self.secret.get()?;
+        // The credential first: a secret or key that cannot be had fails before anything is
+        // looked up.
+        let credential = self.secret.credential()?;
         let completed = self.discover(&[Endpoint::Token])?;
         let profile = &completed.profile;
         let url = profile.require_token_url()?.to_string();
         check_url(&url, "token_url")?;
-        let build = || build_request(profile, secret, grant);
+        let build = || build_request(profile, credential, grant);
         if let Grant::AuthorizationCode {
             code_verifier: Some(v),
             ..
@@ -158,10 +160,16 @@ impl<'a> Client<'a> {
         parse: impl FnOnce(&Response, &Trace, &str) -> Result<T>,
     ) -> Result<T> {
         let url = self.endpoint(endpoint)?;
-        let completed = self.discover(&[endpoint])?;
+        // An assertion's default audience is the token endpoint, whichever endpoint it goes to.
+        let completed = match self.profile.auth_method {
+            AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt => {
+                self.discover(&[endpoint, Endpoint::Token])?
+            }
+            _ => self.discover(&[endpoint])?,
+        };
         let profile = &completed.profile;
-        let secret = self.secret.get()?;
-        let build = || client_request(profile, secret, &url, params.clone());
+        let credential = self.secret.credential()?;
+        let build = || client_request(profile, credential, &url, params.clone());
         let host = host_of(&url);
         self.send(&build, sent, resend, |response, trace| {
             parse(response, trace, &host)
@@ -224,13 +232,16 @@ impl<'a> Client<'a> {
     }
 }
 
-/// The client's secret, read at most once per run and only when it is needed.
+/// The client's secret and key, each read at most once per run and only when it is needed, and
+/// the credential made of them.
 #[derive(Debug)]
 pub struct ClientSecret {
     profile: Profile,
     /// The config file's path, and why it may not hold a literal secret (SECURITY 4), if so.
     config: (std::path::PathBuf, Option<String>),
     read: OnceCell<Option<Secret>>,
+    key: OnceCell<Option<ClientKey>>,
+    credential: OnceCell<Credential>,
 }
 
 impl ClientSecret {
@@ -239,6 +250,8 @@ impl ClientSecret {
             profile: profile.clone(),
             config: (config.path.clone(), config.unsafe_for_secrets.clone()),
             read: OnceCell::new(),
+            key: OnceCell::new(),
+            credential: OnceCell::new(),
         }
     }
 
@@ -247,7 +260,7 @@ impl ClientSecret {
         &self.profile
     }
 
-    /// The secret (`None` for a public client), read on first use.
+    /// The secret (`None` when the client's method uses none), read on first use.
     pub fn get(&self) -> Result<Option<&Secret>> {
         if let Some(read) = self.read.get() {
             return Ok(read.as_ref());
@@ -255,6 +268,68 @@ impl ClientSecret {
         let secret = read_secret(&self.profile, &self.config.0, self.config.1.as_deref())?;
         Ok(self.read.get_or_init(|| secret).as_ref())
     }
+
+    /// The private key and certificate (`None` when the profile names no key), read and
+    /// checked on first use.
+    pub fn key(&self) -> Result<Option<&ClientKey>> {
+        if let Some(key) = self.key.get() {
+            return Ok(key.as_ref());
+        }
+        let key = read_client_key(&self.profile, crate::timefmt::now())?;
+        Ok(self.key.get_or_init(|| key).as_ref())
+    }
+
+    /// What the client authenticates with, made on first use: every secret and key it needs
+    /// read and checked, so that a bad one fails before any request.
+    pub fn credential(&self) -> Result<&Credential> {
+        if let Some(credential) = self.credential.get() {
+            return Ok(credential);
+        }
+        let profile = &self.profile;
+        let client_id = profile.require_client_id()?;
+        let credential = match profile.auth_method {
+            AuthMethod::Basic | AuthMethod::Post => match self.get()? {
+                Some(secret) => Credential::Secret(secret.clone()),
+                None => {
+                    return Err(Error::Internal(
+                        "a confidential client without a secret".into(),
+                    ));
+                }
+            },
+            AuthMethod::None => Credential::Nothing,
+            AuthMethod::ClientSecretJwt => match self.get()? {
+                Some(secret) => {
+                    Credential::Signer(Rc::new(secret_signer(profile, client_id, secret)?))
+                }
+                None => return Err(Error::Internal("client_secret_jwt without a secret".into())),
+            },
+            AuthMethod::PrivateKeyJwt => {
+                let key = self.key()?.ok_or_else(|| no_key(profile))?;
+                Credential::Signer(Rc::new(key_signer(profile, client_id, key)?))
+            }
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
+                let key = self.key()?.ok_or_else(|| no_key(profile))?;
+                if key.certificate.is_none() {
+                    return Err(Error::Config(format!(
+                        "{} uses auth_method = \"{}\", which presents a certificate in TLS (RFC 8705 §2): set client_certificate_file",
+                        profile.describe(),
+                        profile.auth_method.as_str()
+                    )));
+                }
+                Credential::Nothing
+            }
+        };
+        Ok(self.credential.get_or_init(|| credential))
+    }
+}
+
+/// The error of a method that needs a private key when the profile names none.
+fn no_key(profile: &Profile) -> Error {
+    Error::Config(format!(
+        "{} uses auth_method = \"{}\", which needs the client's private key: set private_key_file (or private_key_env / private_key_command)",
+        profile.describe(),
+        profile.auth_method.as_str()
+    ))
 }
 
 /// The client secret for this profile, or `None` for a public client (`auth_method = "none"`).

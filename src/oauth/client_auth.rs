@@ -3,9 +3,13 @@
 //! §2.1). Each method knows what it adds to a request and which of it is secret. A new method is
 //! a variant here, with its arms.
 
+use std::rc::Rc;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use super::assertion::{AssertionSigner, JWT_BEARER_ASSERTION};
+use super::credential::Credential;
 use super::request::{Header, HeaderValue, Param};
 use crate::config::{AuthMethod, BasicEncoding};
 use crate::error::{Error, Result};
@@ -25,19 +29,43 @@ pub enum ClientAuth {
     Post { client_id: String, secret: Secret },
     /// A public client: it only names itself (RFC 6749 §3.2.1, §4.1.3).
     Public { client_id: String },
+    /// A JWT client assertion (RFC 7523 §2.2; OpenID Connect Core §9 `private_key_jwt` and
+    /// `client_secret_jwt`), new for each request.
+    Assertion {
+        client_id: String,
+        assertion: Assertion,
+    },
+    /// The client's certificate in the TLS handshake proves it (RFC 8705 §2): the body only
+    /// names the client (§2.1.1, §2.2.1).
+    Tls { client_id: String },
+}
+
+/// Where a request's client assertion comes from.
+#[derive(Debug, Clone)]
+pub enum Assertion {
+    /// Signed when the request is made, for `audience`.
+    Signed {
+        signer: Rc<AssertionSigner>,
+        audience: String,
+    },
+    /// Given whole (`--dry-run`'s stand-in).
+    Given(Secret),
 }
 
 impl ClientAuth {
-    /// The profile's method, with the secret the run read (`None` for a public client).
-    pub fn new(profile: &Profile, secret: Option<&Secret>) -> Result<ClientAuth> {
+    /// The profile's method with the run's credential. `profile` is the one the request goes
+    /// out with (its endpoints discovered), for an assertion's audience.
+    pub fn new(profile: &Profile, credential: &Credential) -> Result<ClientAuth> {
         let client_id = profile.require_client_id()?.to_string();
-        let secret = || {
-            secret.cloned().ok_or_else(|| {
-                Error::Internal(format!(
-                    "{} client authentication without a secret",
-                    profile.auth_method.as_str()
-                ))
-            })
+        let mismatch = || {
+            Error::Internal(format!(
+                "{} client authentication with {credential:?}",
+                profile.auth_method.as_str()
+            ))
+        };
+        let secret = || match credential {
+            Credential::Secret(secret) => Ok(secret.clone()),
+            _ => Err(mismatch()),
         };
         Ok(match profile.auth_method {
             AuthMethod::Basic => ClientAuth::Basic {
@@ -50,14 +78,34 @@ impl ClientAuth {
                 secret: secret()?,
             },
             AuthMethod::None => ClientAuth::Public { client_id },
+            AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt => {
+                let assertion = match credential {
+                    Credential::Signer(signer) => Assertion::Signed {
+                        signer: signer.clone(),
+                        audience: assertion_audience(profile)?,
+                    },
+                    Credential::Assertion(given) => Assertion::Given(given.clone()),
+                    _ => return Err(mismatch()),
+                };
+                ClientAuth::Assertion {
+                    client_id,
+                    assertion,
+                }
+            }
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
+                ClientAuth::Tls { client_id }
+            }
         })
     }
 
     /// Whether `method` needs the client secret, which the run must then read.
     pub fn needs_secret(method: AuthMethod) -> bool {
         match method {
-            AuthMethod::Basic | AuthMethod::Post => true,
-            AuthMethod::None => false,
+            AuthMethod::Basic | AuthMethod::Post | AuthMethod::ClientSecretJwt => true,
+            AuthMethod::None
+            | AuthMethod::PrivateKeyJwt
+            | AuthMethod::TlsClientAuth
+            | AuthMethod::SelfSignedTlsClientAuth => false,
         }
     }
 
@@ -76,20 +124,61 @@ impl ClientAuth {
                     encoding: *encoding,
                 },
             }),
-            ClientAuth::Post { .. } | ClientAuth::Public { .. } => None,
+            ClientAuth::Post { .. }
+            | ClientAuth::Public { .. }
+            | ClientAuth::Assertion { .. }
+            | ClientAuth::Tls { .. } => None,
         }
     }
 
-    /// The form parameters it adds, after the request's own.
-    pub fn params(&self) -> Vec<Param> {
-        match self {
+    /// The form parameters it adds, after the request's own: a client assertion is signed here,
+    /// so each call makes a new one.
+    pub fn params(&self) -> Result<Vec<Param>> {
+        Ok(match self {
             ClientAuth::Basic { .. } => Vec::new(),
             ClientAuth::Post { client_id, secret } => vec![
                 Param::public("client_id", client_id),
                 Param::secret("client_secret", secret),
             ],
-            ClientAuth::Public { client_id } => vec![Param::public("client_id", client_id)],
-        }
+            ClientAuth::Public { client_id } | ClientAuth::Tls { client_id } => {
+                vec![Param::public("client_id", client_id)]
+            }
+            ClientAuth::Assertion {
+                client_id,
+                assertion,
+            } => {
+                let assertion = match assertion {
+                    Assertion::Signed { signer, audience } => {
+                        let now = u64::try_from(crate::timefmt::now()).unwrap_or(0);
+                        signer.mint(audience, now)?
+                    }
+                    Assertion::Given(given) => given.clone(),
+                };
+                // RFC 7523 §2.2 and RFC 7521 §4.2: client_id is optional beside an assertion;
+                // sent, as Microsoft Entra ID requires it and no server refuses it.
+                vec![
+                    Param::public("client_id", client_id),
+                    Param::public("client_assertion_type", JWT_BEARER_ASSERTION),
+                    Param::secret("client_assertion", &assertion),
+                ]
+            }
+        })
+    }
+}
+
+/// The `aud` of the profile's client assertions (DESIGN §10): the token endpoint in use (its mTLS
+/// alias when there is one), for every request to the server, revocation and introspection
+/// included; the issuer identifier; or the literal the profile gives.
+pub fn assertion_audience(profile: &Profile) -> Result<String> {
+    match profile.assertion_audience.as_deref() {
+        None | Some("token_endpoint") => Ok(profile.require_token_url()?.to_string()),
+        Some("issuer") => profile.issuer.clone().ok_or_else(|| {
+            Error::Config(format!(
+                "{} has assertion_audience = \"issuer\" but no issuer: set issuer, or give the audience itself",
+                profile.describe()
+            ))
+        }),
+        Some(literal) => Ok(literal.to_string()),
     }
 }
 
@@ -137,30 +226,34 @@ mod tests {
             client_id: "app".into(),
             secret: secret.clone(),
         };
-        let params = post.params();
+        let params = post.params().unwrap();
         let flags: Vec<(&str, bool)> = params.iter().map(|p| (p.name.as_str(), p.secret)).collect();
         assert_eq!(flags, [("client_id", false), ("client_secret", true)]);
         assert!(post.header().is_none());
         let public = ClientAuth::Public {
             client_id: "app".into(),
         };
-        assert!(public.params().iter().all(|p| !p.secret));
+        assert!(public.params().unwrap().iter().all(|p| !p.secret));
         let basic = ClientAuth::Basic {
             client_id: "app".into(),
             secret,
             encoding: BasicEncoding::Form,
         };
-        assert!(basic.params().is_empty());
+        assert!(basic.params().unwrap().is_empty());
         assert!(matches!(
             basic.header().map(|h| h.value),
             Some(HeaderValue::Basic { .. })
         ));
-        for method in [AuthMethod::Basic, AuthMethod::Post, AuthMethod::None] {
-            assert_eq!(
-                ClientAuth::needs_secret(method),
-                method != AuthMethod::None,
-                "{method:?}"
-            );
+        for (method, needs) in [
+            (AuthMethod::Basic, true),
+            (AuthMethod::Post, true),
+            (AuthMethod::ClientSecretJwt, true),
+            (AuthMethod::None, false),
+            (AuthMethod::PrivateKeyJwt, false),
+            (AuthMethod::TlsClientAuth, false),
+            (AuthMethod::SelfSignedTlsClientAuth, false),
+        ] {
+            assert_eq!(ClientAuth::needs_secret(method), needs, "{method:?}");
         }
     }
 }

@@ -10,8 +10,10 @@
 //! with its arms; the request, the trace's masks and the dry run follow from what it declares.
 
 mod answer;
+pub mod assertion;
 pub mod client;
 pub mod client_auth;
+pub mod credential;
 pub mod grant;
 pub mod request;
 mod response;

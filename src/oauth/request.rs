@@ -4,6 +4,7 @@
 //! request as a curl command with every secret left to a shell variable.
 
 use super::client_auth::{ClientAuth, basic_authorization};
+use super::credential::Credential;
 use super::grant::Grant;
 use crate::config::{BasicEncoding, GrantParams};
 use crate::error::Result;
@@ -133,15 +134,15 @@ pub fn access_params(profile: &Profile, scope_and_audience: bool) -> Vec<Param> 
     params
 }
 
-/// Builds the token request for `grant` as the profile describes it, with `secret` (the client's,
-/// `None` for a public client).
+/// Builds the token request for `grant` as the profile describes it, authenticated with the
+/// client's `credential`. Each call signs a new client assertion, when the client uses one.
 pub fn build_request(
     profile: &Profile,
-    secret: Option<&Secret>,
+    credential: &Credential,
     grant: &Grant<'_>,
 ) -> Result<TokenRequest> {
     let token_url = profile.require_token_url()?;
-    let auth = ClientAuth::new(profile, secret)?;
+    let auth = ClientAuth::new(profile, credential)?;
     let mut params = grant.params();
     params.extend(access_params(profile, grant.asks_for_scope()));
     for (k, v) in &profile.params {
@@ -165,19 +166,19 @@ pub fn build_request(
             (format!("{token_url}{separator}{}", query.finish()), secret)
         }
     };
-    Ok(with_client(&auth, profile, url, form))
+    with_client(&auth, profile, url, form)
 }
 
 /// A client-authenticated form POST to `url` (not the token endpoint: `grant_params` does not
 /// apply), for the device authorization, revocation and introspection endpoints.
 pub fn client_request(
     profile: &Profile,
-    secret: Option<&Secret>,
+    credential: &Credential,
     url: &str,
     params: Vec<Param>,
 ) -> Result<TokenRequest> {
-    let auth = ClientAuth::new(profile, secret)?;
-    Ok(with_client(&auth, profile, url.to_string(), params))
+    let auth = ClientAuth::new(profile, credential)?;
+    with_client(&auth, profile, url.to_string(), params)
 }
 
 /// The request with the client's authentication and the profile's headers: `Accept`, the
@@ -188,7 +189,7 @@ fn with_client(
     profile: &Profile,
     url: String,
     form: Vec<Param>,
-) -> TokenRequest {
+) -> Result<TokenRequest> {
     let mut headers = vec![Header {
         name: "Accept".into(),
         value: HeaderValue::Text("application/json".into()),
@@ -208,8 +209,8 @@ fn with_client(
         }
     }
     let mut form = form;
-    form.extend(auth.params());
-    TokenRequest { url, headers, form }
+    form.extend(auth.params()?);
+    Ok(TokenRequest { url, headers, form })
 }
 
 #[cfg(test)]
@@ -241,7 +242,12 @@ mod tests {
     fn client_credentials_with_basic_auth_keeps_the_secret_out_of_the_body() {
         let secret = Secret::new("s+/=".into());
         let p = profile(|l| l.scope = Some("read write".into()));
-        let req = build_request(&p, Some(&secret), &Grant::ClientCredentials).unwrap();
+        let req = build_request(
+            &p,
+            &Credential::Secret(secret.clone()),
+            &Grant::ClientCredentials,
+        )
+        .unwrap();
         assert_eq!(req.url, "https://idp.example/token");
         assert_eq!(
             req.wire_form(),
@@ -268,7 +274,12 @@ mod tests {
             l.grant_params = Some(GrantParams::Query);
             l.params = vec![("tenant".into(), "a b".into())];
         });
-        let req = build_request(&p, Some(&secret), &Grant::ClientCredentials).unwrap();
+        let req = build_request(
+            &p,
+            &Credential::Secret(secret.clone()),
+            &Grant::ClientCredentials,
+        )
+        .unwrap();
         assert_eq!(
             req.url,
             "https://idp.example/token?grant_type=client_credentials&tenant=a+b"
@@ -298,7 +309,7 @@ mod tests {
             redirect_uri: Some("http://127.0.0.1/cb"),
             code_verifier: Some(&verifier),
         };
-        let req = build_request(&p, None, &grant).unwrap();
+        let req = build_request(&p, &Credential::Nothing, &grant).unwrap();
         assert_eq!(
             req.url,
             "https://idp.example/token?grant_type=authorization_code&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb"
@@ -308,7 +319,12 @@ mod tests {
             ["code", "code_verifier", "client_assertion", "client_id"]
         );
         let rt = Secret::new("rt".into());
-        let req = build_request(&p, None, &Grant::RefreshToken { refresh_token: &rt }).unwrap();
+        let req = build_request(
+            &p,
+            &Credential::Nothing,
+            &Grant::RefreshToken { refresh_token: &rt },
+        )
+        .unwrap();
         assert_eq!(
             req.url,
             "https://idp.example/token?grant_type=refresh_token"
@@ -329,7 +345,7 @@ mod tests {
             redirect_uri: Some("http://127.0.0.1/cb"),
             code_verifier: Some(&verifier),
         };
-        let req = build_request(&p, None, &grant).unwrap();
+        let req = build_request(&p, &Credential::Nothing, &grant).unwrap();
         assert_eq!(
             names(&req.wire_form()),
             [
@@ -352,7 +368,7 @@ mod tests {
                 ("X-Tenant".into(), "t".into()),
             ];
         });
-        let req = build_request(&p, None, &Grant::ClientCredentials).unwrap();
+        let req = build_request(&p, &Credential::Nothing, &Grant::ClientCredentials).unwrap();
         assert_eq!(
             req.wire_headers(),
             vec![
@@ -363,7 +379,12 @@ mod tests {
         // A profile's own Authorization replaces the Basic one where it stands.
         let secret = Secret::new("s".into());
         let p = profile(|l| l.headers = vec![("authorization".into(), "Bearer x".into())]);
-        let req = build_request(&p, Some(&secret), &Grant::ClientCredentials).unwrap();
+        let req = build_request(
+            &p,
+            &Credential::Secret(secret.clone()),
+            &Grant::ClientCredentials,
+        )
+        .unwrap();
         assert_eq!(
             req.wire_headers(),
             vec![

@@ -27,6 +27,17 @@ struct InspectionJson<'a> {
     verification: Option<VerificationJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     checks: Option<&'a [ClaimCheck]>,
+    /// With `-p`, whether a certificate-bound token is bound to the profile's certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate_binding: Option<BindingJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct BindingJson<'a> {
+    matches: bool,
+    token_x5t_s256: &'a str,
+    certificate_x5t_s256: &'a str,
+    client_certificate_file: String,
 }
 
 /// A NumericDate claim: null when absent, why when it is not one.
@@ -106,6 +117,12 @@ impl<'a> InspectionJson<'a> {
                 notes: &v.notes,
             }),
             checks: verification.map(|v| v.checks.as_slice()),
+            certificate_binding: inspection.binding.as_ref().map(|b| BindingJson {
+                matches: b.matches(),
+                token_x5t_s256: &b.token,
+                certificate_x5t_s256: &b.certificate,
+                client_certificate_file: b.file.display().to_string(),
+            }),
         }
     }
 }
@@ -234,6 +251,26 @@ pub fn inspection_styled(format: OutputFormat, inspection: &Inspection, style: S
     let verdict = |label: &str, text: &str| format!("{}  {text}", pad(label, width));
     out.push_str(&paint(style, &verdict("Status", &status)));
     out.push('\n');
+    if let Some(binding) = &inspection.binding {
+        let file = printable(&binding.file.display().to_string(), 200);
+        let line = if binding.matches() {
+            style.green_bold(&verdict(
+                "Bound",
+                &format!("to the certificate of client_certificate_file `{file}` (cnf x5t#S256)"),
+            ))
+        } else {
+            style.red_bold(&verdict(
+                "Bound",
+                &format!(
+                    "to ANOTHER certificate: cnf x5t#S256 is {}, client_certificate_file `{file}` has {}",
+                    printable(&binding.token, 100),
+                    binding.certificate
+                ),
+            ))
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
     if let Some(v) = &inspection.verification {
         // Every check passed (a failure is an error): what was checked, and what was not.
         for (i, check) in v.checks.iter().enumerate() {
@@ -264,6 +301,7 @@ pub(super) mod tests {
     pub(crate) fn inspected(claims: &str, now: i64) -> Inspection {
         Inspection {
             verification: None,
+            binding: None,
             jwt: crate::jwt::decode(&crate::jwt::tests::make(
                 r#"{"alg":"RS256","kid":"k\u001b[2Jx"}"#,
                 claims,

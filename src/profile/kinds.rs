@@ -205,6 +205,58 @@ impl Kind for FilePath {
     }
 }
 
+/// A program and its arguments, run without a shell.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Argv(pub Vec<String>);
+
+impl FromStr for Argv {
+    type Err = String;
+    /// One JSON array of strings, not empty (a flag or an env var: clap or a shell would split
+    /// anything else).
+    fn from_str(s: &str) -> std::result::Result<Argv, String> {
+        match serde_json::from_str::<Vec<String>>(s) {
+            Ok(argv) if !argv.is_empty() => Ok(Argv(argv)),
+            _ => Err(
+                "expected a non-empty JSON array of strings, e.g. '[\"pass\",\"show\",\"idp\"]'"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// A command: a TOML array in the file, a JSON array in the env var.
+pub struct Program;
+
+impl Kind for Program {
+    type Value = Argv;
+    type File = Argv;
+    type Layer = Option<Argv>;
+
+    fn from_file(file: &Option<Argv>, _: &Path) -> Option<Argv> {
+        file.clone()
+    }
+    fn from_env(var: &str, value: &str) -> Result<Option<Argv>> {
+        value
+            .parse()
+            .map(Some)
+            .map_err(|e| Error::Config(format!("env var {var}: {e}")))
+    }
+    fn merge(layers: [(Option<Argv>, Origin); 3]) -> (Option<Argv>, Option<Origin>) {
+        first(layers)
+    }
+    fn show(layer: &Option<Argv>) -> Value {
+        layer
+            .clone()
+            .map_or(Value::Null, |argv| Value::from(argv.0))
+    }
+    fn to_toml(layer: &Option<Argv>) -> Option<toml_edit::Item> {
+        layer
+            .as_ref()
+            .map(|argv| toml_edit::value(argv.0.iter().collect::<toml_edit::Array>()))
+    }
+}
+
 /// Relative paths in the config file are relative to the file, not to the working directory.
 pub fn relative_to(path: &Path, config_path: &Path) -> PathBuf {
     match config_path.parent() {

@@ -23,16 +23,19 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::config::{AuthMethod, BasicEncoding, Config, GrantKind, GrantParams};
+use crate::config::{AuthMethod, BasicEncoding, Config, GrantKind, GrantParams, SigningAlg};
 use crate::error::{Error, Result};
 use crate::resolve::{Origin, env_var_for};
 use crate::secret::{OVERRIDE_ENV, Secret, SecretSource};
-use kinds::{FilePath, Headers, Keyword, Kind, Number, Params, Text, Url};
+use kinds::{FilePath, Headers, Keyword, Kind, Number, Params, Program, Text, Url};
 
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_MIN_TTL_SECS: u64 = 60;
 pub const DEFAULT_RETRIES: u32 = 3;
 pub const DEFAULT_RETRY_MAX_SECS: u64 = 30;
+pub const DEFAULT_ASSERTION_LIFETIME_SECS: u64 = 60;
+/// The longest a client assertion may live (DESIGN §10): it is made for one request.
+pub const MAX_ASSERTION_LIFETIME_SECS: u64 = 300;
 
 /// The profile fields, in the order the file, `profiles show` and `profiles add` list them:
 /// `$callback!` is given the table. Each entry is
@@ -145,6 +148,82 @@ macro_rules! profile_fields {
                     add: [
                         /// Basic credentials: form-urlencoded first (form) or raw [default: form]
                         #[arg(long, value_name = "ENCODING", value_parser = keyword::<BasicEncoding>(BasicEncoding::NAMES))]
+                    ],
+                },
+                private_key_file: FilePath as Option<std::path::PathBuf> {
+                    default: [],
+                    flag: [
+                        /// The client's private key (PEM, JWK or service-account JSON), for private_key_jwt and mTLS
+                        /// [env: OAUTHCTL_PRIVATE_KEY_FILE]
+                        #[arg(long, value_name = "PATH")]
+                    ],
+                    add: [
+                        /// The client's private key file (PEM, JWK or service-account JSON), for private_key_jwt and mTLS
+                        #[arg(long, value_name = "PATH", group = "add_key")]
+                    ],
+                },
+                private_key_env: Text as Option<String> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// Read the private key from this env var (give its name, never the key)
+                        #[arg(long, value_name = "VAR", group = "add_key")]
+                    ],
+                },
+                private_key_command: Program as Option<crate::profile::kinds::Argv> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// Command that prints the private key, as a JSON array (run without a shell)
+                        #[arg(long, value_name = "JSON_ARRAY", value_parser = parse_argv, group = "add_key")]
+                    ],
+                },
+                signing_alg: Keyword<SigningAlg> as Option<SigningAlg> {
+                    default: [],
+                    flag: [
+                        /// JWS algorithm of client assertions [env: OAUTHCTL_SIGNING_ALG] [default: from the key; HS256]
+                        #[arg(long, value_name = "ALG", value_parser = keyword::<SigningAlg>(SigningAlg::NAMES))]
+                    ],
+                    add: [
+                        /// JWS algorithm of client assertions [default: from the key; HS256 for client_secret_jwt]
+                        #[arg(long, value_name = "ALG", value_parser = keyword::<SigningAlg>(SigningAlg::NAMES))]
+                    ],
+                },
+                key_id: Text as Option<String> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// The `kid` of client assertions [default: the JWK's kid, else its RFC 7638 thumbprint]
+                        #[arg(long, value_name = "KID")]
+                    ],
+                },
+                client_certificate_file: FilePath as Option<std::path::PathBuf> {
+                    default: [],
+                    flag: [
+                        /// Client certificate (PEM, chain allowed) for mutual TLS, RFC 8705 [env: OAUTHCTL_CLIENT_CERTIFICATE_FILE]
+                        #[arg(long, visible_alias = "cert", value_name = "PATH")]
+                    ],
+                    add: [
+                        /// Client certificate (PEM, chain allowed) for mutual TLS (RFC 8705) and assertions' x5t
+                        #[arg(long, value_name = "PATH")]
+                    ],
+                },
+                assertion_audience: Text as Option<String> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// `aud` of client assertions: token_endpoint, issuer, or a URL [default: token_endpoint]
+                        #[arg(long, value_name = "AUD")]
+                    ],
+                },
+                assertion_lifetime_secs: Number<u64> as Option<u64> {
+                    // `Profile::assertion_lifetime`: shown only where set, as only clients that
+                    // sign assertions have one.
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// Lifetime of each client assertion in seconds, at most 300 [default: 60]
+                        #[arg(long, value_name = "SECS")]
                     ],
                 },
                 grant_params: Keyword<GrantParams> as Option<GrantParams> {
@@ -562,6 +641,12 @@ fn env_secret(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<SecretSo
 }
 
 impl Profile {
+    /// `exp - iat` of each client assertion, in seconds.
+    pub fn assertion_lifetime(&self) -> u64 {
+        self.assertion_lifetime_secs
+            .unwrap_or(DEFAULT_ASSERTION_LIFETIME_SECS)
+    }
+
     /// The whole-request deadline.
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout_secs)
@@ -587,6 +672,14 @@ mod tests {
         ("client_id", "app"),
         ("auth_method", "post"),
         ("basic_encoding", "raw"),
+        ("private_key_file", "/etc/oauthctl/ci.key.pem"),
+        ("private_key_env", "CI_KEY"),
+        ("private_key_command", "[\"vault\",\"read\"]"),
+        ("signing_alg", "PS256"),
+        ("key_id", "2024-rotation"),
+        ("client_certificate_file", "/etc/oauthctl/ci.crt.pem"),
+        ("assertion_audience", "issuer"),
+        ("assertion_lifetime_secs", "120"),
         ("grant_params", "query"),
         ("scope", "a b"),
         ("audience", "https://api.example"),

@@ -5,6 +5,7 @@ mod support;
 
 mod cache;
 mod cli;
+mod client_auth;
 mod docs;
 mod e2e;
 mod exchange;

@@ -597,6 +597,7 @@ fn regression_jwt_decode_relative_overflow() {
                 jwt: jwt.clone(),
                 now,
                 verification: None,
+                binding: None,
             },
         )
         .stdout;

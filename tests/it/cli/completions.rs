@@ -168,7 +168,15 @@ fn completion_still_offers_subcommands_flags_and_values() {
     );
     assert_eq!(
         complete(&env, &["oauthctl", "fetch", "--auth-method", ""], 3).0,
-        strings(&["basic", "post", "none"])
+        strings(&[
+            "basic",
+            "post",
+            "none",
+            "private_key_jwt",
+            "client_secret_jwt",
+            "tls_client_auth",
+            "self_signed_tls_client_auth"
+        ])
     );
     assert_eq!(
         complete(
@@ -313,7 +321,10 @@ fn committed_bash_script_completes_profile_names_in_bash() {
     );
     assert_eq!(run("oauthctl profiles show wat"), strings(&["watson"]));
     assert_eq!(run("oauthctl profiles remove ci"), strings(&["ci-deploy"]));
-    assert_eq!(run("oauthctl fetch --auth-method p"), strings(&["post"]));
+    assert_eq!(
+        run("oauthctl fetch --auth-method p"),
+        strings(&["post", "private_key_jwt"])
+    );
     assert_eq!(run("oauthctl exch"), strings(&["exchange-code"]));
     let flags = run("oauthctl fetch --");
     assert!(

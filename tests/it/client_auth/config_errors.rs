@@ -1,0 +1,156 @@
+//! Every configuration error of a client's key pair is exit 78, one line naming what is wrong and
+//! where, before any request (DESIGN §10, SECURITY 39 and 41).
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::support::common::{Env, fails_in_one_line};
+use crate::support::server::StubServer;
+
+fn server() -> StubServer {
+    StubServer::start(|_| crate::support::common::token_reply("never"))
+}
+
+fn key_profile(token_url: &str, extra: &str) -> String {
+    format!(
+        "[profiles.k]\ntoken_url = \"{token_url}\"\nclient_id = \"svc\"\nauth_method = \"private_key_jwt\"\n{extra}"
+    )
+}
+
+#[test]
+fn private_key_jwt_without_a_key_says_which_keys_to_set() {
+    let server = server();
+    let env = Env::new();
+    env.write_config(&key_profile(&server.url("/token"), ""));
+    fails_in_one_line(
+        env.cmd().args(["fetch", "-p", "k"]).assert(),
+        78,
+        "needs the client's private key: set private_key_file",
+    );
+    assert_eq!(server.requests().len(), 0);
+}
+
+#[test]
+fn two_key_sources_in_one_place_are_refused_and_a_flag_overrides_the_file() {
+    let server = server();
+    let env = Env::new();
+    env.write_config(&key_profile(
+        &server.url("/token"),
+        "private_key_file = \"k.pem\"\nprivate_key_env = \"KEY\"\n",
+    ));
+    fails_in_one_line(
+        env.cmd().args(["fetch", "-p", "k"]).assert(),
+        78,
+        "sets private_key_file and private_key_env; keep exactly one private key source",
+    );
+    fails_in_one_line(
+        env.cmd()
+            .args(["fetch", "-p", "k"])
+            .env("OAUTHCTL_PRIVATE_KEY_ENV", "A")
+            .env("OAUTHCTL_PRIVATE_KEY_COMMAND", "[\"cat\"]")
+            .assert(),
+        78,
+        "the environment sets private_key_env and private_key_command",
+    );
+    // A flag is one source, above the file's two.
+    let missing = env.home.path().join("missing.pem");
+    fails_in_one_line(
+        env.cmd()
+            .args(["fetch", "-p", "k", "--private-key-file"])
+            .arg(&missing)
+            .assert(),
+        78,
+        "cannot read private_key_file",
+    );
+    assert_eq!(server.requests().len(), 0);
+}
+
+#[test]
+fn a_key_file_others_can_read_is_refused_unread() {
+    let server = server();
+    let env = Env::new();
+    let key = env.home.path().join("ci.key.pem");
+    // Not a key at all: it must be refused before it is read.
+    std::fs::write(&key, "not a key").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    env.write_config(&key_profile(
+        &server.url("/token"),
+        &format!("private_key_file = \"{}\"\n", key.display()),
+    ));
+    fails_in_one_line(
+        env.cmd().args(["fetch", "-p", "k"]).assert(),
+        78,
+        "is accessible by group or others (mode 0644); run `chmod 600",
+    );
+    assert_eq!(server.requests().len(), 0);
+}
+
+#[test]
+fn a_missing_key_variable_an_empty_key_and_a_failing_command_are_named() {
+    let server = server();
+    let env = Env::new();
+    env.write_config(&key_profile(
+        &server.url("/token"),
+        "private_key_env = \"CI_KEY\"\n",
+    ));
+    fails_in_one_line(
+        env.cmd().args(["fetch", "-p", "k"]).assert(),
+        78,
+        "private key: env var CI_KEY is not set (it is named by private_key_env)",
+    );
+    fails_in_one_line(
+        env.cmd()
+            .args(["fetch", "-p", "k"])
+            .env("CI_KEY", " \n")
+            .assert(),
+        78,
+        "private_key_env `CI_KEY` is empty",
+    );
+    env.write_config(&key_profile(
+        &server.url("/token"),
+        "private_key_command = [\"false\"]\n",
+    ));
+    fails_in_one_line(
+        env.cmd().args(["fetch", "-p", "k"]).assert(),
+        78,
+        "private_key_command `false` failed",
+    );
+    assert_eq!(server.requests().len(), 0);
+}
+
+#[test]
+fn a_certificate_needs_a_key_and_tls_methods_need_a_certificate() {
+    let server = server();
+    let env = Env::new();
+    env.write_config(&format!(
+        "[profiles.c]\ntoken_url = \"{}\"\nclient_id = \"svc\"\nauth_method = \"none\"\nclient_certificate_file = \"c.pem\"\n\n[profiles.t]\ntoken_url = \"{}\"\nclient_id = \"svc\"\nauth_method = \"tls_client_auth\"\n",
+        server.url("/token"),
+        server.url("/token")
+    ));
+    fails_in_one_line(
+        env.cmd().args(["fetch", "-p", "c"]).assert(),
+        78,
+        "sets client_certificate_file",
+    );
+    fails_in_one_line(
+        env.cmd().args(["fetch", "-p", "t"]).assert(),
+        78,
+        "uses auth_method = \"tls_client_auth\", which needs the client's private key",
+    );
+    assert_eq!(server.requests().len(), 0);
+}
+
+#[test]
+fn an_assertion_lifetime_over_300_seconds_is_refused() {
+    let server = server();
+    let env = Env::new();
+    env.write_config(&key_profile(
+        &server.url("/token"),
+        "assertion_lifetime_secs = 301\nprivate_key_env = \"K\"\n",
+    ));
+    fails_in_one_line(
+        env.cmd().args(["fetch", "-p", "k"]).assert(),
+        78,
+        "assertion_lifetime_secs is 301; it must be from 1 to 300",
+    );
+    assert_eq!(server.requests().len(), 0);
+}
