@@ -1,5 +1,5 @@
-//! End-to-end tests of clients without shared secrets (README "Without a client secret", DESIGN
-//! §10): the real `oauthctl` binary against the real authorization server
+//! End-to-end tests of clients without shared secrets (DESIGN §10, and the README's "Without a
+//! client secret"): the real `oauthctl` binary against the real authorization server
 //! (`tests/e2e/idp/server.mjs`, oidc-provider; its README says which client has which key), with
 //! `private_key_jwt` from every key format and algorithm, `client_secret_jwt`, mutual TLS
 //! (`tls_client_auth`, `self_signed_tls_client_auth`, and `private_key_jwt` with a certificate)
