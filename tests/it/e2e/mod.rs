@@ -1,10 +1,12 @@
 //! End-to-end tests against a real authorization server, oidc-provider on 127.0.0.1, shared by
 //! every e2e test of the process (support/idp.rs): a client's own tokens from `fetch` and
 //! `exchange-code` (`tokens`), signing a user in, `revoke` and `introspect` (`users`), and
-//! `inspect --verify` on real tokens (`verify`), and the server's own clients without shared
-//! secrets, checked without oauthctl (`idp`). Every test is named `e2e_…`; run only these with
-//! `cargo test --test it e2e`.
+//! `inspect --verify` on real tokens (`verify`), oauthctl's clients without shared secrets
+//! (`client_auth`: private_key_jwt, client_secret_jwt, mutual TLS), and the server's own clients
+//! without shared secrets, checked without oauthctl (`idp`). Every test is named `e2e_…`; run
+//! only these with `cargo test --test it e2e`.
 
+mod client_auth;
 mod idp;
 mod tokens;
 mod users;
