@@ -5,8 +5,9 @@
 //! (`use`, `key_ops`, a JWK's `alg`, a private key where a public one is wanted): that is the
 //! caller's rule, `verify`'s for `inspect --verify`.
 //!
-//! Private keys, for signing, belong beside these: the same families and algorithms, the same
-//! JSON, JWK-member and PEM readers, and a signing key next to [`VerifyingKey`].
+//! Private keys, which sign, are in [`signing`]: the same families and algorithms, the same
+//! JSON, JWK-member and PEM readers, and a [`signing::SigningKey`] that gives its
+//! [`VerifyingKey`]. Both sides name a public key by its RFC 7638 thumbprint ([`jwk_thumbprint`]).
 //!
 //! Every error is a phrase for the user's message, with anything taken from the key escaped.
 
@@ -22,6 +23,8 @@ use spki::SubjectPublicKeyInfoRef;
 
 use crate::jwt::{self, json_kind};
 use crate::untrusted::printable;
+
+pub mod signing;
 
 /// Longest text taken from a key into a message.
 const SHOWN: usize = 80;
@@ -390,19 +393,50 @@ pub fn jwk_bytes(jwk: &Map<String, Value>, name: &str) -> Result<Vec<u8>, String
     Ok(bytes)
 }
 
+/// The RFC 7638 thumbprint of a public JWK: base64url (no padding) of the SHA-256 of a JSON
+/// object holding only the members its `kty` requires (§3.2), in lexicographic order, without
+/// whitespace (§3.3). Any other member (`kid`, `alg`, `use`, a private one) takes no part.
+pub fn jwk_thumbprint(jwk: &Map<String, Value>) -> Result<String, String> {
+    let required: &[&str] = match jwk.get("kty").and_then(Value::as_str) {
+        Some("RSA") => &["e", "kty", "n"],
+        Some("EC") => &["crv", "kty", "x", "y"],
+        Some("OKP") => &["crv", "kty", "x"],
+        Some("oct") => &["k", "kty"],
+        Some(other) => {
+            return Err(format!(
+                "kty {} has no RFC 7638 thumbprint here (RSA, EC, OKP and oct do)",
+                printable(other, SHOWN)
+            ));
+        }
+        None => return Err("it has no `kty` string".into()),
+    };
+    let mut members = Map::new();
+    for name in required {
+        let Some(value) = jwk.get(*name).and_then(Value::as_str) else {
+            return Err(format!("it has no `{name}` string"));
+        };
+        // Inserted in order: the map keeps it (serde_json's `preserve_order`).
+        members.insert((*name).to_string(), Value::String(value.to_string()));
+    }
+    let json = serde_json::to_string(&members).expect("a map of strings serializes");
+    let digest = ring::digest::digest(&ring::digest::SHA256, json.as_bytes());
+    Ok(URL_SAFE_NO_PAD.encode(digest))
+}
+
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
     &bytes[start..]
 }
 
-const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-const OID_RSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
-const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
-const OID_P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
-const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
-const OID_ED448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.113");
+pub(crate) const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+pub(crate) const OID_RSA_PSS: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+pub(crate) const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+pub(crate) const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+pub(crate) const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+pub(crate) const OID_P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
+pub(crate) const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+pub(crate) const OID_ED448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.113");
 
 /// The subjectPublicKeyInfo of a DER certificate (RFC 5280 §4.1): the seventh field of the
 /// TBSCertificate, or the sixth when the optional `[0]` version is absent.
@@ -439,7 +473,7 @@ fn tbs_fields(der: &[u8]) -> der::Result<Vec<&[u8]>> {
 }
 
 /// The number of significant bits of a big-endian unsigned integer.
-fn bit_len(bytes: &[u8]) -> usize {
+pub(crate) fn bit_len(bytes: &[u8]) -> usize {
     let bytes = strip_leading_zeros(bytes);
     bytes
         .first()

@@ -26,6 +26,9 @@ mod claims;
 mod signature;
 
 pub use claims::{ClaimRules, DEFAULT_LEEWAY, check_claims};
+/// The bare check of one signature with one key, for the signing side's tests.
+#[cfg(test)]
+pub(crate) use signature::verifies;
 pub use signature::{Refused, Verified, ignored_headers, verify_signature};
 
 /// Longest text taken from a token or a key set into a message.

@@ -18,7 +18,7 @@ use crate::untrusted::printable;
 /// Whether `sig` is `alg`'s signature of `message` by `key`. An algorithm of another family is
 /// false whatever the bytes, so even a wrong `algs` list could not turn an RSA public key into an
 /// HMAC secret.
-fn verifies(key: &VerifyingKey, alg: Alg, message: &[u8], sig: &[u8]) -> bool {
+pub(crate) fn verifies(key: &VerifyingKey, alg: Alg, message: &[u8], sig: &[u8]) -> bool {
     let unparsed = |algorithm: &'static dyn signature::VerificationAlgorithm, key: &[u8]| {
         signature::UnparsedPublicKey::new(algorithm, key)
             .verify(message, sig)
