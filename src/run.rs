@@ -3,7 +3,7 @@
 //! stderr; what the user must see while a command works (the `-v` trace, a progress note,
 //! `login`'s instructions) goes to the sink `main` hands down.
 
-use crate::cli::{self, CacheCommand, Cli, Command, OutputFormat, ProfilesCommand};
+use crate::cli::{self, CacheCommand, Cli, Command, KeysCommand, OutputFormat, ProfilesCommand};
 use crate::commands;
 use crate::error::{Error, Result};
 use crate::kube;
@@ -157,6 +157,16 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
                 CacheCommand::Clear => commands::cache::clear(settings)?,
             };
             Ok(output::cache(format, &outcome))
+        }
+        Command::Keys(sub) => {
+            output::require_view_format(format, "keys")?;
+            let outcome = match sub {
+                KeysCommand::Generate { alg, out } => {
+                    commands::keys::generate(alg.unwrap_or(crate::keys::Alg::ES256), &out)?
+                }
+                KeysCommand::Public { file, alg } => commands::keys::public(&file, alg)?,
+            };
+            Ok(output::keys(format, &outcome))
         }
         Command::Completions { shell } => cli::completion_script(shell)
             .map(Rendered::from)

@@ -182,6 +182,24 @@ Examples:
   oauthctl cache clear
   oauthctl cache clear -p watson";
 
+pub(super) const KEYS_HELP: &str = "\
+Examples:
+  oauthctl keys generate --alg ES256 --out ~/.config/oauthctl/ci.key.pem
+  oauthctl keys public ~/.config/oauthctl/ci.key.pem
+  oauthctl keys public -o json service-account.json > jwks.json";
+
+pub(super) const KEYS_GENERATE_HELP: &str = "\
+Examples:
+  oauthctl keys generate --out ~/.config/oauthctl/ci.key.pem
+  oauthctl keys generate --alg ES384 --out ci.key.pem > ci.jwk.json
+  oauthctl keys generate --alg EdDSA --out ci.key.pem -o json | jq -c .";
+
+pub(super) const KEYS_PUBLIC_HELP: &str = "\
+Examples:
+  oauthctl keys public ~/.config/oauthctl/ci.key.pem
+  oauthctl keys public --alg PS256 rsa.key.pem
+  oauthctl keys public -o json ci.key.pem > jwks.json";
+
 pub(super) const COMPLETIONS_HELP: &str = "\
 Examples:
   oauthctl completions bash \\

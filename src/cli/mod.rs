@@ -13,6 +13,8 @@ use clap_complete::engine::ArgValueCompleter;
 
 use crate::commands::profiles::NewProfileSpec;
 use crate::config::{AuthMethod, BasicEncoding, GrantKind, GrantParams, SigningAlg};
+use crate::keys::Alg;
+use crate::keys::signing::GENERATED_ALGS;
 pub use crate::output::OutputFormat;
 use crate::resolve::{ProfileLayer, parse_header, parse_param};
 use crate::secret::SecretSource;
@@ -191,6 +193,16 @@ pub enum Command {
     #[command(subcommand, after_help = CACHE_HELP)]
     Cache(CacheCommand),
 
+    /// Make a client key pair, or print a private key's public JWK to register with a server
+    ///
+    /// For clients that authenticate with a key instead of a secret (private_key_jwt, RFC 7523).
+    /// Both print the public key as a JWK with its kid, use "sig" and alg: the bare JWK in text,
+    /// pretty-printed, as a registration form that takes one key wants it; with -o json a JWK Set,
+    /// {"keys": [...]}, as a client's `jwks` metadata or a jwks_uri file holds it. Private
+    /// members are never printed.
+    #[command(subcommand, after_help = KEYS_HELP)]
+    Keys(KeysCommand),
+
     /// Print a shell completion script (the same files are committed under completions/)
     ///
     /// The script asks `oauthctl` (found on PATH) for candidates as you type, so subcommands,
@@ -217,9 +229,10 @@ impl Command {
             Command::Inspect(args) => args.overrides.to_layer(),
             Command::Revoke(args) => args.overrides.to_layer(),
             Command::Introspect(args) => args.overrides.to_layer(),
-            Command::Profiles(_) | Command::Cache(_) | Command::Completions { .. } => {
-                ProfileLayer::default()
-            }
+            Command::Profiles(_)
+            | Command::Cache(_)
+            | Command::Keys(_)
+            | Command::Completions { .. } => ProfileLayer::default(),
         }
     }
 }
@@ -562,6 +575,106 @@ pub enum CacheCommand {
     /// Forget cached tokens: all of them, or with -p those of one profile
     #[command(after_help = CACHE_CLEAR_HELP)]
     Clear,
+}
+
+#[derive(Debug, Subcommand)]
+// Build each subcommand's arguments only when it runs: `fetch` pays for its own flags, not all.
+#[command(defer = true)]
+pub enum KeysCommand {
+    /// Write a new private key (PKCS#8 PEM, mode 0600) and print its public JWK
+    ///
+    /// The key is made from the system's random source: P-256 for ES256, P-384 for ES384,
+    /// Ed25519 for EdDSA. RSA keys are not made here: make one with `openssl genpkey`, then `keys
+    /// public` prints its JWK. The file is created with mode 0600 and never replaces an existing
+    /// one (exit 78). The public JWK's kid is its RFC 7638 thumbprint.
+    #[command(after_help = KEYS_GENERATE_HELP)]
+    Generate {
+        /// The algorithm the key will sign with [default: ES256]
+        #[arg(long, value_name = "ALG", value_parser = GeneratedAlgParser)]
+        alg: Option<Alg>,
+        /// The file to write the private key to (it must not exist)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Print the public JWK of a private key file
+    ///
+    /// Reads PEM (PKCS#8, PKCS#1 RSA, SEC1 EC), a private JWK or a JWK Set of one, or a Google
+    /// service-account JSON key; RSA of 2048 to 4096 bits, EC P-256 and P-384, Ed25519. Like
+    /// `ssh-keygen -y`, it refuses a key file that group or others can read, and an encrypted
+    /// key (exit 78). The kid is the JWK's own (a service-account key's private_key_id), else
+    /// the RFC 7638 thumbprint.
+    #[command(after_help = KEYS_PUBLIC_HELP)]
+    Public {
+        /// The private key file
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The alg to register the key for; exit 78 if the key cannot sign with it [default:
+        /// the JWK's own alg, else RS256 for RSA, ES256 for P-256, ES384 for P-384, EdDSA for
+        /// Ed25519]
+        #[arg(long, value_name = "ALG", value_parser = signing_alg())]
+        alg: Option<Alg>,
+    },
+}
+
+/// The algorithms a key pair signs with, as `--alg` takes them (the HMAC ones sign with a shared
+/// secret: no key pair has them).
+const SIGNING_ALGS: [Alg; 9] = [
+    Alg::ES256,
+    Alg::ES384,
+    Alg::EdDSA,
+    Alg::RS256,
+    Alg::RS384,
+    Alg::RS512,
+    Alg::PS256,
+    Alg::PS384,
+    Alg::PS512,
+];
+
+fn signing_alg() -> impl TypedValueParser<Value = Alg> {
+    PossibleValuesParser::new(SIGNING_ALGS.map(Alg::name))
+        .try_map(|name| Alg::from_name(&name).ok_or_else(|| format!("`{name}` is not an alg")))
+}
+
+/// `keys generate --alg`'s parser: the algorithms it makes keys for, and for an RSA one the way
+/// to make such a key instead of a bare "invalid value".
+#[derive(Clone)]
+struct GeneratedAlgParser;
+
+impl TypedValueParser for GeneratedAlgParser {
+    type Value = Alg;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<Alg, clap::Error> {
+        let value = value.to_string_lossy();
+        let rsa = |alg: &Alg| {
+            matches!(
+                alg,
+                Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512
+            )
+        };
+        if let Some(alg) = Alg::from_name(&value).filter(rsa) {
+            let message = crate::keys::signing::no_rsa_generation(alg);
+            return Err(clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("{message}\n"),
+            ));
+        }
+        let names = GENERATED_ALGS.map(Alg::name);
+        let name = PossibleValuesParser::new(names).parse_ref(cmd, arg, OsStr::new(&*value))?;
+        Ok(Alg::from_name(&name).expect("a listed alg"))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            GENERATED_ALGS
+                .iter()
+                .map(|alg| PossibleValue::new(alg.name())),
+        ))
+    }
 }
 
 /// A config keyword (`basic`, `query`, …) whose possible values clap knows, so that `--help`

@@ -8,6 +8,7 @@ pub mod exchange;
 pub mod fetch;
 pub mod inspect;
 pub mod introspect;
+pub mod keys;
 pub mod login;
 pub mod profiles;
 pub mod revoke;

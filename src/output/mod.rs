@@ -1,7 +1,7 @@
 //! Rendering (DESIGN §4): text, JSON, header, env and exec-credential. Everything is rendered to
 //! a string first and written in one go by `main`, so a failure never leaves half an output.
 //!
-//! One file per result (`token`, `inspect`, `introspect`, `revoke`, `cache`, `profiles`,
+//! One file per result (`token`, `inspect`, `introspect`, `revoke`, `cache`, `profiles`, `keys`,
 //! `dry_run`, `error`) holds its renderer and, as `#[derive(Serialize)]` types, the documents it
 //! prints with `-o json`: a type's field order is its document's member order, and what a server
 //! sent passes through as a `Map`. This file holds what they share: the formats, the last gate
@@ -23,6 +23,7 @@ mod dry_run;
 mod error;
 mod inspect;
 mod introspect;
+mod keys;
 mod profiles;
 mod revoke;
 mod token;
@@ -32,6 +33,7 @@ pub use dry_run::dry_run;
 pub use error::{error, error_styled};
 pub use inspect::{inspection, inspection_styled};
 pub use introspect::{introspection, introspection_styled};
+pub use keys::keys;
 pub use profiles::profiles;
 pub use revoke::revocation;
 pub use token::token;

@@ -11,6 +11,7 @@ mod e2e;
 mod exchange;
 mod fetch;
 mod inspect;
+mod keys;
 mod login;
 mod output;
 mod profiles;

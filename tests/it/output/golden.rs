@@ -106,6 +106,9 @@ const CASES: &[&str] = &[
     "cache-list-empty.json",
     "cache-clear.txt",
     "cache-clear.json",
+    // keys (of the fixture keys: a new key is new every time)
+    "keys-public.txt",
+    "keys-public.json",
     // one error of each class, in text and as the JSON object on stderr
     "error-usage.txt",
     "error-usage.json",
@@ -1004,6 +1007,24 @@ fn cache() {
     case.ok(
         "cache-clear.json",
         case.cmd(&["-o", "json", "cache", "clear"]),
+    );
+}
+
+#[test]
+fn keys_public() {
+    let mut case = Case::new();
+    let copy = |name: &str| {
+        let path = case.env.home.path().join(name);
+        std::fs::copy(Path::new(KEYS).join(name), &path).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        path.display().to_string()
+    };
+    let (ec, rsa) = (copy("ec-p256.key.pem"), copy("rsa-2048.key.pem"));
+    case.ok("keys-public.txt", case.cmd(&["keys", "public", &ec]));
+    case.ok(
+        "keys-public.json",
+        case.cmd(&["-o", "json", "keys", "public", "--alg", "PS256", &rsa]),
     );
 }
 

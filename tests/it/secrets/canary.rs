@@ -749,6 +749,8 @@ fn command_cases() -> Vec<Case> {
         ok("fetch -v -p user --force (refresh after clear)", &["-v", "-p", "user", "fetch", "--force"], Token),
         ok("cache list -v (after clear)", &["-v", "cache", "list"], Nothing),
         ok("completions bash", &["completions", "bash"], Nothing),
+        ok("keys generate -v", &["-v", "keys", "generate", "--out", "{outside}/client.key.pem"], Nothing),
+        ok("keys public -v -o json", &["-v", "-o", "json", "keys", "public", "{outside}/client.key.pem"], Nothing),
         ok("fetch --dry-run", &["-v", "fetch", "--dry-run"], Nothing),
         ok("fetch --dry-run -o json, OAUTHCTL_CLIENT_SECRET", &["-o", "json", "fetch", "--dry-run"], Nothing).env("OAUTHCTL_CLIENT_SECRET", SECRET),
         ok("fetch --dry-run --client-secret-stdin", &["fetch", "--dry-run", "--client-secret-stdin"], Nothing).stdin(SECRET),
@@ -791,6 +793,9 @@ fn local_failure_cases() -> Vec<Case> {
         fail("revoke without a revocation endpoint", &["-v", "-p", "user", "revoke"], 78, "has no revocation_url"),
         fail("introspect TOKEN without an introspection endpoint", &["-v", "introspect", "{at}"], 78, "has no introspection_url"),
         fail("revoke: the token and the secret both on stdin", &["-v", "revoke", "--client-secret-stdin", "-"], 2, "cannot both come from stdin").stdin("{at}\n"),
+        fail("keys public of the secret file", &["-v", "keys", "public", "{outside}/secret"], 78, "holds no private key"),
+        fail("keys public -o json of a config holding the secret", &["-v", "-o", "json", "keys", "public", "{outside}/syntax.toml"], 78, "holds no private key"),
+        fail("keys generate over the secret file", &["-v", "keys", "generate", "--out", "{outside}/secret"], 78, "refusing to overwrite"),
         fail("profiles add over an existing profile", &["-v", "profiles", "add", "app", "--token-url", "{url}/token", "--client-id", CLIENT_ID], 78, "exists"),
     ]
 }
