@@ -1,15 +1,25 @@
-//! Strict stubs of the five providers whose token endpoints are documented in public, each as its
-//! own documentation describes it (`examples/providers.toml` names the documents).
+//! Strict stubs of the providers whose token endpoints are documented in public, each as its own
+//! documentation describes it (`examples/providers.toml` names the documents): five that take a
+//! client secret, three that take a `private_key_jwt` client assertion (Okta, Microsoft Entra ID
+//! with a certificate credential, Auth0) and a mutual-TLS profile.
 //!
 //! Every test loads `examples/providers.toml`, points one profile at a loopback stub by replacing
 //! the real URL literal, and runs `oauthctl` with that profile. Each stub reproduces its provider's
 //! documented contract and answers anything else with the provider's own error, so a wrong wire
 //! detail makes oauthctl fail; the tests then also assert on the recorded request.
 //!
+//! The client-assertion stubs verify each assertion's signature with the public half of a key that
+//! the test made with the `openssl` command and wrote next to the config (mode 0600), where the
+//! example's relative `private_key_file` names it.
+//!
 //! Layout: here the real URLs and the helpers every provider's tests share, and the example file's
 //! own test; in each provider's file its constants and documented bodies, its stub, then its tests.
 
+mod auth0;
+mod entra;
 mod igni;
+mod mtls;
+mod okta;
 mod server_side;
 mod tencent;
 mod watson;
@@ -41,6 +51,14 @@ const TENCENT_URL: &str = "https://sample.portal.tencentciam.com/oauth2/token";
 const SERVER_SIDE_URL: &str = "http://localhost:8381/oauth/token";
 // 004: Igni (Laravel Passport).
 const IGNI_URL: &str = "https://acme.igni.co/api/v1/oauth2/token";
+// 005: Okta, private_key_jwt.
+const OKTA_URL: &str = "https://your-org.okta.com/oauth2/default/v1/token";
+// 006: Microsoft Entra ID, certificate credential.
+const ENTRA_URL: &str = "https://login.microsoftonline.com/TENANT_ID/oauth2/v2.0/token";
+// 007: Auth0, private_key_jwt.
+const AUTH0_URL: &str = "https://YOUR_TENANT.auth0.com/oauth/token";
+// 008: mutual TLS (RFC 8705 tls_client_auth).
+const MTLS_URL: &str = "https://mtls.example.com/oauth2/token";
 
 // =============================================================================================
 // Shared helpers.
@@ -326,6 +344,292 @@ fn assert_body_credentials(r: &Recorded, id: &str, secret: &str) {
 }
 
 // =============================================================================================
+// Client keys and assertions, for the providers that take a private_key_jwt client assertion.
+
+/// RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The public half of a client key, as ring verifies with it.
+#[derive(Clone, Debug)]
+enum PublicKey {
+    /// PKCS#1 `RSAPublicKey` DER.
+    Rsa(Vec<u8>),
+    /// The uncompressed point, `04 || x || y`.
+    P256(Vec<u8>),
+}
+
+/// A client key made by `openssl`, in the config's directory.
+struct ClientKey {
+    /// The file name next to the config, as the example's `private_key_file` has it.
+    path: std::path::PathBuf,
+    public: PublicKey,
+}
+
+/// Runs `openssl ARGS` in `dir`; its stdout.
+fn openssl(dir: &std::path::Path, args: &[&str]) -> Vec<u8> {
+    let output = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run openssl (the tests need the openssl command): {e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "openssl {args:?}: {stderr}");
+    output.stdout
+}
+
+/// The directory of the test's config, where the example's relative key paths point.
+fn config_dir(env: &Env) -> std::path::PathBuf {
+    let dir = env.config_path().parent().expect("a parent").to_path_buf();
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    dir
+}
+
+/// Mode 0600: oauthctl refuses a private key that group or others can read.
+fn make_private(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let private = std::fs::Permissions::from_mode(0o600);
+    std::fs::set_permissions(path, private).unwrap_or_else(|e| panic!("chmod {path:?}: {e}"));
+}
+
+/// A new RSA 2048 key, `name` next to the config (PKCS#8 PEM, 0600).
+fn rsa_key(env: &Env, name: &str) -> ClientKey {
+    let dir = config_dir(env);
+    let bits = "rsa_keygen_bits:2048";
+    openssl(
+        &dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            bits,
+            "-out",
+            name,
+        ],
+    );
+    make_private(&dir.join(name));
+    let der = openssl(
+        &dir,
+        &["rsa", "-in", name, "-RSAPublicKey_out", "-outform", "DER"],
+    );
+    ClientKey {
+        path: dir.join(name),
+        public: PublicKey::Rsa(der),
+    }
+}
+
+/// A new EC P-256 key, `name` next to the config (PKCS#8 PEM, 0600).
+fn p256_key(env: &Env, name: &str) -> ClientKey {
+    let dir = config_dir(env);
+    let curve = "ec_paramgen_curve:P-256";
+    openssl(
+        &dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            curve,
+            "-out",
+            name,
+        ],
+    );
+    make_private(&dir.join(name));
+    let spki = openssl(&dir, &["pkey", "-in", name, "-pubout", "-outform", "DER"]);
+    // A P-256 SubjectPublicKeyInfo ends with the 65-byte uncompressed point.
+    assert_eq!(spki.len(), 91, "a P-256 SPKI");
+    ClientKey {
+        path: dir.join(name),
+        public: PublicKey::P256(spki[26..].to_vec()),
+    }
+}
+
+/// A self-signed certificate of `key`, `name` next to the config; its DER.
+fn certificate(env: &Env, key: &ClientKey, name: &str, subject: &str) -> Vec<u8> {
+    let dir = config_dir(env);
+    let key = key.path.to_str().expect("UTF-8 path");
+    let args = [
+        "req", "-x509", "-new", "-key", key, "-subj", subject, "-days", "30",
+    ];
+    openssl(&dir, &[&args[..], &["-out", name]].concat());
+    let text = std::fs::read(dir.join(name)).expect("the certificate");
+    pem::parse(text).expect("PEM").into_contents()
+}
+
+/// The RFC 7638 thumbprint of a public key: the kid oauthctl gives a PEM key, and the one
+/// `oauthctl keys public` prints in the JWK to register.
+fn thumbprint(public: &PublicKey) -> String {
+    use der::Decode as _;
+    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+    let members = match public {
+        PublicKey::Rsa(der) => {
+            let key = pkcs1::RsaPublicKey::<der::asn1::UintRef<'_>>::from_der(der).expect("PKCS#1");
+            let (n, e) = (key.modulus.as_bytes(), key.public_exponent.as_bytes());
+            format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64(e), b64(n))
+        }
+        PublicKey::P256(point) => format!(
+            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+            b64(&point[1..33]),
+            b64(&point[33..])
+        ),
+    };
+    b64(ring::digest::digest(&ring::digest::SHA256, members.as_bytes()).as_ref())
+}
+
+/// base64url(SHA-1(DER)) and base64url(SHA-256(DER)): RFC 7515 §4.1.7 `x5t`, §4.1.8 `x5t#S256`.
+fn x5t(der: &[u8]) -> (String, String) {
+    let digest = |algorithm| URL_SAFE_NO_PAD.encode(ring::digest::digest(algorithm, der));
+    let sha1 = digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY);
+    (sha1, digest(&ring::digest::SHA256))
+}
+
+/// A compact JWS taken apart; `None` if it is not one.
+struct Jws {
+    header: Value,
+    claims: Value,
+    input: String,
+    signature: Vec<u8>,
+}
+
+fn jws(text: &str) -> Option<Jws> {
+    let mut parts = text.split('.');
+    let (header, claims, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    let json = |part: &str| -> Option<Value> {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()
+    };
+    let jws = Jws {
+        header: json(header)?,
+        claims: json(claims)?,
+        input: format!("{header}.{claims}"),
+        signature: URL_SAFE_NO_PAD.decode(signature).ok()?,
+    };
+    (parts.next().is_none()).then_some(jws)
+}
+
+/// Whether `signature` over `input` verifies with `public` under the JWS `alg`.
+fn signature_verifies(public: &PublicKey, alg: &str, input: &str, signature: &[u8]) -> bool {
+    use ring::signature::{self as sig, UnparsedPublicKey, VerificationAlgorithm};
+    let (algorithm, key): (&'static dyn VerificationAlgorithm, &[u8]) = match (public, alg) {
+        (PublicKey::Rsa(der), "RS256") => (&sig::RSA_PKCS1_2048_8192_SHA256, der),
+        (PublicKey::Rsa(der), "RS384") => (&sig::RSA_PKCS1_2048_8192_SHA384, der),
+        (PublicKey::Rsa(der), "PS256") => (&sig::RSA_PSS_2048_8192_SHA256, der),
+        (PublicKey::P256(point), "ES256") => (&sig::ECDSA_P256_SHA256_FIXED, point),
+        _ => return false,
+    };
+    let key = UnparsedPublicKey::new(algorithm, key);
+    key.verify(input.as_bytes(), signature).is_ok()
+}
+
+/// What a provider requires of a client assertion (RFC 7523 §3), as its documentation says.
+struct AssertionRules<'a> {
+    client_id: &'a str,
+    /// The exact `aud`.
+    audience: &'a str,
+    /// The `alg` values it accepts.
+    algs: &'a [&'a str],
+    /// The registered key.
+    public: &'a PublicKey,
+    /// The kid the key is registered under, when the provider looks keys up by kid.
+    kid: Option<&'a str>,
+    /// The registered certificate's (`x5t`, `x5t#S256`), when it wants the certificate named.
+    x5t: Option<(&'a str, &'a str)>,
+    /// `jti`s already used: a replay is refused.
+    seen: &'a std::sync::Mutex<Vec<String>>,
+}
+
+/// The client assertion of a request, checked against `rules`: `Err` says what is wrong, in the
+/// words a provider's error description might use. A stub answers `Err` with its own error.
+fn checked_assertion(assertion: &str, rules: &AssertionRules<'_>) -> Result<Jws, &'static str> {
+    let jws = jws(assertion).ok_or("client_assertion is not a compact JWS")?;
+    let (header, claims) = (&jws.header, &jws.claims);
+    let alg = header["alg"].as_str().unwrap_or("");
+    if !rules.algs.contains(&alg) {
+        return Err("the client_assertion alg is not supported");
+    }
+    if let Some(kid) = rules.kid
+        && header["kid"].as_str() != Some(kid)
+    {
+        return Err("no key is registered under the client_assertion kid");
+    }
+    if let Some((sha1, sha256)) = rules.x5t
+        && (header["x5t"].as_str() != Some(sha1) || header["x5t#S256"].as_str() != Some(sha256))
+    {
+        return Err("the client_assertion does not name the registered certificate");
+    }
+    if !signature_verifies(rules.public, alg, &jws.input, &jws.signature) {
+        return Err("the client_assertion signature is invalid");
+    }
+    let client_id = Some(rules.client_id);
+    if claims["iss"].as_str() != client_id || claims["sub"].as_str() != client_id {
+        return Err("the client_assertion iss and sub must be the client_id");
+    }
+    if claims["aud"].as_str() != Some(rules.audience) {
+        return Err("the client_assertion aud is not this server's");
+    }
+    let (Some(iat), Some(exp)) = (claims["iat"].as_i64(), claims["exp"].as_i64()) else {
+        return Err("the client_assertion needs iat and exp");
+    };
+    if exp <= now() || !(1..=300).contains(&(exp - iat)) || (iat - now()).abs() > 60 {
+        return Err("the client_assertion is expired or lives too long");
+    }
+    let Some(jti) = claims["jti"].as_str().filter(|jti| !jti.is_empty()) else {
+        return Err("the client_assertion needs a jti");
+    };
+    let mut seen = rules.seen.lock().expect("the jti list");
+    if seen.iter().any(|old| old == jti) {
+        return Err("the client_assertion jti has already been used");
+    }
+    seen.push(jti.to_owned());
+    Ok(jws)
+}
+
+/// A request that authenticated with a client assertion: no Authorization header, no
+/// client_secret, the assertion's type and the client_id beside it. Returns the assertion.
+fn assert_assertion_request(r: &Recorded, client_id: &str) -> Jws {
+    assert_common_headers(r);
+    assert_eq!(r.header("content-type"), Some(FORM));
+    assert_eq!(r.header_count("authorization"), 0, "{r:?}");
+    assert_eq!(r.form_value("client_secret"), None, "{r:?}");
+    assert_eq!(r.form_value("client_id").as_deref(), Some(client_id));
+    let kind = r.form_value("client_assertion_type");
+    assert_eq!(kind.as_deref(), Some(JWT_BEARER), "{r:?}");
+    let assertion = r
+        .form_value("client_assertion")
+        .expect("a client_assertion");
+    jws(&assertion).expect("a compact JWS")
+}
+
+/// RFC 7523 §3 claims, as oauthctl sends them: `iss` = `sub` = the client, `aud`, a 128-bit
+/// `jti`, `iat` now and `exp` 60 s later (the default lifetime).
+fn assert_assertion_claims(jws: &Jws, client_id: &str, audience: &str) {
+    let claims = &jws.claims;
+    let names: Vec<&str> = claims
+        .as_object()
+        .expect("claims")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        names,
+        ["iss", "sub", "aud", "jti", "iat", "exp"],
+        "{claims}"
+    );
+    assert_eq!(claims["iss"], client_id);
+    assert_eq!(claims["sub"], client_id);
+    assert_eq!(claims["aud"], audience);
+    let jti = claims["jti"].as_str().expect("jti");
+    assert_eq!(
+        URL_SAFE_NO_PAD.decode(jti).map(|b| b.len()),
+        Ok(16),
+        "{jti}"
+    );
+    let iat = claims["iat"].as_i64().expect("iat");
+    assert!((iat - now()).abs() < 30, "{iat}");
+    assert_eq!(claims["exp"].as_i64().expect("exp") - iat, 60);
+}
+
+// =============================================================================================
 // The example file itself.
 
 #[test]
@@ -338,7 +642,11 @@ fn example_file_loads_with_a_profile_per_provider_at_its_real_url() {
         .assert();
     let list: Value = serde_json::from_str(&succeeded(cmd)).expect("JSON list");
     let expected = json!([
+        { "name": "auth0", "default": false, "endpoint": AUTH0_URL },
+        { "name": "entra", "default": false, "endpoint": ENTRA_URL },
         { "name": "igni", "default": false, "endpoint": IGNI_URL },
+        { "name": "mtls", "default": false, "endpoint": MTLS_URL },
+        { "name": "okta", "default": false, "endpoint": OKTA_URL },
         { "name": "server-side", "default": false, "endpoint": SERVER_SIDE_URL },
         { "name": "tencent", "default": false, "endpoint": TENCENT_URL },
         { "name": "watson-app", "default": false, "endpoint": WATSON_URL },
