@@ -158,6 +158,11 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
             };
             Ok(output::cache(format, &outcome))
         }
+        Command::Keys(KeysCommand::Assertion) => {
+            output::require_view_format(format, "keys assertion")?;
+            let assertion = commands::keys::assertion(settings)?;
+            Ok(output::assertion(format, &assertion))
+        }
         Command::Keys(sub) => {
             output::require_view_format(format, "keys")?;
             let outcome = match sub {
@@ -165,6 +170,9 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
                     commands::keys::generate(alg.unwrap_or(crate::keys::Alg::ES256), &out)?
                 }
                 KeysCommand::Public { file, alg } => commands::keys::public(&file, alg)?,
+                KeysCommand::Assertion => {
+                    return Err(Error::Internal("keys assertion handled above".into()));
+                }
             };
             Ok(output::keys(format, &outcome))
         }

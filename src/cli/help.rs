@@ -200,6 +200,11 @@ Examples:
   oauthctl keys public --alg PS256 rsa.key.pem
   oauthctl keys public -o json ci.key.pem > jwks.json";
 
+pub(super) const KEYS_ASSERTION_HELP: &str = "\
+Examples:
+  oauthctl keys assertion -p ci | oauthctl inspect
+  oauthctl keys assertion -p ci -o json | jq -r .client_assertion";
+
 pub(super) const COMPLETIONS_HELP: &str = "\
 Examples:
   oauthctl completions bash \\

@@ -614,6 +614,15 @@ pub enum KeysCommand {
         #[arg(long, value_name = "ALG", value_parser = signing_alg())]
         alg: Option<Alg>,
     },
+    /// Print a new client assertion of the profile (-p), as a request would carry it
+    ///
+    /// What `--dry-run` leaves to a shell variable: a JWT signed now with the
+    /// profile's private key (private_key_jwt) or client secret (client_secret_jwt), for the
+    /// profile's assertion_audience (by default its token endpoint, looked up from its issuer when
+    /// not set). It is valid for assertion_lifetime_secs and good for one request: make a new one
+    /// for each.
+    #[command(after_help = KEYS_ASSERTION_HELP)]
+    Assertion,
 }
 
 /// The algorithms a key pair signs with, as `--alg` takes them (the HMAC ones sign with a shared

@@ -108,3 +108,33 @@ pub fn public(file: &Path, alg: Option<Alg>) -> Result<Outcome> {
 fn shown(path: &Path) -> String {
     format!("`{}`", printable(&path.display().to_string(), 300))
 }
+
+/// `keys assertion -p NAME`: a new client assertion of the profile, for the audience its
+/// requests use (DESIGN §10), for a command `--dry-run` printed.
+pub fn assertion(settings: &crate::settings::Settings) -> Result<crate::secret::Secret> {
+    use crate::config::AuthMethod;
+    use crate::oauth::client_auth::{Assertion, ClientAuth};
+    let profile = settings.profile()?;
+    if !matches!(
+        profile.auth_method,
+        AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt
+    ) {
+        return Err(Error::Config(format!(
+            "{} uses auth_method = \"{}\", which sends no client assertion (private_key_jwt and client_secret_jwt do)",
+            profile.describe(),
+            profile.auth_method.as_str()
+        )));
+    }
+    let client = settings.client()?;
+    let credential = client.secret().credential()?;
+    let completed = client.discover(&[crate::discovery::Endpoint::Token])?;
+    match ClientAuth::new(&completed.profile, credential)? {
+        ClientAuth::Assertion {
+            assertion: Assertion::Signed { signer, audience },
+            ..
+        } => signer.mint(&audience, u64::try_from(crate::timefmt::now()).unwrap_or(0)),
+        other => Err(Error::Internal(format!(
+            "no signed assertion from {other:?}"
+        ))),
+    }
+}

@@ -61,3 +61,20 @@ pub fn keys(format: OutputFormat, outcome: &Outcome) -> Rendered {
         note,
     }
 }
+
+/// `keys assertion`: the assertion alone on a line, or `{"client_assertion": …}` with `-o json`.
+pub fn assertion(format: OutputFormat, assertion: &crate::secret::Secret) -> Rendered {
+    #[derive(Serialize)]
+    struct AssertionJson<'a> {
+        client_assertion: &'a str,
+        client_assertion_type: &'static str,
+    }
+    if format == OutputFormat::Json {
+        return to_json(&AssertionJson {
+            client_assertion: assertion.expose(),
+            client_assertion_type: crate::oauth::assertion::JWT_BEARER_ASSERTION,
+        })
+        .into();
+    }
+    format!("{}\n", assertion.expose()).into()
+}

@@ -198,3 +198,50 @@ fn a_secret_shorter_than_the_hash_or_a_key_algorithm_is_refused_before_any_reque
     );
     assert_eq!(server.requests().len(), 0);
 }
+
+#[test]
+fn keys_assertion_prints_what_the_dry_run_leaves_to_a_variable() {
+    let env = Env::new();
+    let token_url = "https://idp.example/oauth/token";
+    env.write_config(&config(token_url, ""));
+    let assert = env
+        .cmd()
+        .args(["keys", "assertion", "-p", "jwt"])
+        .env("JWT_SECRET", SECRET)
+        .assert()
+        .success();
+    let jwt = stdout_of(&assert);
+    let jwt = jwt.trim_end();
+    let (input, signature) = jwt.rsplit_once('.').unwrap();
+    use base64::Engine;
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .unwrap();
+    assert!(hmac_ok(ring::hmac::HMAC_SHA256, input, &signature));
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(input.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["aud"], token_url);
+    assert_eq!(claims["iss"], "svc");
+    let json = crate::support::common::json_of(
+        &env.cmd()
+            .args(["keys", "assertion", "-p", "jwt", "-o", "json"])
+            .env("JWT_SECRET", SECRET)
+            .assert()
+            .success(),
+    );
+    assert_eq!(
+        json["client_assertion_type"],
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    );
+    // A profile that sends no assertion has none to print.
+    env.write_config(&config(token_url, "").replace("client_secret_jwt", "post"));
+    fails_in_one_line(
+        env.cmd().args(["keys", "assertion", "-p", "jwt"]).assert(),
+        78,
+        "sends no client assertion",
+    );
+}
