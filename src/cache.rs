@@ -145,8 +145,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 #[derive(Debug)]
 pub enum Credential<'a> {
     /// A secret that could be read without side effects (literal, env var, file,
-    /// `OAUTHCTL_CLIENT_SECRET`): its keyed fingerprint.
-    Secret(&'a Secret),
+    /// `OAUTHCTL_CLIENT_SECRET`): its keyed fingerprint; with the client certificate's
+    /// thumbprint, when it presents one.
+    Secret(&'a Secret, Option<String>),
     /// A secret that cannot be read without running a command or asking someone, or a public
     /// client: described, so that a cache hit runs nothing and asks nothing.
     Described(String),
@@ -159,39 +160,50 @@ impl Credential<'_> {
     /// described, so that a cache hit runs nothing and asks nobody.
     pub fn of(secret: &crate::oauth::ClientSecret) -> Result<Credential<'_>> {
         let profile = secret.profile();
-        let method = profile.auth_method;
-        // A key or a certificate: its public thumbprint when it can be read without running
-        // anything (a token bound to a certificate is useless with another, and a changed key is
-        // another credential), else its source.
-        let key_identity = || -> Result<String> {
-            let source = crate::oauth::credential::key_source(profile)?;
-            let mut what = match &source {
-                Some(source) if source.is_side_effect_free() => match secret.key()? {
-                    Some(key) => format!("private key {}", key.key.thumbprint()),
-                    None => return Err(Error::Internal("a key source without a key".into())),
-                },
-                Some(source) => source.identity(),
-                None => "no private key".into(),
-            };
-            if let Some(path) = &profile.client_certificate_file {
-                what.push_str(&format!(" with certificate {}", path.display()));
-                if source.as_ref().is_some_and(|s| s.is_side_effect_free())
-                    && let Some(chain) = secret.key()?.and_then(|k| k.certificate.as_ref())
-                {
-                    what.push_str(&format!(" x5t#S256 {}", chain.x5t_s256()));
-                }
-            }
-            Ok(what)
+        let identity = Credential::without_certificate(secret)?;
+        // A token may be bound to the certificate the client presents (RFC 8705 §3), whatever
+        // its method: another certificate is another credential. Reading the file runs nothing.
+        let Some(path) = &profile.client_certificate_file else {
+            return Ok(identity);
         };
+        crate::oauth::credential::check_certificate_has_key(profile)?;
+        let shown = format!("client_certificate_file `{}`", path.display());
+        let bytes = crate::files::read_capped(path, crate::http::MAX_BODY_BYTES)
+            .map_err(|e| Error::Config(format!("cannot read {shown}: {e}")))?;
+        let chain = crate::keys::certificate::CertificateChain::from_pem(&bytes, &shown)
+            .map_err(Error::Config)?;
+        let certificate = format!("certificate x5t#S256 {}", chain.x5t_s256());
+        Ok(match identity {
+            Credential::Secret(secret, _) => Credential::Secret(secret, Some(certificate)),
+            Credential::Described(what) => {
+                Credential::Described(format!("{what} with {certificate}"))
+            }
+        })
+    }
+
+    fn without_certificate(secret: &crate::oauth::ClientSecret) -> Result<Credential<'_>> {
+        let profile = secret.profile();
+        let method = profile.auth_method;
         if crate::oauth::credential::needs_key(method) {
-            return Ok(Credential::Described(key_identity()?));
+            // The key's public thumbprint when it can be read without running anything (a
+            // changed key is another credential), else its source.
+            return Ok(Credential::Described(
+                match crate::oauth::credential::key_source(profile)? {
+                    Some(source) if source.is_side_effect_free() => match secret.key()? {
+                        Some(key) => format!("private key {}", key.key.thumbprint()),
+                        None => return Err(Error::Internal("a key source without a key".into())),
+                    },
+                    Some(source) => source.identity(),
+                    None => "no private key".into(),
+                },
+            ));
         }
         if !crate::oauth::ClientAuth::needs_secret(method) {
             return Ok(Credential::Described("none (a public client)".into()));
         }
         match &profile.secret {
             Some(source) if source.is_side_effect_free() => match secret.get()? {
-                Some(secret) => Ok(Credential::Secret(secret)),
+                Some(secret) => Ok(Credential::Secret(secret, None)),
                 None => Err(Error::Internal(
                     "a confidential client without a secret".into(),
                 )),
@@ -333,10 +345,15 @@ impl Cache {
         credential: &Credential<'_>,
     ) -> std::result::Result<Key, String> {
         let credential = match credential {
-            Credential::Secret(secret) => {
+            Credential::Secret(secret, certificate) => {
                 let key = self.fingerprint_key()?;
                 let tag = ring::hmac::sign(key, secret.expose().as_bytes());
-                format!("fingerprint {}", hex(tag.as_ref()))
+                match certificate {
+                    Some(certificate) => {
+                        format!("fingerprint {} with {certificate}", hex(tag.as_ref()))
+                    }
+                    None => format!("fingerprint {}", hex(tag.as_ref())),
+                }
             }
             Credential::Described(what) => format!("source {what}"),
         };
@@ -705,18 +722,30 @@ mod tests {
         let cache = Cache::open(&dir.path().join("c")).unwrap();
         let p = profile(|_| {});
         let (one, two) = (Secret::new("one".into()), Secret::new("two".into()));
-        let k1 = cache.key(&p, "g", &Credential::Secret(&one)).unwrap();
-        assert_eq!(k1, cache.key(&p, "g", &Credential::Secret(&one)).unwrap());
-        assert_ne!(k1, cache.key(&p, "g", &Credential::Secret(&two)).unwrap());
+        let k1 = cache.key(&p, "g", &Credential::Secret(&one, None)).unwrap();
+        assert_eq!(
+            k1,
+            cache.key(&p, "g", &Credential::Secret(&one, None)).unwrap()
+        );
+        assert_ne!(
+            k1,
+            cache.key(&p, "g", &Credential::Secret(&two, None)).unwrap()
+        );
         let described = cache
             .key(&p, "g", &Credential::Described("stdin".into()))
             .unwrap();
         assert_ne!(k1, described);
         // The key file is made once and reused by the next run; another cache has its own.
         let again = Cache::open(&dir.path().join("c")).unwrap();
-        assert_eq!(k1, again.key(&p, "g", &Credential::Secret(&one)).unwrap());
+        assert_eq!(
+            k1,
+            again.key(&p, "g", &Credential::Secret(&one, None)).unwrap()
+        );
         let other = Cache::open(&dir.path().join("d")).unwrap();
-        assert_ne!(k1, other.key(&p, "g", &Credential::Secret(&one)).unwrap());
+        assert_ne!(
+            k1,
+            other.key(&p, "g", &Credential::Secret(&one, None)).unwrap()
+        );
         // Not a hash of the secret alone: nothing on disk or in a name lets a guess be tested.
         let key_file = std::fs::read(dir.path().join("c").join(FINGERPRINT_KEY)).unwrap();
         assert_eq!(key_file.len(), FINGERPRINT_KEY_BYTES);

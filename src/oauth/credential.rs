@@ -228,17 +228,23 @@ impl ClientKey {
     }
 }
 
+/// A `client_certificate_file` needs the private key that goes with it.
+pub fn check_certificate_has_key(profile: &Profile) -> Result<()> {
+    match &profile.client_certificate_file {
+        Some(path) if key_source(profile)?.is_none() => Err(Error::Config(format!(
+            "{} sets client_certificate_file `{}` but no private key for it: set private_key_file (or private_key_env / private_key_command)",
+            profile.describe(),
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Reads the profile's private key and certificate (`None` when it names no key). `now` is the
 /// time the certificate must be valid at.
 pub fn read_client_key(profile: &Profile, now: i64) -> Result<Option<ClientKey>> {
     let Some(source) = key_source(profile)? else {
-        if let Some(path) = &profile.client_certificate_file {
-            return Err(Error::Config(format!(
-                "{} sets client_certificate_file `{}` but no private key for it: set private_key_file (or private_key_env / private_key_command)",
-                profile.describe(),
-                path.display()
-            )));
-        }
+        check_certificate_has_key(profile)?;
         return Ok(None);
     };
     let text = source.read(profile.timeout())?;

@@ -154,3 +154,56 @@ fn an_assertion_lifetime_over_300_seconds_is_refused() {
     );
     assert_eq!(server.requests().len(), 0);
 }
+
+/// A self-signed certificate and its PKCS#8 key, as PEM (rcgen: P-256).
+fn certificate_pair(name: &str) -> (String, String) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec![name.to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+#[test]
+fn another_certificate_is_another_credential_whatever_the_method() {
+    // RFC 8705 §3: a token may be bound to the certificate; a basic-auth client presents one too.
+    let server = StubServer::start(|_| crate::support::common::token_reply("bound"));
+    let env = Env::new();
+    let dir = env.home.path();
+    let write = |(cert, key): (String, String)| {
+        std::fs::write(dir.join("c.pem"), cert).unwrap();
+        std::fs::write(dir.join("k.pem"), key).unwrap();
+        std::fs::set_permissions(dir.join("k.pem"), std::fs::Permissions::from_mode(0o600))
+            .unwrap();
+    };
+    write(certificate_pair("one"));
+    env.write_config(&format!(
+        "[profiles.b]\ntoken_url = \"{}\"\nclient_id = \"svc\"\nclient_secret_env = \"S\"\n\
+         private_key_file = \"{}\"\nclient_certificate_file = \"{}\"\n",
+        server.url("/token"),
+        dir.join("k.pem").display(),
+        dir.join("c.pem").display()
+    ));
+    let fetch = || {
+        env.cmd()
+            .args(["fetch", "-p", "b"])
+            .env("S", "secret")
+            .assert()
+            .success();
+    };
+    fetch();
+    fetch();
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the second fetch is a cache hit"
+    );
+    write(certificate_pair("two"));
+    fetch();
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "a new certificate never reuses the old token"
+    );
+}
