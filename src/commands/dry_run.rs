@@ -8,7 +8,7 @@
 use crate::config::{AuthMethod, BasicEncoding, GrantKind};
 use crate::error::Result;
 use crate::http::redact_header;
-use crate::oauth::credential::Credential;
+use crate::oauth::credential::{Credential, KeySource};
 use crate::oauth::{Grant, HeaderValue, SECRET_NAMES, TokenRequest, build_request};
 use crate::resolve::Profile;
 use crate::secret::{OVERRIDE_ENV, Secret, SecretSource};
@@ -55,6 +55,9 @@ pub struct PlannedRequest {
     /// With `issuer` and no `token_url`: the metadata documents a run reads first, in order, to
     /// learn the token endpoint (which then stands in the URL as a placeholder).
     pub discovery: Vec<String>,
+    /// The TLS client certificate presented (RFC 8705 §2): its file, and the private key's
+    /// (a file, or a placeholder for one when the key comes from a variable or a command).
+    pub client_certificate: Option<(String, Value)>,
     pub placeholders: Vec<Placeholder>,
 }
 
@@ -158,6 +161,30 @@ impl<'p> Planner<'p> {
                 ))
             }
         };
+        // RFC 8705 §2: the certificate goes in the TLS handshake, with its key.
+        let client_certificate = match &profile.client_certificate_file {
+            Some(path) => {
+                crate::oauth::credential::check_certificate_has_key(profile)?;
+                let key = match crate::oauth::credential::key_source(profile)? {
+                    Some(KeySource::File(key)) => {
+                        vec![Part::Text(key.display().to_string())]
+                    }
+                    Some(other) => {
+                        let placeholder = self.secret(
+                            "OAUTHCTL_PRIVATE_KEY_FILE",
+                            &format!(
+                                "a file holding the private key (PEM) of {}",
+                                other.describe()
+                            ),
+                        );
+                        vec![Part::Text(placeholder.expose().to_string())]
+                    }
+                    None => Vec::new(),
+                };
+                Some((path.display().to_string(), key))
+            }
+            None => None,
+        };
         let mut discovery = Vec::new();
         let token_url = match (&profile.token_url, &profile.issuer) {
             (Some(url), _) => url.clone(),
@@ -165,7 +192,11 @@ impl<'p> Planner<'p> {
                 discovery = crate::discovery::discovery_urls(issuer);
                 self.secret(
                     "OAUTHCTL_TOKEN_URL",
-                    "the token_endpoint in the issuer's metadata (not looked up: a dry run sends nothing)",
+                    if client_certificate.is_some() {
+                        "the token_endpoint of mtls_endpoint_aliases in the issuer's metadata, else its token_endpoint (not looked up: a dry run sends nothing)"
+                    } else {
+                        "the token_endpoint in the issuer's metadata (not looked up: a dry run sends nothing)"
+                    },
                 )
                 .expose()
                 .to_string()
@@ -177,10 +208,15 @@ impl<'p> Planner<'p> {
             ..profile.clone()
         };
         let request = build_request(&profile, &credential, grant)?;
-        Ok(self.plan(request, discovery))
+        Ok(self.plan(request, discovery, client_certificate))
     }
 
-    fn plan(self, request: TokenRequest, discovery: Vec<String>) -> PlannedRequest {
+    fn plan(
+        self,
+        request: TokenRequest,
+        discovery: Vec<String>,
+        client_certificate: Option<(String, Value)>,
+    ) -> PlannedRequest {
         let mut placeholders: Vec<Placeholder> = Vec::new();
         let mut note = |p: &Placeholder| {
             if !placeholders.iter().any(|q| q.name == p.name) {
@@ -250,6 +286,16 @@ impl<'p> Planner<'p> {
             })
             .collect();
         let url = self.url_parts(&request.url, &mut note);
+        let client_certificate = client_certificate.map(|(cert, key)| {
+            let key = key
+                .iter()
+                .flat_map(|part| match part {
+                    Part::Text(text) => self.parts(text, &mut note),
+                    Part::Placeholder(_) => vec![part.clone()],
+                })
+                .collect();
+            (cert, key)
+        });
         PlannedRequest {
             method: "POST",
             url,
@@ -257,6 +303,7 @@ impl<'p> Planner<'p> {
             basic,
             form,
             discovery,
+            client_certificate,
             placeholders,
         }
     }

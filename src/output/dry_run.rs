@@ -25,8 +25,17 @@ struct DryRunJson<'a> {
     form: Vec<(&'a str, String)>,
     /// The metadata documents a real run reads first, in order, for the token endpoint.
     discovery: &'a [String],
+    /// The TLS client certificate and its private key's file, when one is presented.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_certificate: Option<CertificateJson<'a>>,
     placeholders: Vec<PlaceholderJson<'a>>,
     curl: String,
+}
+
+#[derive(Serialize)]
+struct CertificateJson<'a> {
+    certificate_file: &'a str,
+    private_key_file: String,
 }
 
 #[derive(Serialize)]
@@ -60,6 +69,13 @@ pub fn dry_run(format: OutputFormat, plan: &PlannedRequest) -> Rendered {
         headers,
         form: pairs(&plan.form),
         discovery: &plan.discovery,
+        client_certificate: plan
+            .client_certificate
+            .as_ref()
+            .map(|(cert, key)| CertificateJson {
+                certificate_file: cert,
+                private_key_file: template(key),
+            }),
         placeholders: plan
             .placeholders
             .iter()
@@ -140,6 +156,11 @@ fn command(plan: &PlannedRequest) -> String {
     // --globoff: curl would otherwise expand `{a,b}` and `[1-3]` in the URL into several
     // requests, each with the credentials.
     let mut args: Vec<String> = vec!["--globoff".into(), format!("--request {}", plan.method)];
+    if let Some((cert, key)) = &plan.client_certificate {
+        // RFC 8705 §2: the client certificate and its key, in the TLS handshake.
+        args.push(format!("--cert {}", quote(&[Part::Text(cert.clone())])));
+        args.push(format!("--key {}", quote(key)));
+    }
     let mut basic_done = plan.basic.is_none();
     for (name, value) in &plan.headers {
         args.push(header(name, value));

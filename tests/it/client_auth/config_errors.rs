@@ -207,3 +207,47 @@ fn another_certificate_is_another_credential_whatever_the_method() {
         "a new certificate never reuses the old token"
     );
 }
+
+#[test]
+fn the_dry_run_presents_the_certificate_as_curl_would_without_reading_the_key() {
+    let env = Env::new();
+    env.write_config(
+        "[profiles.t]\ntoken_url = \"https://idp.example/token\"\nclient_id = \"svc\"\n\
+         auth_method = \"tls_client_auth\"\nprivate_key_file = \"/nowhere/k.pem\"\n\
+         client_certificate_file = \"/nowhere/c.pem\"\n\n\
+         [profiles.e]\nissuer = \"https://idp.example\"\nclient_id = \"svc\"\n\
+         auth_method = \"tls_client_auth\"\nprivate_key_env = \"CI_KEY\"\n\
+         client_certificate_file = \"/nowhere/c.pem\"\n",
+    );
+    let plan = crate::support::common::stdout_of(
+        &env.cmd()
+            .args(["fetch", "-p", "t", "--dry-run"])
+            .assert()
+            .success(),
+    );
+    assert!(plan.contains("--cert '/nowhere/c.pem'"), "{plan}");
+    assert!(plan.contains("--key '/nowhere/k.pem'"), "{plan}");
+    assert!(plan.contains("--data-raw 'client_id=svc'"), "{plan}");
+    let plan = crate::support::common::stdout_of(
+        &env.cmd()
+            .args(["fetch", "-p", "e", "--dry-run"])
+            .assert()
+            .success(),
+    );
+    assert!(
+        plan.contains("--key \"$OAUTHCTL_PRIVATE_KEY_FILE\""),
+        "{plan}"
+    );
+    assert!(plan.contains("private_key_env `CI_KEY`"), "{plan}");
+    assert!(plan.contains("mtls_endpoint_aliases"), "{plan}");
+    let json = crate::support::common::json_of(
+        &env.cmd()
+            .args(["fetch", "-p", "t", "--dry-run", "-o", "json"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(
+        json["client_certificate"],
+        serde_json::json!({"certificate_file": "/nowhere/c.pem", "private_key_file": "/nowhere/k.pem"})
+    );
+}
