@@ -384,9 +384,16 @@ pub fn jwk_bytes(jwk: &Map<String, Value>, name: &str) -> Result<Vec<u8>, String
     let Some(text) = jwk.get(name).and_then(Value::as_str) else {
         return Err(format!("it has no `{name}` string"));
     };
-    let bytes = URL_SAFE_NO_PAD
-        .decode(text)
-        .map_err(|e| format!("`{name}` is not base64url: {e}"))?;
+    // base64's error can name a character of the value and where it is: not for a private
+    // member, whose every character is the key.
+    let private = ["d", "p", "q", "dp", "dq", "qi", "k"].contains(&name);
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|e| {
+        if private {
+            format!("`{name}` is not base64url")
+        } else {
+            format!("`{name}` is not base64url: {e}")
+        }
+    })?;
     if bytes.is_empty() {
         return Err(format!("`{name}` is empty"));
     }

@@ -347,19 +347,19 @@ fn load_keys(
             fetch_jwks(client.transport(), &url, &settings.trace())
         }
         KeySource::Jwks(location) if location.contains("://") => {
-            let default;
+            // The profile's deadline and trusted roots, never its client certificate: a JWKS
+            // named on the command line may be anyone's, and needs no key read to fetch.
             let transport = match profile {
-                Some(_) => settings.transport()?,
-                None => {
-                    default = Transport::new(
-                        std::time::Duration::from_secs(crate::resolve::DEFAULT_TIMEOUT_SECS),
-                        None,
-                        None,
-                    )?;
-                    &default
+                Some(profile) => {
+                    Transport::new(profile.timeout(), profile.ca_file.as_deref(), None)?
                 }
+                None => Transport::new(
+                    std::time::Duration::from_secs(crate::resolve::DEFAULT_TIMEOUT_SECS),
+                    None,
+                    None,
+                )?,
             };
-            fetch_jwks(transport, location, &settings.trace())
+            fetch_jwks(&transport, location, &settings.trace())
         }
         KeySource::Jwks(file) => {
             let path = PathBuf::from(file);
