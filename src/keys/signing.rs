@@ -243,13 +243,25 @@ impl PrivateKey {
 // ---------------------------------------------------------------- new keys
 
 /// The algorithms [`generate`] makes keys for.
-pub const GENERATED_ALGS: [Alg; 3] = [Alg::ES256, Alg::ES384, Alg::EdDSA];
+pub const GENERATED_ALGS: [Alg; 9] = [
+    Alg::ES256,
+    Alg::ES384,
+    Alg::EdDSA,
+    Alg::RS256,
+    Alg::RS384,
+    Alg::RS512,
+    Alg::PS256,
+    Alg::PS384,
+    Alg::PS512,
+];
 
-/// A new key for `alg`, and its PKCS#8 PEM text (`-----BEGIN PRIVATE KEY-----`), made by ring
-/// from the system's random source: P-256 for ES256, P-384 for ES384, Ed25519 for EdDSA. ring
-/// cannot make RSA keys, and a generator of RSA keys would add a quarter of a megabyte to the
-/// binary, so RS* and PS* are refused with a way to make one; every other algorithm is not a
-/// key pair's.
+/// The modulus of a new RSA key: 3072 bits, 128-bit security (NIST SP 800-57 Part 1 §5.6.1).
+pub const NEW_RSA_BITS: usize = 3072;
+
+/// A new key for `alg`, and its PKCS#8 PEM text (`-----BEGIN PRIVATE KEY-----`), made from the
+/// system's random source: P-256 for ES256, P-384 for ES384, Ed25519 for EdDSA (by ring), and an
+/// RSA key of [`NEW_RSA_BITS`] for RS* and PS* (by RustCrypto's `rsa`, since ring cannot make
+/// one; ring reads it back and does every signature). HS* have no key pair to make.
 pub fn generate(alg: Alg) -> Result<(SigningKey, String), String> {
     let rng = SystemRandom::new();
     let failed = |_| format!("making a new {alg} key failed");
@@ -271,7 +283,7 @@ pub fn generate(alg: Alg) -> Result<(SigningKey, String), String> {
             ed25519_pkcs8_v1(v2.as_ref())?
         }
         Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => {
-            return Err(no_rsa_generation(alg));
+            new_rsa_pkcs8().map_err(|e| format!("making a new {alg} key failed: {e}"))?
         }
         Alg::HS256 | Alg::HS384 | Alg::HS512 => {
             return Err(format!(
@@ -286,13 +298,15 @@ pub fn generate(alg: Alg) -> Result<(SigningKey, String), String> {
     Ok((key, text))
 }
 
-/// Why there is no new key for an RSA `alg`, and how to make one.
-pub fn no_rsa_generation(alg: Alg) -> String {
-    format!(
-        "oauthctl makes EC and Ed25519 keys only (ES256, ES384, EdDSA); for {alg}, make an RSA key \
-         with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out FILE`, then \
-         `oauthctl keys public --alg {alg} FILE` prints its JWK"
-    )
+/// A new RSA key as PKCS#8 DER, from the operating system's random source.
+fn new_rsa_pkcs8() -> Result<Vec<u8>, String> {
+    use rsa::Generate;
+    use rsa::pkcs8::EncodePrivateKey;
+    // `DEFAULT_BITS`, from the operating system's source (getrandom).
+    const _: () = assert!(rsa::PrivateKey::DEFAULT_BITS == NEW_RSA_BITS);
+    let key = rsa::PrivateKey::try_generate().map_err(|e| e.to_string())?;
+    let der = key.to_pkcs8_der().map_err(|e| e.to_string())?;
+    Ok(der.as_bytes().to_vec())
 }
 
 /// ring writes a new Ed25519 key as PKCS#8 v2 (RFC 5958, with the public key), which OpenSSL 3
