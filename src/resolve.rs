@@ -21,6 +21,8 @@ pub enum Origin {
     Env,
     Profile,
     Default,
+    /// Read from the client's key: a Google service account's `client_email` as its client_id.
+    Key,
 }
 
 impl fmt::Display for Origin {
@@ -30,6 +32,7 @@ impl fmt::Display for Origin {
             Origin::Env => "env",
             Origin::Profile => "profile",
             Origin::Default => "default",
+            Origin::Key => "service-account key",
         })
     }
 }
@@ -158,7 +161,7 @@ pub fn resolve(
         None => (None, ProfileLayer::default()),
     };
     let env = env_layer(lookup)?;
-    let profile = merge(name, flags, env, file);
+    let mut profile = merge(name, flags, env, file);
     if profile.timeout_secs == 0 {
         return Err(Error::Config(format!(
             "{}: timeout_secs must be at least 1",
@@ -175,6 +178,14 @@ pub fn resolve(
         )));
     }
     crate::oauth::credential::key_source(&profile)?;
+    // DESIGN §10: a service account's key names its client.
+    if profile.client_id.is_none()
+        && profile.auth_method == crate::config::AuthMethod::PrivateKeyJwt
+        && let Some(email) = crate::oauth::credential::service_account_email(&profile)?
+    {
+        profile.client_id = Some(email);
+        profile.origins.insert("client_id", Origin::Key);
+    }
     Ok(profile)
 }
 

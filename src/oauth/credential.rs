@@ -228,6 +228,29 @@ impl ClientKey {
     }
 }
 
+/// The `client_email` of a Google service-account key that a file or a variable holds (never
+/// running a command for it): the client_id of a profile that names none. `None` for any other
+/// key or source; a key that cannot be read is the error it would be when used.
+pub fn service_account_email(profile: &Profile) -> Result<Option<String>> {
+    let text = match key_source(profile)? {
+        Some(source @ (KeySource::File(_) | KeySource::Env(_))) => {
+            source.read(profile.timeout())?
+        }
+        _ => return Ok(None),
+    };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(text.expose()) else {
+        return Ok(None);
+    };
+    if json.get("type").and_then(serde_json::Value::as_str) != Some("service_account") {
+        return Ok(None);
+    }
+    Ok(json
+        .get("client_email")
+        .and_then(serde_json::Value::as_str)
+        .filter(|email| !email.is_empty())
+        .map(str::to_string))
+}
+
 /// A `client_certificate_file` needs the private key that goes with it.
 pub fn check_certificate_has_key(profile: &Profile) -> Result<()> {
     match &profile.client_certificate_file {

@@ -251,3 +251,49 @@ fn the_dry_run_presents_the_certificate_as_curl_would_without_reading_the_key() 
         serde_json::json!({"certificate_file": "/nowhere/c.pem", "private_key_file": "/nowhere/k.pem"})
     );
 }
+
+#[test]
+fn a_service_account_key_names_the_client_when_the_profile_does_not() {
+    let server = StubServer::start(|_| crate::support::common::token_reply("sa-token"));
+    let env = Env::new();
+    let dir = env.home.path();
+    let pem = dir.join("new.pem");
+    env.cmd()
+        .args(["keys", "generate", "--alg", "ES256", "--out"])
+        .arg(&pem)
+        .assert()
+        .success();
+    let sa = serde_json::json!({
+        "type": "service_account",
+        "private_key_id": "key-7",
+        "private_key": std::fs::read_to_string(&pem).unwrap(),
+        "client_email": "ci@project.iam.gserviceaccount.com",
+    });
+    let file = dir.join("sa.json");
+    std::fs::write(&file, sa.to_string()).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    env.write_config(&format!(
+        "[profiles.sa]\ntoken_url = \"{}\"\nauth_method = \"private_key_jwt\"\nprivate_key_file = \"{}\"\n",
+        server.url("/token"),
+        file.display()
+    ));
+    env.cmd().args(["fetch", "-p", "sa"]).assert().success();
+    let sent = super::assertion_of(&server.requests()[0], "ci@project.iam.gserviceaccount.com");
+    super::assert_claims(
+        &sent,
+        "ci@project.iam.gserviceaccount.com",
+        &server.url("/token"),
+        60,
+    );
+    assert_eq!(sent.header["kid"], "key-7");
+    let shown = crate::support::common::stdout_of(
+        &env.cmd()
+            .args(["profiles", "show", "sa"])
+            .assert()
+            .success(),
+    );
+    assert!(
+        shown.contains("ci@project.iam.gserviceaccount.com  (service-account key)"),
+        "{shown}"
+    );
+}
