@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{Members, OutputFormat, Rendered, aligned, shown_path, to_json, value_text};
 use crate::commands::profiles::Outcome;
+use crate::config::AuthMethod;
 use crate::style::Style;
 use crate::untrusted::printable;
 
@@ -156,6 +157,19 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
                 };
                 let from = origin(key).map(|o| format!("  ({o})")).unwrap_or_default();
                 rows.push((key.to_string(), format!("{shown}{from}")));
+                // The algorithm a signing client uses when the profile names none.
+                if *key == "auth_method" && p.signing_alg.is_none() {
+                    let default = match p.auth_method {
+                        AuthMethod::PrivateKeyJwt => Some(
+                            "from the key (RS256 for RSA, ES256 for P-256, ES384 for P-384, EdDSA for Ed25519; a JWK's own alg first)",
+                        ),
+                        AuthMethod::ClientSecretJwt => Some("HS256"),
+                        _ => None,
+                    };
+                    if let Some(default) = default {
+                        rows.push(("signing_alg".into(), format!("{default}  (default)")));
+                    }
+                }
             }
             // `origin` is set only when a source supplies a value. The source names what the
             // config file says (a variable, a file, a command), so it is shown escaped.

@@ -297,3 +297,40 @@ fn a_service_account_key_names_the_client_when_the_profile_does_not() {
         "{shown}"
     );
 }
+
+#[test]
+fn profiles_show_names_the_key_source_and_the_algorithm_never_the_key() {
+    let env = Env::new();
+    let key = env.home.path().join("k.pem");
+    env.cmd()
+        .args(["keys", "generate", "--out"])
+        .arg(&key)
+        .assert()
+        .success();
+    env.write_config(&key_profile(
+        "https://idp.example/token",
+        &format!(
+            "private_key_file = \"{}\"\nclient_certificate_file = \"c.pem\"\n",
+            key.display()
+        ),
+    ));
+    let shown = crate::support::common::stdout_of(
+        &env.cmd().args(["profiles", "show", "k"]).assert().success(),
+    );
+    assert!(
+        shown.contains(&format!(
+            "private_key_file         {}  (profile)",
+            key.display()
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("signing_alg              from the key"),
+        "{shown}"
+    );
+    assert!(shown.contains("client_certificate_file"), "{shown}");
+    let pem = std::fs::read_to_string(&key).unwrap();
+    for line in pem.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(!shown.contains(line), "a line of the key in {shown}");
+    }
+}
