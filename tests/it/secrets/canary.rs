@@ -1242,7 +1242,7 @@ const FLOWS: &[Flow] = &[
     Flow { name: "exchange-code -v - (post, OAUTHCTL_CODE_VERIFIER)", args: &["-v", "-p", "user", "exchange-code", "--auth-method", "post", "-"], env: &[("OAUTHCTL_CODE_VERIFIER", VERIFIER)], stdin: Some(CODE), pieces: &["secret", "code", "code_verifier"], prepare: None },
     Flow { name: "fetch -v -p user --force (refresh)", args: &["-v", "-p", "user", "fetch", "--force"], env: &[], stdin: None, pieces: &["secret", "header", "refresh_token"], prepare: Some(&["-p", "user", "exchange-code", "--code-verifier", VERIFIER, CODE]) },
     Flow { name: "inspect -v -p", args: &["-v", "-p", "probe", "inspect"], env: &[], stdin: None, pieces: &["secret"], prepare: None },
-    Flow { name: "fetch -v -p key-file (private_key_jwt)", args: &["-v", "-p", "key-file", "fetch", "--no-cache"], env: &[], stdin: None, pieces: &["client_assertion", "header"], prepare: None },
+    Flow { name: "fetch -v -p key-file (private_key_jwt)", args: &["-v", "-p", "key-file", "fetch", "--no-cache"], env: &[], stdin: None, pieces: &["client_assertion", "assertion_signature", "header"], prepare: None },
     Flow { name: "fetch -v -o json -p key-command --force", args: &["-v", "-o", "json", "-p", "key-command", "fetch", "--force"], env: &[], stdin: None, pieces: &["client_assertion"], prepare: None },
     Flow { name: "fetch -v -p hmac-jwt (client_secret_jwt)", args: &["-v", "-p", "hmac-jwt", "fetch", "--no-cache"], env: &[], stdin: None, pieces: &["client_assertion"], prepare: None },
 ];
