@@ -93,15 +93,20 @@ impl TokenRequest {
     }
 
     /// Every secret value it carries, for the trace to mask (and to scrub from a server's echo):
-    /// secret parameters, and the client secret behind a Basic header with the header's own
+    /// secret parameters (a client assertion's signature segment on its own too), and the client secret behind a Basic header with the header's own
     /// encoding of it.
     pub fn secrets(&self) -> Vec<String> {
-        let mut secrets: Vec<String> = self
-            .form
-            .iter()
-            .filter(|p| p.secret)
-            .map(|p| p.value.clone())
-            .collect();
+        let mut secrets = Vec::new();
+        for param in self.form.iter().filter(|p| p.secret) {
+            secrets.push(param.value.clone());
+            // A server that names what it rejects may quote a client assertion's signature alone.
+            if param.name == "client_assertion"
+                && let Some((_, signature)) = param.value.rsplit_once('.')
+                && signature.len() >= 16
+            {
+                secrets.push(signature.to_string());
+            }
+        }
         for header in &self.headers {
             if let HeaderValue::Basic { secret, .. } = &header.value {
                 secrets.push(secret.expose().to_string());

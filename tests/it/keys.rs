@@ -108,7 +108,7 @@ fn check_jwk(jwk: &Value, alg: &str) -> (String, Vec<u8>) {
 /// The private parts of a PEM key (RFC 8017 §A.1.2, RFC 5915, RFC 8410 §7), to look for in what
 /// oauthctl printed: the RSA private exponent, primes and CRT values, the EC scalar, the Ed25519
 /// seed.
-fn private_parts(pem_text: &[u8]) -> Vec<Vec<u8>> {
+pub(crate) fn private_parts(pem_text: &[u8]) -> Vec<Vec<u8>> {
     fn rsa(der: &[u8]) -> Vec<Vec<u8>> {
         let key = pkcs1::RsaPrivateKey::<der::asn1::UintRef>::from_der(der).unwrap();
         [

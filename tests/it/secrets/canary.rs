@@ -8,18 +8,26 @@
 //! the access token reaches stdout only where printing it is the command's purpose, and never
 //! stderr. The sweep is tables driven by one loop: a new command is one line.
 //!
+//! Clients without a shared secret are swept too (SECURITY 39–42): a private key from a file, a
+//! variable and a command, and `client_secret_jwt`. The key's private parts are canaries in every
+//! form (PEM lines, DER, the private numbers as a JWK has them), and so is every client assertion
+//! the token endpoint received, or `keys assertion` printed: after each case none may be in
+//! stdout, stderr or a file in HOME. `keys assertion` alone may print one, on stdout.
+//!
 //! Hostile server text on its way to the terminal is output/hostile.rs.
 
 use std::io::Read;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
-use Prints::{Nothing, Token, TokenResponse};
+use Prints::{Assertion, Nothing, Token, TokenResponse};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use serde_json::json;
 
+use crate::keys::private_parts;
 use crate::support::common::form_encode;
 use crate::support::common::{Env, stderr_of, stdout_of};
 use crate::support::server::{Recorded, Reply, StubServer};
@@ -48,6 +56,17 @@ const ACCESS_SIGNATURE: &str = "CANARY-access-signature-01234567";
 /// The env var the profiles name in `client_secret_env`.
 const SECRET_VAR: &str = "CANARY_SECRET_VAR";
 
+/// The client secret of the `client_secret_jwt` profile: an HMAC key must be at least as long as
+/// its hash (RFC 7518 §3.2), which `SECRET` is not.
+const HMAC_SECRET: &str = "CANARY-hmackey-0123456789abcdefghijklmnopqrstuv";
+
+/// The env var the `client_secret_jwt` profile names in `client_secret_env`.
+const HMAC_SECRET_VAR: &str = "CANARY_HMAC_SECRET_VAR";
+
+/// The env var that holds the sweep's private key (PEM): `private_key_env`, and what
+/// `private_key_command` prints.
+const KEY_VAR: &str = "CANARY_PRIVATE_KEY";
+
 /// Tells the sweep's token endpoint how to answer (see `canary_server`).
 const MODE_HEADER: &str = "X-Canary-Mode";
 
@@ -65,6 +84,7 @@ fn common_env() -> Vec<(&'static str, String)> {
     vec![
         (SECRET_VAR, SECRET.to_string()),
         ("CANARY_COMMAND_SECRET", SECRET.to_string()),
+        (HMAC_SECRET_VAR, HMAC_SECRET.to_string()),
         ("OAUTHCTL_HEADERS", format!("X-Api-Key: {HEADER_SECRET}")),
         ("RUST_LOG", "trace".to_string()),
         ("RUST_BACKTRACE", "full".to_string()),
@@ -81,6 +101,8 @@ fn base64_of(engine: &impl Engine, bytes: &[u8]) -> String {
 struct Canary {
     what: &'static str,
     forms: Vec<(String, String)>,
+    /// Binary forms, looked for in the raw bytes of an output or a file.
+    raw: Vec<(String, Vec<u8>)>,
 }
 
 impl Canary {
@@ -88,6 +110,7 @@ impl Canary {
         let mut canary = Canary {
             what,
             forms: Vec::new(),
+            raw: Vec::new(),
         };
         canary.add("raw", value.to_string());
         canary.add("form-urlencoded", form_encode(value));
@@ -104,6 +127,46 @@ impl Canary {
             "its tag (a fragment or another encoding)",
             format!("CANARY-{name}"),
         );
+        canary
+    }
+
+    /// The private parts of the key in `pem_text` (SECURITY 39, 42), in every form they could
+    /// leak in: the PEM body's lines, the DER (raw, base64, base64url, hex), and each private
+    /// number (the EC scalar, or RSA's exponent, primes and CRT values) raw, as a JWK's base64url,
+    /// base64 and hex, whole and as a 12-byte fragment.
+    fn private_key(what: &'static str, pem_text: &str) -> Canary {
+        let mut canary = Canary {
+            what,
+            forms: Vec::new(),
+            raw: Vec::new(),
+        };
+        let body: Vec<&str> = pem_text
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        for (n, line) in body.iter().enumerate().filter(|(_, l)| l.len() >= 16) {
+            canary.add(&format!("PEM body line {}", n + 1), line.to_string());
+        }
+        let block = pem::parse(pem_text).unwrap();
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let der = block.contents();
+        canary.add("DER, base64", base64_of(&STANDARD_NO_PAD, der));
+        canary.add("DER, base64url", base64_of(&URL_SAFE_NO_PAD, der));
+        canary.add("DER, hex", hex(der));
+        canary.raw.push(("DER".into(), der.to_vec()));
+        for (n, part) in private_parts(pem_text.as_bytes()).iter().enumerate() {
+            for (size, bytes) in [("whole", &part[..]), ("fragment", &part[..12])] {
+                let form = |how: &str| format!("private part {n} ({size}), {how}");
+                canary.add(
+                    &form("base64url, as a JWK"),
+                    base64_of(&URL_SAFE_NO_PAD, bytes),
+                );
+                canary.add(&form("base64"), base64_of(&STANDARD_NO_PAD, bytes));
+                canary.add(&form("hex"), hex(bytes));
+                canary.add(&form("HEX"), hex(bytes).to_uppercase());
+                canary.raw.push((form("raw"), bytes.to_vec()));
+            }
+        }
         canary
     }
 
@@ -124,10 +187,34 @@ impl Canary {
         let found = self.forms.iter().filter(|(_, v)| text.contains(v.as_str()));
         found.map(|(form, _)| form.as_str()).collect()
     }
+
+    /// The forms of this canary found in `bytes`, text and binary.
+    fn found_in_bytes(&self, bytes: &[u8]) -> Vec<&str> {
+        let mut found = self.found_in(&String::from_utf8_lossy(bytes));
+        let raw = self.raw.iter().filter(|(_, v)| contains(bytes, v));
+        found.extend(raw.map(|(form, _)| form.as_str()));
+        found
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The forms of a client assertion that must not show: whole, its claims (with their single-use
+/// `jti`: an assertion cut short) and its signature.
+fn assertion_forms(assertion: &str) -> Vec<(&'static str, &str)> {
+    let mut forms = vec![("whole", assertion)];
+    let segments: Vec<&str> = assertion.split('.').collect();
+    if let [_, claims, signature] = segments[..] {
+        forms.push(("its claims segment", claims));
+        forms.push(("its signature segment", signature));
+    }
+    forms
 }
 
 /// The access token is `canaries()[0]`, the refresh token `[1]`: the only two that may be shown.
-fn canaries(access_token: &str) -> Vec<Canary> {
+fn canaries(access_token: &str, key_pem: &str) -> Vec<Canary> {
     let mut secret = Canary::new("client secret", SECRET);
     let basic = [
         (
@@ -146,6 +233,8 @@ fn canaries(access_token: &str) -> Vec<Canary> {
         Canary::new("authorization code", CODE),
         Canary::new("code_verifier", VERIFIER),
         Canary::new("header secret", HEADER_SECRET),
+        Canary::new("client_secret_jwt secret", HMAC_SECRET),
+        Canary::private_key("private key", key_pem),
     ]
 }
 
@@ -155,14 +244,68 @@ fn canaries(access_token: &str) -> Vec<Canary> {
 /// should, then issues tokens. With `X-Canary-Mode: KIND:PIECE` it fails as KIND says, echoing
 /// the secret PIECE names in each form it crossed the wire in. Headers are not part of the cache
 /// key, so a refresh of a cached token can meet any mode.
-fn canary_server(access_token: String) -> StubServer {
-    StubServer::start(move |req| match req.header(MODE_HEADER) {
-        None => issue(req, &access_token),
+/// Every client assertion it receives is recorded in `received`.
+fn canary_server(access_token: String, received: Arc<Mutex<Vec<String>>>) -> StubServer {
+    StubServer::start(move |req| {
+        if let Some(assertion) = param(req, "client_assertion") {
+            received.lock().unwrap().push(assertion);
+        }
+        respond(req, &access_token)
+    })
+}
+
+fn respond(req: &Recorded, access_token: &str) -> Reply {
+    match req.header(MODE_HEADER) {
+        None => issue(req, access_token),
         Some(mode) => {
             let (kind, piece) = mode.split_once(':').expect("KIND:PIECE");
             refuse(kind, &echoed(req, piece))
         }
-    })
+    }
+}
+
+/// A client assertion's claims, checked minimally (RFC 7523 §3): the client as `iss` and `sub`,
+/// the token endpoint as `aud`, a `jti`, and a lifetime of at most 300 s (SECURITY 40).
+fn check_assertion(req: &Recorded, assertion: &str) {
+    let jwt_bearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    assert_eq!(
+        param(req, "client_assertion_type").as_deref(),
+        Some(jwt_bearer)
+    );
+    assert_eq!(req.basic_credentials(), None, "Basic beside an assertion");
+    assert_eq!(
+        param(req, "client_secret"),
+        None,
+        "a secret beside an assertion"
+    );
+    let segments: Vec<&str> = assertion.split('.').collect();
+    let [header, claims, signature] = segments[..] else {
+        panic!("not a JWS: {assertion}")
+    };
+    let json = |segment: &str| -> serde_json::Value {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+    };
+    let (header, claims) = (json(header), json(claims));
+    assert!(
+        ["ES256", "HS256"].contains(&header["alg"].as_str().unwrap()),
+        "{header}"
+    );
+    assert!(!signature.is_empty());
+    assert_eq!(claims["iss"], CLIENT_ID, "{claims}");
+    assert_eq!(claims["sub"], CLIENT_ID, "{claims}");
+    assert!(
+        claims["aud"].as_str().unwrap().ends_with("/token"),
+        "{claims}"
+    );
+    assert!(
+        claims["jti"].as_str().is_some_and(|j| j.len() >= 16),
+        "{claims}"
+    );
+    let (iat, exp) = (
+        claims["iat"].as_u64().unwrap(),
+        claims["exp"].as_u64().unwrap(),
+    );
+    assert!(iat < exp && exp - iat <= 300, "{claims}");
 }
 
 /// A request parameter, from the body or the query.
@@ -175,7 +318,9 @@ fn param(req: &Recorded, name: &str) -> Option<String> {
 fn issue(req: &Recorded, access_token: &str) -> Reply {
     // The sweep proves nothing unless the canaries really went out.
     assert_eq!(req.header("x-api-key"), Some(HEADER_SECRET));
+    let assertion = param(req, "client_assertion");
     match req.basic_credentials() {
+        _ if assertion.is_some() => check_assertion(req, assertion.as_deref().unwrap()),
         Some((id, secret)) => assert!(
             (id.as_str(), secret.as_str()) == (CLIENT_ID, form_encode(SECRET).as_str())
                 || (id.as_str(), secret.as_str()) == (CLIENT_ID, SECRET),
@@ -250,13 +395,26 @@ fn echoed(req: &Recorded, piece: &str) -> Vec<(String, String)> {
             out.push(("client_secret".into(), decode(&secret)));
         }
     }
-    for name in ["client_secret", "code", "code_verifier", "refresh_token"] {
+    for name in [
+        "client_secret",
+        "client_assertion",
+        "code",
+        "code_verifier",
+        "refresh_token",
+    ] {
         let asked = wanted(name) || (name == "client_secret" && wanted("secret"));
         if asked && let Some(field) = sent(req, name) {
             let value = decode(field.split_once('=').unwrap().1);
             out.push(("sent".into(), field));
             out.push((name.into(), value));
         }
+    }
+    // What a server that names the bad part quotes: the signature segment alone.
+    if wanted("assertion_signature")
+        && let Some(assertion) = param(req, "client_assertion")
+    {
+        let signature = assertion.rsplit('.').next().unwrap();
+        out.push(("signature".into(), signature.into()));
     }
     if wanted("header")
         && let Some(value) = req.header("x-api-key")
@@ -303,8 +461,11 @@ fn refuse(kind: &str, echo: &[(String, String)]) -> Reply {
     }
     let text = echo.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>();
     let text = text.join(" ");
+    // An assertion is longer than any quoting limit: what a cut leaves of it is one of its forms
+    // (see `assertion_forms`), and must not show either.
+    let long = echo.iter().any(|(name, _)| name == "client_assertion");
     assert!(
-        text.chars().count() < SUMMARY_CHARS,
+        long || text.chars().count() < SUMMARY_CHARS,
         "echo too long: {text}"
     );
     let oauth = |status: u16, code: &str| {
@@ -312,7 +473,10 @@ fn refuse(kind: &str, echo: &[(String, String)]) -> Reply {
         Reply::json(status, &body.to_string())
     };
     let redirect = |location: String| {
-        assert!(location.chars().count() < LOCATION_CHARS, "{location}");
+        assert!(
+            long || location.chars().count() < LOCATION_CHARS,
+            "{location}"
+        );
         Reply::new(302, "text/plain", "").with_header("Location", &location)
     };
     match kind {
@@ -376,6 +540,9 @@ enum Prints {
     /// The provider's whole response (`-o json` of a token command): the access token and, for a
     /// user profile, the refresh token (README: "The JSON output includes `refresh_token`").
     TokenResponse,
+    /// A client assertion: `keys assertion`, the one command that prints one. Its stdout is left
+    /// out of the assertion check; the assertion it printed is checked for everywhere else.
+    Assertion,
 }
 
 /// One oauthctl run. Arguments, env values and stdin may hold `{url}` (the token endpoint),
@@ -389,6 +556,8 @@ struct Case {
     /// `None` for success; else the exit code and a part of stderr that proves which failure ran.
     failure: Option<(i32, String)>,
     prints: Prints,
+    /// A text stdout must hold (a key source `profiles show` names).
+    shows: Option<String>,
 }
 
 fn ok(name: &str, args: &[&str], prints: Prints) -> Case {
@@ -399,6 +568,7 @@ fn ok(name: &str, args: &[&str], prints: Prints) -> Case {
         stdin: None,
         failure: None,
         prints,
+        shows: None,
     }
 }
 
@@ -419,6 +589,11 @@ impl Case {
         self.stdin = Some(input.to_string());
         self
     }
+
+    fn shows(mut self, text: &str) -> Case {
+        self.shows = Some(text.to_string());
+        self
+    }
 }
 
 /// A HOME, a token endpoint, a server that never answers, a port that refuses, and a directory
@@ -430,12 +605,19 @@ struct Sweep {
     _silent: StubServer,
     access_token: String,
     canaries: Vec<Canary>,
+    /// The sweep's private key (P-256, PKCS#8 PEM), also in `{outside}/client-auth.key.pem`.
+    key_pem: String,
+    /// Every client assertion the token endpoint received.
+    received: Arc<Mutex<Vec<String>>>,
+    /// Every client assertion `keys assertion` printed.
+    printed: Mutex<Vec<String>>,
 }
 
 impl Sweep {
     fn new() -> Sweep {
         let access_token = access_token();
-        let server = canary_server(access_token.clone());
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let server = canary_server(access_token.clone(), Arc::clone(&received));
         // Holds the request unanswered until the client hangs up.
         let silent = StubServer::start_raw(|_, stream| drop(stream.read(&mut [0; 1])));
         let refused = {
@@ -443,11 +625,24 @@ impl Sweep {
             format!("http://{}", listener.local_addr().unwrap())
         };
         let env = Env::new();
+        let outside = tempfile::Builder::new()
+            .prefix("oauthctl-outside-")
+            .tempdir()
+            .unwrap();
+        let (key_pem, key_file) = client_keys(&env, outside.path());
         let client = format!("client_id = \"{CLIENT_ID}\"\nretry_max_secs = 0");
         let secret = format!("client_secret_env = \"{SECRET_VAR}\"");
         let command =
             |script: &str| format!("client_secret_command = [\"sh\", \"-c\", \"{script}\"]");
         let print = "printf %s \\\"$CANARY_COMMAND_SECRET\\\"";
+        let jwt = "auth_method = \"private_key_jwt\"";
+        let key_command =
+            |script: &str| format!("{jwt}\nprivate_key_command = [\"sh\", \"-c\", \"{script}\"]");
+        let print_key = format!("printf %s \\\"${KEY_VAR}\\\"");
+        let key_at = |file: &str| {
+            let path = outside.path().join(file);
+            format!("{jwt}\nprivate_key_file = \"{}\"", path.display())
+        };
         let profiles = [
             (
                 "app",
@@ -488,6 +683,40 @@ impl Sweep {
                 server.url("/token"),
                 command(&format!("{print} >&2; {print}")),
             ),
+            ("key-file", server.url("/token"), key_at(key_file)),
+            (
+                "key-env",
+                server.url("/token"),
+                format!("{jwt}\nprivate_key_env = \"{KEY_VAR}\""),
+            ),
+            ("key-command", server.url("/token"), key_command(&print_key)),
+            (
+                "hmac-jwt",
+                server.url("/token"),
+                format!(
+                    "auth_method = \"client_secret_jwt\"\nclient_secret_env = \"{HMAC_SECRET_VAR}\""
+                ),
+            ),
+            (
+                "key-readable",
+                server.url("/token"),
+                key_at("readable.key.pem"),
+            ),
+            (
+                "key-encrypted",
+                server.url("/token"),
+                key_at("encrypted.key.pem"),
+            ),
+            (
+                "key-command-fails-printing-to-stdout",
+                server.url("/token"),
+                key_command(&format!("{print_key}; exit 3")),
+            ),
+            (
+                "key-command-fails-printing-to-stderr",
+                server.url("/token"),
+                key_command(&format!("{print_key} >&2; exit 3")),
+            ),
         ];
         let mut config = String::from("default_profile = \"app\"\n");
         for (name, url, rest) in profiles {
@@ -497,10 +726,6 @@ impl Sweep {
         }
         env.write_config(&config);
 
-        let outside = tempfile::Builder::new()
-            .prefix("oauthctl-outside-")
-            .tempdir()
-            .unwrap();
         let write = |name: &str, text: &str, mode: u32| {
             let path = outside.path().join(name);
             std::fs::write(&path, text).unwrap();
@@ -549,7 +774,10 @@ impl Sweep {
         );
 
         Sweep {
-            canaries: canaries(&access_token),
+            canaries: canaries(&access_token, &key_pem),
+            key_pem,
+            received,
+            printed: Mutex::new(Vec::new()),
             env,
             outside,
             server,
@@ -571,6 +799,7 @@ impl Sweep {
         for (name, value) in common_env() {
             cmd.env(name, value);
         }
+        cmd.env(KEY_VAR, &self.key_pem);
         for (name, value) in &case.env {
             cmd.env(name, self.fill(value));
         }
@@ -579,7 +808,8 @@ impl Sweep {
         }
         let assert = cmd.assert();
         let (stdout, stderr) = (stdout_of(&assert), stderr_of(&assert));
-        let code = assert.get_output().status.code();
+        let output = assert.get_output();
+        let code = output.status.code();
         let mut violations = Vec::new();
         let mut violation = |what: String| violations.push(format!("[{}] {what}", case.name));
         match &case.failure {
@@ -603,11 +833,11 @@ impl Sweep {
                 (index, case.prints),
                 (0, Prints::Token | Prints::TokenResponse) | (1, Prints::TokenResponse)
             );
-            for (stream, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+            for (stream, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
                 if shown && stream == "stdout" {
                     continue;
                 }
-                let forms = canary.found_in(text);
+                let forms = canary.found_in_bytes(bytes);
                 if !forms.is_empty() {
                     violation(format!(
                         "the {} leaked on {stream} as {}",
@@ -617,13 +847,62 @@ impl Sweep {
                 }
             }
         }
-        if case.prints != Prints::Nothing && case.failure.is_none() {
+        if let Some(text) = &case.shows
+            && !stdout.contains(&self.fill(text))
+        {
+            violation(format!("stdout should show {text:?}: {stdout:?}"));
+        }
+        if case.prints == Prints::Assertion && case.failure.is_none() {
+            let printed = stdout.trim();
+            if printed.split('.').count() != 3 || !printed.starts_with("eyJ") {
+                violation(format!("stdout should hold an assertion: {stdout:?}"));
+            }
+            self.printed.lock().unwrap().push(printed.to_string());
+        }
+        let outputs = [("stdout", &stdout), ("stderr", &stderr)];
+        let outputs = outputs
+            .iter()
+            .filter(|(s, _)| case.prints != Assertion || *s != "stdout");
+        let home = self.home_texts();
+        let places = outputs.map(|(s, t)| (s.to_string(), t.as_str()));
+        let places = places.chain(
+            home.iter()
+                .map(|(p, t)| (p.display().to_string(), t.as_str())),
+        );
+        let places: Vec<(String, &str)> = places.collect();
+        for assertion in self.assertions() {
+            for (form, value) in assertion_forms(&assertion) {
+                for (place, _) in places.iter().filter(|(_, t)| t.contains(value)) {
+                    violation(format!("a client assertion ({form}) leaked in {place}"));
+                }
+            }
+        }
+        if matches!(case.prints, Token | TokenResponse) && case.failure.is_none() {
             // The allowance is not a blind spot: the token is there when it should be.
             if !stdout.contains(&self.access_token) {
                 violation(format!("stdout should hold the access token: {stdout:?}"));
             }
         }
         violations
+    }
+
+    /// Every client assertion so far: received by the token endpoint or printed.
+    fn assertions(&self) -> Vec<String> {
+        let mut all = self.received.lock().unwrap().clone();
+        all.extend(self.printed.lock().unwrap().iter().cloned());
+        all
+    }
+
+    /// The text of every file in HOME (the cache included): no client assertion may be in any.
+    /// A file that goes away while it is read (a lock, a temp file of a concurrent run) is skipped.
+    fn home_texts(&self) -> Vec<(PathBuf, String)> {
+        if self.assertions().is_empty() {
+            return Vec::new();
+        }
+        let files = files_under(self.env.home.path()).into_iter();
+        let read = files.filter_map(|path| Some((std::fs::read(&path).ok()?, path)));
+        read.map(|(bytes, path)| (path, String::from_utf8_lossy(&bytes).into_owned()))
+            .collect()
     }
 
     fn run_all(&self, cases: &[Case]) -> Vec<String> {
@@ -640,9 +919,11 @@ impl Sweep {
         let mut violations = Vec::new();
         let mut cached_refresh_token = false;
         for path in files_under(home) {
-            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
             for (index, canary) in self.canaries.iter().enumerate() {
-                let forms = canary.found_in(&text);
+                let forms = canary.found_in_bytes(&bytes);
                 let cached_token = index < 2 && path.starts_with(&cache);
                 if index == 1 && cached_token && !forms.is_empty() {
                     cached_refresh_token = true;
@@ -667,12 +948,61 @@ impl Sweep {
     }
 }
 
-/// Every regular file under `dir`, symlinks not followed.
+/// The client key the sweep's key profiles sign with, made by `keys generate` in `outside` (PKCS#8
+/// PEM, 0600), beside a copy others can read and an encrypted copy: its PEM text and file name.
+fn client_keys(env: &Env, outside: &Path) -> (String, &'static str) {
+    let file = "client-auth.key.pem";
+    let path = outside.join(file);
+    env.cmd()
+        .args(["keys", "generate", "--out"])
+        .arg(&path)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let pem_text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        pem_text.starts_with("-----BEGIN PRIVATE KEY-----"),
+        "{pem_text}"
+    );
+    let readable = outside.join("readable.key.pem");
+    std::fs::write(&readable, &pem_text).unwrap();
+    std::fs::set_permissions(&readable, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let encrypted = outside.join("encrypted.key.pem");
+    let status = std::process::Command::new("openssl")
+        .args([
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-passout",
+            "pass:canary",
+            "-in",
+        ])
+        .arg(&path)
+        .arg("-out")
+        .arg(&encrypted)
+        .status()
+        .unwrap();
+    assert!(status.success(), "openssl pkcs8 -topk8");
+    std::fs::set_permissions(&encrypted, std::fs::Permissions::from_mode(0o600)).unwrap();
+    (pem_text, file)
+}
+
+/// Every regular file under `dir`, symlinks not followed; one that goes away meanwhile (a lock or
+/// temp file of a concurrent run) is left out.
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let meta = std::fs::symlink_metadata(&path).unwrap();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
         if meta.is_dir() {
             files.extend(files_under(&path));
         } else if meta.is_file() {
@@ -800,6 +1130,77 @@ fn local_failure_cases() -> Vec<Case> {
     ]
 }
 
+/// Clients without a shared secret (README "Without a client secret"): a private key from a file,
+/// a variable and a command, and `client_secret_jwt`. Their keys are canaries, and so is every
+/// client assertion: only `keys assertion` prints one, on stdout.
+#[rustfmt::skip] // one case per line
+fn key_cases() -> Vec<Case> {
+    let introspect = ("OAUTHCTL_INTROSPECTION_URL", "{url}/introspect");
+    let revoke = ("OAUTHCTL_REVOCATION_URL", "{url}/revoke");
+    let exec_info = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}"#;
+    let sources = [
+        ("key-file", "{outside}/client-auth.key.pem"),
+        ("key-env", KEY_VAR),
+        ("key-command", "private_key_command"),
+        ("hmac-jwt", HMAC_SECRET_VAR),
+    ];
+    let mut cases = Vec::new();
+    for (p, source) in sources {
+        let name = |what: &str| format!("{what} -p {p}");
+        cases.extend([
+            ok(&name("fetch (cold)"), &["-p", p, "fetch"], Token),
+            ok(&name("fetch -v (cached)"), &["-v", "-p", p, "fetch"], Token),
+            ok(&name("fetch -v --force"), &["-v", "-p", p, "fetch", "--force"], Token),
+            ok(&name("fetch -v -o json --no-cache"), &["-v", "-o", "json", "-p", p, "fetch", "--no-cache"], TokenResponse),
+            ok(&name("fetch -v --dry-run"), &["-v", "-p", p, "fetch", "--dry-run"], Nothing).shows("OAUTHCTL_CLIENT_ASSERTION"),
+            ok(&name("fetch --dry-run -o json"), &["-o", "json", "-p", p, "fetch", "--dry-run"], Nothing).shows("OAUTHCTL_CLIENT_ASSERTION"),
+            ok(&name("profiles show"), &["profiles", "show", p], Nothing).shows(source),
+            ok(&name("profiles show -v -o json"), &["-v", "-o", "json", "profiles", "show", p], Nothing).shows(source),
+            ok(&name("keys assertion -v"), &["-v", "keys", "assertion", "-p", p], Assertion),
+        ]);
+    }
+    cases.extend([
+        ok("fetch -o header -p key-file", &["-o", "header", "-p", "key-file", "fetch"], Token),
+        ok("fetch -o env -p key-file", &["-o", "env", "-p", "key-file", "fetch"], Token),
+        ok("fetch -o exec-credential -p key-file", &["-o", "exec-credential", "-p", "key-file", "fetch"], Token).env("KUBERNETES_EXEC_INFO", exec_info),
+        ok("fetch -o json -p key-command (cached)", &["-o", "json", "-p", "key-command", "fetch"], TokenResponse),
+        ok("inspect -v -p key-file", &["-v", "-p", "key-file", "inspect"], Nothing),
+        ok("inspect -v -p hmac-jwt", &["-v", "-p", "hmac-jwt", "inspect"], Nothing),
+        ok("introspect -v -o json -p key-file --require-active", &["-v", "-o", "json", "-p", "key-file", "introspect", "--require-active"], Nothing).env(introspect.0, introspect.1),
+        ok("introspect -v -p hmac-jwt", &["-v", "-p", "hmac-jwt", "introspect"], Nothing).env(introspect.0, introspect.1),
+        ok("revoke -v -p key-env", &["-v", "-p", "key-env", "revoke"], Nothing).env(revoke.0, revoke.1),
+        ok("revoke -v -o json -p key-file", &["-v", "-o", "json", "-p", "key-file", "revoke"], Nothing).env(revoke.0, revoke.1),
+        ok("revoke -v - -p hmac-jwt (stdin)", &["-v", "-p", "hmac-jwt", "revoke", "-"], Nothing).stdin("{at}\n").env(revoke.0, revoke.1),
+        ok("keys public -v -o json of the key", &["-v", "-o", "json", "keys", "public", "{outside}/client-auth.key.pem"], Nothing),
+        ok("cache list -v", &["-v", "cache", "list"], Nothing),
+        fail("a key file others can read", &["-v", "-p", "key-readable", "fetch", "--no-cache"], 78, "readable by you alone"),
+        fail("keys assertion with a key file others can read", &["-v", "keys", "assertion", "-p", "key-readable"], 78, "readable by you alone"),
+        fail("an encrypted PEM key", &["-v", "-p", "key-encrypted", "fetch", "--no-cache"], 78, "encrypted"),
+        fail("keys assertion with an encrypted PEM key", &["-v", "keys", "assertion", "-p", "key-encrypted"], 78, "encrypted"),
+        fail("private_key_command fails, printing the key on its stdout", &["-v", "-p", "key-command-fails-printing-to-stdout", "fetch", "--no-cache"], 78, "failed"),
+        fail("private_key_command fails, printing the key on its stderr", &["-v", "-p", "key-command-fails-printing-to-stderr", "fetch", "--no-cache"], 78, "failed"),
+        fail("keys assertion: private_key_command fails", &["-v", "keys", "assertion", "-p", "key-command-fails-printing-to-stdout"], 78, "failed"),
+    ]);
+    cases
+}
+
+#[test]
+fn canary_sweep_key_clients_leak_no_key_or_assertion() {
+    let sweep = Sweep::new();
+    let key = sweep.canaries.last().unwrap();
+    // The key canary is not blind: its PEM text shows it.
+    assert!(key.found_in_bytes(sweep.key_pem.as_bytes()).len() > 2);
+    let mut violations = sweep.run_all(&key_cases());
+    violations.extend(sweep.home_holds_no_secrets(false));
+    let received = sweep.received.lock().unwrap().len();
+    // 4 profiles x 3 fetches, the header/env/exec-credential misses, 2 introspections, 3 revokes.
+    assert!(
+        received >= 12,
+        "the token endpoint saw only {received} assertions"
+    );
+    assert_none(violations);
+}
+
 #[test]
 fn canary_sweep_every_command_leaks_no_secret() {
     assert!((43..=128).contains(&VERIFIER.len()));
@@ -825,7 +1226,8 @@ struct Flow {
     args: &'static [&'static str],
     env: &'static [(&'static str, &'static str)],
     stdin: Option<&'static str>,
-    /// Each echoed on its own: `"secret"`, `"header"`, `"code"`, `"code_verifier"`, `"refresh_token"`.
+    /// Each echoed on its own: `"secret"`, `"header"`, `"code"`, `"code_verifier"`,
+    /// `"refresh_token"`, `"client_assertion"`.
     pieces: &'static [&'static str],
     /// Run (answered with tokens) before the first case and after one that dropped the cache entry.
     prepare: Option<&'static [&'static str]>,
@@ -840,6 +1242,9 @@ const FLOWS: &[Flow] = &[
     Flow { name: "exchange-code -v - (post, OAUTHCTL_CODE_VERIFIER)", args: &["-v", "-p", "user", "exchange-code", "--auth-method", "post", "-"], env: &[("OAUTHCTL_CODE_VERIFIER", VERIFIER)], stdin: Some(CODE), pieces: &["secret", "code", "code_verifier"], prepare: None },
     Flow { name: "fetch -v -p user --force (refresh)", args: &["-v", "-p", "user", "fetch", "--force"], env: &[], stdin: None, pieces: &["secret", "header", "refresh_token"], prepare: Some(&["-p", "user", "exchange-code", "--code-verifier", VERIFIER, CODE]) },
     Flow { name: "inspect -v -p", args: &["-v", "-p", "probe", "inspect"], env: &[], stdin: None, pieces: &["secret"], prepare: None },
+    Flow { name: "fetch -v -p key-file (private_key_jwt)", args: &["-v", "-p", "key-file", "fetch", "--no-cache"], env: &[], stdin: None, pieces: &["client_assertion", "assertion_signature", "header"], prepare: None },
+    Flow { name: "fetch -v -o json -p key-command --force", args: &["-v", "-o", "json", "-p", "key-command", "fetch", "--force"], env: &[], stdin: None, pieces: &["client_assertion"], prepare: None },
+    Flow { name: "fetch -v -p hmac-jwt (client_secret_jwt)", args: &["-v", "-p", "hmac-jwt", "fetch", "--no-cache"], env: &[], stdin: None, pieces: &["client_assertion"], prepare: None },
 ];
 
 /// How the token endpoint fails (see `refuse`); each meets every piece of every flow.
