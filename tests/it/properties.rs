@@ -13,6 +13,7 @@ use oauthctl::config::{AuthMethod, BasicEncoding};
 use oauthctl::error::Error;
 use oauthctl::http::{Response, Trace};
 use oauthctl::jwt;
+use oauthctl::keys::signing::PrivateKey;
 use oauthctl::oauth::{
     TokenResponse, basic_authorization, expires_in, parse_token_response, s256_challenge,
 };
@@ -680,4 +681,22 @@ fn regression_config_load_stack_overflow_minimized() {
         fuzz_nested_config(b"N\xe4\x00\x00={{}"),
         "={{}".repeat(18_366)
     );
+}
+
+/// A PEM block whose END line is not its BEGIN's: the pem crate's message quoted the END line
+/// with its line break, and in a key file that line may be a line of the key (it was here). As
+/// libFuzzer found it (`private_key`), and as written by hand.
+#[test]
+fn regression_private_key_pem_end_line() {
+    let found = include_bytes!("../../fuzz/corpus/private_key/seed-crash-pem-end-line");
+    let by_hand =
+        b"-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END c2VjcmV0\n-----END EC PRIVATE KEY-----\n";
+    for data in [found.as_slice(), by_hand] {
+        let message = PrivateKey::parse(data, "key file `k`").unwrap_err();
+        assert_eq!(
+            message,
+            "key file `k` is not valid PEM: the END line of the `EC PRIVATE KEY` block does not \
+             match its BEGIN line"
+        );
+    }
 }
