@@ -700,3 +700,18 @@ fn regression_private_key_pem_end_line() {
         );
     }
 }
+
+/// An RSA key whose CRT exponent `dQ` differs from the fixture's in one byte: ring read it, then
+/// failed every signature with it (found by `private_key` in its `RSA PRIVATE KEY` form: a label
+/// byte 1, then the DER). It is refused when it is read, saying why.
+#[test]
+fn regression_private_key_rsa_that_cannot_sign() {
+    let data = include_bytes!("../../fuzz/corpus/private_key/seed-crash-rsa-cannot-sign");
+    let block = pem::encode(&pem::Pem::new("RSA PRIVATE KEY", data[1..].to_vec()));
+    let message = PrivateKey::parse(block.as_bytes(), "key file `k`").unwrap_err();
+    assert_eq!(
+        message,
+        "the private key in key file `k` cannot be used: the RSA key's private parts do not go \
+         with its public key (a test signature fails)"
+    );
+}
