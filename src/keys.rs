@@ -372,11 +372,31 @@ pub fn unique_json(bytes: &[u8]) -> Result<Value, String> {
 /// The PEM blocks (RFC 7468) of a key or certificate file, in order: at least one. `shown` is the
 /// file as messages name it.
 pub fn pem_blocks(bytes: &[u8], shown: &str) -> Result<Vec<pem::Pem>, String> {
-    let blocks = pem::parse_many(bytes).map_err(|e| format!("{shown} is not valid PEM: {e}"))?;
+    let blocks = pem::parse_many(bytes)
+        .map_err(|e| format!("{shown} is not valid PEM: {}", pem_problem(&e)))?;
     if blocks.is_empty() {
         return Err(format!("{shown} has no PEM block (`-----BEGIN …-----`)"));
     }
     Ok(blocks)
+}
+
+/// What is wrong with a PEM text, in words of our own: the pem crate's messages quote the file
+/// (an END line, a header line), which in a private key file may be part of the key, and hold
+/// its line breaks.
+fn pem_problem(error: &pem::PemError) -> String {
+    match error {
+        pem::PemError::MismatchedTags(begin, _) => format!(
+            "the END line of the `{}` block does not match its BEGIN line",
+            printable(begin, SHOWN)
+        ),
+        pem::PemError::MalformedFraming => "a `-----BEGIN`/`-----END` line is malformed".into(),
+        pem::PemError::MissingBeginTag => "a block has no `-----BEGIN …-----` line".into(),
+        pem::PemError::MissingEndTag => "a block has no `-----END …-----` line".into(),
+        pem::PemError::MissingData => "a block holds no data".into(),
+        pem::PemError::InvalidData(_) => "a block's content is not base64".into(),
+        pem::PemError::InvalidHeader(_) => "a block has a malformed header line".into(),
+        pem::PemError::NotUtf8(_) => "it is not UTF-8 text".into(),
+    }
 }
 
 /// A base64url member of a JWK (RFC 7518 §2: no padding).

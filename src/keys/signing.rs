@@ -5,10 +5,8 @@
 //! Forms read (`PrivateKey::parse`): PEM `PRIVATE KEY` (PKCS#8, RFC 5208/5958: RSA, EC P-256 and
 //! P-384, Ed25519), `RSA PRIVATE KEY` (PKCS#1, RFC 8017 §A.1.2), `EC PRIVATE KEY` (SEC1, RFC
 //! 5915, after an optional `EC PARAMETERS` block), a private JWK (RFC 7518 §6, RFC 8037 §2) or a
-//! JWK Set of one, and a Google service-account key (JSON with a PKCS#8 `private_key`). ring reads
-//! PKCS#8 and PKCS#1 itself; RustCrypto's `pkcs8`, `pkcs1` and `sec1` read what ring does not
-//! (the curve and the public point of a SEC1 key) and what the messages need (the algorithm, the
-//! size), so that a key that cannot be used is named for what it is.
+//! JWK Set of one, and a Google service-account key (JSON with a PKCS#8 `private_key`); the
+//! readers are in `read.rs`.
 //!
 //! Errors are one phrase naming the source as the caller shows it, never holding key material;
 //! anything taken from the key text is escaped (`untrusted::printable`).
@@ -229,7 +227,7 @@ impl PrivateKey {
         ))
     }
 
-    pub(super) fn bare(key: SigningKey, tls_der: Option<TlsKeyDer>) -> PrivateKey {
+    fn bare(key: SigningKey, tls_der: Option<TlsKeyDer>) -> PrivateKey {
         PrivateKey {
             key,
             kid: None,

@@ -13,6 +13,7 @@ use oauthctl::config::{AuthMethod, BasicEncoding};
 use oauthctl::error::Error;
 use oauthctl::http::{Response, Trace};
 use oauthctl::jwt;
+use oauthctl::keys::signing::PrivateKey;
 use oauthctl::oauth::{
     TokenResponse, basic_authorization, expires_in, parse_token_response, s256_challenge,
 };
@@ -680,5 +681,38 @@ fn regression_config_load_stack_overflow_minimized() {
     assert_eq!(
         fuzz_nested_config(b"N\xe4\x00\x00={{}"),
         "={{}".repeat(18_366)
+    );
+}
+
+/// A PEM block whose END line is not its BEGIN's: the pem crate's message quoted the END line
+/// with its line break, and in a key file that line may be a line of the key (it was here). As
+/// libFuzzer found it (`private_key`), and as written by hand.
+#[test]
+fn regression_private_key_pem_end_line() {
+    let found = include_bytes!("../../fuzz/corpus/private_key/seed-crash-pem-end-line");
+    let by_hand =
+        b"-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END c2VjcmV0\n-----END EC PRIVATE KEY-----\n";
+    for data in [found.as_slice(), by_hand] {
+        let message = PrivateKey::parse(data, "key file `k`").unwrap_err();
+        assert_eq!(
+            message,
+            "key file `k` is not valid PEM: the END line of the `EC PRIVATE KEY` block does not \
+             match its BEGIN line"
+        );
+    }
+}
+
+/// An RSA key whose CRT exponent `dQ` differs from the fixture's in one byte: ring read it, then
+/// failed every signature with it (found by `private_key` in its `RSA PRIVATE KEY` form: a label
+/// byte 1, then the DER). It is refused when it is read, saying why.
+#[test]
+fn regression_private_key_rsa_that_cannot_sign() {
+    let data = include_bytes!("../../fuzz/corpus/private_key/seed-crash-rsa-cannot-sign");
+    let block = pem::encode(&pem::Pem::new("RSA PRIVATE KEY", data[1..].to_vec()));
+    let message = PrivateKey::parse(block.as_bytes(), "key file `k`").unwrap_err();
+    assert_eq!(
+        message,
+        "the private key in key file `k` cannot be used: the RSA key's private parts do not go \
+         with its public key (a test signature fails)"
     );
 }

@@ -111,8 +111,8 @@ pub(super) fn from_pkcs8(der: &[u8]) -> Result<SigningKey, String> {
         OID_RSA => {
             rsa_size_fits(inner)?;
             RsaKeyPair::from_pkcs8(der)
-                .map(|pair| SigningKey(Pair::Rsa(pair)))
                 .map_err(|e| rejected("RSA", e))
+                .and_then(signing_rsa)
         }
         OID_EC => {
             let curve = info
@@ -159,8 +159,8 @@ fn rsa_size_fits(pkcs1_der: &[u8]) -> Result<(), String> {
 fn rsa_from_pkcs1(der: &[u8]) -> Result<SigningKey, String> {
     rsa_size_fits(der)?;
     RsaKeyPair::from_der(der)
-        .map(|pair| SigningKey(Pair::Rsa(pair)))
         .map_err(|e| rejected("RSA", e))
+        .and_then(signing_rsa)
 }
 
 /// An ECPrivateKey (RFC 5915 §3); `outer` is the curve named outside it (PKCS#8's algorithm, or
@@ -261,6 +261,20 @@ impl EcCurve {
         }
         .map_err(|e| rejected(&name, e))
     }
+}
+
+/// An RSA key pair ring has read, once it has made a signature. ring checks the parts of an RSA
+/// key when it reads them, but not every one (a `dQ` that does not go with `d` and `q` is read),
+/// and checks each signature before giving it out, so such a key would fail every signature
+/// later; one test signature finds it while the key is read, and names it.
+fn signing_rsa(pair: RsaKeyPair) -> Result<SigningKey, String> {
+    let key = SigningKey(Pair::Rsa(pair));
+    key.sign(Alg::RS256, b"oauthctl: does this key sign?")
+        .map_err(|_| {
+            "the RSA key's private parts do not go with its public key (a test signature fails)"
+                .to_string()
+        })?;
+    Ok(key)
 }
 
 /// ring's refusal, as a phrase: its reasons are short names ("InconsistentComponents").
@@ -447,8 +461,8 @@ fn signing_key_from_jwk(jwk: &Map<String, Value>) -> Result<SigningKey, String> 
                 qInv: member("qi")?,
             };
             RsaKeyPair::from_components(&components)
-                .map(|pair| SigningKey(Pair::Rsa(pair)))
                 .map_err(|e| rejected("RSA", e))
+                .and_then(signing_rsa)
         }
         "EC" => {
             let curve = match jwk.get("crv").and_then(Value::as_str) {
