@@ -385,10 +385,14 @@ pub fn pem_blocks(bytes: &[u8], shown: &str) -> Result<Vec<pem::Pem>, String> {
 /// its line breaks.
 fn pem_problem(error: &pem::PemError) -> String {
     match error {
-        pem::PemError::MismatchedTags(begin, _) => format!(
-            "the END line of the `{}` block does not match its BEGIN line",
-            printable(begin, SHOWN)
-        ),
+        // The label is named only when it looks like one: a BEGIN line that lost its closing
+        // dashes makes the pem crate take the lines after it, a key's, for the label.
+        pem::PemError::MismatchedTags(begin, _) if is_label(begin) => {
+            format!("the END line of the `{begin}` block does not match its BEGIN line")
+        }
+        pem::PemError::MismatchedTags(..) => {
+            "a block's END line does not match its BEGIN line".into()
+        }
         pem::PemError::MalformedFraming => "a `-----BEGIN`/`-----END` line is malformed".into(),
         pem::PemError::MissingBeginTag => "a block has no `-----BEGIN …-----` line".into(),
         pem::PemError::MissingEndTag => "a block has no `-----END …-----` line".into(),
@@ -397,6 +401,15 @@ fn pem_problem(error: &pem::PemError) -> String {
         pem::PemError::InvalidHeader(_) => "a block has a malformed header line".into(),
         pem::PemError::NotUtf8(_) => "it is not UTF-8 text".into(),
     }
+}
+
+/// A PEM label as RFC 7468 §3 has them (`PRIVATE KEY`, `EC PRIVATE KEY`): short, upper-case
+/// words.
+fn is_label(text: &str) -> bool {
+    text.len() <= 40
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b == b' ' || b == b'-' || b.is_ascii_digit())
 }
 
 /// A base64url member of a JWK (RFC 7518 §2: no padding).

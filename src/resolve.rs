@@ -82,12 +82,18 @@ impl Profile {
     }
 
     pub fn require_client_id(&self) -> Result<&str> {
-        self.client_id.as_deref().ok_or_else(|| {
-            Error::Config(format!(
-                "{} has no client_id: set it in the profile, or give --client-id / OAUTHCTL_CLIENT_ID",
-                self.describe()
-            ))
-        })
+        if let Some(client_id) = &self.client_id {
+            return Ok(client_id);
+        }
+        // A key that could have named the client (a service account's) but cannot be read: that
+        // is the problem to report.
+        if self.auth_method == crate::config::AuthMethod::PrivateKeyJwt {
+            crate::oauth::credential::service_account_email(self)?;
+        }
+        Err(Error::Config(format!(
+            "{} has no client_id: set it in the profile, or give --client-id / OAUTHCTL_CLIENT_ID",
+            self.describe()
+        )))
     }
 }
 
@@ -178,10 +184,12 @@ pub fn resolve(
         )));
     }
     crate::oauth::credential::key_source(&profile)?;
-    // DESIGN §10: a service account's key names its client.
+    // DESIGN §10: a service account's key names its client. A key that cannot be read is not an
+    // error here, where a command may not need it (`profiles show`, `cache clear`, `inspect`):
+    // the request that needs the client_id reports it (`require_client_id`).
     if profile.client_id.is_none()
         && profile.auth_method == crate::config::AuthMethod::PrivateKeyJwt
-        && let Some(email) = crate::oauth::credential::service_account_email(&profile)?
+        && let Ok(Some(email)) = crate::oauth::credential::service_account_email(&profile)
     {
         profile.client_id = Some(email);
         profile.origins.insert("client_id", Origin::Key);

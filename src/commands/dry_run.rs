@@ -166,7 +166,14 @@ impl<'p> Planner<'p> {
             Some(path) => {
                 crate::oauth::credential::check_certificate_has_key(profile)?;
                 let key = match crate::oauth::credential::key_source(profile)? {
-                    Some(KeySource::File(key)) => {
+                    // curl reads PEM keys; a JWK or a service-account JSON key is not one.
+                    Some(KeySource::File(key))
+                        if !key.extension().is_some_and(|e| {
+                            ["json", "jwk", "jwks"]
+                                .iter()
+                                .any(|json| e.eq_ignore_ascii_case(json))
+                        }) =>
+                    {
                         vec![Part::Text(key.display().to_string())]
                     }
                     Some(other) => {

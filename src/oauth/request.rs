@@ -93,14 +93,15 @@ impl TokenRequest {
     }
 
     /// Every secret value it carries, for the trace to mask (and to scrub from a server's echo):
-    /// secret parameters (a client assertion's signature segment on its own too), and the client secret behind a Basic header with the header's own
-    /// encoding of it.
+    /// secret parameters (a JWT's signature segment on its own too), and the client secret behind
+    /// a Basic header with the header's own encoding of it.
     pub fn secrets(&self) -> Vec<String> {
         let mut secrets = Vec::new();
         for param in self.form.iter().filter(|p| p.secret) {
             secrets.push(param.value.clone());
-            // A server that names what it rejects may quote a client assertion's signature alone.
-            if param.name == "client_assertion"
+            // A server that names what it rejects may quote a JWT's signature alone (a client
+            // assertion's, a subject token's).
+            if param.value.matches('.').count() == 2
                 && let Some((_, signature)) = param.value.rsplit_once('.')
                 && signature.len() >= 16
             {

@@ -158,7 +158,9 @@ fn command(plan: &PlannedRequest) -> String {
     let mut args: Vec<String> = vec!["--globoff".into(), format!("--request {}", plan.method)];
     if let Some((cert, key)) = &plan.client_certificate {
         // RFC 8705 §2: the client certificate and its key, in the TLS handshake.
-        args.push(format!("--cert {}", quote(&[Part::Text(cert.clone())])));
+        // curl reads `FILE:PASSWORD`: a colon in the name is escaped.
+        let cert = cert.replace('\\', "\\\\").replace(':', "\\:");
+        args.push(format!("--cert {}", quote(&[Part::Text(cert)])));
         args.push(format!("--key {}", quote(key)));
     }
     let mut basic_done = plan.basic.is_none();

@@ -683,3 +683,20 @@ fn debug_never_shows_key_material() {
         assert!(!shown.contains(&format!("{window:?}")[1..12]), "{shown}");
     }
 }
+
+#[test]
+fn a_begin_line_without_its_dashes_never_puts_the_key_in_the_message() {
+    // The pem crate then reads the key's lines as the block's label.
+    for name in ["ed25519.key.pem", "ec-p256.key.pem"] {
+        let text = String::from_utf8(fixture(name)).unwrap();
+        let broken = text.replacen("-----BEGIN PRIVATE KEY-----", "-----BEGIN PRIVATE KEY", 1)
+            + "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let message = refused(broken.as_bytes());
+        for line in text.lines().filter(|l| !l.starts_with("-----")) {
+            for piece in line.as_bytes().chunks(12) {
+                let piece = std::str::from_utf8(piece).unwrap();
+                assert!(!message.contains(piece), "{piece} of {name} in {message:?}");
+            }
+        }
+    }
+}

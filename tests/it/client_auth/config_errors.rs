@@ -334,3 +334,52 @@ fn profiles_show_names_the_key_source_and_the_algorithm_never_the_key() {
         assert!(!shown.contains(line), "a line of the key in {shown}");
     }
 }
+
+#[test]
+fn a_key_that_cannot_be_read_fails_only_what_needs_the_key() {
+    let env = Env::new();
+    let missing = env.home.path().join("missing-sa.json");
+    env.write_config(&format!(
+        "[profiles.k]\ntoken_url = \"https://idp.example/token\"\n\
+         auth_method = \"private_key_jwt\"\nprivate_key_file = \"{}\"\n",
+        missing.display()
+    ));
+    // No client_id, and a key that might have named it: commands that need neither go on.
+    env.cmd().args(["profiles", "show", "k"]).assert().success();
+    env.cmd()
+        .args(["-p", "k", "cache", "clear"])
+        .assert()
+        .success();
+    // A request needs the client_id, so the key: its problem is the one reported.
+    fails_in_one_line(
+        env.cmd().args(["fetch", "-p", "k", "--dry-run"]).assert(),
+        78,
+        "cannot read private_key_file",
+    );
+    fails_in_one_line(
+        env.cmd().args(["fetch", "-p", "k"]).assert(),
+        78,
+        "cannot read private_key_file",
+    );
+}
+
+#[test]
+fn the_dry_run_never_hands_curl_a_json_key_and_escapes_a_colon_in_the_certificate() {
+    let env = Env::new();
+    env.write_config(
+        "[profiles.j]\ntoken_url = \"https://idp.example/token\"\nclient_id = \"svc\"\n\
+         auth_method = \"private_key_jwt\"\nprivate_key_file = \"/k/sa.json\"\n\
+         client_certificate_file = \"/k/a:b.pem\"\n",
+    );
+    let plan = crate::support::common::stdout_of(
+        &env.cmd()
+            .args(["fetch", "-p", "j", "--dry-run"])
+            .assert()
+            .success(),
+    );
+    assert!(plan.contains(r"--cert '/k/a\:b.pem'"), "{plan}");
+    assert!(
+        plan.contains("--key \"$OAUTHCTL_PRIVATE_KEY_FILE\""),
+        "{plan}"
+    );
+}
