@@ -626,18 +626,8 @@ pub enum KeysCommand {
 }
 
 /// The algorithms a key pair signs with, as `--alg` takes them (the HMAC ones sign with a shared
-/// secret: no key pair has them).
-const SIGNING_ALGS: [Alg; 9] = [
-    Alg::ES256,
-    Alg::ES384,
-    Alg::EdDSA,
-    Alg::RS256,
-    Alg::RS384,
-    Alg::RS512,
-    Alg::PS256,
-    Alg::PS384,
-    Alg::PS512,
-];
+/// secret: no key pair has them): those `keys generate` makes keys for.
+const SIGNING_ALGS: [Alg; 9] = GENERATED_ALGS;
 
 fn signing_alg() -> impl TypedValueParser<Value = Alg> {
     PossibleValuesParser::new(SIGNING_ALGS.map(Alg::name))
