@@ -159,6 +159,39 @@ impl Credential<'_> {
     /// a changed or wrong secret never gets another's token; a command or a prompt is only
     /// described, so that a cache hit runs nothing and asks nobody.
     pub fn of(secret: &crate::oauth::ClientSecret) -> Result<Credential<'_>> {
+        Credential::with_identity(secret, None)
+    }
+
+    /// The run's credential identity, with the workload identity token's `iss`, `sub` and `aud`
+    /// when the profile has one (DESIGN §7, SECURITY 44: two workloads on one machine never share
+    /// a token; a cache hit still costs the identity token, never the exchange).
+    pub fn for_run(settings: &crate::settings::Settings) -> Result<Credential<'_>> {
+        let identity = settings.identity_token()?;
+        Credential::with_identity(settings.secret()?, identity)
+    }
+
+    fn with_identity<'s>(
+        secret: &'s crate::oauth::ClientSecret,
+        identity: Option<&crate::secret::Secret>,
+    ) -> Result<Credential<'s>> {
+        let credential = Credential::with_certificate(secret)?;
+        let Some(identity) = identity else {
+            return Ok(credential);
+        };
+        let claims = crate::identity::identity_claims(identity);
+        Ok(match credential {
+            Credential::Secret(secret, extra) => Credential::Secret(
+                secret,
+                Some(match extra {
+                    Some(extra) => format!("{extra} with {claims}"),
+                    None => claims,
+                }),
+            ),
+            Credential::Described(what) => Credential::Described(format!("{what} with {claims}")),
+        })
+    }
+
+    fn with_certificate(secret: &crate::oauth::ClientSecret) -> Result<Credential<'_>> {
         let profile = secret.profile();
         let identity = Credential::without_certificate(secret)?;
         // A token may be bound to the certificate the client presents (RFC 8705 §3), whatever

@@ -59,7 +59,8 @@ macro_rules! keyword_enum {
 keyword_enum! {
     /// How the client authenticates at the token endpoint: a shared secret (RFC 6749 §2.3.1), a
     /// signed client assertion (RFC 7523 §2.2, OpenID Connect Core §9), a TLS client certificate
-    /// (RFC 8705 §2), or not at all (a public client).
+    /// (RFC 8705 §2), a workload identity token as its assertion (`federated_jwt`), or not at all
+    /// (a public client).
     AuthMethod {
         Basic = "basic",
         Post = "post",
@@ -68,6 +69,7 @@ keyword_enum! {
         ClientSecretJwt = "client_secret_jwt",
         TlsClientAuth = "tls_client_auth",
         SelfSignedTlsClientAuth = "self_signed_tls_client_auth",
+        FederatedJwt = "federated_jwt",
     }
 }
 keyword_enum! {
@@ -107,7 +109,22 @@ keyword_enum! {
     /// The profile's `grant`: how its tokens are first obtained, and so what `fetch` does for it
     /// (a client_credentials request, or a refresh of what `login` cached). The request itself is
     /// an `oauth::Grant`.
-    GrantKind { ClientCredentials = "client_credentials", AuthorizationCode = "authorization_code", DeviceCode = "device_code" }
+    GrantKind {
+        ClientCredentials = "client_credentials",
+        AuthorizationCode = "authorization_code",
+        DeviceCode = "device_code",
+        TokenExchange = "token_exchange",
+        JwtBearer = "jwt_bearer",
+    }
+}
+keyword_enum! {
+    /// The CI platform or orchestrator a workload identity token comes from (DESIGN §11).
+    IdentityPlatform {
+        GithubActions = "github-actions",
+        Kubernetes = "kubernetes",
+        Circleci = "circleci",
+        Buildkite = "buildkite",
+    }
 }
 
 /// The whole file.

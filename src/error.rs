@@ -114,6 +114,23 @@ impl Error {
         }
     }
 
+    /// The same error, its message saying which step failed (`step: …`); a refusal's
+    /// `error_description` stays the server's own.
+    pub fn in_step(self, step: &str) -> Error {
+        let said = |m: &str| format!("{step}: {m}");
+        match self {
+            Error::Refused(mut r) => {
+                r.message = said(&r.message);
+                Error::Refused(r)
+            }
+            Error::Unverified(mut u) => {
+                u.message = said(&u.message);
+                Error::Unverified(u)
+            }
+            other => other.scrubbed(said),
+        }
+    }
+
     /// The exit code this error ends the program with.
     pub fn exit(&self) -> Exit {
         match self {

@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod error;
 pub mod files;
 pub mod http;
+pub mod identity;
 pub mod input;
 pub mod jwt;
 pub mod keys;

@@ -61,7 +61,21 @@ impl Profile {
                 self.require_token_url()?;
             }
         }
+        if self.client_id_optional() {
+            return Ok(());
+        }
         self.require_client_id().map(|_| ())
+    }
+
+    /// Whether the profile may name no client at all: a token exchange or JWT bearer grant
+    /// with no client authentication (RFC 8693 §2.1, RFC 7523 §2.1: a server such as Google's STS
+    /// authenticates no client).
+    pub fn client_id_optional(&self) -> bool {
+        self.auth_method == crate::config::AuthMethod::None
+            && matches!(
+                self.grant,
+                crate::config::GrantKind::TokenExchange | crate::config::GrantKind::JwtBearer
+            )
     }
 
     /// The token endpoint, or a config error saying how to give one.

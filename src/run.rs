@@ -158,6 +158,17 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
             };
             Ok(output::cache(format, &outcome))
         }
+        Command::IdentityToken => {
+            output::require_view_format(format, "identity-token")?;
+            let profile = settings.profile()?;
+            let token = settings.identity_token()?.ok_or_else(|| {
+                Error::Config(format!(
+                    "{} has no workload identity token source: set identity_token_from (github-actions, kubernetes, circleci, buildkite) or identity_token_env / _file / _command",
+                    profile.describe()
+                ))
+            })?;
+            Ok(output::identity_token(format, token))
+        }
         Command::Keys(KeysCommand::Assertion) => {
             output::require_view_format(format, "keys assertion")?;
             let assertion = commands::keys::assertion(settings)?;

@@ -36,6 +36,8 @@ pub struct Settings {
     config: OnceCell<Config>,
     profile: OnceCell<Profile>,
     secret: OnceCell<ClientSecret>,
+    /// The workload identity token, obtained once per run (DESIGN §11).
+    identity: OnceCell<Option<crate::secret::Secret>>,
     transport: OnceCell<Transport>,
     /// The profile completed from its issuer's metadata, once a client looked it up.
     discovered: Discovered,
@@ -100,6 +102,7 @@ impl Settings {
             config: OnceCell::new(),
             profile: OnceCell::new(),
             secret: OnceCell::new(),
+            identity: OnceCell::new(),
             transport: OnceCell::new(),
             discovered: Discovered::default(),
             cache: OnceCell::new(),
@@ -160,6 +163,25 @@ impl Settings {
     }
 
     /// The one transport of the run, for the profile's deadline and trusted roots.
+    /// The profile's workload identity token (`None` without a source), obtained on first use:
+    /// once per run, never cached across runs (DESIGN §11).
+    pub fn identity_token(&self) -> Result<Option<&crate::secret::Secret>> {
+        if let Some(token) = self.identity.get() {
+            return Ok(token.as_ref());
+        }
+        let profile = self.profile()?;
+        let token = match crate::identity::identity_source(profile)? {
+            Some(source) => Some(crate::identity::obtain(
+                profile,
+                &source,
+                self.transport()?,
+                &self.trace(),
+            )?),
+            None => None,
+        };
+        Ok(self.identity.get_or_init(|| token).as_ref())
+    }
+
     pub fn transport(&self) -> Result<&Transport> {
         if let Some(transport) = self.transport.get() {
             return Ok(transport);
@@ -235,6 +257,10 @@ impl Settings {
 impl crate::oauth::Run for Settings {
     fn trace(&self) -> Trace {
         Settings::trace(self)
+    }
+
+    fn identity_token(&self) -> Result<Option<crate::secret::Secret>> {
+        Settings::identity_token(self).map(Option::<&crate::secret::Secret>::cloned)
     }
 }
 

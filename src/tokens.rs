@@ -56,7 +56,7 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
     let Some(cache) = cache else {
         return fetch_new(settings, profile).map(TokenResult::fresh);
     };
-    let credential = Credential::of(settings.secret()?)?;
+    let credential = Credential::for_run(settings)?;
     let key = match cache.key(profile, profile.grant.as_str(), &credential) {
         Ok(key) => key,
         Err(why) => {
@@ -83,7 +83,8 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
     // A client_credentials client can always ask again, so it does (RFC 6749 §4.4.3: its
     // refresh tokens are not to be relied on); only user profiles renew with the refresh token.
     let renews = match profile.grant {
-        GrantKind::ClientCredentials => false,
+        // A workload's identity token is always at hand, and asking anew is how its grants renew.
+        GrantKind::ClientCredentials | GrantKind::TokenExchange | GrantKind::JwtBearer => false,
         GrantKind::AuthorizationCode | GrantKind::DeviceCode => true,
     };
     let refresh_token = entry
@@ -110,13 +111,81 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
 /// A new token without a refresh token: client_credentials, or for a user profile, nothing
 /// (fetch never opens a browser or prompts in CI).
 fn fetch_new(settings: &Settings, profile: &Profile) -> Result<TokenResponse> {
+    let identity;
+    let subject_token_type;
+    let requested_token_type;
     let grant = match profile.grant {
         GrantKind::ClientCredentials => Grant::ClientCredentials,
         GrantKind::AuthorizationCode | GrantKind::DeviceCode => {
             return Err(login_required(profile, "has no usable refresh token"));
         }
+        GrantKind::TokenExchange => {
+            identity = identity_token(settings, profile)?;
+            subject_token_type = crate::oauth::token_type_uri(
+                profile.subject_token_type.as_deref().unwrap_or("jwt"),
+            );
+            requested_token_type = profile
+                .requested_token_type
+                .as_deref()
+                .map(crate::oauth::token_type_uri);
+            Grant::TokenExchange {
+                subject_token: &identity,
+                subject_token_type: &subject_token_type,
+                requested_token_type: requested_token_type.as_deref(),
+            }
+        }
+        GrantKind::JwtBearer => {
+            identity = identity_token(settings, profile)?;
+            Grant::JwtBearer {
+                assertion: &identity,
+            }
+        }
     };
-    settings.client()?.token(&grant)
+    let client = settings.client()?;
+    let federated = profile.auth_method == crate::config::AuthMethod::FederatedJwt;
+    if !matches!(
+        profile.grant,
+        GrantKind::TokenExchange | GrantKind::JwtBearer
+    ) && !federated
+    {
+        return client.token(&grant);
+    }
+    if federated {
+        // Obtained here, so that a failure to get it is not taken for the exchange's.
+        identity_token(settings, profile)?;
+    }
+    // DESIGN §11: a failure names its step, getting the identity token (`identity::obtain`) or
+    // exchanging it.
+    let exchanging = |e: Error| {
+        let at = client
+            .endpoint(crate::discovery::Endpoint::Token)
+            .unwrap_or_else(|_| "the token endpoint".into());
+        e.in_step(&format!("exchanging the identity token at {at}"))
+    };
+    let token = client.token(&grant).map_err(exchanging)?;
+    // RFC 8693 §2.2.1: `issued_token_type` is REQUIRED; without it the answer is no exchange.
+    if matches!(grant, Grant::TokenExchange { .. })
+        && !token
+            .fields
+            .get("issued_token_type")
+            .is_some_and(serde_json::Value::is_string)
+    {
+        return Err(exchanging(Error::unreachable(
+            "the answer has no issued_token_type (RFC 8693 §2.2.1), so it is not a token exchange response",
+        )));
+    }
+    Ok(token)
+}
+
+/// The identity token a token_exchange or jwt_bearer profile presents.
+fn identity_token(settings: &Settings, profile: &Profile) -> Result<Secret> {
+    settings.identity_token()?.cloned().ok_or_else(|| {
+        Error::Config(format!(
+            "{} has grant = \"{}\", which presents a workload identity token: set identity_token_from (github-actions, kubernetes, circleci, buildkite) or identity_token_env / _file / _command",
+            profile.describe(),
+            profile.grant.as_str()
+        ))
+    })
 }
 
 /// The error that sends a user to `oauthctl login` (exit 6).

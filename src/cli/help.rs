@@ -23,7 +23,7 @@ macro_rules! env_block {
 /// The keys of a client's key pair that have flags only on `profiles add`.
 macro_rules! key_vars {
     () => {
-        ",\n  the client key's OAUTHCTL_PRIVATE_KEY_ENV, OAUTHCTL_PRIVATE_KEY_COMMAND,\n  OAUTHCTL_KEY_ID, OAUTHCTL_ASSERTION_AUDIENCE,\n  OAUTHCTL_ASSERTION_LIFETIME_SECS"
+        ",\n  the client key's OAUTHCTL_PRIVATE_KEY_ENV, OAUTHCTL_PRIVATE_KEY_COMMAND,\n  OAUTHCTL_KEY_ID, OAUTHCTL_ASSERTION_AUDIENCE,\n  OAUTHCTL_ASSERTION_LIFETIME_SECS, the workload identity's\n  OAUTHCTL_IDENTITY_TOKEN_AUDIENCE, OAUTHCTL_IDENTITY_TOKEN_ENV,\n  OAUTHCTL_IDENTITY_TOKEN_FILE, OAUTHCTL_IDENTITY_TOKEN_COMMAND,\n  OAUTHCTL_SUBJECT_TOKEN_TYPE, OAUTHCTL_REQUESTED_TOKEN_TYPE"
     };
 }
 
@@ -204,6 +204,11 @@ pub(super) const KEYS_ASSERTION_HELP: &str = "\
 Examples:
   oauthctl keys assertion -p ci | oauthctl inspect
   oauthctl keys assertion -p ci -o json | jq -r .client_assertion";
+
+pub(super) const IDENTITY_TOKEN_HELP: &str = "\
+Examples:
+  oauthctl identity-token -p ci | oauthctl inspect
+  oauthctl identity-token -p ci -o json | jq -r .identity_token";
 
 pub(super) const COMPLETIONS_HELP: &str = "\
 Examples:

@@ -12,7 +12,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCompleter;
 
 use crate::commands::profiles::NewProfileSpec;
-use crate::config::{AuthMethod, BasicEncoding, GrantKind, GrantParams, SigningAlg};
+use crate::config::{
+    AuthMethod, BasicEncoding, GrantKind, GrantParams, IdentityPlatform, SigningAlg,
+};
 use crate::keys::Alg;
 use crate::keys::signing::GENERATED_ALGS;
 pub use crate::output::OutputFormat;
@@ -203,6 +205,16 @@ pub enum Command {
     #[command(subcommand, after_help = KEYS_HELP)]
     Keys(KeysCommand),
 
+    /// Print the profile's workload identity token (-p), as its CI platform or source gives it
+    ///
+    /// The token a token_exchange, jwt_bearer or federated_jwt profile presents, obtained now from
+    /// identity_token_from (github-actions, kubernetes, circleci, buildkite), identity_token_env,
+    /// identity_token_file or identity_token_command. Pipe it into `oauthctl inspect` to see the
+    /// claims (iss, sub, aud) a trust policy must match; `--dry-run` leaves it to a variable set
+    /// with this command. It is never cached.
+    #[command(after_help = IDENTITY_TOKEN_HELP)]
+    IdentityToken,
+
     /// Print a shell completion script (the same files are committed under completions/)
     ///
     /// The script asks `oauthctl` (found on PATH) for candidates as you type, so subcommands,
@@ -232,6 +244,7 @@ impl Command {
             Command::Profiles(_)
             | Command::Cache(_)
             | Command::Keys(_)
+            | Command::IdentityToken
             | Command::Completions { .. } => ProfileLayer::default(),
         }
     }

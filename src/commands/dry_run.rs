@@ -67,8 +67,33 @@ pub fn fetch(settings: &Settings) -> Result<PlannedRequest> {
     profile.check_endpoints()?;
     let mut plan = Planner::new(profile);
     let refresh_token;
+    let identity;
+    let subject_token_type;
+    let requested_token_type;
     let grant = match profile.grant {
         GrantKind::ClientCredentials => Grant::ClientCredentials,
+        // DESIGN §11: the platform is not contacted; a variable stands for its token.
+        GrantKind::TokenExchange => {
+            identity = plan.identity_token();
+            subject_token_type = crate::oauth::token_type_uri(
+                profile.subject_token_type.as_deref().unwrap_or("jwt"),
+            );
+            requested_token_type = profile
+                .requested_token_type
+                .as_deref()
+                .map(crate::oauth::token_type_uri);
+            Grant::TokenExchange {
+                subject_token: &identity,
+                subject_token_type: &subject_token_type,
+                requested_token_type: requested_token_type.as_deref(),
+            }
+        }
+        GrantKind::JwtBearer => {
+            identity = plan.identity_token();
+            Grant::JwtBearer {
+                assertion: &identity,
+            }
+        }
         // A user profile is only ever renewed by fetch (RFC 6749 §6), never signed in.
         GrantKind::AuthorizationCode | GrantKind::DeviceCode => {
             refresh_token = plan.secret(
@@ -122,6 +147,18 @@ impl<'p> Planner<'p> {
         }
     }
 
+    /// A stand-in for the workload identity token, with the command that prints one.
+    fn identity_token(&mut self) -> Secret {
+        let name = self.profile.name.as_deref().map(shell_word);
+        self.secret(
+            "OAUTHCTL_IDENTITY_TOKEN",
+            &format!(
+                "the workload identity token (a dry run asks no platform): OAUTHCTL_IDENTITY_TOKEN=\"$(oauthctl identity-token{})\"",
+                name.map(|n| format!(" -p {n}")).unwrap_or_default()
+            ),
+        )
+    }
+
     /// A stand-in for a secret, which the planner will find wherever build_request put it.
     /// U+0001 cannot be in a value that reached here from TOML, argv or env as a real secret.
     fn secret(&mut self, name: &str, stands_for: &str) -> Secret {
@@ -146,6 +183,7 @@ impl<'p> Planner<'p> {
             AuthMethod::None | AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
                 Credential::Nothing
             }
+            AuthMethod::FederatedJwt => Credential::Assertion(self.identity_token()),
             // DESIGN §10: never a usable assertion, but the command that mints one.
             AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt => {
                 Credential::Assertion(self.secret(

@@ -46,7 +46,7 @@ pub fn run(settings: &Settings, input: ExchangeInput) -> Result<TokenResult> {
         && let Some(cache) = settings.cache()
     {
         let grant = GrantKind::AuthorizationCode.as_str();
-        let stored = Credential::of(settings.secret()?)
+        let stored = Credential::for_run(settings)
             .map_err(|e| e.to_string())
             .and_then(|credential| cache.key(profile, grant, &credential))
             .map(|key| {

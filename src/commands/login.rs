@@ -44,11 +44,12 @@ pub fn run(settings: &Settings, input: LoginInput) -> Result<TokenResult> {
     let profile = settings.profile()?;
     profile.check_endpoints()?;
     let device = match profile.grant {
-        GrantKind::ClientCredentials => {
+        GrantKind::ClientCredentials | GrantKind::TokenExchange | GrantKind::JwtBearer => {
             return Err(Error::Config(format!(
-                "{} is a client_credentials profile, which `fetch` serves without anyone signing in; \
+                "{} is a {} profile, which `fetch` serves without anyone signing in; \
                  `login` is for user profiles: set grant = \"authorization_code\" (or \"device_code\") in it",
-                profile.describe()
+                profile.describe(),
+                profile.grant.as_str()
             )));
         }
         GrantKind::AuthorizationCode => input.device,
@@ -79,7 +80,7 @@ pub fn run(settings: &Settings, input: LoginInput) -> Result<TokenResult> {
     let stored = match settings.cache() {
         // The warning says why.
         None => Err(None),
-        Some(cache) => Credential::of(settings.secret()?)
+        Some(cache) => Credential::for_run(settings)
             .map_err(|e| e.to_string())
             .and_then(|credential| cache.key(profile, grant, &credential))
             .and_then(|key| {

@@ -75,7 +75,7 @@ pub fn run(settings: &Settings, input: RevokeInput) -> Result<Outcome> {
 /// credential identity (`Credential::of`): a secret that cannot be read is the error
 /// it would be anyway.
 fn cached_keys(settings: &Settings, cache: &Cache, profile: &Profile) -> Result<Vec<Key>> {
-    let credential = Credential::of(settings.secret()?)?;
+    let credential = Credential::for_run(settings)?;
     let mut keys: Vec<Key> = Vec::new();
     for grant in [profile.grant, GrantKind::AuthorizationCode] {
         match cache.key(profile, grant.as_str(), &credential) {

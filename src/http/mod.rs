@@ -28,9 +28,18 @@ pub struct FormField {
     pub secret: bool,
 }
 
+/// A request's method: a form POST (token, revocation, …), or a GET (a CI platform's identity
+/// token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Post,
+    Get,
+}
+
 /// A request on its way out.
 #[derive(Debug)]
 pub struct FormPost {
+    pub method: Method,
     pub url: String,
     pub headers: Vec<(String, String)>,
     /// Empty: the request has no body at all (e.g. grant parameters in the query).
@@ -323,32 +332,52 @@ impl Transport {
         attempt: u32,
     ) -> std::result::Result<Response, Failure> {
         let url = request.url.as_str();
-        trace.line(&format!("> POST {}", redact_url(url, trace.secret_names)));
+        let verb = match request.method {
+            Method::Post => "POST",
+            Method::Get => "GET",
+        };
+        trace.line(&format!("> {verb} {}", redact_url(url, trace.secret_names)));
         self.trace_proxy(url, trace);
-        let mut builder = self
-            .route(url)
-            .0
-            .post(url)
-            .config()
-            .timeout_global(Some(remaining))
-            .timeout_connect(Some(connect_budget(remaining)))
-            .build();
-        for (name, value) in &request.headers {
-            trace.line(&format!("> {name}: {}", redact_header(name, value)));
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let result = if request.form.is_empty() {
-            trace.line("> (no body)");
-            builder.send_empty()
-        } else {
-            trace.line("> Content-Type: application/x-www-form-urlencoded");
-            trace.line(&format!("> {}", redact_form(&request.form)));
-            builder.send_form(
-                request
-                    .form
-                    .iter()
-                    .map(|f| (f.name.as_str(), f.value.as_str())),
-            )
+        let agent = self.route(url).0;
+        let result = match request.method {
+            Method::Get => {
+                let mut builder = agent
+                    .get(url)
+                    .config()
+                    .timeout_global(Some(remaining))
+                    .timeout_connect(Some(connect_budget(remaining)))
+                    .build();
+                for (name, value) in &request.headers {
+                    trace.line(&format!("> {name}: {}", redact_header(name, value)));
+                    builder = builder.header(name.as_str(), value.as_str());
+                }
+                builder.call()
+            }
+            Method::Post => {
+                let mut builder = agent
+                    .post(url)
+                    .config()
+                    .timeout_global(Some(remaining))
+                    .timeout_connect(Some(connect_budget(remaining)))
+                    .build();
+                for (name, value) in &request.headers {
+                    trace.line(&format!("> {name}: {}", redact_header(name, value)));
+                    builder = builder.header(name.as_str(), value.as_str());
+                }
+                if request.form.is_empty() {
+                    trace.line("> (no body)");
+                    builder.send_empty()
+                } else {
+                    trace.line("> Content-Type: application/x-www-form-urlencoded");
+                    trace.line(&format!("> {}", redact_form(&request.form)));
+                    builder.send_form(
+                        request
+                            .form
+                            .iter()
+                            .map(|f| (f.name.as_str(), f.value.as_str())),
+                    )
+                }
+            }
         };
         self.finish(result, url, trace, attempt)
     }

@@ -22,10 +22,12 @@ use crate::http::{Resend, Response, RetryPolicy, Trace, Transport, check_url, ho
 use crate::resolve::Profile;
 use crate::secret::{Secret, SecretSource};
 
-/// What a client needs from the run it belongs to: a trace for each exchange (`-v`) and where
-/// issuer metadata is kept.
+/// What a client needs from the run it belongs to: a trace for each exchange (`-v`), where
+/// issuer metadata is kept, and the run's workload identity token (DESIGN §11).
 pub trait Run: MetadataCache {
     fn trace(&self) -> Trace;
+    /// The profile's identity token, obtained once per run (`None` without a source).
+    fn identity_token(&self) -> Result<Option<Secret>>;
 }
 
 /// A profile's client for one run.
@@ -109,6 +111,21 @@ impl<'a> Client<'a> {
         Ok(completed)
     }
 
+    /// What the client authenticates with: the credential its secret and key make, or for
+    /// `federated_jwt` the run's workload identity token as its assertion.
+    pub fn credential(&self) -> Result<std::borrow::Cow<'a, Credential>> {
+        if self.profile.auth_method != AuthMethod::FederatedJwt {
+            return self.secret.credential().map(std::borrow::Cow::Borrowed);
+        }
+        match self.run.identity_token()? {
+            Some(token) => Ok(std::borrow::Cow::Owned(Credential::Assertion(token))),
+            None => Err(Error::Config(format!(
+                "{} uses auth_method = \"federated_jwt\", whose client assertion is a workload identity token: set identity_token_from (or identity_token_env / _file / _command)",
+                self.profile.describe()
+            ))),
+        }
+    }
+
     /// The URL of `endpoint`, checked: https, or plain http to loopback (SECURITY 15).
     pub fn endpoint(&self, endpoint: Endpoint) -> Result<String> {
         let completed = self.discover(&[endpoint])?;
@@ -124,7 +141,8 @@ impl<'a> Client<'a> {
     pub fn token(&self, grant: &Grant<'_>) -> Result<TokenResponse> {
         // The credential first: a secret or key that cannot be had fails before anything is
         // looked up.
-        let credential = self.secret.credential()?;
+        let credential = self.credential()?;
+        let credential = credential.as_ref();
         let completed = self.discover(&[Endpoint::Token])?;
         let profile = &completed.profile;
         let url = profile.require_token_url()?.to_string();
@@ -168,7 +186,8 @@ impl<'a> Client<'a> {
             _ => self.discover(&[endpoint])?,
         };
         let profile = &completed.profile;
-        let credential = self.secret.credential()?;
+        let credential = self.credential()?;
+        let credential = credential.as_ref();
         let build = || client_request(profile, credential, &url, params.clone());
         let host = host_of(&url);
         self.send(&build, sent, resend, |response, trace| {
@@ -207,6 +226,7 @@ impl<'a> Client<'a> {
                 }
             }
             crate::http::FormPost {
+                method: crate::http::Method::Post,
                 url: request.url,
                 headers,
                 form: request.form,
@@ -286,6 +306,9 @@ impl ClientSecret {
             return Ok(credential);
         }
         let profile = &self.profile;
+        if profile.client_id.is_none() && profile.client_id_optional() {
+            return Ok(self.credential.get_or_init(|| Credential::Nothing));
+        }
         let client_id = profile.require_client_id()?;
         let credential = match profile.auth_method {
             AuthMethod::Basic | AuthMethod::Post => match self.get()? {
@@ -307,6 +330,8 @@ impl ClientSecret {
                 let key = self.key()?.ok_or_else(|| no_key(profile))?;
                 Credential::Signer(Rc::new(key_signer(profile, client_id, key)?))
             }
+            // The run's workload identity token is the assertion: `Client::credential`.
+            AuthMethod::FederatedJwt => Credential::Nothing,
             AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
                 let key = self.key()?.ok_or_else(|| no_key(profile))?;
                 if key.certificate.is_none() {
@@ -339,7 +364,9 @@ fn read_secret(
     unsafe_for_secrets: Option<&str>,
 ) -> Result<Option<Secret>> {
     // Before a secret command runs or a prompt shows: the profile names a client.
-    profile.require_client_id()?;
+    if !profile.client_id_optional() {
+        profile.require_client_id()?;
+    }
     if !ClientAuth::needs_secret(profile.auth_method) {
         return Ok(None);
     }

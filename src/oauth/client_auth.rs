@@ -30,7 +30,8 @@ pub enum ClientAuth {
     /// A public client: it only names itself (RFC 6749 §3.2.1, §4.1.3).
     Public { client_id: String },
     /// A JWT client assertion (RFC 7523 §2.2; OpenID Connect Core §9 `private_key_jwt` and
-    /// `client_secret_jwt`), new for each request.
+    /// `client_secret_jwt`), new for each request; or a workload identity token as the assertion
+    /// (`federated_jwt`, DESIGN §11).
     Assertion {
         client_id: String,
         assertion: Assertion,
@@ -38,6 +39,9 @@ pub enum ClientAuth {
     /// The client's certificate in the TLS handshake proves it (RFC 8705 §2): the body only
     /// names the client (§2.1.1, §2.2.1).
     Tls { client_id: String },
+    /// No client named at all: a token exchange or JWT bearer grant at a server that
+    /// authenticates no client (`Profile::client_id_optional`).
+    Unnamed,
 }
 
 /// Where a request's client assertion comes from.
@@ -48,7 +52,7 @@ pub enum Assertion {
         signer: Rc<AssertionSigner>,
         audience: String,
     },
-    /// Given whole (`--dry-run`'s stand-in).
+    /// Given whole: a workload identity token, or `--dry-run`'s stand-in.
     Given(Secret),
 }
 
@@ -56,6 +60,9 @@ impl ClientAuth {
     /// The profile's method with the run's credential. `profile` is the one the request goes
     /// out with (its endpoints discovered), for an assertion's audience.
     pub fn new(profile: &Profile, credential: &Credential) -> Result<ClientAuth> {
+        if profile.client_id.is_none() && profile.client_id_optional() {
+            return Ok(ClientAuth::Unnamed);
+        }
         let client_id = profile.require_client_id()?.to_string();
         let mismatch = || {
             Error::Internal(format!(
@@ -78,7 +85,7 @@ impl ClientAuth {
                 secret: secret()?,
             },
             AuthMethod::None => ClientAuth::Public { client_id },
-            AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt => {
+            AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt | AuthMethod::FederatedJwt => {
                 let assertion = match credential {
                     Credential::Signer(signer) => Assertion::Signed {
                         signer: signer.clone(),
@@ -105,7 +112,8 @@ impl ClientAuth {
             AuthMethod::None
             | AuthMethod::PrivateKeyJwt
             | AuthMethod::TlsClientAuth
-            | AuthMethod::SelfSignedTlsClientAuth => false,
+            | AuthMethod::SelfSignedTlsClientAuth
+            | AuthMethod::FederatedJwt => false,
         }
     }
 
@@ -127,7 +135,8 @@ impl ClientAuth {
             ClientAuth::Post { .. }
             | ClientAuth::Public { .. }
             | ClientAuth::Assertion { .. }
-            | ClientAuth::Tls { .. } => None,
+            | ClientAuth::Tls { .. }
+            | ClientAuth::Unnamed => None,
         }
     }
 
@@ -135,7 +144,7 @@ impl ClientAuth {
     /// so each call makes a new one.
     pub fn params(&self) -> Result<Vec<Param>> {
         Ok(match self {
-            ClientAuth::Basic { .. } => Vec::new(),
+            ClientAuth::Basic { .. } | ClientAuth::Unnamed => Vec::new(),
             ClientAuth::Post { client_id, secret } => vec![
                 Param::public("client_id", client_id),
                 Param::secret("client_secret", secret),

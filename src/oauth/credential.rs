@@ -20,7 +20,7 @@ use crate::resolve::{Origin, Profile};
 use crate::secret::Secret;
 
 /// How the client authenticates, ready to go into requests.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Credential {
     /// A public client, or one whose certificate authenticates it in TLS: nothing secret in the
     /// request.
@@ -29,7 +29,8 @@ pub enum Credential {
     Secret(Secret),
     /// What signs a new client assertion for every request.
     Signer(Rc<AssertionSigner>),
-    /// An assertion given whole: `--dry-run`'s stand-in.
+    /// An assertion given whole: a workload identity token (`federated_jwt`), or `--dry-run`'s
+    /// stand-in.
     Assertion(Secret),
 }
 

@@ -24,6 +24,31 @@ pub enum Grant<'a> {
     RefreshToken { refresh_token: &'a Secret },
     /// RFC 8628 §3.4: polling with the device code.
     DeviceCode { device_code: &'a Secret },
+    /// RFC 8693 §2.1: a token exchanged for another (a workload identity token, DESIGN §11).
+    TokenExchange {
+        subject_token: &'a Secret,
+        /// A token type URI (§3).
+        subject_token_type: &'a str,
+        requested_token_type: Option<&'a str>,
+    },
+    /// RFC 7523 §2.1: a JWT as the authorization grant.
+    JwtBearer { assertion: &'a Secret },
+}
+
+/// RFC 8693 §2.1's grant type.
+pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// RFC 7523 §2.1's grant type.
+pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// A token type (RFC 8693 §3) from a profile: a shorthand (`jwt`, `id_token`, `access_token`,
+/// `refresh_token`, `saml1`, `saml2`) or the URI itself.
+pub fn token_type_uri(text: &str) -> String {
+    match text {
+        "jwt" | "id_token" | "access_token" | "refresh_token" | "saml1" | "saml2" => {
+            format!("urn:ietf:params:oauth:token-type:{text}")
+        }
+        uri => uri.to_string(),
+    }
 }
 
 /// RFC 8628 §3.4's grant type.
@@ -37,6 +62,8 @@ impl Grant<'_> {
             Grant::AuthorizationCode { .. } => "authorization_code",
             Grant::RefreshToken { .. } => "refresh_token",
             Grant::DeviceCode { .. } => DEVICE_CODE_GRANT,
+            Grant::TokenExchange { .. } => TOKEN_EXCHANGE_GRANT,
+            Grant::JwtBearer { .. } => JWT_BEARER_GRANT,
         }
     }
 
@@ -64,6 +91,20 @@ impl Grant<'_> {
             Grant::DeviceCode { device_code } => {
                 params.push(Param::secret("device_code", device_code));
             }
+            Grant::TokenExchange {
+                subject_token,
+                subject_token_type,
+                requested_token_type,
+            } => {
+                if let Some(requested) = requested_token_type {
+                    params.push(Param::public("requested_token_type", requested));
+                }
+                params.push(Param::secret("subject_token", subject_token));
+                params.push(Param::public("subject_token_type", subject_token_type));
+            }
+            Grant::JwtBearer { assertion } => {
+                params.push(Param::secret("assertion", assertion));
+            }
         }
         params
     }
@@ -73,14 +114,22 @@ impl Grant<'_> {
     /// (§4.1.3), a refresh without a scope keeps the original one (§6), and a device code carries
     /// what its authorization request asked for (RFC 8628 §3.1).
     pub fn asks_for_scope(&self) -> bool {
-        matches!(self, Grant::ClientCredentials)
+        // A token exchange names what it wants (RFC 8693 §2.1: audience, resource, scope), and so
+        // does a JWT bearer grant (RFC 7523 §2.1: scope).
+        matches!(
+            self,
+            Grant::ClientCredentials | Grant::TokenExchange { .. } | Grant::JwtBearer { .. }
+        )
     }
 
     /// Whether a failed request may be sent again (DESIGN §6).
     pub fn resend(&self) -> Resend {
         match self {
-            // Asking again for a client_credentials token changes nothing at the server.
-            Grant::ClientCredentials => Resend::Always,
+            // Asking again for a client_credentials token changes nothing at the server, nor does
+            // presenting the same identity token or assertion again within its lifetime.
+            Grant::ClientCredentials | Grant::TokenExchange { .. } | Grant::JwtBearer { .. } => {
+                Resend::Always
+            }
             // A rotating refresh token may be spent once the request is out (RFC 9700 §4.14.2);
             // a lost poll is simply the next poll (RFC 8628 §3.5).
             Grant::RefreshToken { .. } | Grant::DeviceCode { .. } => Resend::IfUnsent,

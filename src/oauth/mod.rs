@@ -21,7 +21,10 @@ mod response;
 pub use answer::{failure, success_object};
 pub use client::{Client, ClientSecret, Discovered, Run};
 pub use client_auth::{ClientAuth, basic_authorization};
-pub use grant::{DEVICE_CODE_GRANT, Grant, s256_challenge};
+pub use grant::{
+    DEVICE_CODE_GRANT, Grant, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT, s256_challenge,
+    token_type_uri,
+};
 pub use request::{
     Header, HeaderValue, Param, TokenRequest, access_params, build_request, client_request,
 };

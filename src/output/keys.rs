@@ -78,3 +78,18 @@ pub fn assertion(format: OutputFormat, assertion: &crate::secret::Secret) -> Ren
     }
     format!("{}\n", assertion.expose()).into()
 }
+
+/// `identity-token`: the token alone on a line, or `{"identity_token": …}` with `-o json`.
+pub fn identity_token(format: OutputFormat, token: &crate::secret::Secret) -> Rendered {
+    #[derive(Serialize)]
+    struct IdentityJson<'a> {
+        identity_token: &'a str,
+    }
+    if format == OutputFormat::Json {
+        return to_json(&IdentityJson {
+            identity_token: token.expose(),
+        })
+        .into();
+    }
+    format!("{}\n", token.expose()).into()
+}

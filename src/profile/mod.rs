@@ -23,7 +23,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::config::{AuthMethod, BasicEncoding, Config, GrantKind, GrantParams, SigningAlg};
+use crate::config::{
+    AuthMethod, BasicEncoding, Config, GrantKind, GrantParams, IdentityPlatform, SigningAlg,
+};
 use crate::error::{Error, Result};
 use crate::resolve::{Origin, env_var_for};
 use crate::secret::{OVERRIDE_ENV, Secret, SecretSource};
@@ -224,6 +226,65 @@ macro_rules! profile_fields {
                     add: [
                         /// Lifetime of each client assertion in seconds, at most 300 [default: 60]
                         #[arg(long, value_name = "SECS")]
+                    ],
+                },
+                identity_token_from: Keyword<IdentityPlatform> as Option<IdentityPlatform> {
+                    default: [],
+                    flag: [
+                        /// The CI platform whose workload identity token is exchanged [env: OAUTHCTL_IDENTITY_TOKEN_FROM]
+                        #[arg(long, value_name = "PLATFORM", value_parser = keyword::<IdentityPlatform>(IdentityPlatform::NAMES))]
+                    ],
+                    add: [
+                        /// Workload identity token from this CI platform (github-actions, kubernetes, circleci, buildkite)
+                        #[arg(long, value_name = "PLATFORM", value_parser = keyword::<IdentityPlatform>(IdentityPlatform::NAMES), group = "add_identity")]
+                    ],
+                },
+                identity_token_audience: Text as Option<String> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// The `aud` to ask the CI platform's identity token for
+                        #[arg(long, value_name = "AUD")]
+                    ],
+                },
+                identity_token_env: Text as Option<String> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// Workload identity token from this env var (give its name, never the token)
+                        #[arg(long, value_name = "VAR", group = "add_identity")]
+                    ],
+                },
+                identity_token_file: FilePath as Option<std::path::PathBuf> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// Workload identity token from this file, read anew on every use
+                        #[arg(long, value_name = "PATH")]
+                    ],
+                },
+                identity_token_command: Program as Option<crate::profile::kinds::Argv> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// Command that prints the workload identity token, as a JSON array (run without a shell)
+                        #[arg(long, value_name = "JSON_ARRAY", value_parser = parse_argv, group = "add_identity")]
+                    ],
+                },
+                subject_token_type: Text as Option<String> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// token_exchange: the identity token's type, a shorthand (jwt, id_token, access_token) or URN [default: jwt]
+                        #[arg(long, value_name = "TYPE")]
+                    ],
+                },
+                requested_token_type: Text as Option<String> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// token_exchange: the type of token to ask for, a shorthand or URN
+                        #[arg(long, value_name = "TYPE")]
                     ],
                 },
                 grant_params: Keyword<GrantParams> as Option<GrantParams> {
@@ -680,6 +741,13 @@ mod tests {
         ("client_certificate_file", "/etc/oauthctl/ci.crt.pem"),
         ("assertion_audience", "issuer"),
         ("assertion_lifetime_secs", "120"),
+        ("identity_token_from", "github-actions"),
+        ("identity_token_audience", "api://AzureADTokenExchange"),
+        ("identity_token_env", "GITLAB_OIDC_TOKEN"),
+        ("identity_token_file", "/var/run/secrets/tokens/oidc"),
+        ("identity_token_command", "[\"my-ci\",\"oidc-token\"]"),
+        ("subject_token_type", "jwt"),
+        ("requested_token_type", "access_token"),
         ("grant_params", "query"),
         ("scope", "a b"),
         ("audience", "https://api.example"),

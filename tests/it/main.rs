@@ -20,3 +20,4 @@ mod providers;
 mod revoke_introspect;
 mod secrets;
 mod transport;
+mod workload;

@@ -175,7 +175,8 @@ fn completion_still_offers_subcommands_flags_and_values() {
             "private_key_jwt",
             "client_secret_jwt",
             "tls_client_auth",
-            "self_signed_tls_client_auth"
+            "self_signed_tls_client_auth",
+            "federated_jwt"
         ])
     );
     assert_eq!(
