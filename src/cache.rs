@@ -167,7 +167,37 @@ impl Credential<'_> {
     /// a token; a cache hit still costs the identity token, never the exchange).
     pub fn for_run(settings: &crate::settings::Settings) -> Result<Credential<'_>> {
         let identity = settings.identity_token()?;
-        Credential::with_identity(settings.secret()?, identity)
+        let credential = Credential::with_identity(settings.secret()?, identity)?;
+        // A JWT bearer assertion signed here names whom it asks for (`sub`: one service account
+        // may act for many users): that, and the key, are the identity.
+        let profile = settings.profile()?;
+        if identity.is_some() || profile.grant != crate::config::GrantKind::JwtBearer {
+            return Ok(credential);
+        }
+        let Some(source) = crate::oauth::credential::key_source(profile)? else {
+            return Ok(credential);
+        };
+        let key = match source.is_side_effect_free() {
+            true => match settings.secret()?.key()? {
+                Some(key) => format!("key {}", key.key.thumbprint()),
+                None => source.identity(),
+            },
+            false => source.identity(),
+        };
+        let grant = format!(
+            "self-signed assertion iss {:?} sub {:?} claims {:?} {key}",
+            profile.assertion_issuer, profile.assertion_subject, profile.assertion_claims
+        );
+        Ok(match credential {
+            Credential::Secret(secret, extra) => Credential::Secret(
+                secret,
+                Some(match extra {
+                    Some(extra) => format!("{extra} with {grant}"),
+                    None => grant,
+                }),
+            ),
+            Credential::Described(what) => Credential::Described(format!("{what} with {grant}")),
+        })
     }
 
     fn with_identity<'s>(

@@ -169,9 +169,9 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
             })?;
             Ok(output::identity_token(format, token))
         }
-        Command::Keys(KeysCommand::Assertion) => {
+        Command::Keys(KeysCommand::Assertion { grant_assertion }) => {
             output::require_view_format(format, "keys assertion")?;
-            let assertion = commands::keys::assertion(settings)?;
+            let assertion = commands::keys::assertion(settings, grant_assertion)?;
             Ok(output::assertion(format, &assertion))
         }
         Command::Keys(sub) => {
@@ -181,7 +181,7 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
                     commands::keys::generate(alg.unwrap_or(crate::keys::Alg::ES256), &out)?
                 }
                 KeysCommand::Public { file, alg } => commands::keys::public(&file, alg)?,
-                KeysCommand::Assertion => {
+                KeysCommand::Assertion { .. } => {
                     return Err(Error::Internal("keys assertion handled above".into()));
                 }
             };

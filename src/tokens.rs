@@ -135,7 +135,14 @@ fn fetch_new(settings: &Settings, profile: &Profile) -> Result<TokenResponse> {
             }
         }
         GrantKind::JwtBearer => {
-            identity = identity_token(settings, profile)?;
+            identity = match settings.identity_token()? {
+                Some(token) => token.clone(),
+                // No identity token, a private key: the assertion is signed here (DESIGN §11).
+                None if crate::oauth::credential::key_source(profile)?.is_some() => {
+                    self_signed_assertion(settings, profile)?
+                }
+                None => return Err(no_identity(profile)),
+            };
             Grant::JwtBearer {
                 assertion: &identity,
             }
@@ -179,13 +186,36 @@ fn fetch_new(settings: &Settings, profile: &Profile) -> Result<TokenResponse> {
 
 /// The identity token a token_exchange or jwt_bearer profile presents.
 fn identity_token(settings: &Settings, profile: &Profile) -> Result<Secret> {
-    settings.identity_token()?.cloned().ok_or_else(|| {
-        Error::Config(format!(
-            "{} has grant = \"{}\", which presents a workload identity token: set identity_token_from (github-actions, kubernetes, circleci, buildkite) or identity_token_env / _file / _command",
-            profile.describe(),
-            profile.grant.as_str()
-        ))
-    })
+    settings
+        .identity_token()?
+        .cloned()
+        .ok_or_else(|| no_identity(profile))
+}
+
+fn no_identity(profile: &Profile) -> Error {
+    let or_key = match profile.grant {
+        GrantKind::JwtBearer => {
+            " (or a private key, to sign the assertion: private_key_file / _env / _command)"
+        }
+        _ => "",
+    };
+    Error::Config(format!(
+        "{} has grant = \"{}\", which presents a workload identity token: set identity_token_from (github-actions, kubernetes, circleci, buildkite) or identity_token_env / _file / _command{or_key}",
+        profile.describe(),
+        profile.grant.as_str()
+    ))
+}
+
+/// A JWT bearer grant's assertion signed with the profile's private key, for the audience its
+/// client assertions would have (the token endpoint unless `assertion_audience` says otherwise).
+pub fn self_signed_assertion(settings: &Settings, profile: &Profile) -> Result<Secret> {
+    let secret = settings.secret()?;
+    let key = secret.key()?.ok_or_else(|| no_identity(profile))?;
+    let signer = crate::oauth::credential::grant_signer(profile, key)?;
+    let client = settings.client()?;
+    let completed = client.discover(&[crate::discovery::Endpoint::Token])?;
+    let audience = crate::oauth::client_auth::assertion_audience(&completed.profile)?;
+    signer.mint(&audience, u64::try_from(now()).unwrap_or(0))
 }
 
 /// The error that sends a user to `oauthctl login` (exit 6).

@@ -635,7 +635,12 @@ pub enum KeysCommand {
     /// not set). It is valid for assertion_lifetime_secs and good for one request: make a new one
     /// for each.
     #[command(after_help = KEYS_ASSERTION_HELP)]
-    Assertion,
+    Assertion {
+        /// The assertion of a jwt_bearer profile's grant (RFC 7523 §2.1), signed with its
+        /// private key, instead of a client assertion
+        #[arg(long)]
+        grant_assertion: bool,
+    },
 }
 
 /// The algorithms a key pair signs with, as `--alg` takes them (the HMAC ones sign with a shared

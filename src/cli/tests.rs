@@ -66,6 +66,7 @@ fn every_profile_field_is_a_flag_or_listed_in_the_help() {
             "client_secret" => "client-secret-stdin".to_string(),
             "params" => "param".to_string(),
             "headers" => "header".to_string(),
+            "assertion_claims" => "assertion-claim".to_string(),
             other => other.replace('_', "-"),
         };
         assert!(

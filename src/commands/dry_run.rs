@@ -89,7 +89,13 @@ pub fn fetch(settings: &Settings) -> Result<PlannedRequest> {
             }
         }
         GrantKind::JwtBearer => {
-            identity = plan.identity_token();
+            identity = if crate::identity::identity_source(profile)?.is_none()
+                && crate::oauth::credential::key_source(profile)?.is_some()
+            {
+                plan.grant_assertion()
+            } else {
+                plan.identity_token()
+            };
             Grant::JwtBearer {
                 assertion: &identity,
             }
@@ -145,6 +151,19 @@ impl<'p> Planner<'p> {
             profile,
             sentinels: Vec::new(),
         }
+    }
+
+    /// A stand-in for the assertion a jwt_bearer profile signs with its key, with the command
+    /// that signs one.
+    fn grant_assertion(&mut self) -> Secret {
+        let name = self.profile.name.as_deref().map(shell_word);
+        self.secret(
+            "OAUTHCTL_ASSERTION",
+            &format!(
+                "a JWT bearer assertion signed with the profile's private key, anew for each request: OAUTHCTL_ASSERTION=\"$(oauthctl keys assertion --grant-assertion{})\"",
+                name.map(|n| format!(" -p {n}")).unwrap_or_default()
+            ),
+        )
     }
 
     /// A stand-in for the workload identity token, with the command that prints one.

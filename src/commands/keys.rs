@@ -111,10 +111,25 @@ fn shown(path: &Path) -> String {
 
 /// `keys assertion -p NAME`: a new client assertion of the profile, for the audience its
 /// requests use (DESIGN §10), for a command `--dry-run` printed.
-pub fn assertion(settings: &crate::settings::Settings) -> Result<crate::secret::Secret> {
+pub fn assertion(
+    settings: &crate::settings::Settings,
+    grant: bool,
+) -> Result<crate::secret::Secret> {
     use crate::config::AuthMethod;
     use crate::oauth::client_auth::{Assertion, ClientAuth};
     let profile = settings.profile()?;
+    if grant {
+        // DESIGN §11: the assertion a jwt_bearer profile signs itself.
+        if profile.grant != crate::config::GrantKind::JwtBearer
+            || crate::oauth::credential::key_source(profile)?.is_none()
+        {
+            return Err(Error::Config(format!(
+                "{} signs no grant assertion: that is a jwt_bearer profile with a private key (private_key_file / _env / _command)",
+                profile.describe()
+            )));
+        }
+        return crate::tokens::self_signed_assertion(settings, profile);
+    }
     if !matches!(
         profile.auth_method,
         AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt

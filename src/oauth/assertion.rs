@@ -32,15 +32,19 @@ pub struct AssertionSigner {
     pub kid: Option<String>,
     /// The certificate's `x5t#S256` and `x5t` (RFC 7515 §4.1.8, §4.1.7), when one is configured.
     pub x5t: Option<(String, String)>,
-    /// `iss` and `sub`: the client_id (RFC 7523 §3 items 1 and 2).
-    pub client_id: String,
+    /// `iss` and `sub` (RFC 7523 §3 items 1 and 2): the client_id for a client assertion; for a
+    /// JWT bearer grant, whom the profile names (DESIGN §11).
+    pub issuer: String,
+    pub subject: String,
+    /// More claims (a JWT bearer grant's `scope`, as Google's service accounts take it).
+    pub extra: Vec<(String, String)>,
     /// `exp` - `iat`, in seconds.
     pub lifetime: u64,
 }
 
 impl std::fmt::Debug for AssertionSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "AssertionSigner({} for {})", self.alg, self.client_id)
+        write!(f, "AssertionSigner({} for {})", self.alg, self.issuer)
     }
 }
 
@@ -64,6 +68,8 @@ struct Claims<'a> {
     jti: String,
     iat: u64,
     exp: u64,
+    #[serde(flatten)]
+    extra: std::collections::BTreeMap<&'a str, &'a str>,
 }
 
 impl AssertionSigner {
@@ -77,12 +83,22 @@ impl AssertionSigner {
             x5t: self.x5t.as_ref().map(|(_, sha1)| sha1.as_str()),
         };
         let claims = Claims {
-            iss: &self.client_id,
-            sub: &self.client_id,
+            iss: &self.issuer,
+            sub: &self.subject,
             aud: audience,
             jti: random_jti()?,
             iat: now,
             exp: now + self.lifetime,
+            // The registered claims above are oauthctl's to set: an extra one of the same name
+            // would make the JSON hold it twice.
+            extra: self
+                .extra
+                .iter()
+                .filter(|(name, _)| {
+                    !["iss", "sub", "aud", "jti", "iat", "exp"].contains(&name.as_str())
+                })
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .collect(),
         };
         let signing_input = format!("{}.{}", encoded(&header)?, encoded(&claims)?);
         let signature = self.sign(signing_input.as_bytes())?;
@@ -145,7 +161,12 @@ mod tests {
             alg: Alg::HS256,
             kid: None,
             x5t: Some(("s256".into(), "sha1".into())),
-            client_id: "app".into(),
+            issuer: "app".into(),
+            subject: "app".into(),
+            extra: vec![
+                ("scope".into(), "a b".into()),
+                ("iss".into(), "ignored".into()),
+            ],
             lifetime: 60,
         };
         let a = signer
@@ -165,6 +186,7 @@ mod tests {
         assert_eq!(claims["aud"], "https://idp.example/token");
         assert_eq!(claims["iat"], 1_700_000_000);
         assert_eq!(claims["exp"], 1_700_000_060);
+        assert_eq!(claims["scope"], "a b");
         let jti = claims["jti"].as_str().unwrap();
         assert_eq!(URL_SAFE_NO_PAD.decode(jti).unwrap().len(), 16);
         assert_ne!(

@@ -379,9 +379,33 @@ pub fn key_signer(profile: &Profile, client_id: &str, key: &ClientKey) -> Result
             .certificate
             .as_ref()
             .map(|chain| (chain.x5t_s256(), chain.x5t_sha1())),
-        client_id: client_id.to_string(),
+        issuer: client_id.to_string(),
+        subject: client_id.to_string(),
+        extra: Vec::new(),
         lifetime: profile.assertion_lifetime(),
     })
+}
+
+/// The signer of a JWT bearer grant's own assertion (RFC 7523 §2.1, DESIGN §11), made with the
+/// profile's private key: `iss` = `assertion_issuer`, else a service-account key's
+/// `client_email`, else the client_id; `sub` = `assertion_subject`, else the issuer; the
+/// `assertion_claims` beside them (Google's service accounts take `scope` there).
+pub fn grant_signer(profile: &Profile, key: &ClientKey) -> Result<AssertionSigner> {
+    let issuer = profile
+        .assertion_issuer
+        .clone()
+        .or_else(|| key.client_email.clone())
+        .or_else(|| profile.client_id.clone())
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "{} signs its jwt_bearer assertion with its private key but names no issuer: set assertion_issuer (or client_id)",
+                profile.describe()
+            ))
+        })?;
+    let mut signer = key_signer(profile, &issuer, key)?;
+    signer.subject = profile.assertion_subject.clone().unwrap_or(issuer);
+    signer.extra = profile.assertion_claims.clone();
+    Ok(signer)
 }
 
 fn algs(key: &SigningKey) -> String {
@@ -419,7 +443,9 @@ pub fn secret_signer(
         alg,
         kid: profile.key_id.clone(),
         x5t: None,
-        client_id: client_id.to_string(),
+        issuer: client_id.to_string(),
+        subject: client_id.to_string(),
+        extra: Vec::new(),
         lifetime: profile.assertion_lifetime(),
     })
 }

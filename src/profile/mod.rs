@@ -228,6 +228,30 @@ macro_rules! profile_fields {
                         #[arg(long, value_name = "SECS")]
                     ],
                 },
+                assertion_issuer: Text as Option<String> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// jwt_bearer signed with the private key: `iss` [default: a service account's client_email, else client_id]
+                        #[arg(long, value_name = "ISS")]
+                    ],
+                },
+                assertion_subject: Text as Option<String> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// jwt_bearer signed with the private key: `sub` [default: the issuer]
+                        #[arg(long, value_name = "SUB")]
+                    ],
+                },
+                assertion_claims: Params as Vec<(String, String)> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// jwt_bearer signed with the private key: another claim, repeatable (scope=… for Google)
+                        #[arg(long = "assertion-claim", value_name = "NAME=VALUE", value_parser = parse_param)]
+                    ],
+                },
                 identity_token_from: Keyword<IdentityPlatform> as Option<IdentityPlatform> {
                     default: [],
                     flag: [
@@ -741,6 +765,12 @@ mod tests {
         ("client_certificate_file", "/etc/oauthctl/ci.crt.pem"),
         ("assertion_audience", "issuer"),
         ("assertion_lifetime_secs", "120"),
+        ("assertion_issuer", "ci@project.iam.gserviceaccount.com"),
+        ("assertion_subject", "admin@example.com"),
+        (
+            "assertion_claims",
+            "scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fcloud-platform",
+        ),
         ("identity_token_from", "github-actions"),
         ("identity_token_audience", "api://AzureADTokenExchange"),
         ("identity_token_env", "GITLAB_OIDC_TOKEN"),

@@ -3,3 +3,4 @@
 //! federated client assertion), against loopback stubs that record exactly what was sent.
 
 mod exchange;
+mod self_signed;
