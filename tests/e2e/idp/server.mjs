@@ -5,6 +5,8 @@
 // Contract with the test harness:
 // - E2E_KEYS_DIR names the directory of the clients' keys and certificates, which the harness made
 //   with openssl and completed with `node keys.mjs` (public.json) before starting this server;
+// - E2E_CI_ISSUER names the issuer of the loopback CI platform (tests/it/support/ci_platform.rs),
+//   whose identity tokens this server exchanges (workload identity; its JWKS is `${issuer}/jwks`);
 // - listens on two ephemeral loopback ports, plain HTTP (the issuer) and HTTPS asking for client
 //   certificates (RFC 8705), and prints exactly one line on stdout when ready:
 //   {"issuer":"http://127.0.0.1:PORT","mtls":"https://127.0.0.1:PORT2"}; everything else
