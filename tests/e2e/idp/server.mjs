@@ -5,6 +5,8 @@
 // Contract with the test harness:
 // - E2E_KEYS_DIR names the directory of the clients' keys and certificates, which the harness made
 //   with openssl and completed with `node keys.mjs` (public.json) before starting this server;
+// - E2E_CI_ISSUER names the issuer of the loopback CI platform (tests/it/support/ci_platform.rs),
+//   whose identity tokens this server exchanges (workload identity; its JWKS is `${issuer}/jwks`);
 // - listens on two ephemeral loopback ports, plain HTTP (the issuer) and HTTPS asking for client
 //   certificates (RFC 8705), and prints exactly one line on stdout when ready:
 //   {"issuer":"http://127.0.0.1:PORT","mtls":"https://127.0.0.1:PORT2"}; everything else
@@ -231,8 +233,21 @@ function keyedClients({ keys, certs, p256_jwk_kid: p256JwkKid, service_account: 
       ...CLIENT_CREDENTIALS_ONLY,
       tls_client_certificate_bound_access_tokens: true,
     }),
-    // A Google service-account key: the RSA key under the key file's private_key_id.
-    privateKeyJwt(serviceAccount.client_email, 'RS256', jwks('rsa', { kids: [serviceAccount.private_key_id] })),
+    // A Google service-account key: the RSA key under the key file's private_key_id. Also allowed
+    // the jwt-bearer grant (RFC 7523 §2.1) with an assertion it signs itself (workload identity).
+    privateKeyJwt(serviceAccount.client_email, 'RS256', jwks('rsa', { kids: [serviceAccount.private_key_id] }), {
+      ...CLIENT_CREDENTIALS_ONLY,
+      grant_types: ['client_credentials', JWT_BEARER_GRANT],
+    }),
+    // jwt-bearer with an assertion self-signed by the RSA key (iss = sub = jwtb-rs256), no client
+    // authentication: the registered key verifies the assertion (workloadAssertion).
+    {
+      client_id: 'jwtb-rs256',
+      token_endpoint_auth_method: 'none',
+      jwks: { keys: rsa },
+      ...CLIENT_CREDENTIALS_ONLY,
+      grant_types: [JWT_BEARER_GRANT],
+    },
     {
       client_id: 'secret-jwt',
       client_secret: SECRET_JWT_SECRET,
@@ -260,6 +275,247 @@ function keyedClients({ keys, certs, p256_jwk_kid: p256JwkKid, service_account: 
   ];
 }
 
+// Workload identity (docs/design.md §11): a CI job's identity token, minted by the loopback CI platform
+// of the tests (tests/it/support/ci_platform.rs, its issuer in E2E_CI_ISSUER), exchanged for an
+// access token by token exchange (RFC 8693), by the jwt-bearer grant (RFC 7523 §2.1), or presented
+// as a federated client_assertion (as Microsoft Entra ID's federated credentials). README.md,
+// "Workload identity", says what each client accepts.
+const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const TOKEN_TYPE = {
+  jwt: 'urn:ietf:params:oauth:token-type:jwt',
+  id_token: 'urn:ietf:params:oauth:token-type:id_token',
+  access_token: 'urn:ietf:params:oauth:token-type:access_token',
+};
+// The `aud` this server wants in an identity token it exchanges (token exchange, jwt-bearer).
+const WORKLOAD_AUDIENCE = 'oauthctl-e2e';
+// wi-federated's federated credential (as Entra's): the issuer is the CI platform's.
+const FEDERATED_SUBJECT = 'repo:octo-org/octo-repo:ref:refs/heads/main';
+const FEDERATED_AUDIENCE = 'api://AzureADTokenExchange';
+// A token request of these grants without any client authentication (no client_id either, as
+// Google's STS takes them) is served as this client.
+const IMPLIED_CLIENT = { [TOKEN_EXCHANGE_GRANT]: 'wi-sts', [JWT_BEARER_GRANT]: 'wi-jwt-bearer' };
+
+function workloadClients(federatedJwk) {
+  return [
+    {
+      client_id: 'wi-sts',
+      token_endpoint_auth_method: 'none',
+      ...CLIENT_CREDENTIALS_ONLY,
+      grant_types: [TOKEN_EXCHANGE_GRANT],
+    },
+    {
+      client_id: 'wi-jwt-bearer',
+      token_endpoint_auth_method: 'none',
+      ...CLIENT_CREDENTIALS_ONLY,
+      grant_types: [JWT_BEARER_GRANT],
+    },
+    // Registered for private_key_jwt with a key only this server holds: its client_assertion is
+    // the CI platform's identity token, checked against the federated credential
+    // (federatedProblem), then swapped for an assertion this server signs with that key, so that
+    // oidc-provider serves the rest (client_credentials, resources, scopes) as usual.
+    {
+      client_id: 'wi-federated',
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'RS256',
+      jwks: { keys: [federatedJwk] },
+      ...CLIENT_CREDENTIALS_ONLY,
+    },
+  ];
+}
+
+const FEDERATED_CREDENTIALS = {
+  'wi-federated': (ciIssuer) => ({ issuer: ciIssuer, subject: FEDERATED_SUBJECT, audience: FEDERATED_AUDIENCE }),
+};
+
+// Why jose refused a JWT, in words a test can match: expired, wrong audience, bad signature, ….
+function whyRefused(err) {
+  switch (err?.code) {
+    case 'ERR_JWT_EXPIRED':
+      return `expired (${err.message})`;
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (err.claim === 'aud') return `wrong audience (${err.message})`;
+      if (err.claim === 'iss') return `wrong issuer (${err.message})`;
+      return `invalid ${err.claim} claim (${err.message})`;
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return 'bad signature (it does not verify with the issuer\'s keys)';
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+      return 'bad signature (no key of the issuer matches its header)';
+    case 'ERR_JWT_INVALID':
+    case 'ERR_JWS_INVALID':
+      return `not a valid JWT (${err.message})`;
+    default:
+      return `${err?.code || err?.name}: ${err?.message}`;
+  }
+}
+
+// Verifies a JWT from the CI platform (its JWKS, iss, aud, exp required).
+async function verifyIdentityToken(ci, jwt, audience) {
+  const { payload } = await jose.jwtVerify(jwt, ci.jwks, {
+    issuer: ci.issuer,
+    audience,
+    requiredClaims: ['exp', 'sub'],
+    clockTolerance: CLOCK_TOLERANCE,
+  });
+  return payload;
+}
+
+// A jwt-bearer assertion (RFC 7523 §3): the CI platform's identity token (aud WORKLOAD_AUDIENCE),
+// or one self-signed by a registered client's key, iss = that client_id (or a service account's
+// client_email, its client_id here), aud = this issuer or its token endpoint. The requesting
+// client must be the assertion's issuer, or the catch-all wi-jwt-bearer. Returns the verified
+// payload, or throws invalid_grant saying why.
+async function workloadAssertion(ctx, ci, issuer, assertion) {
+  const refuse = (why) => new errors.CustomOIDCProviderError('invalid_grant', `assertion rejected: ${why}`);
+  let claimed;
+  try {
+    claimed = jose.decodeJwt(assertion);
+  } catch (err) {
+    throw refuse(whyRefused(err));
+  }
+  try {
+    if (claimed.iss === ci.issuer) return await verifyIdentityToken(ci, assertion, WORKLOAD_AUDIENCE);
+    const signer = registry.get(claimed.iss);
+    if (!signer?.metadata.jwks) {
+      throw refuse(`its issuer ${JSON.stringify(claimed.iss)} is neither the CI platform `
+        + `(${ci.issuer}) nor a client registered with keys`);
+    }
+    const client = ctx.oidc.client.clientId;
+    if (client !== claimed.iss && (registry.get(client)?.origin ?? client) !== 'wi-jwt-bearer') {
+      throw refuse(`it is issued by ${claimed.iss}, not by client ${client}`);
+    }
+    const { payload } = await jose.jwtVerify(assertion, jose.createLocalJWKSet(signer.metadata.jwks), {
+      issuer: claimed.iss,
+      audience: [issuer, `${issuer}/token`],
+      requiredClaims: ['exp'],
+      clockTolerance: CLOCK_TOLERANCE,
+    });
+    return payload;
+  } catch (err) {
+    if (err instanceof errors.CustomOIDCProviderError) throw err;
+    throw refuse(whyRefused(err));
+  }
+}
+
+// The extra claims of an access token issued for a workload (extraTokenClaims): the identity
+// token's iss, sub and aud, by token.
+const workloadClaims = new WeakMap();
+
+// Issues an access token to ctx.oidc.client FOR the workload `subject` (its `sub`, and accountId
+// of the opaque token): a Grant and an AccessToken through the provider's models, as the
+// authorization code grant does, with at most one resource (a JWT for urn:api:*) and the client's
+// scopes. Returns the token response's fields.
+async function issueWorkloadToken(ctx, provider, { subject, identity, gty, scope }) {
+  const { client, params } = ctx.oidc;
+  const resources = [params.resource].flat().filter(Boolean);
+  if (resources.length > 1) throw new errors.InvalidTarget('only one resource indicator is supported for this grant type');
+  const requested = (scope || '').split(' ').filter(Boolean);
+  const allowed = new Set((client.scope || '').split(' '));
+  for (const s of requested) {
+    if (!allowed.has(s)) throw new errors.InvalidScope('requested scope is not allowed', s);
+  }
+  const grant = new provider.Grant({ accountId: subject, clientId: client.clientId });
+  const token = new provider.AccessToken({ accountId: subject, client, gty });
+  if (resources.length) {
+    const info = resourceServerInfo(resources[0]);
+    token.resourceServer = new provider.ResourceServer(resources[0], info);
+    token.scope = requested.filter((s) => RESOURCE_SCOPE.split(' ').includes(s)).join(' ') || undefined;
+    if (token.scope) grant.addResourceScope(resources[0], token.scope);
+  } else {
+    token.scope = requested.join(' ') || undefined;
+    if (token.scope) grant.addOIDCScope(token.scope);
+  }
+  token.grantId = await grant.save();
+  workloadClaims.set(token, { identity: { iss: identity.iss, sub: identity.sub, aud: identity.aud } });
+  ctx.oidc.entity('AccessToken', token);
+  const accessToken = await token.save();
+  return {
+    access_token: accessToken,
+    token_type: token.tokenType,
+    expires_in: token.expiration,
+    scope: token.scope,
+  };
+}
+
+// RFC 8693 token exchange: subject_token = an identity token of the CI platform (aud
+// WORKLOAD_AUDIENCE), subject_token_type jwt or id_token; requested_token_type access_token
+// (the default) or jwt (with a resource: the token is then a JWT); audience accepted and recorded
+// (README.md); issued_token_type in the answer.
+function tokenExchangeHandler(provider, ci) {
+  return async (ctx) => {
+    const { params } = ctx.oidc;
+    const invalid = (why) => new errors.InvalidRequest(why);
+    if (!params.subject_token) throw invalid('missing required parameter \'subject_token\'');
+    if (![TOKEN_TYPE.jwt, TOKEN_TYPE.id_token].includes(params.subject_token_type)) {
+      throw invalid(`subject_token_type must be ${TOKEN_TYPE.jwt} or ${TOKEN_TYPE.id_token}, `
+        + `got ${JSON.stringify(params.subject_token_type ?? null)}`);
+    }
+    const requested = params.requested_token_type ?? TOKEN_TYPE.access_token;
+    if (requested !== TOKEN_TYPE.access_token && !(requested === TOKEN_TYPE.jwt && params.resource)) {
+      throw invalid(`requested_token_type ${JSON.stringify(requested)} is not supported `
+        + `(${TOKEN_TYPE.access_token}, or ${TOKEN_TYPE.jwt} with a resource)`);
+    }
+    let identity;
+    try {
+      identity = await verifyIdentityToken(ci, params.subject_token, WORKLOAD_AUDIENCE);
+    } catch (err) {
+      throw new errors.CustomOIDCProviderError('invalid_grant', `subject_token rejected: ${whyRefused(err)}`);
+    }
+    const answer = await issueWorkloadToken(ctx, provider, {
+      subject: identity.sub, identity, gty: 'token_exchange', scope: params.scope,
+    });
+    ctx.body = { ...answer, issued_token_type: requested };
+  };
+}
+
+// RFC 7523 §2.1: see workloadAssertion. The scope is the parameter, else the assertion's `scope`
+// claim (Google's service accounts put it there).
+function jwtBearerHandler(provider, ci, issuer) {
+  return async (ctx) => {
+    const { params } = ctx.oidc;
+    if (!params.assertion) throw new errors.InvalidRequest('missing required parameter \'assertion\'');
+    const identity = await workloadAssertion(ctx, ci, issuer, params.assertion);
+    const scope = params.scope ?? (typeof identity.scope === 'string' ? identity.scope : undefined);
+    ctx.body = await issueWorkloadToken(ctx, provider, {
+      subject: identity.sub ?? identity.iss, identity, gty: 'jwt_bearer', scope,
+    });
+  };
+}
+
+// wi-federated (and its clones): the client_assertion must be the CI platform's identity token
+// with the federated credential's issuer, subject and audience. Returns the invalid_client
+// description, or undefined.
+async function federatedProblem(ci, clientId, assertion) {
+  const origin = registry.get(clientId)?.origin;
+  const credential = FEDERATED_CREDENTIALS[origin]?.(ci.issuer);
+  if (!credential) return undefined;
+  let payload;
+  try {
+    payload = await verifyIdentityToken(ci, assertion, credential.audience);
+  } catch (err) {
+    return `the client_assertion matches no federated credential of client ${clientId}: ${whyRefused(err)}`;
+  }
+  if (payload.sub !== credential.subject) {
+    return `the client_assertion matches no federated credential of client ${clientId}: `
+      + `subject ${JSON.stringify(payload.sub)}, the credential wants ${JSON.stringify(credential.subject)}`;
+  }
+  return undefined;
+}
+
+// The assertion wi-federated's own key signs in place of the federated one, which oidc-provider
+// then checks as any private_key_jwt assertion.
+async function federatedStandIn(key, issuer, clientId) {
+  return new jose.SignJWT({})
+    .setProtectedHeader({ alg: 'RS256', kid: key.kid })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(issuer)
+    .setJti(crypto.randomUUID())
+    .setIssuedAt()
+    .setExpirationTime('60s')
+    .sign(key.privateKey);
+}
+
 // RFC 8628 §3.2 `interval`, in seconds: oidc-provider sends none (so clients would wait the
 // default 5 s between polls), this server sends 1 and answers slow_down (§3.5) to a poll that
 // comes sooner than the interval after the previous one (or after the device authorization),
@@ -281,6 +537,19 @@ const RESOURCE_SERVERS = {
   'urn:api:rs256-short': { alg: 'RS256', ttl: 5 },
 };
 const RESOURCE_SCOPE = 'api:read api:write';
+
+function resourceServerInfo(resourceIndicator) {
+  const server = RESOURCE_SERVERS[resourceIndicator];
+  if (!server) throw new errors.InvalidTarget();
+  const { alg, ttl } = server;
+  return {
+    scope: RESOURCE_SCOPE,
+    audience: resourceIndicator,
+    accessTokenTTL: ttl,
+    accessTokenFormat: 'jwt',
+    jwt: { sign: { alg } },
+  };
+}
 
 async function signingKey(alg, kid, options = {}) {
   const { privateKey } = await jose.generateKeyPair(alg, { extractable: true, ...options });
@@ -679,6 +948,32 @@ function presentedClientAuth(req, form) {
   return { method: 'none', clientId };
 }
 
+// The client a token-exchange or jwt-bearer request stands for when it authenticates none and
+// names none (IMPLIED_CLIENT), else undefined.
+function impliedClient(req, form) {
+  const anyAuth = req.headers.authorization || form.has('client_id') || form.has('client_assertion')
+    || form.has('client_secret') || peerCertificate(req);
+  return anyAuth ? undefined : IMPLIED_CLIENT[form.get('grant_type')];
+}
+
+// What a token-exchange or jwt-bearer request asked for, for /test/client-auth: its parameters,
+// with the subject_token or assertion decoded (unverified). Undefined for other grants.
+function workloadGrantRecord(form) {
+  const grantType = form.get('grant_type');
+  if (grantType !== TOKEN_EXCHANGE_GRANT && grantType !== JWT_BEARER_GRANT) return undefined;
+  const record = { grant_type: grantType };
+  for (const name of ['subject_token_type', 'requested_token_type', 'scope', 'actor_token_type']) {
+    if (form.has(name)) record[name] = form.get(name);
+  }
+  for (const name of ['audience', 'resource']) {
+    if (form.has(name)) record[name] = form.getAll(name);
+  }
+  for (const name of ['subject_token', 'assertion', 'actor_token']) {
+    if (form.has(name)) record[name] = decodeJwt(form.get(name));
+  }
+  return record;
+}
+
 // oidc-provider accepts client_secret_basic and client_secret_post interchangeably for a client
 // registered with either. This server is stricter, so that an e2e test fails when oauthctl
 // authenticates some other way than the client's registered token_endpoint_auth_method, at any
@@ -860,7 +1155,19 @@ async function main() {
   });
   const mtls = `https://127.0.0.1:${await listen(mtlsServer)}`;
 
-  const clients = [...CLIENTS, ...keyedClients(material.public)];
+  if (!process.env.E2E_CI_ISSUER) {
+    throw new Error('E2E_CI_ISSUER must name the issuer of the CI platform the Rust harness started '
+      + '(tests/it/support/ci_platform.rs); see README.md, "Running"');
+  }
+  const ci = {
+    issuer: process.env.E2E_CI_ISSUER,
+    jwks: jose.createRemoteJWKSet(new URL(`${process.env.E2E_CI_ISSUER}/jwks`)),
+  };
+  const federatedPair = await jose.generateKeyPair('RS256', { modulusLength: 2048 });
+  const federatedKey = { kid: 'wi-federated-stand-in', privateKey: federatedPair.privateKey };
+  const federatedJwk = { ...await jose.exportJWK(federatedPair.publicKey), kid: federatedKey.kid, use: 'sig' };
+
+  const clients = [...CLIENTS, ...keyedClients(material.public), ...workloadClients(federatedJwk)];
   for (const client of clients) register(client);
 
   const keys = [
@@ -912,18 +1219,7 @@ async function main() {
         // No resource asked for: an opaque token, no resource server.
         defaultResource: async (_ctx, _client, oneOf) => oneOf,
         useGrantedResource: async () => true,
-        async getResourceServerInfo(_ctx, resourceIndicator) {
-          const server = RESOURCE_SERVERS[resourceIndicator];
-          if (!server) throw new errors.InvalidTarget();
-          const { alg, ttl } = server;
-          return {
-            scope: RESOURCE_SCOPE,
-            audience: resourceIndicator,
-            accessTokenTTL: ttl,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg } },
-          };
-        },
+        getResourceServerInfo: async (_ctx, resourceIndicator) => resourceServerInfo(resourceIndicator),
       },
       // RFC 8628, at /device/auth (device authorization) and /device (the verification page,
       // which the tests skip: see /test/device).
@@ -988,6 +1284,8 @@ async function main() {
       Grant: 3600,
       DeviceCode: DEVICE_CODE_TTL,
     },
+    // Workload tokens carry the identity token's iss, sub and aud (issueWorkloadToken).
+    extraTokenClaims: async (_ctx, token) => workloadClaims.get(token),
     renderError(ctx, out) {
       ctx.type = 'json';
       ctx.body = out;
@@ -1013,6 +1311,13 @@ async function main() {
       }
     });
   }
+  provider.registerGrantType(TOKEN_EXCHANGE_GRANT, tokenExchangeHandler(provider, ci), [
+    'subject_token', 'subject_token_type', 'requested_token_type', 'audience', 'resource', 'scope',
+    'actor_token', 'actor_token_type',
+  ], ['resource', 'audience']);
+  provider.registerGrantType(JWT_BEARER_GRANT, jwtBearerHandler(provider, ci, issuer), [
+    'assertion', 'resource', 'scope',
+  ], ['resource']);
   const callback = provider.callback();
 
   const handle = async (req, res, listener) => {
@@ -1067,8 +1372,15 @@ async function main() {
       if (req.method === 'POST' && CLIENT_AUTH_PATHS.has(url.pathname)) {
         req.body = await readBody(req);
         const form = new URLSearchParams(req.body.toString('utf8'));
+        const implied = url.pathname === '/token' && impliedClient(req, form);
+        if (implied) {
+          form.set('client_id', implied);
+          req.body = Buffer.from(form.toString());
+        }
         const presented = presentedClientAuth(req, form);
         const record = recordClientAuth(req, res, url.pathname, listener, presented);
+        if (implied) record.implied_client = true;
+        if (url.pathname === '/token') record.grant = workloadGrantRecord(form);
         const problem = clientAuthenticationProblem(url.pathname, presented);
         if (problem) {
           Object.assign(record, { error: 'invalid_client', error_detail: problem });
@@ -1086,6 +1398,16 @@ async function main() {
           });
           res.setHeader('retry-after', '0');
           return sendJson(res, failure.status, { error: failure.error, error_description: description });
+        }
+        if (presented.method === 'private_key_jwt' && FEDERATED_CREDENTIALS[registry.get(presented.clientId)?.origin]) {
+          const federated = await federatedProblem(ci, presented.clientId, form.get('client_assertion'));
+          if (federated) {
+            Object.assign(record, { error: 'invalid_client', error_detail: federated });
+            return sendJson(res, 401, { error: 'invalid_client', error_description: federated });
+          }
+          form.set('client_assertion', await federatedStandIn(federatedKey, issuer, presented.clientId));
+          req.body = Buffer.from(form.toString());
+          record.federated = true;
         }
         if (url.pathname === '/token' && form.get('grant_type') === DEVICE_CODE_GRANT
           && devicePollTooSoon(form.get('device_code'))) {

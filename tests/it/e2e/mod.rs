@@ -3,7 +3,8 @@
 //! `exchange-code` (`tokens`), signing a user in, `revoke` and `introspect` (`users`), and
 //! `inspect --verify` on real tokens (`verify`), oauthctl's clients without shared secrets
 //! (`client_auth`: private_key_jwt, client_secret_jwt, mutual TLS), and the server's own clients
-//! without shared secrets, checked without oauthctl (`idp`). Every test is named `e2e_…`; run
+//! without shared secrets, checked without oauthctl (`idp`), and workload identity's CI platform
+//! and grants, checked without oauthctl (`workload`). Every test is named `e2e_…`; run
 //! only these with `cargo test --test it e2e`.
 
 mod client_auth;
@@ -11,3 +12,4 @@ mod idp;
 mod tokens;
 mod users;
 mod verify;
+mod workload;

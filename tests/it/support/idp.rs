@@ -5,8 +5,10 @@
 //! The first e2e test to call [`idp`] installs the server's Node dependencies (`npm ci`, skipped
 //! when `node_modules` already matches `package-lock.json`; a marker in `node_modules` holds the
 //! lock file's SHA-256, and a file lock keeps two test processes from installing at once), makes
-//! the key material of the server's keyed clients with `openssl` (support/keys.rs), then starts
-//! the server with `E2E_KEYS_DIR` naming it and waits for its ready line,
+//! the key material of the server's keyed clients with `openssl` (support/keys.rs), starts the
+//! loopback CI platform (support/ci_platform.rs, whose identity tokens the server exchanges for
+//! access tokens: workload identity), then starts the server with `E2E_KEYS_DIR` naming the keys
+//! and `E2E_CI_ISSUER` the platform's issuer, and waits for its ready line,
 //! `{"issuer":"http://127.0.0.1:PORT","mtls":"https://127.0.0.1:PORT2"}`. The server dies with the
 //! test process because its stdin is a pipe from us. Node.js 20+, npm and openssl are required:
 //! without them the e2e tests fail, saying what to install. They never skip.
@@ -33,6 +35,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::support::ci_platform::ci_platform;
 use crate::support::keys::Keys;
 
 /// The Node project holding the server.
@@ -208,6 +211,7 @@ fn start_idp() -> Result<Idp, String> {
         .arg("server.mjs")
         .current_dir(IDP_DIR)
         .env("E2E_KEYS_DIR", &keys.dir)
+        .env("E2E_CI_ISSUER", ci_platform().issuer())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
