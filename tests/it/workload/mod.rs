@@ -4,3 +4,4 @@
 
 mod exchange;
 mod self_signed;
+mod sources;
