@@ -171,6 +171,14 @@ impl Credential<'_> {
         // A JWT bearer assertion signed here names whom it asks for (`sub`: one service account
         // may act for many users): that, and the key, are the identity.
         let profile = settings.profile()?;
+        // A token exchange asks for a type of token: another type is another token.
+        if profile.grant == crate::config::GrantKind::TokenExchange {
+            let types = format!(
+                "token types {:?} for {:?}",
+                profile.requested_token_type, profile.subject_token_type
+            );
+            return Ok(credential.and(types));
+        }
         if identity.is_some() || profile.grant != crate::config::GrantKind::JwtBearer {
             return Ok(credential);
         }
@@ -188,16 +196,7 @@ impl Credential<'_> {
             "self-signed assertion iss {:?} sub {:?} claims {:?} {key}",
             profile.assertion_issuer, profile.assertion_subject, profile.assertion_claims
         );
-        Ok(match credential {
-            Credential::Secret(secret, extra) => Credential::Secret(
-                secret,
-                Some(match extra {
-                    Some(extra) => format!("{extra} with {grant}"),
-                    None => grant,
-                }),
-            ),
-            Credential::Described(what) => Credential::Described(format!("{what} with {grant}")),
-        })
+        Ok(credential.and(grant))
     }
 
     fn with_identity<'s>(
@@ -208,17 +207,21 @@ impl Credential<'_> {
         let Some(identity) = identity else {
             return Ok(credential);
         };
-        let claims = crate::identity::identity_claims(identity);
-        Ok(match credential {
+        Ok(credential.and(crate::identity::identity_claims(identity)))
+    }
+
+    /// The same credential with more that tells it apart.
+    fn and(self, more: String) -> Self {
+        match self {
             Credential::Secret(secret, extra) => Credential::Secret(
                 secret,
                 Some(match extra {
-                    Some(extra) => format!("{extra} with {claims}"),
-                    None => claims,
+                    Some(extra) => format!("{extra} with {more}"),
+                    None => more,
                 }),
             ),
-            Credential::Described(what) => Credential::Described(format!("{what} with {claims}")),
-        })
+            Credential::Described(what) => Credential::Described(format!("{what} with {more}")),
+        }
     }
 
     fn with_certificate(secret: &crate::oauth::ClientSecret) -> Result<Credential<'_>> {
@@ -235,13 +238,7 @@ impl Credential<'_> {
             .map_err(|e| Error::Config(format!("cannot read {shown}: {e}")))?;
         let chain = crate::keys::certificate::CertificateChain::from_pem(&bytes, &shown)
             .map_err(Error::Config)?;
-        let certificate = format!("certificate x5t#S256 {}", chain.x5t_s256());
-        Ok(match identity {
-            Credential::Secret(secret, _) => Credential::Secret(secret, Some(certificate)),
-            Credential::Described(what) => {
-                Credential::Described(format!("{what} with {certificate}"))
-            }
-        })
+        Ok(identity.and(format!("certificate x5t#S256 {}", chain.x5t_s256())))
     }
 
     fn without_certificate(secret: &crate::oauth::ClientSecret) -> Result<Credential<'_>> {

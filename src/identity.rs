@@ -284,13 +284,16 @@ fn github_actions(
 }
 
 /// The claims that tell one workload from another (`iss`, `sub`, `aud`), for the cache key
-/// (DESIGN §7): read, not verified — the server verifies the token; the cache only must not mix
-/// two identities.
+/// (DESIGN §7, SECURITY 44): read, not verified — the server verifies the token; the cache only
+/// must not mix two identities.
 pub fn identity_claims(token: &Secret) -> String {
     let Ok(jwt) = crate::jwt::decode(token.expose()) else {
-        // Not a JWT: a keyed fingerprint of the token is not stable across its renewals, so
-        // an opaque token is named by its source alone.
-        return "an opaque identity token".into();
+        // Not a JWT: nothing in it says whose it is, so the token itself is the identity (its
+        // digest: the key is a file name, never the token), and a renewed token is a miss.
+        return format!(
+            "an opaque identity token {}",
+            crate::cache::sha256_hex(token.expose().as_bytes())
+        );
     };
     let claim = |name: &str| {
         jwt.claims

@@ -121,13 +121,8 @@ fn fetch_new(settings: &Settings, profile: &Profile) -> Result<TokenResponse> {
         }
         GrantKind::TokenExchange => {
             identity = identity_token(settings, profile)?;
-            subject_token_type = crate::oauth::token_type_uri(
-                profile.subject_token_type.as_deref().unwrap_or("jwt"),
-            );
-            requested_token_type = profile
-                .requested_token_type
-                .as_deref()
-                .map(crate::oauth::token_type_uri);
+            (subject_token_type, requested_token_type) =
+                crate::oauth::grant::exchange_token_types(profile);
             Grant::TokenExchange {
                 subject_token: &identity,
                 subject_token_type: &subject_token_type,

@@ -75,13 +75,8 @@ pub fn fetch(settings: &Settings) -> Result<PlannedRequest> {
         // DESIGN §11: the platform is not contacted; a variable stands for its token.
         GrantKind::TokenExchange => {
             identity = plan.identity_token();
-            subject_token_type = crate::oauth::token_type_uri(
-                profile.subject_token_type.as_deref().unwrap_or("jwt"),
-            );
-            requested_token_type = profile
-                .requested_token_type
-                .as_deref()
-                .map(crate::oauth::token_type_uri);
+            (subject_token_type, requested_token_type) =
+                crate::oauth::grant::exchange_token_types(profile);
             Grant::TokenExchange {
                 subject_token: &identity,
                 subject_token_type: &subject_token_type,

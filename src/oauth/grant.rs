@@ -40,6 +40,15 @@ pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-e
 /// RFC 7523 §2.1's grant type.
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
+/// A token exchange's `subject_token_type` (default `jwt`) and `requested_token_type` from the
+/// profile, as URIs.
+pub fn exchange_token_types(profile: &crate::resolve::Profile) -> (String, Option<String>) {
+    (
+        token_type_uri(profile.subject_token_type.as_deref().unwrap_or("jwt")),
+        profile.requested_token_type.as_deref().map(token_type_uri),
+    )
+}
+
 /// A token type (RFC 8693 §3) from a profile: a shorthand (`jwt`, `id_token`, `access_token`,
 /// `refresh_token`, `saml1`, `saml2`) or the URI itself.
 pub fn token_type_uri(text: &str) -> String {
