@@ -66,64 +66,79 @@ impl IdentitySource {
 /// `_command`. `kubernetes` with `identity_token_file` is one source (the file replaces the
 /// default path); any other two are an error.
 pub fn identity_source(profile: &Profile) -> Result<Option<IdentitySource>> {
-    let mut named: Vec<&str> = Vec::new();
+    // As for the private key (`oauth::credential::key_source`): the highest layer that names a
+    // source (flag > env > file) decides, and must name only one.
+    let rank = |key: &str| match profile.origins.get(key) {
+        Some(Origin::Flag) => 0,
+        Some(Origin::Env) => 1,
+        _ => 2,
+    };
+    let kubernetes = profile.identity_token_from == Some(IdentityPlatform::Kubernetes);
+    let mut named: Vec<(&str, u8)> = Vec::new();
     if profile.identity_token_from.is_some() {
-        named.push("identity_token_from");
+        named.push(("identity_token_from", rank("identity_token_from")));
     }
     if profile.identity_token_env.is_some() {
-        named.push("identity_token_env");
+        named.push(("identity_token_env", rank("identity_token_env")));
     }
-    let kubernetes_file = profile.identity_token_from == Some(IdentityPlatform::Kubernetes);
-    if profile.identity_token_file.is_some() && !kubernetes_file {
-        named.push("identity_token_file");
+    // With `kubernetes`, the file is where its token is, not another source.
+    if profile.identity_token_file.is_some() && !kubernetes {
+        named.push(("identity_token_file", rank("identity_token_file")));
     }
     if profile.identity_token_command.is_some() {
-        named.push("identity_token_command");
+        named.push(("identity_token_command", rank("identity_token_command")));
     }
-    if named.len() > 1 {
+    let Some(top) = named.iter().map(|(_, r)| *r).min() else {
+        return Ok(None);
+    };
+    let chosen: Vec<&str> = named
+        .iter()
+        .filter(|(_, r)| *r == top)
+        .map(|(key, _)| *key)
+        .collect();
+    if chosen.len() > 1 {
+        let place = match top {
+            0 => "the command line".to_string(),
+            1 => "the environment".to_string(),
+            _ => profile.describe(),
+        };
         return Err(Error::Config(format!(
-            "{} sets {}; keep exactly one identity token source",
-            profile.describe(),
-            named.join(" and ")
+            "{place} sets {}; keep exactly one identity token source",
+            chosen.join(" and ")
         )));
     }
     let audience = profile.identity_token_audience.clone();
-    Ok(Some(
-        match (
-            profile.identity_token_from,
-            &profile.identity_token_env,
-            &profile.identity_token_file,
-            &profile.identity_token_command,
-        ) {
-            (Some(IdentityPlatform::GithubActions), ..) => {
-                IdentitySource::GithubActions { audience }
-            }
-            (Some(IdentityPlatform::Kubernetes), _, file, _) => IdentitySource::Kubernetes {
-                file: file
+    Ok(Some(match chosen[0] {
+        "identity_token_from" => match profile.identity_token_from {
+            Some(IdentityPlatform::GithubActions) => IdentitySource::GithubActions { audience },
+            Some(IdentityPlatform::Kubernetes) => IdentitySource::Kubernetes {
+                file: profile
+                    .identity_token_file
                     .clone()
                     .unwrap_or_else(|| PathBuf::from(KUBERNETES_TOKEN_FILE)),
             },
-            (Some(IdentityPlatform::Circleci), ..) => IdentitySource::Circleci,
-            (Some(IdentityPlatform::Buildkite), ..) => IdentitySource::Buildkite { audience },
-            (None, Some(var), ..) => IdentitySource::Env(var.clone()),
-            (None, None, Some(path), _) => IdentitySource::File(path.clone()),
-            (None, None, None, Some(argv)) => IdentitySource::Command(argv.0.clone()),
-            (None, None, None, None) => return Ok(None),
+            Some(IdentityPlatform::Circleci) => IdentitySource::Circleci,
+            Some(IdentityPlatform::Buildkite) => IdentitySource::Buildkite { audience },
+            None => {
+                return Err(Error::Internal(
+                    "identity_token_from without a value".into(),
+                ));
+            }
         },
-    ))
-}
-
-/// Whether the profile's identity token source was set on this run (flag or env var) rather than
-/// in the file: for messages only.
-pub fn from_this_run(profile: &Profile) -> bool {
-    [
-        "identity_token_from",
-        "identity_token_env",
-        "identity_token_file",
-        "identity_token_command",
-    ]
-    .iter()
-    .any(|key| matches!(profile.origins.get(key), Some(Origin::Flag | Origin::Env)))
+        "identity_token_env" => {
+            IdentitySource::Env(profile.identity_token_env.clone().unwrap_or_default())
+        }
+        "identity_token_file" => {
+            IdentitySource::File(profile.identity_token_file.clone().unwrap_or_default())
+        }
+        _ => IdentitySource::Command(
+            profile
+                .identity_token_command
+                .as_ref()
+                .map(|argv| argv.0.clone())
+                .unwrap_or_default(),
+        ),
+    }))
 }
 
 /// The identity token, obtained now. Every error says it was getting the identity token that

@@ -154,16 +154,12 @@ fn fetch_new(settings: &Settings, profile: &Profile) -> Result<TokenResponse> {
     }
     if federated {
         // Obtained here, so that a failure to get it is not taken for the exchange's.
-        identity_token(settings, profile)?;
+        client.credential()?;
     }
     // DESIGN §11: a failure names its step, getting the identity token (`identity::obtain`) or
-    // exchanging it.
-    let exchanging = |e: Error| {
-        let at = client
-            .endpoint(crate::discovery::Endpoint::Token)
-            .unwrap_or_else(|_| "the token endpoint".into());
-        e.in_step(&format!("exchanging the identity token at {at}"))
-    };
+    // exchanging it; finding the token endpoint is neither.
+    let at = client.endpoint(crate::discovery::Endpoint::Token)?;
+    let exchanging = |e: Error| e.in_step(&format!("exchanging the identity token at {at}"));
     let token = client.token(&grant).map_err(exchanging)?;
     // RFC 8693 §2.2.1: `issued_token_type` is REQUIRED; without it the answer is no exchange.
     if matches!(grant, Grant::TokenExchange { .. })

@@ -89,7 +89,10 @@ fn cached_keys(settings: &Settings, cache: &Cache, profile: &Profile) -> Result<
             }
         }
     }
-    if let Some(name) = &profile.name {
+    // A workload's tokens are found by its identity alone: by the profile's name, a job would
+    // revoke another job's live token on a shared runner (SECURITY 44).
+    let by_name = crate::identity::identity_source(profile)?.is_none();
+    if let Some(name) = profile.name.as_ref().filter(|_| by_name) {
         let endpoint = profile
             .token_url
             .as_deref()

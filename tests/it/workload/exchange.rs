@@ -324,3 +324,63 @@ fn two_identity_sources_and_a_grant_without_one_are_config_errors() {
         "presents a workload identity token: set identity_token_from",
     );
 }
+
+#[test]
+fn a_source_given_for_the_run_overrides_the_files_and_revoke_touches_only_this_workloads_tokens() {
+    let sts = StubServer::start(|r| {
+        if r.path == "/revoke" {
+            return Reply::json(200, "{}");
+        }
+        exchanged(&format!(
+            "for-{}",
+            r.form_value("subject_token").unwrap_or_default().len()
+        ))
+    });
+    let env = Env::new();
+    let file = env.home.path().join("file-token");
+    std::fs::write(&file, identity("from-the-file")).unwrap();
+    env.write_config(&format!(
+        "[profiles.r]\ntoken_url = \"{}\"\nrevocation_url = \"{}\"\ngrant = \"token_exchange\"\n\
+         auth_method = \"none\"\nidentity_token_file = \"{}\"\n",
+        sts.url("/token"),
+        sts.url("/revoke"),
+        file.display()
+    ));
+    // The environment names another source: it wins over the file's, as every key does.
+    let alice = identity("alice");
+    let bob = identity("bob-with-a-longer-subject");
+    let fetch = |token: &str| {
+        env.cmd()
+            .args(["fetch", "-p", "r"])
+            .env("OAUTHCTL_IDENTITY_TOKEN_ENV", "CI_OIDC")
+            .env("CI_OIDC", token)
+            .assert()
+            .success();
+    };
+    fetch(&alice);
+    fetch(&bob);
+    let sent: Vec<String> = sts
+        .requests()
+        .iter()
+        .filter_map(|r| r.form_value("subject_token"))
+        .collect();
+    assert_eq!(sent, [alice.clone(), bob.clone()]);
+    // Alice's clean-up revokes Alice's token, never Bob's.
+    env.cmd()
+        .args(["revoke", "-p", "r"])
+        .env("OAUTHCTL_IDENTITY_TOKEN_ENV", "CI_OIDC")
+        .env("CI_OIDC", &alice)
+        .assert()
+        .success();
+    let revoked: Vec<String> = sts
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/revoke")
+        .filter_map(|r| r.form_value("token"))
+        .collect();
+    assert_eq!(revoked, [format!("for-{}", alice.len())]);
+    // Bob's is still cached: his next fetch asks nothing of the server.
+    let before = sts.requests().len();
+    fetch(&bob);
+    assert_eq!(sts.requests().len(), before);
+}
