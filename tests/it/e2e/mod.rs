@@ -4,7 +4,8 @@
 //! `inspect --verify` on real tokens (`verify`), oauthctl's clients without shared secrets
 //! (`client_auth`: private_key_jwt, client_secret_jwt, mutual TLS), and the server's own clients
 //! without shared secrets, checked without oauthctl (`idp`), and workload identity's CI platform
-//! and grants, checked without oauthctl (`workload`). Every test is named `e2e_…`; run
+//! and grants, checked without oauthctl (`workload`), and oauthctl's workload identity against them
+//! (`workload_identity`). Every test is named `e2e_…`; run
 //! only these with `cargo test --test it e2e`.
 
 mod client_auth;
@@ -13,3 +14,4 @@ mod tokens;
 mod users;
 mod verify;
 mod workload;
+mod workload_identity;
