@@ -265,7 +265,10 @@ macro_rules! profile_fields {
                 },
                 identity_token_audience: Text as Option<String> {
                     default: [],
-                    flag: [#[arg(skip)]],
+                    flag: [
+                        /// The `aud` to ask the CI platform's identity token for [env: OAUTHCTL_IDENTITY_TOKEN_AUDIENCE]
+                        #[arg(long, value_name = "AUD")]
+                    ],
                     add: [
                         /// The `aud` to ask the CI platform's identity token for
                         #[arg(long, value_name = "AUD")]
@@ -273,7 +276,10 @@ macro_rules! profile_fields {
                 },
                 identity_token_env: Text as Option<String> {
                     default: [],
-                    flag: [#[arg(skip)]],
+                    flag: [
+                        /// Workload identity token from this env var (its name, never the token) [env: OAUTHCTL_IDENTITY_TOKEN_ENV]
+                        #[arg(long, value_name = "VAR")]
+                    ],
                     add: [
                         /// Workload identity token from this env var (give its name, never the token)
                         #[arg(long, value_name = "VAR", group = "add_identity")]
@@ -281,7 +287,10 @@ macro_rules! profile_fields {
                 },
                 identity_token_file: FilePath as Option<std::path::PathBuf> {
                     default: [],
-                    flag: [#[arg(skip)]],
+                    flag: [
+                        /// Workload identity token from this file, read anew on every use [env: OAUTHCTL_IDENTITY_TOKEN_FILE]
+                        #[arg(long, value_name = "PATH")]
+                    ],
                     add: [
                         /// Workload identity token from this file, read anew on every use
                         #[arg(long, value_name = "PATH")]
@@ -289,7 +298,10 @@ macro_rules! profile_fields {
                 },
                 identity_token_command: Program as Option<crate::profile::kinds::Argv> {
                     default: [],
-                    flag: [#[arg(skip)]],
+                    flag: [
+                        /// Command printing the workload identity token, a JSON array [env: OAUTHCTL_IDENTITY_TOKEN_COMMAND]
+                        #[arg(long, value_name = "JSON_ARRAY", value_parser = parse_argv)]
+                    ],
                     add: [
                         /// Command that prints the workload identity token, as a JSON array (run without a shell)
                         #[arg(long, value_name = "JSON_ARRAY", value_parser = parse_argv, group = "add_identity")]

@@ -143,3 +143,33 @@ fn a_platform_that_is_down_is_exit_4_and_a_busy_one_is_asked_again() {
         "getting the identity token from GitHub Actions: cannot connect",
     );
 }
+
+#[test]
+fn a_source_can_be_given_for_one_run_by_flag() {
+    let server = sts();
+    let env = Env::new();
+    profile(
+        &env,
+        &server.url("/token"),
+        "identity_token_env = \"FROM_FILE\"",
+    );
+    let out = stdout_of(
+        &env.cmd()
+            .args(["fetch", "-p", "ci", "--identity-token-env", "FROM_FLAG"])
+            .env("FROM_FILE", "file-token")
+            .env("FROM_FLAG", "flag-token")
+            .assert()
+            .success(),
+    );
+    assert_eq!(out, "for-flag-token\n");
+    let token = env.home.path().join("t");
+    std::fs::write(&token, "file\n").unwrap();
+    let out = stdout_of(
+        &env.cmd()
+            .args(["fetch", "-p", "ci", "--identity-token-file"])
+            .arg(&token)
+            .assert()
+            .success(),
+    );
+    assert_eq!(out, "for-file\n");
+}
