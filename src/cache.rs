@@ -173,10 +173,8 @@ impl Credential<'_> {
         let profile = settings.profile()?;
         // A token exchange asks for a type of token: another type is another token.
         if profile.grant == crate::config::GrantKind::TokenExchange {
-            let types = format!(
-                "token types {:?} for {:?}",
-                profile.requested_token_type, profile.subject_token_type
-            );
+            let (subject, requested) = crate::oauth::grant::exchange_token_types(profile);
+            let types = format!("token types {requested:?} for {subject}");
             return Ok(credential.and(types));
         }
         if identity.is_some() || profile.grant != crate::config::GrantKind::JwtBearer {

@@ -73,7 +73,9 @@ pub fn identity_source(profile: &Profile) -> Result<Option<IdentitySource>> {
         Some(Origin::Env) => 1,
         _ => 2,
     };
-    let kubernetes = profile.identity_token_from == Some(IdentityPlatform::Kubernetes);
+    // With `kubernetes`, a file given in the same layer or a higher one is where its token is.
+    let kubernetes = profile.identity_token_from == Some(IdentityPlatform::Kubernetes)
+        && rank("identity_token_file") <= rank("identity_token_from");
     let mut named: Vec<(&str, u8)> = Vec::new();
     if profile.identity_token_from.is_some() {
         named.push(("identity_token_from", rank("identity_token_from")));
@@ -115,6 +117,7 @@ pub fn identity_source(profile: &Profile) -> Result<Option<IdentitySource>> {
                 file: profile
                     .identity_token_file
                     .clone()
+                    .filter(|_| kubernetes)
                     .unwrap_or_else(|| PathBuf::from(KUBERNETES_TOKEN_FILE)),
             },
             Some(IdentityPlatform::Circleci) => IdentitySource::Circleci,
@@ -267,7 +270,14 @@ fn github_actions(
     let response = transport.post_form(&url, &mut request, trace, retry)?;
     let host = host_of(&url);
     let body = String::from_utf8_lossy(&response.body);
-    let said = || printable(&trace.scrub(body.trim()), 300);
+    // An error body is shown as the trace shows it: an identity token in it masked.
+    let said = || {
+        let shown = match serde_json::from_slice::<serde_json::Value>(&response.body) {
+            Ok(_) => crate::http::redact_body(&response.body, &["value"]),
+            Err(_) => body.trim().to_string(),
+        };
+        printable(&trace.scrub(&shown), 300)
+    };
     match response.status {
         200 => {}
         401 | 403 => {
@@ -310,6 +320,17 @@ pub fn identity_claims(token: &Secret) -> String {
             crate::cache::sha256_hex(token.expose().as_bytes())
         );
     };
+    // Without a subject, nothing says whose it is: the token itself is the identity.
+    if !jwt
+        .claims
+        .get("sub")
+        .is_some_and(serde_json::Value::is_string)
+    {
+        return format!(
+            "an identity token without a subject {}",
+            crate::cache::sha256_hex(token.expose().as_bytes())
+        );
+    }
     let claim = |name: &str| {
         jwt.claims
             .get(name)

@@ -158,7 +158,7 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
             };
             Ok(output::cache(format, &outcome))
         }
-        Command::IdentityToken => {
+        Command::IdentityToken(_) => {
             output::require_view_format(format, "identity-token")?;
             let profile = settings.profile()?;
             let token = settings.identity_token()?.ok_or_else(|| {

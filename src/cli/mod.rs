@@ -145,6 +145,14 @@ impl TypedValueParser for OutputFormatParser {
     }
 }
 
+/// `identity-token`: the profile, with the same per-run overrides as `fetch` (an identity source
+/// given for one run is the one a fetch of that run presents).
+#[derive(Debug, Args)]
+pub struct IdentityTokenArgs {
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
 #[derive(Debug, Subcommand)]
 // Build each subcommand's arguments only when it runs: `fetch` pays for its own flags, not all.
 #[command(defer = true)]
@@ -213,7 +221,7 @@ pub enum Command {
     /// claims (iss, sub, aud) a trust policy must match; `--dry-run` leaves it to a variable set
     /// with this command. It is never cached.
     #[command(after_help = IDENTITY_TOKEN_HELP)]
-    IdentityToken,
+    IdentityToken(IdentityTokenArgs),
 
     /// Print a shell completion script (the same files are committed under completions/)
     ///
@@ -241,10 +249,10 @@ impl Command {
             Command::Inspect(args) => args.overrides.to_layer(),
             Command::Revoke(args) => args.overrides.to_layer(),
             Command::Introspect(args) => args.overrides.to_layer(),
+            Command::IdentityToken(args) => args.overrides.to_layer(),
             Command::Profiles(_)
             | Command::Cache(_)
             | Command::Keys(_)
-            | Command::IdentityToken
             | Command::Completions { .. } => ProfileLayer::default(),
         }
     }

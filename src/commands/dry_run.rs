@@ -164,11 +164,22 @@ impl<'p> Planner<'p> {
     /// A stand-in for the workload identity token, with the command that prints one.
     fn identity_token(&mut self) -> Secret {
         let name = self.profile.name.as_deref().map(shell_word);
+        // A source given by flag for this run must be given to that command too.
+        let flags = [
+            "identity_token_from",
+            "identity_token_audience",
+            "identity_token_env",
+            "identity_token_file",
+            "identity_token_command",
+        ]
+        .iter()
+        .any(|key| self.profile.origins.get(key) == Some(&crate::resolve::Origin::Flag));
         self.secret(
             "OAUTHCTL_IDENTITY_TOKEN",
             &format!(
-                "the workload identity token (a dry run asks no platform): OAUTHCTL_IDENTITY_TOKEN=\"$(oauthctl identity-token{})\"",
-                name.map(|n| format!(" -p {n}")).unwrap_or_default()
+                "the workload identity token (a dry run asks no platform): OAUTHCTL_IDENTITY_TOKEN=\"$(oauthctl identity-token{})\"{}",
+                name.map(|n| format!(" -p {n}")).unwrap_or_default(),
+                if flags { ", with this run's --identity-token-* flags" } else { "" }
             ),
         )
     }

@@ -135,3 +135,45 @@ fn a_service_account_key_signs_googles_jwt_bearer_assertion() {
         "{plan}"
     );
 }
+
+#[test]
+fn revoke_of_a_self_signed_profile_touches_only_its_subjects_tokens() {
+    let server = StubServer::start(|r| {
+        if r.path == "/revoke" {
+            return crate::support::server::Reply::json(200, "{}");
+        }
+        let sub = part(&r.form_value("assertion").unwrap(), 1)["sub"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        token_reply(&format!("for-{sub}"))
+    });
+    let env = Env::new();
+    let (key, _) = service_account(&env);
+    env.write_config(&format!(
+        "[profiles.jb]\ntoken_url = \"{}\"\nrevocation_url = \"{}\"\ngrant = \"jwt_bearer\"\n\
+         auth_method = \"none\"\nprivate_key_file = \"{}\"\n",
+        server.url("/token"),
+        server.url("/revoke"),
+        key.display()
+    ));
+    for sub in ["alice@example.com", "bob@example.com"] {
+        env.cmd()
+            .args(["fetch", "-p", "jb"])
+            .env("OAUTHCTL_ASSERTION_SUBJECT", sub)
+            .assert()
+            .success();
+    }
+    env.cmd()
+        .args(["revoke", "-p", "jb"])
+        .env("OAUTHCTL_ASSERTION_SUBJECT", "alice@example.com")
+        .assert()
+        .success();
+    let revoked: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/revoke")
+        .filter_map(|r| r.form_value("token"))
+        .collect();
+    assert_eq!(revoked, ["for-alice@example.com"]);
+}

@@ -173,3 +173,42 @@ fn a_source_can_be_given_for_one_run_by_flag() {
     );
     assert_eq!(out, "for-file\n");
 }
+
+#[test]
+fn identity_token_takes_the_runs_flags_and_a_token_without_a_subject_is_its_own_identity() {
+    let server = sts();
+    let env = Env::new();
+    profile(
+        &env,
+        &server.url("/token"),
+        "identity_token_env = \"FROM_FILE\"",
+    );
+    let out = stdout_of(
+        &env.cmd()
+            .args([
+                "identity-token",
+                "-p",
+                "ci",
+                "--identity-token-env",
+                "FROM_FLAG",
+            ])
+            .env("FROM_FILE", "file-token")
+            .env("FROM_FLAG", "flag-token")
+            .assert()
+            .success(),
+    );
+    assert_eq!(out, "flag-token\n");
+    // Two JWTs that name no subject are two identities, never one cache entry.
+    let unsigned = |claims: serde_json::Value| crate::support::common::jwt(claims);
+    for (n, email) in ["alice@x", "mallory@x"].iter().enumerate() {
+        let out = stdout_of(
+            &env.cmd()
+                .args(["fetch", "-p", "ci"])
+                .env("FROM_FILE", unsigned(serde_json::json!({ "email": email })))
+                .assert()
+                .success(),
+        );
+        assert!(out.starts_with("for-"), "{out}");
+        assert_eq!(server.requests().len(), n + 1);
+    }
+}
