@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod files;
 pub mod http;
