@@ -14,6 +14,11 @@
 //! the token endpoint received, or `keys assertion` printed: after each case none may be in
 //! stdout, stderr or a file in HOME. `keys assertion` alone may print one, on stdout.
 //!
+//! Workload identity is swept too (SECURITY 43): the identity token (a JWT, whole and by segment)
+//! and GitHub Actions' request token are canaries, for a token exchange with the identity token
+//! from a variable, a file, a command and a stub of GitHub's endpoint, and for `federated_jwt`.
+//! `identity-token` alone may print the identity token, on stdout.
+//!
 //! Hostile server text on its way to the terminal is output/hostile.rs.
 
 use std::io::Read;
@@ -22,7 +27,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use Prints::{Assertion, Nothing, Token, TokenResponse};
+use Prints::{Assertion, IdentityToken, Nothing, Token, TokenResponse};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use serde_json::json;
@@ -67,6 +72,17 @@ const HMAC_SECRET_VAR: &str = "CANARY_HMAC_SECRET_VAR";
 /// `private_key_command` prints.
 const KEY_VAR: &str = "CANARY_PRIVATE_KEY";
 
+/// The identity token's signature segment (see `identity_token`).
+const IDENTITY_SIGNATURE: &str = "CANARY-identity-signature-89abcdef";
+
+/// GitHub Actions' request token (`ACTIONS_ID_TOKEN_REQUEST_TOKEN`), a secret of its own.
+const REQUEST_TOKEN: &str = "CANARY-ghrequest-ghs_Zq8vB2mXo4Lk";
+
+/// The env var the `identity_token_env` profile names, and what `identity_token_command` prints.
+const IDENTITY_VAR: &str = "CANARY_IDENTITY_TOKEN";
+
+const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
 /// Tells the sweep's token endpoint how to answer (see `canary_server`).
 const MODE_HEADER: &str = "X-Canary-Mode";
 
@@ -78,6 +94,15 @@ fn access_token() -> String {
     format!("{header}.{claims}.{ACCESS_SIGNATURE}")
 }
 
+/// A workload identity token as a CI platform issues it: a JWT (oauthctl reads its `iss`, `sub`
+/// and `aud` for the cache key) whose signature segment is tagged.
+fn identity_token() -> String {
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT","kid":"ci"}"#);
+    let claims = json!({"iss": "https://token.actions.githubusercontent.com", "sub": "repo:acme/app:ref:refs/heads/main", "aud": "sts.example", "iat": 1_700_000_000, "exp": 4_102_444_800_i64});
+    let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
+    format!("{header}.{claims}.{IDENTITY_SIGNATURE}")
+}
+
 /// Set on every run: the secret sources, the secret header, and the logging and backtrace switches
 /// that could make a program print what it holds (SECURITY 37).
 fn common_env() -> Vec<(&'static str, String)> {
@@ -86,6 +111,8 @@ fn common_env() -> Vec<(&'static str, String)> {
         ("CANARY_COMMAND_SECRET", SECRET.to_string()),
         (HMAC_SECRET_VAR, HMAC_SECRET.to_string()),
         ("OAUTHCTL_HEADERS", format!("X-Api-Key: {HEADER_SECRET}")),
+        (IDENTITY_VAR, identity_token()),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN.to_string()),
         ("RUST_LOG", "trace".to_string()),
         ("RUST_BACKTRACE", "full".to_string()),
     ]
@@ -214,6 +241,7 @@ fn assertion_forms(assertion: &str) -> Vec<(&'static str, &str)> {
 }
 
 /// The access token is `canaries()[0]`, the refresh token `[1]`: the only two that may be shown.
+/// The identity token is `[IDENTITY]`: `identity-token` alone prints it. The key is the last.
 fn canaries(access_token: &str, key_pem: &str) -> Vec<Canary> {
     let mut secret = Canary::new("client secret", SECRET);
     let basic = [
@@ -226,6 +254,11 @@ fn canaries(access_token: &str, key_pem: &str) -> Vec<Canary> {
     for (form, pair) in basic {
         secret.add_base64(form, &base64_of(&STANDARD_NO_PAD, pair.as_bytes()));
     }
+    let mut identity = Canary::new("identity token", &identity_token());
+    // A cut or a server quoting one part: each segment but the (public, fixed) header.
+    for (form, segment) in assertion_forms(&identity_token()).into_iter().skip(1) {
+        identity.add(form, segment.to_string());
+    }
     vec![
         Canary::new("access token", access_token),
         Canary::new("refresh token", REFRESH),
@@ -234,9 +267,14 @@ fn canaries(access_token: &str, key_pem: &str) -> Vec<Canary> {
         Canary::new("code_verifier", VERIFIER),
         Canary::new("header secret", HEADER_SECRET),
         Canary::new("client_secret_jwt secret", HMAC_SECRET),
+        identity,
+        Canary::new("GitHub request token", REQUEST_TOKEN),
         Canary::private_key("private key", key_pem),
     ]
 }
+
+/// The index of the identity token in `canaries()`.
+const IDENTITY: usize = 7;
 
 // ---------------------------------------------------------------- the token endpoint
 
@@ -247,7 +285,8 @@ fn canaries(access_token: &str, key_pem: &str) -> Vec<Canary> {
 /// Every client assertion it receives is recorded in `received`.
 fn canary_server(access_token: String, received: Arc<Mutex<Vec<String>>>) -> StubServer {
     StubServer::start(move |req| {
-        if let Some(assertion) = param(req, "client_assertion") {
+        // The identity token, as a federated client's assertion, is a canary of its own.
+        if let Some(assertion) = param(req, "client_assertion").filter(|a| *a != identity_token()) {
             received.lock().unwrap().push(assertion);
         }
         respond(req, &access_token)
@@ -319,8 +358,22 @@ fn issue(req: &Recorded, access_token: &str) -> Reply {
     // The sweep proves nothing unless the canaries really went out.
     assert_eq!(req.header("x-api-key"), Some(HEADER_SECRET));
     let assertion = param(req, "client_assertion");
+    let exchange = param(req, "grant_type").as_deref() == Some(TOKEN_EXCHANGE);
     match req.basic_credentials() {
+        // `auth_method = "federated_jwt"`: the identity token is the client assertion.
+        _ if assertion == Some(identity_token()) => {
+            let jwt_bearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+            assert_eq!(
+                param(req, "client_assertion_type").as_deref(),
+                Some(jwt_bearer)
+            );
+            assert_eq!(req.basic_credentials(), None, "Basic beside an assertion");
+        }
         _ if assertion.is_some() => check_assertion(req, assertion.as_deref().unwrap()),
+        // `auth_method = "none"`: a token exchange may name no client (README).
+        // `/revoke-public` is the revocation endpoint of such a profile.
+        None if (exchange || req.path == "/revoke-public")
+            && param(req, "client_secret").is_none() => {}
         Some((id, secret)) => assert!(
             (id.as_str(), secret.as_str()) == (CLIENT_ID, form_encode(SECRET).as_str())
                 || (id.as_str(), secret.as_str()) == (CLIENT_ID, SECRET),
@@ -331,7 +384,7 @@ fn issue(req: &Recorded, access_token: &str) -> Reply {
     // RFC 7009 and RFC 7662 authenticate the client as above, and carry a token.
     let token = param(req, "token");
     match req.path.as_str() {
-        "/revoke" => {
+        "/revoke" | "/revoke-public" => {
             let known = [access_token, REFRESH].map(Some);
             assert!(known.contains(&token.as_deref()), "revoking {token:?}");
             return Reply::new(200, "text/plain", "");
@@ -356,9 +409,57 @@ fn issue(req: &Recorded, access_token: &str) -> Reply {
         }
         // No new refresh token: the cached one is kept (RFC 6749 §6).
         Some("refresh_token") => assert_eq!(param(req, "refresh_token").as_deref(), Some(REFRESH)),
+        // RFC 8693: the identity token as the subject, and `issued_token_type` in the answer.
+        Some(TOKEN_EXCHANGE) => {
+            assert_eq!(param(req, "subject_token"), Some(identity_token()));
+            body["issued_token_type"] = "urn:ietf:params:oauth:token-type:access_token".into();
+        }
         other => panic!("unexpected grant_type {other:?}"),
     }
     Reply::json(200, &body.to_string())
+}
+
+/// GitHub Actions' token request endpoint: the request token as a bearer token, `&audience=` on
+/// the URL, `{"value": …}`. `mode=` in the URL (ACTIONS_ID_TOKEN_REQUEST_URL) says how it answers:
+/// `ok`, or a failure echoing the request token and the identity token as a careless server does.
+fn github_server() -> StubServer {
+    StubServer::start(|req| {
+        let authorization = req.header("authorization").unwrap_or("").to_string();
+        let mode = req.query_pairs().into_iter().find(|(k, _)| k == "mode");
+        let mode = mode.map(|(_, v)| v).unwrap_or_default();
+        // An identity token it never handed out is not one oauthctl can know to mask: the failures
+        // echo the request token, and the identity token only as the `value` of an error body.
+        let echo = format!("{authorization} {REQUEST_TOKEN}");
+        match mode.as_str() {
+            "ok" => {
+                assert_eq!(authorization, format!("Bearer {REQUEST_TOKEN}"));
+                assert_eq!(
+                    param(req, "audience").as_deref(),
+                    Some("sts.example"),
+                    "{}",
+                    req.target
+                );
+                Reply::json(200, &json!({"value": identity_token()}).to_string())
+            }
+            "401" => {
+                let body = json!({"message": format!("Bad credentials: {authorization}"), "token": REQUEST_TOKEN, "value": identity_token()});
+                Reply::json(401, &body.to_string())
+            }
+            "500" => Reply::new(
+                500,
+                "text/html",
+                &format!("<html><title>{echo}</title><body><pre>{echo}</pre></body></html>"),
+            ),
+            "text503" => Reply::new(503, "text/plain", &format!("upstream: {echo}\n")),
+            // A 200 without `value`: the request token under other names.
+            "novalue200" => {
+                let body = json!({"token": REQUEST_TOKEN, "request": authorization});
+                Reply::json(200, &body.to_string())
+            }
+            "badjson200" => Reply::new(200, "text/plain", &format!("value={echo}")),
+            other => panic!("unknown GitHub mode {other}"),
+        }
+    })
 }
 
 /// `text` form-decoded, unless it is not form-encoded at all (raw Basic credentials).
@@ -398,6 +499,7 @@ fn echoed(req: &Recorded, piece: &str) -> Vec<(String, String)> {
     for name in [
         "client_secret",
         "client_assertion",
+        "subject_token",
         "code",
         "code_verifier",
         "refresh_token",
@@ -463,7 +565,9 @@ fn refuse(kind: &str, echo: &[(String, String)]) -> Reply {
     let text = text.join(" ");
     // An assertion is longer than any quoting limit: what a cut leaves of it is one of its forms
     // (see `assertion_forms`), and must not show either.
-    let long = echo.iter().any(|(name, _)| name == "client_assertion");
+    let long = echo
+        .iter()
+        .any(|(name, _)| name == "client_assertion" || name == "subject_token");
     assert!(
         long || text.chars().count() < SUMMARY_CHARS,
         "echo too long: {text}"
@@ -543,6 +647,8 @@ enum Prints {
     /// A client assertion: `keys assertion`, the one command that prints one. Its stdout is left
     /// out of the assertion check; the assertion it printed is checked for everywhere else.
     Assertion,
+    /// The identity token: `identity-token`, the one command that prints it.
+    IdentityToken,
 }
 
 /// One oauthctl run. Arguments, env values and stdin may hold `{url}` (the token endpoint),
@@ -602,6 +708,8 @@ struct Sweep {
     env: Env,
     outside: tempfile::TempDir,
     server: StubServer,
+    /// GitHub Actions' token request endpoint (see `github_server`).
+    github: StubServer,
     _silent: StubServer,
     access_token: String,
     canaries: Vec<Canary>,
@@ -624,6 +732,7 @@ impl Sweep {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             format!("http://{}", listener.local_addr().unwrap())
         };
+        let github = github_server();
         let env = Env::new();
         let outside = tempfile::Builder::new()
             .prefix("oauthctl-outside-")
@@ -639,6 +748,7 @@ impl Sweep {
         let key_command =
             |script: &str| format!("{jwt}\nprivate_key_command = [\"sh\", \"-c\", \"{script}\"]");
         let print_key = format!("printf %s \\\"${KEY_VAR}\\\"");
+        let exchange = "grant = \"token_exchange\"";
         let key_at = |file: &str| {
             let path = outside.path().join(file);
             format!("{jwt}\nprivate_key_file = \"{}\"", path.display())
@@ -717,6 +827,38 @@ impl Sweep {
                 server.url("/token"),
                 key_command(&format!("{print_key} >&2; exit 3")),
             ),
+            (
+                "id-env",
+                server.url("/token"),
+                format!("{secret}\n{exchange}\nidentity_token_env = \"{IDENTITY_VAR}\""),
+            ),
+            (
+                "id-file",
+                server.url("/token"),
+                format!(
+                    "{secret}\n{exchange}\nidentity_token_file = \"{}\"",
+                    outside.path().join("identity.jwt").display()
+                ),
+            ),
+            (
+                "id-command",
+                server.url("/token"),
+                format!(
+                    "{secret}\n{exchange}\nidentity_token_command = [\"sh\", \"-c\", \"printf %s \\\"${IDENTITY_VAR}\\\"\"]"
+                ),
+            ),
+            (
+                "id-github",
+                server.url("/token"),
+                format!(
+                    "{exchange}\nauth_method = \"none\"\nidentity_token_from = \"github-actions\"\nidentity_token_audience = \"sts.example\""
+                ),
+            ),
+            (
+                "id-federated",
+                server.url("/token"),
+                format!("auth_method = \"federated_jwt\"\nidentity_token_env = \"{IDENTITY_VAR}\""),
+            ),
         ];
         let mut config = String::from("default_profile = \"app\"\n");
         for (name, url, rest) in profiles {
@@ -732,6 +874,7 @@ impl Sweep {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         };
         write("secret", &format!("{SECRET}\n"), 0o600);
+        write("identity.jwt", &format!("{}\n", identity_token()), 0o600);
         let literal = |rest: &str| {
             format!(
                 "default_profile = \"app\"\n[profiles.app]\ntoken_url = \"{}\"\nclient_id = \"app\"\n{rest}\n",
@@ -781,6 +924,7 @@ impl Sweep {
             env,
             outside,
             server,
+            github,
             _silent: silent,
             access_token,
         }
@@ -790,6 +934,7 @@ impl Sweep {
         text.replace("{url}", &self.server.url(""))
             .replace("{at}", &self.access_token)
             .replace("{outside}", &self.outside.path().display().to_string())
+            .replace("{gh}", &self.github.url(""))
     }
 
     /// Runs one case; returns its violations, each naming the case and the leaked form.
@@ -800,6 +945,8 @@ impl Sweep {
             cmd.env(name, value);
         }
         cmd.env(KEY_VAR, &self.key_pem);
+        let github = self.fill("{gh}/_apis/token?api-version=2.0&mode=ok");
+        cmd.env("ACTIONS_ID_TOKEN_REQUEST_URL", github);
         for (name, value) in &case.env {
             cmd.env(name, self.fill(value));
         }
@@ -831,7 +978,9 @@ impl Sweep {
         for (index, canary) in self.canaries.iter().enumerate() {
             let shown = matches!(
                 (index, case.prints),
-                (0, Prints::Token | Prints::TokenResponse) | (1, Prints::TokenResponse)
+                (0, Prints::Token | Prints::TokenResponse)
+                    | (1, Prints::TokenResponse)
+                    | (IDENTITY, Prints::IdentityToken)
             );
             for (stream, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
                 if shown && stream == "stdout" {
@@ -876,6 +1025,12 @@ impl Sweep {
                     violation(format!("a client assertion ({form}) leaked in {place}"));
                 }
             }
+        }
+        if case.prints == Prints::IdentityToken
+            && case.failure.is_none()
+            && stdout.trim() != identity_token()
+        {
+            violation(format!("stdout should be the identity token: {stdout:?}"));
         }
         if matches!(case.prints, Token | TokenResponse) && case.failure.is_none() {
             // The allowance is not a blind spot: the token is there when it should be.
@@ -1184,6 +1339,91 @@ fn key_cases() -> Vec<Case> {
     cases
 }
 
+/// Workload identity (README "In CI without a stored secret"): a token exchange with the identity
+/// token from a variable, a file, a command and GitHub Actions, and a federated client. The
+/// identity token and GitHub's request token are canaries: only `identity-token` prints the first,
+/// on stdout (SECURITY 43).
+#[rustfmt::skip] // one case per line
+fn identity_cases() -> Vec<Case> {
+    let revoke = ("OAUTHCTL_REVOCATION_URL", "{url}/revoke");
+    let gh = |mode: &str| format!("{{gh}}/_apis/token?api-version=2.0&mode={mode}");
+    let sources = [
+        ("id-env", IDENTITY_VAR),
+        ("id-file", "identity.jwt"),
+        ("id-command", "identity_token_command"),
+        ("id-github", "github-actions"),
+        ("id-federated", IDENTITY_VAR),
+    ];
+    let mut cases = Vec::new();
+    for (p, source) in sources {
+        let name = |what: &str| format!("{what} -p {p}");
+        cases.extend([
+            ok(&name("fetch (cold)"), &["-p", p, "fetch"], Token),
+            ok(&name("fetch -v (cached)"), &["-v", "-p", p, "fetch"], Token),
+            ok(&name("fetch -v --force"), &["-v", "-p", p, "fetch", "--force"], Token),
+            ok(&name("fetch -v -o json --no-cache"), &["-v", "-o", "json", "-p", p, "fetch", "--no-cache"], TokenResponse),
+            ok(&name("fetch -o header"), &["-o", "header", "-p", p, "fetch"], Token),
+            ok(&name("fetch -o env"), &["-o", "env", "-p", p, "fetch"], Token),
+            ok(&name("fetch -v --dry-run"), &["-v", "-p", p, "fetch", "--dry-run"], Nothing).shows("OAUTHCTL_IDENTITY_TOKEN"),
+            ok(&name("fetch --dry-run -o json"), &["-o", "json", "-p", p, "fetch", "--dry-run"], Nothing).shows("OAUTHCTL_IDENTITY_TOKEN"),
+            ok(&name("profiles show"), &["profiles", "show", p], Nothing).shows(source),
+            ok(&name("profiles show -v -o json"), &["-v", "-o", "json", "profiles", "show", p], Nothing).shows(source),
+            ok(&name("identity-token"), &["identity-token", "-p", p], IdentityToken),
+            ok(&name("identity-token -v"), &["-v", "identity-token", "-p", p], IdentityToken),
+            ok(&name("inspect -v"), &["-v", "-p", p, "inspect"], Nothing),
+            ok(&name("revoke -v"), &["-v", "-p", p, "revoke"], Nothing).env(revoke.0, if p == "id-github" { "{url}/revoke-public" } else { revoke.1 }),
+            ok(&name("fetch -v (after revoke)"), &["-v", "-p", p, "fetch"], Token),
+        ]);
+    }
+    cases.extend([
+        ok("revoke -v -o json -p id-env", &["-v", "-o", "json", "-p", "id-env", "revoke"], Nothing).env(revoke.0, revoke.1),
+        ok("identity-token -v --identity-token-env", &["-v", "identity-token", "-p", "id-file", "--identity-token-env", IDENTITY_VAR], IdentityToken),
+        ok("fetch -v --identity-token-file --no-cache", &["-v", "-p", "id-env", "fetch", "--no-cache", "--identity-token-file", "{outside}/identity.jwt"], Token),
+        ok("cache list -v", &["-v", "cache", "list"], Nothing),
+        ok("cache list -o json", &["-o", "json", "cache", "list"], Nothing),
+    ]);
+    for (mode, code, message) in [
+        ("401", 3, "getting the identity token from GitHub Actions"),
+        ("500", 4, "getting the identity token from GitHub Actions"),
+        ("text503", 4, "getting the identity token from GitHub Actions"),
+        ("novalue200", 4, "`value`"),
+        ("badjson200", 4, "getting the identity token from GitHub Actions"),
+    ] {
+        let github = ("ACTIONS_ID_TOKEN_REQUEST_URL", gh(mode));
+        cases.extend([
+            fail(&format!("GitHub {mode}: fetch -v --no-cache"), &["-v", "-p", "id-github", "fetch", "--no-cache"], code, message).env(github.0, &github.1),
+            fail(&format!("GitHub {mode}: fetch -o json (cached)"), &["-o", "json", "-p", "id-github", "fetch"], code, message).env(github.0, &github.1),
+            fail(&format!("GitHub {mode}: identity-token -v"), &["-v", "identity-token", "-p", "id-github"], code, message).env(github.0, &github.1),
+        ]);
+    }
+    cases.extend([
+        fail("identity_token_env not set", &["-v", "-p", "id-env", "fetch", "--no-cache"], 78, "is not set").env("OAUTHCTL_IDENTITY_TOKEN_ENV", "CANARY_UNSET"),
+        fail("identity_token_file missing", &["-v", "-p", "id-env", "fetch", "--no-cache", "--identity-token-file", "{outside}/nosuch.jwt"], 78, "getting the identity token"),
+    ]);
+    cases
+}
+
+#[test]
+fn canary_sweep_workload_identity_leaks_no_identity_or_request_token() {
+    let sweep = Sweep::new();
+    assert_eq!(sweep.canaries[IDENTITY].what, "identity token");
+    let mut violations = sweep.run_all(&identity_cases());
+    violations.extend(sweep.home_holds_no_secrets(false));
+    let exchanges = sweep.server.requests().into_iter();
+    let exchanges = exchanges
+        .filter(|r| param(r, "subject_token").is_some())
+        .count();
+    assert!(
+        exchanges >= 12,
+        "the token endpoint saw only {exchanges} token exchanges"
+    );
+    assert!(
+        sweep.github.request_count() >= 8,
+        "GitHub was asked too little"
+    );
+    assert_none(violations);
+}
+
 #[test]
 fn canary_sweep_key_clients_leak_no_key_or_assertion() {
     let sweep = Sweep::new();
@@ -1245,6 +1485,9 @@ const FLOWS: &[Flow] = &[
     Flow { name: "fetch -v -p key-file (private_key_jwt)", args: &["-v", "-p", "key-file", "fetch", "--no-cache"], env: &[], stdin: None, pieces: &["client_assertion", "assertion_signature", "header"], prepare: None },
     Flow { name: "fetch -v -o json -p key-command --force", args: &["-v", "-o", "json", "-p", "key-command", "fetch", "--force"], env: &[], stdin: None, pieces: &["client_assertion"], prepare: None },
     Flow { name: "fetch -v -p hmac-jwt (client_secret_jwt)", args: &["-v", "-p", "hmac-jwt", "fetch", "--no-cache"], env: &[], stdin: None, pieces: &["client_assertion"], prepare: None },
+    Flow { name: "fetch -v -p id-env (token exchange)", args: &["-v", "-p", "id-env", "fetch", "--no-cache"], env: &[], stdin: None, pieces: &["subject_token", "secret"], prepare: None },
+    Flow { name: "fetch -v -o json -p id-github --force (token exchange, GitHub)", args: &["-v", "-o", "json", "-p", "id-github", "fetch", "--force"], env: &[], stdin: None, pieces: &["subject_token", "header"], prepare: None },
+    Flow { name: "fetch -v -p id-federated (federated_jwt)", args: &["-v", "-p", "id-federated", "fetch", "--no-cache"], env: &[], stdin: None, pieces: &["client_assertion"], prepare: None },
 ];
 
 /// How the token endpoint fails (see `refuse`); each meets every piece of every flow.
