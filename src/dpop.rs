@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::keys::Alg;
 use crate::keys::signing::SigningKey;
+use crate::oauth::assertion::{encoded, random_jti};
 use crate::secret::Secret;
 
 /// RFC 9449 §4.2: the proof's `typ`.
@@ -89,20 +90,6 @@ pub fn ath(access_token: &str) -> String {
         &ring::digest::SHA256,
         access_token.as_bytes(),
     ))
-}
-
-/// RFC 9449 §4.2 `jti`: 128 random bits, so that a server may refuse any it has seen.
-fn random_jti() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
-        .map_err(|_| Error::Internal("the system's random source failed".into()))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-fn encoded<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_vec(value)
-        .map(|json| URL_SAFE_NO_PAD.encode(json))
-        .map_err(|e| Error::Internal(e.to_string()))
 }
 
 #[cfg(test)]

@@ -129,8 +129,9 @@ impl AssertionSigner {
     }
 }
 
-/// RFC 7523 §3 item 7: a unique identifier; 128 random bits make a collision out of reach.
-fn random_jti() -> Result<String> {
+/// RFC 7523 §3 item 7 (and RFC 9449 §4.2 for DPoP proofs): a unique identifier; 128 random bits
+/// make a collision out of reach.
+pub(crate) fn random_jti() -> Result<String> {
     let mut bytes = [0u8; 16];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
         .map_err(|_| Error::Internal("the system's random source failed".into()))?;
@@ -138,7 +139,7 @@ fn random_jti() -> Result<String> {
 }
 
 /// base64url(JSON), a JWS part.
-fn encoded<T: Serialize>(value: &T) -> Result<String> {
+pub(crate) fn encoded<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_vec(value)
         .map(|json| URL_SAFE_NO_PAD.encode(json))
         .map_err(|e| Error::Internal(e.to_string()))
