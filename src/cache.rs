@@ -167,34 +167,24 @@ impl Credential<'_> {
     /// a token; a cache hit still costs the identity token, never the exchange).
     pub fn for_run(settings: &crate::settings::Settings) -> Result<Credential<'_>> {
         let identity = settings.identity_token()?;
-        let credential = Credential::with_identity(settings.secret()?, identity)?;
-        // A JWT bearer assertion signed here names whom it asks for (`sub`: one service account
-        // may act for many users): that, and the key, are the identity.
+        let secret = settings.secret()?;
+        let credential = Credential::with_identity(secret, identity)?;
         let profile = settings.profile()?;
         // A token exchange asks for a type of token: another type is another token.
         if profile.grant == crate::config::GrantKind::TokenExchange {
             let (subject, requested) = crate::oauth::grant::exchange_token_types(profile);
-            let types = format!("token types {requested:?} for {subject}");
-            return Ok(credential.and(types));
+            return Ok(credential.and(format!("token types {requested:?} for {subject}")));
         }
-        if identity.is_some() || profile.grant != crate::config::GrantKind::JwtBearer {
+        // A JWT bearer assertion signed here names whom it asks for (`sub`: one service account
+        // may act for many users): that, and the key, are the identity.
+        if !crate::oauth::credential::signs_own_grant_assertion(profile)? {
             return Ok(credential);
         }
-        let Some(source) = crate::oauth::credential::key_source(profile)? else {
-            return Ok(credential);
-        };
-        let key = match source.is_side_effect_free() {
-            true => match settings.secret()?.key()? {
-                Some(key) => format!("key {}", key.key.thumbprint()),
-                None => source.identity(),
-            },
-            false => source.identity(),
-        };
-        let grant = format!(
+        let key = key_identity(secret)?.unwrap_or_default();
+        Ok(credential.and(format!(
             "self-signed assertion iss {:?} sub {:?} claims {:?} {key}",
             profile.assertion_issuer, profile.assertion_subject, profile.assertion_claims
-        );
-        Ok(credential.and(grant))
+        )))
     }
 
     fn with_identity<'s>(
@@ -243,17 +233,8 @@ impl Credential<'_> {
         let profile = secret.profile();
         let method = profile.auth_method;
         if crate::oauth::credential::needs_key(method) {
-            // The key's public thumbprint when it can be read without running anything (a
-            // changed key is another credential), else its source.
             return Ok(Credential::Described(
-                match crate::oauth::credential::key_source(profile)? {
-                    Some(source) if source.is_side_effect_free() => match secret.key()? {
-                        Some(key) => format!("private key {}", key.key.thumbprint()),
-                        None => return Err(Error::Internal("a key source without a key".into())),
-                    },
-                    Some(source) => source.identity(),
-                    None => "no private key".into(),
-                },
+                key_identity(secret)?.unwrap_or_else(|| "no private key".into()),
             ));
         }
         if !crate::oauth::ClientAuth::needs_secret(method) {
@@ -269,6 +250,22 @@ impl Credential<'_> {
             Some(source) => Ok(Credential::Described(source.identity())),
             None => Ok(Credential::Described("asked for when needed".into())),
         }
+    }
+}
+
+/// The client's private key as the cache key names it (`None` without one): its public thumbprint
+/// when it can be read without running anything (a changed key is another credential), else its
+/// source.
+fn key_identity(secret: &crate::oauth::ClientSecret) -> Result<Option<String>> {
+    let Some(source) = crate::oauth::credential::key_source(secret.profile())? else {
+        return Ok(None);
+    };
+    if !source.is_side_effect_free() {
+        return Ok(Some(source.identity()));
+    }
+    match secret.key()? {
+        Some(key) => Ok(Some(format!("private key {}", key.key.thumbprint()))),
+        None => Err(Error::Internal("a key source without a key".into())),
     }
 }
 

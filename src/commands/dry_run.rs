@@ -84,9 +84,7 @@ pub fn fetch(settings: &Settings) -> Result<PlannedRequest> {
             }
         }
         GrantKind::JwtBearer => {
-            identity = if crate::identity::identity_source(profile)?.is_none()
-                && crate::oauth::credential::key_source(profile)?.is_some()
-            {
+            identity = if crate::oauth::credential::signs_own_grant_assertion(profile)? {
                 plan.grant_assertion()
             } else {
                 plan.identity_token()
@@ -151,19 +149,18 @@ impl<'p> Planner<'p> {
     /// A stand-in for the assertion a jwt_bearer profile signs with its key, with the command
     /// that signs one.
     fn grant_assertion(&mut self) -> Secret {
-        let name = self.profile.name.as_deref().map(shell_word);
+        let profile = self.profile_flag();
         self.secret(
             "OAUTHCTL_ASSERTION",
             &format!(
-                "a JWT bearer assertion signed with the profile's private key, anew for each request: OAUTHCTL_ASSERTION=\"$(oauthctl keys assertion --grant-assertion{})\"",
-                name.map(|n| format!(" -p {n}")).unwrap_or_default()
+                "a JWT bearer assertion signed with the profile's private key, anew for each request: OAUTHCTL_ASSERTION=\"$(oauthctl keys assertion --grant-assertion{profile})\""
             ),
         )
     }
 
     /// A stand-in for the workload identity token, with the command that prints one.
     fn identity_token(&mut self) -> Secret {
-        let name = self.profile.name.as_deref().map(shell_word);
+        let profile = self.profile_flag();
         // A source given by flag for this run must be given to that command too.
         let flags = [
             "identity_token_from",
@@ -177,11 +174,19 @@ impl<'p> Planner<'p> {
         self.secret(
             "OAUTHCTL_IDENTITY_TOKEN",
             &format!(
-                "the workload identity token (a dry run asks no platform): OAUTHCTL_IDENTITY_TOKEN=\"$(oauthctl identity-token{})\"{}",
-                name.map(|n| format!(" -p {n}")).unwrap_or_default(),
+                "the workload identity token (a dry run asks no platform): OAUTHCTL_IDENTITY_TOKEN=\"$(oauthctl identity-token{profile})\"{}",
                 if flags { ", with this run's --identity-token-* flags" } else { "" }
             ),
         )
+    }
+
+    /// ` -p NAME` for a command shown beside the plan (nothing for a profile of flags alone).
+    fn profile_flag(&self) -> String {
+        self.profile
+            .name
+            .as_deref()
+            .map(|name| format!(" -p {}", shell_word(name)))
+            .unwrap_or_default()
     }
 
     /// A stand-in for a secret, which the planner will find wherever build_request put it.
@@ -215,11 +220,7 @@ impl<'p> Planner<'p> {
                     "OAUTHCTL_CLIENT_ASSERTION",
                     &format!(
                         "a client assertion, signed anew for each request: OAUTHCTL_CLIENT_ASSERTION=\"$(oauthctl keys assertion{})\"",
-                        profile
-                            .name
-                            .as_deref()
-                            .map(|name| format!(" -p {}", shell_word(name)))
-                            .unwrap_or_default()
+                        self.profile_flag()
                     ),
                 ))
             }

@@ -120,10 +120,7 @@ pub fn assertion(
     let profile = settings.profile()?;
     if grant {
         // DESIGN §11: the assertion a jwt_bearer profile signs itself.
-        if profile.grant != crate::config::GrantKind::JwtBearer
-            || crate::oauth::credential::key_source(profile)?.is_none()
-            || crate::identity::identity_source(profile)?.is_some()
-        {
+        if !crate::oauth::credential::signs_own_grant_assertion(profile)? {
             return Err(Error::Config(format!(
                 "{} signs no grant assertion: that is a jwt_bearer profile with a private key (private_key_file / _env / _command) and no identity token source",
                 profile.describe()

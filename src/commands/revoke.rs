@@ -93,9 +93,8 @@ fn cached_keys(settings: &Settings, cache: &Cache, profile: &Profile) -> Result<
     // revoke another job's live token on a shared runner (SECURITY 44).
     // So are those of a jwt_bearer profile that signs its own assertion: one key may act for
     // many subjects.
-    let self_signed = profile.grant == GrantKind::JwtBearer
-        && crate::oauth::credential::key_source(profile)?.is_some();
-    let by_name = crate::identity::identity_source(profile)?.is_none() && !self_signed;
+    let by_name = crate::identity::identity_source(profile)?.is_none()
+        && !crate::oauth::credential::signs_own_grant_assertion(profile)?;
     if let Some(name) = profile.name.as_ref().filter(|_| by_name) {
         let endpoint = profile
             .token_url

@@ -252,6 +252,15 @@ pub fn service_account_email(profile: &Profile) -> Result<Option<String>> {
         .map(str::to_string))
 }
 
+/// Whether the profile's JWT bearer grant carries an assertion signed here with its private key
+/// (DESIGN §11): `grant = "jwt_bearer"`, a private key, and no identity token source (which would
+/// be the assertion instead).
+pub fn signs_own_grant_assertion(profile: &Profile) -> Result<bool> {
+    Ok(profile.grant == crate::config::GrantKind::JwtBearer
+        && crate::identity::identity_source(profile)?.is_none()
+        && key_source(profile)?.is_some())
+}
+
 /// A `client_certificate_file` needs the private key that goes with it.
 pub fn check_certificate_has_key(profile: &Profile) -> Result<()> {
     match &profile.client_certificate_file {
