@@ -130,13 +130,10 @@ fn fetch_new(settings: &Settings, profile: &Profile) -> Result<TokenResponse> {
             }
         }
         GrantKind::JwtBearer => {
-            identity = match settings.identity_token()? {
-                Some(token) => token.clone(),
-                // No identity token, a private key: the assertion is signed here (DESIGN §11).
-                None if crate::oauth::credential::key_source(profile)?.is_some() => {
-                    self_signed_assertion(settings, profile)?
-                }
-                None => return Err(no_identity(profile)),
+            identity = if crate::oauth::credential::signs_own_grant_assertion(profile)? {
+                self_signed_assertion(settings, profile)?
+            } else {
+                identity_token(settings, profile)?
             };
             Grant::JwtBearer {
                 assertion: &identity,
@@ -160,19 +157,8 @@ fn fetch_new(settings: &Settings, profile: &Profile) -> Result<TokenResponse> {
     // exchanging it; finding the token endpoint is neither.
     let at = client.endpoint(crate::discovery::Endpoint::Token)?;
     let exchanging = |e: Error| e.in_step(&format!("exchanging the identity token at {at}"));
-    let token = client.token(&grant).map_err(exchanging)?;
-    // RFC 8693 §2.2.1: `issued_token_type` is REQUIRED; without it the answer is no exchange.
-    if matches!(grant, Grant::TokenExchange { .. })
-        && !token
-            .fields
-            .get("issued_token_type")
-            .is_some_and(serde_json::Value::is_string)
-    {
-        return Err(exchanging(Error::unreachable(
-            "the answer has no issued_token_type (RFC 8693 §2.2.1), so it is not a token exchange response",
-        )));
-    }
-    Ok(token)
+    // A token exchange's answer is checked with the rest of it (`Grant::check_answer`).
+    client.token(&grant).map_err(exchanging)
 }
 
 /// The identity token a token_exchange or jwt_bearer profile presents.

@@ -162,7 +162,9 @@ impl<'a> Client<'a> {
             ));
         }
         self.send(&build, &[], grant.resend(), |response, trace| {
-            parse_token_response(response, &url, crate::timefmt::now(), trace)
+            let token = parse_token_response(response, &url, crate::timefmt::now(), trace)?;
+            grant.check_answer(&token)?;
+            Ok(token)
         })
     }
 
@@ -234,8 +236,9 @@ impl<'a> Client<'a> {
         };
         // The first request is made before anything is sent: a request that cannot be made (a
         // key that cannot sign) fails with nothing on the wire.
-        let mut first = Some(prepare(build()?));
-        let url = first.as_ref().map(|p| p.url.clone()).unwrap_or_default();
+        let first = prepare(build()?);
+        let url = first.url.clone();
+        let mut first = Some(first);
         let mut next = |_attempt: u32| match first.take() {
             Some(post) => Ok(post),
             None => build().map(prepare),

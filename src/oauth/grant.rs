@@ -131,6 +131,24 @@ impl Grant<'_> {
         )
     }
 
+    /// What an answer to this grant must hold beyond a token (RFC 6749 §5.1): a token exchange's
+    /// `issued_token_type` is REQUIRED (RFC 8693 §2.2.1); without it the answer is no exchange.
+    pub fn check_answer(&self, token: &super::TokenResponse) -> crate::error::Result<()> {
+        match self {
+            Grant::TokenExchange { .. }
+                if !token
+                    .fields
+                    .get("issued_token_type")
+                    .is_some_and(serde_json::Value::is_string) =>
+            {
+                Err(crate::error::Error::unreachable(
+                    "the answer has no issued_token_type (RFC 8693 §2.2.1), so it is not a token exchange response",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether a failed request may be sent again (DESIGN §6).
     pub fn resend(&self) -> Resend {
         match self {
