@@ -339,31 +339,28 @@ impl Transport {
         trace.line(&format!("> {verb} {}", redact_url(url, trace.secret_names)));
         self.trace_proxy(url, trace);
         let agent = self.route(url).0;
-        let result = match request.method {
-            Method::Get => {
-                let mut builder = agent
-                    .get(url)
-                    .config()
-                    .timeout_global(Some(remaining))
-                    .timeout_connect(Some(connect_budget(remaining)))
-                    .build();
-                for (name, value) in &request.headers {
-                    trace.line(&format!("> {name}: {}", redact_header(name, value)));
-                    builder = builder.header(name.as_str(), value.as_str());
-                }
-                builder.call()
+        // The attempt's own deadline, then the request's headers, whatever the method.
+        fn prepared<B>(
+            builder: ureq::RequestBuilder<B>,
+            request: &FormPost,
+            remaining: Duration,
+            trace: &Trace,
+        ) -> ureq::RequestBuilder<B> {
+            let mut builder = builder
+                .config()
+                .timeout_global(Some(remaining))
+                .timeout_connect(Some(connect_budget(remaining)))
+                .build();
+            for (name, value) in &request.headers {
+                trace.line(&format!("> {name}: {}", redact_header(name, value)));
+                builder = builder.header(name.as_str(), value.as_str());
             }
+            builder
+        }
+        let result = match request.method {
+            Method::Get => prepared(agent.get(url), request, remaining, trace).call(),
             Method::Post => {
-                let mut builder = agent
-                    .post(url)
-                    .config()
-                    .timeout_global(Some(remaining))
-                    .timeout_connect(Some(connect_budget(remaining)))
-                    .build();
-                for (name, value) in &request.headers {
-                    trace.line(&format!("> {name}: {}", redact_header(name, value)));
-                    builder = builder.header(name.as_str(), value.as_str());
-                }
+                let builder = prepared(agent.post(url), request, remaining, trace);
                 if request.form.is_empty() {
                     trace.line("> (no body)");
                     builder.send_empty()
