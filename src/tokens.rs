@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::cache::{Cache, Credential, Entry, Key};
 use crate::config::GrantKind;
 use crate::error::{Error, Result};
+use crate::oauth::client_auth::Assertion;
 use crate::oauth::{Grant, TokenResponse};
 use crate::resolve::Profile;
 use crate::secret::Secret;
@@ -112,6 +113,7 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
 /// (fetch never opens a browser or prompts in CI).
 fn fetch_new(settings: &Settings, profile: &Profile) -> Result<TokenResponse> {
     let identity;
+    let grant_assertion;
     let subject_token_type;
     let requested_token_type;
     let grant = match profile.grant {
@@ -130,13 +132,13 @@ fn fetch_new(settings: &Settings, profile: &Profile) -> Result<TokenResponse> {
             }
         }
         GrantKind::JwtBearer => {
-            identity = if crate::oauth::credential::signs_own_grant_assertion(profile)? {
-                self_signed_assertion(settings, profile)?
+            grant_assertion = if crate::oauth::credential::signs_own_grant_assertion(profile)? {
+                self_signed_grant(settings, profile)?
             } else {
-                identity_token(settings, profile)?
+                Assertion::Given(identity_token(settings, profile)?)
             };
             Grant::JwtBearer {
-                assertion: &identity,
+                assertion: &grant_assertion,
             }
         }
     };
@@ -183,16 +185,19 @@ fn no_identity(profile: &Profile) -> Error {
     ))
 }
 
-/// A JWT bearer grant's assertion signed with the profile's private key, for the audience its
-/// client assertions would have (the token endpoint unless `assertion_audience` says otherwise).
-pub fn self_signed_assertion(settings: &Settings, profile: &Profile) -> Result<Secret> {
+/// A JWT bearer grant's assertion to be signed with the profile's private key for each request,
+/// for the audience its client assertions would have (the token endpoint unless
+/// `assertion_audience` says otherwise).
+pub fn self_signed_grant(settings: &Settings, profile: &Profile) -> Result<Assertion> {
     let secret = settings.secret()?;
     let key = secret.key()?.ok_or_else(|| no_identity(profile))?;
     let signer = crate::oauth::credential::grant_signer(profile, key)?;
     let client = settings.client()?;
     let completed = client.discover(&[crate::discovery::Endpoint::Token])?;
-    let audience = crate::oauth::client_auth::assertion_audience(&completed.profile)?;
-    signer.mint(&audience, u64::try_from(now()).unwrap_or(0))
+    Ok(Assertion::Signed {
+        signer: std::rc::Rc::new(signer),
+        audience: crate::oauth::client_auth::assertion_audience(&completed.profile)?,
+    })
 }
 
 /// The error that sends a user to `oauthctl login` (exit 6).

@@ -8,6 +8,7 @@
 use crate::config::{AuthMethod, BasicEncoding, GrantKind};
 use crate::error::Result;
 use crate::http::redact_header;
+use crate::oauth::client_auth::Assertion;
 use crate::oauth::credential::{Credential, KeySource};
 use crate::oauth::{Grant, HeaderValue, SECRET_NAMES, TokenRequest, build_request};
 use crate::resolve::Profile;
@@ -68,6 +69,7 @@ pub fn fetch(settings: &Settings) -> Result<PlannedRequest> {
     let mut plan = Planner::new(profile);
     let refresh_token;
     let identity;
+    let grant_assertion;
     let subject_token_type;
     let requested_token_type;
     let grant = match profile.grant {
@@ -84,13 +86,15 @@ pub fn fetch(settings: &Settings) -> Result<PlannedRequest> {
             }
         }
         GrantKind::JwtBearer => {
-            identity = if crate::oauth::credential::signs_own_grant_assertion(profile)? {
-                plan.grant_assertion()
-            } else {
-                plan.identity_token()
-            };
+            grant_assertion = Assertion::Given(
+                if crate::oauth::credential::signs_own_grant_assertion(profile)? {
+                    plan.grant_assertion()
+                } else {
+                    plan.identity_token()
+                },
+            );
             Grant::JwtBearer {
-                assertion: &identity,
+                assertion: &grant_assertion,
             }
         }
         // A user profile is only ever renewed by fetch (RFC 6749 §6), never signed in.

@@ -126,7 +126,7 @@ pub fn assertion(
                 profile.describe()
             )));
         }
-        return crate::tokens::self_signed_assertion(settings, profile);
+        return crate::tokens::self_signed_grant(settings, profile)?.for_request();
     }
     if !matches!(
         profile.auth_method,

@@ -53,7 +53,22 @@ pub enum Assertion {
         audience: String,
     },
     /// Given whole: a workload identity token, or `--dry-run`'s stand-in.
+    /// (Also a JWT bearer grant's assertion, `Grant::JwtBearer`.)
     Given(Secret),
+}
+
+impl Assertion {
+    /// The assertion a request carries: signed now, so that every request (a retry included)
+    /// has its own (RFC 7523 §3 item 7), or the one given.
+    pub fn for_request(&self) -> Result<Secret> {
+        match self {
+            Assertion::Signed { signer, audience } => {
+                let now = u64::try_from(crate::timefmt::now()).unwrap_or(0);
+                signer.mint(audience, now)
+            }
+            Assertion::Given(given) => Ok(given.clone()),
+        }
+    }
 }
 
 impl ClientAuth {
@@ -156,13 +171,7 @@ impl ClientAuth {
                 client_id,
                 assertion,
             } => {
-                let assertion = match assertion {
-                    Assertion::Signed { signer, audience } => {
-                        let now = u64::try_from(crate::timefmt::now()).unwrap_or(0);
-                        signer.mint(audience, now)?
-                    }
-                    Assertion::Given(given) => given.clone(),
-                };
+                let assertion = assertion.for_request()?;
                 // RFC 7523 §2.2 and RFC 7521 §4.2: client_id is optional beside an assertion;
                 // sent, as Microsoft Entra ID requires it and no server refuses it.
                 vec![

@@ -5,6 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::client_auth::Assertion;
 use super::request::Param;
 use crate::http::Resend;
 use crate::secret::Secret;
@@ -31,8 +32,9 @@ pub enum Grant<'a> {
         subject_token_type: &'a str,
         requested_token_type: Option<&'a str>,
     },
-    /// RFC 7523 §2.1: a JWT as the authorization grant.
-    JwtBearer { assertion: &'a Secret },
+    /// RFC 7523 §2.1: a JWT as the authorization grant: a workload identity token, or one signed
+    /// here for each request.
+    JwtBearer { assertion: &'a Assertion },
 }
 
 /// RFC 8693 §2.1's grant type.
@@ -76,8 +78,9 @@ impl Grant<'_> {
         }
     }
 
-    /// Its parameters, `grant_type` first, each marked secret or not.
-    pub fn params(&self) -> Vec<Param> {
+    /// Its parameters, `grant_type` first, each marked secret or not. An assertion signed here
+    /// is signed at each call, so each request has its own.
+    pub fn params(&self) -> crate::error::Result<Vec<Param>> {
         let mut params = vec![Param::public("grant_type", self.grant_type())];
         match self {
             Grant::ClientCredentials => {}
@@ -112,10 +115,10 @@ impl Grant<'_> {
                 params.push(Param::public("subject_token_type", subject_token_type));
             }
             Grant::JwtBearer { assertion } => {
-                params.push(Param::secret("assertion", assertion));
+                params.push(Param::secret("assertion", &assertion.for_request()?));
             }
         }
-        params
+        Ok(params)
     }
 
     /// Whether the request asks for what to grant (`scope`, RFC 6749 §3.3, and `audience`): only
@@ -220,7 +223,7 @@ mod tests {
             ),
         ];
         for (grant, secret, resend, scope) in grants {
-            let params = grant.params();
+            let params = grant.params().unwrap();
             assert_eq!(params[0].name, "grant_type");
             assert_eq!(params[0].value, grant.grant_type());
             let secrets: Vec<&str> = params

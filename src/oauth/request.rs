@@ -149,7 +149,7 @@ pub fn build_request(
 ) -> Result<TokenRequest> {
     let token_url = profile.require_token_url()?;
     let auth = ClientAuth::new(profile, credential)?;
-    let mut params = grant.params();
+    let mut params = grant.params()?;
     params.extend(access_params(profile, grant.asks_for_scope()));
     for (k, v) in &profile.params {
         params.push(Param {

@@ -177,3 +177,34 @@ fn revoke_of_a_self_signed_profile_touches_only_its_subjects_tokens() {
         .collect();
     assert_eq!(revoked, ["for-alice@example.com"]);
 }
+
+#[test]
+fn a_retry_signs_a_new_grant_assertion() {
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let server = StubServer::start(move |_| {
+        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            crate::support::server::Reply::json(503, r#"{"error":"temporarily_unavailable"}"#)
+                .with_header("retry-after", "0")
+        } else {
+            token_reply("after-retry")
+        }
+    });
+    let env = Env::new();
+    let (key, jwk) = service_account(&env);
+    env.write_config(&format!(
+        "[profiles.sa]\ntoken_url = \"{}\"\ngrant = \"jwt_bearer\"\nauth_method = \"none\"\n\
+         private_key_file = \"{}\"\n",
+        server.url("/token"),
+        key.display()
+    ));
+    let out = stdout_of(&env.cmd().args(["fetch", "-p", "sa"]).assert().success());
+    assert_eq!(out, "after-retry\n");
+    let sent: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.form_value("assertion").unwrap())
+        .collect();
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().all(|a| verifies(a, &jwk)));
+    assert_ne!(part(&sent[0], 1)["jti"], part(&sent[1], 1)["jti"]);
+}
