@@ -98,6 +98,24 @@ impl SigningAlg {
 }
 
 keyword_enum! {
+    /// The JWS algorithm of DPoP proofs (RFC 9449 §4.2: asymmetric only).
+    DpopAlg {
+        ES256 = "ES256",
+        ES384 = "ES384",
+        EdDSA = "EdDSA",
+        PS256 = "PS256",
+        RS256 = "RS256",
+    }
+}
+
+impl DpopAlg {
+    /// The algorithm, as the key code knows it.
+    pub fn alg(self) -> crate::keys::Alg {
+        crate::keys::Alg::from_name(self.as_str()).expect("every DpopAlg is a keys::Alg")
+    }
+}
+
+keyword_enum! {
     /// Whether the Basic credentials are form-urlencoded before base64 (RFC 6749 §2.3.1) or not.
     BasicEncoding { Form = "form", Raw = "raw" }
 }

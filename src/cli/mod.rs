@@ -13,11 +13,12 @@ use clap_complete::engine::ArgValueCompleter;
 
 use crate::commands::profiles::NewProfileSpec;
 use crate::config::{
-    AuthMethod, BasicEncoding, GrantKind, GrantParams, IdentityPlatform, SigningAlg,
+    AuthMethod, BasicEncoding, DpopAlg, GrantKind, GrantParams, IdentityPlatform, SigningAlg,
 };
 use crate::keys::Alg;
 use crate::keys::signing::GENERATED_ALGS;
 pub use crate::output::OutputFormat;
+use crate::profile::kinds::parse_switch;
 use crate::resolve::{ProfileLayer, parse_header, parse_param};
 use crate::secret::SecretSource;
 

@@ -176,6 +176,43 @@ where
     }
 }
 
+/// On or off (`dpop = true`): `true`/`false` in the file; `true`, `false`, `1`, `0` in the
+/// variable; `--dpop` (or `--dpop=false`) as a flag.
+pub struct Switch;
+
+/// A switch's text, as a flag or variable gives it.
+pub fn parse_switch(value: &str) -> std::result::Result<bool, String> {
+    match value {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(format!("`{value}` is not one of: true, false, 1, 0")),
+    }
+}
+
+impl Kind for Switch {
+    type Value = bool;
+    type File = bool;
+    type Layer = Option<bool>;
+
+    fn from_file(file: &Option<bool>, _: &Path) -> Option<bool> {
+        *file
+    }
+    fn from_env(var: &str, value: &str) -> Result<Option<bool>> {
+        parse_switch(value)
+            .map(Some)
+            .map_err(|e| Error::Config(format!("env var {var}: {e}")))
+    }
+    fn merge(layers: [(Option<bool>, Origin); 3]) -> (Option<bool>, Option<Origin>) {
+        first(layers)
+    }
+    fn show(layer: &Option<bool>) -> Value {
+        layer.map_or(Value::Null, Value::Bool)
+    }
+    fn to_toml(layer: &Option<bool>) -> Option<toml_edit::Item> {
+        layer.map(toml_edit::value)
+    }
+}
+
 /// A file path; relative to the config file when given there.
 pub struct FilePath;
 

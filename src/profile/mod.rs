@@ -24,12 +24,13 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::{
-    AuthMethod, BasicEncoding, Config, GrantKind, GrantParams, IdentityPlatform, SigningAlg,
+    AuthMethod, BasicEncoding, Config, DpopAlg, GrantKind, GrantParams, IdentityPlatform,
+    SigningAlg,
 };
 use crate::error::{Error, Result};
 use crate::resolve::{Origin, env_var_for};
 use crate::secret::{OVERRIDE_ENV, Secret, SecretSource};
-use kinds::{FilePath, Headers, Keyword, Kind, Number, Params, Program, Text, Url};
+use kinds::{FilePath, Headers, Keyword, Kind, Number, Params, Program, Switch, Text, Url};
 
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_MIN_TTL_SECS: u64 = 60;
@@ -321,6 +322,34 @@ macro_rules! profile_fields {
                     add: [
                         /// token_exchange: the type of token to ask for, a shorthand or URN
                         #[arg(long, value_name = "TYPE")]
+                    ],
+                },
+                dpop: Switch as Option<bool> {
+                    // `Profile::uses_dpop`: shown only where set.
+                    default: [],
+                    flag: [
+                        /// Sender-constrained tokens: DPoP proofs, RFC 9449 [env: OAUTHCTL_DPOP]
+                        #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_switch)]
+                    ],
+                    add: [
+                        /// Ask for sender-constrained tokens with DPoP proofs (RFC 9449)
+                        #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_switch)]
+                    ],
+                },
+                dpop_alg: Keyword<DpopAlg> as Option<DpopAlg> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// DPoP proofs' algorithm: ES256, ES384, EdDSA, PS256, RS256 [default: ES256; from dpop_key_file]
+                        #[arg(long, value_name = "ALG", value_parser = keyword::<DpopAlg>(DpopAlg::NAMES))]
+                    ],
+                },
+                dpop_key_file: FilePath as Option<std::path::PathBuf> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// DPoP key (PEM or JWK) [default: one made on first use, kept in the cache directory]
+                        #[arg(long, value_name = "PATH")]
                     ],
                 },
                 grant_params: Keyword<GrantParams> as Option<GrantParams> {
@@ -739,6 +768,11 @@ fn env_secret(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<SecretSo
 
 impl Profile {
     /// `exp - iat` of each client assertion, in seconds.
+    /// Whether the profile asks for sender-constrained tokens (DESIGN §12).
+    pub fn uses_dpop(&self) -> bool {
+        self.dpop == Some(true)
+    }
+
     pub fn assertion_lifetime(&self) -> u64 {
         self.assertion_lifetime_secs
             .unwrap_or(DEFAULT_ASSERTION_LIFETIME_SECS)
@@ -790,6 +824,9 @@ mod tests {
         ("identity_token_command", "[\"my-ci\",\"oidc-token\"]"),
         ("subject_token_type", "jwt"),
         ("requested_token_type", "access_token"),
+        ("dpop", "true"),
+        ("dpop_alg", "EdDSA"),
+        ("dpop_key_file", "/etc/oauthctl/dpop.key.pem"),
         ("grant_params", "query"),
         ("scope", "a b"),
         ("audience", "https://api.example"),
