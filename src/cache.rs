@@ -54,6 +54,9 @@ pub struct Entry {
     pub expires_at: Option<i64>,
     /// The provider's response as received (plus a carried-over refresh token).
     pub response: Map<String, Value>,
+    /// The thumbprint of the DPoP key the token is bound to (DESIGN §12), for a DPoP token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 impl Entry {
@@ -215,6 +218,12 @@ impl Credential<'_> {
     fn with_certificate(secret: &crate::oauth::ClientSecret) -> Result<Credential<'_>> {
         let profile = secret.profile();
         let identity = Credential::without_certificate(secret)?;
+        // A DPoP profile's tokens are another kind of token (DESIGN §12); which key they are
+        // bound to is kept in the entry (`Entry::dpop_jkt`).
+        let identity = match profile.uses_dpop() {
+            true => identity.and("DPoP".into()),
+            false => identity,
+        };
         // A token may be bound to the certificate the client presents (RFC 8705 §3), whatever
         // its method: another certificate is another credential. Reading the file runs nothing.
         let Some(path) = &profile.client_certificate_file else {
@@ -571,6 +580,7 @@ impl Cache {
             stored_at: crate::timefmt::now(),
             expires_at: token.expires_at,
             response,
+            dpop_jkt: token.dpop_jkt.clone(),
         };
         self.store(lock, &entry).map(|()| true)
     }
@@ -725,6 +735,7 @@ mod tests {
             stored_at: 0,
             expires_at,
             response,
+            dpop_jkt: None,
         }
     }
 

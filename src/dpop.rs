@@ -1,20 +1,35 @@
-//! DPoP proofs (RFC 9449): the JWT a client sends with each request to show that it holds the key
-//! its token is bound to. This is the proof itself, made from a key and the request it goes with;
-//! which key a profile uses, where it is kept, and which requests carry proofs build on it
-//! (DESIGN §12).
+//! DPoP (RFC 9449): sender-constrained tokens. A DPoP profile has a key of its own (its
+//! `dpop_key_file`, else one made on first use and kept 0600 in the cache directory), and every
+//! request that asks for or uses its token carries a proof: a JWT signed by that key for that one
+//! request (`proof`). The authorization server binds the token to the key's thumbprint
+//! (`cnf.jkt`, RFC 9449 §6); the latest nonce each server asked for is remembered across runs
+//! (RFC 9449 §8), beside the keys.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
+use crate::cache::Cache;
 use crate::error::{Error, Result};
+use crate::files::{Dir, Refused};
 use crate::keys::Alg;
-use crate::keys::signing::SigningKey;
+use crate::keys::signing::{PrivateKey, SigningKey};
 use crate::oauth::assertion::{encoded, random_jti};
+use crate::resolve::Profile;
 use crate::secret::Secret;
 
 /// RFC 9449 §4.2: the proof's `typ`.
 pub const PROOF_TYPE: &str = "dpop+jwt";
+
+/// The cache directory's subdirectory of generated keys and remembered nonces.
+const DIR: &str = "dpop";
+
+/// A nonce longer than this is not remembered (nor sent).
+const MAX_NONCE_BYTES: usize = 1024;
 
 /// The request a proof goes with.
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +105,354 @@ pub fn ath(access_token: &str) -> String {
         &ring::digest::SHA256,
         access_token.as_bytes(),
     ))
+}
+
+/// RFC 9449 §8.1: `nonce = 1*NQCHAR` (printable ASCII but `"` and `\\`), and not absurdly long.
+pub fn is_nonce(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= MAX_NONCE_BYTES
+        && text
+            .bytes()
+            .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e))
+}
+
+/// Where a profile's DPoP key is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kept {
+    /// The profile's `dpop_key_file`.
+    File(PathBuf),
+    /// Made by oauthctl, in the cache directory's `dpop/` under this name.
+    Cache(String),
+    /// Made for this run only: there is no cache directory to keep it in.
+    Run,
+}
+
+/// A profile's DPoP key, the algorithm its proofs are signed with, and its RFC 7638 thumbprint
+/// (the `jkt` a bound token names).
+#[derive(Debug)]
+pub struct DpopKey {
+    key: SigningKey,
+    pub alg: Alg,
+    pub jkt: String,
+    pub kept: Kept,
+}
+
+impl DpopKey {
+    /// A new proof for `request`, issued now.
+    pub fn proof(&self, request: ProofFor<'_>) -> Result<Secret> {
+        let now = u64::try_from(crate::timefmt::now()).unwrap_or_default();
+        proof(&self.key, self.alg, request, now)
+    }
+
+    /// Where the key is, for messages: a file's path, never the key.
+    pub fn describe(&self) -> String {
+        match &self.kept {
+            Kept::File(path) => format!("dpop_key_file `{}`", path.display()),
+            Kept::Cache(name) => format!("the DPoP key {DIR}/{name} in the cache directory"),
+            Kept::Run => "a DPoP key made for this run (no cache directory to keep it in)".into(),
+        }
+    }
+}
+
+/// The name of the key oauthctl makes for `profile`: one per profile (its name, endpoint and
+/// client) and algorithm, so that a changed `dpop_alg` gets a key of its kind.
+pub fn key_name(profile: &Profile, alg: Alg) -> String {
+    let identity = serde_json::json!([
+        "dpop-key-1",
+        profile.name,
+        profile.token_url.as_deref().or(profile.issuer.as_deref()),
+        profile.client_id,
+        alg.name(),
+    ]);
+    format!(
+        "{}.key.pem",
+        crate::cache::sha256_hex(identity.to_string().as_bytes())
+    )
+}
+
+/// The algorithm a profile's proofs use: `dpop_alg`, else what the key file says (a JWK's own
+/// `alg`, else the key's kind), else ES256.
+fn alg_for(profile: &Profile, key: Option<&PrivateKey>) -> Result<Alg> {
+    if let Some(alg) = profile.dpop_alg {
+        return Ok(alg.alg());
+    }
+    let Some(key) = key else {
+        return Ok(Alg::ES256);
+    };
+    let alg = key.alg.unwrap_or_else(|| key.key.default_alg());
+    let allowed = crate::config::DpopAlg::NAMES;
+    if !allowed.contains(&alg.name()) {
+        return Err(Error::Config(format!(
+            "the dpop_key_file of {} is for {alg}, which DPoP proofs are not signed with here: set dpop_alg to one of {}",
+            profile.describe(),
+            allowed.join(", ")
+        )));
+    }
+    Ok(alg)
+}
+
+/// The profile's key (`None` when the profile does not use DPoP). A `dpop_key_file` must be
+/// there, private and of a kind that signs with `dpop_alg` (exit 78 otherwise); a key of
+/// oauthctl's own is read from `store`, or made there when it is missing (`make`) or unusable.
+/// Without a store, a new key serves the run alone.
+pub fn profile_key(
+    profile: &Profile,
+    store: Option<&Store>,
+    make: bool,
+) -> Result<Option<DpopKey>> {
+    if !profile.uses_dpop() {
+        return Ok(None);
+    }
+    if let Some(path) = &profile.dpop_key_file {
+        let shown = format!("dpop_key_file `{}`", path.display());
+        let text = crate::oauth::credential::read_key_file(path, &shown)?;
+        let read = PrivateKey::parse(text.expose().as_bytes(), &shown).map_err(Error::Config)?;
+        let alg = alg_for(profile, Some(&read))?;
+        read.key
+            .check_alg(alg)
+            .map_err(|e| Error::Config(format!("{shown}: dpop_alg {e}")))?;
+        return Ok(Some(DpopKey {
+            jkt: read.key.thumbprint(),
+            key: read.key,
+            alg,
+            kept: Kept::File(path.clone()),
+        }));
+    }
+    let alg = alg_for(profile, None)?;
+    let name = key_name(profile, alg);
+    let made = |kept: Kept| -> Result<DpopKey> {
+        let (key, _) = crate::keys::signing::generate(alg)
+            .map_err(|e| Error::Internal(format!("cannot make a DPoP key: {e}")))?;
+        Ok(DpopKey {
+            jkt: key.thumbprint(),
+            key,
+            alg,
+            kept,
+        })
+    };
+    let Some(store) = store else {
+        return made(Kept::Run).map(Some);
+    };
+    match store.read_key(&name, alg) {
+        Ok(Some(key)) => return Ok(Some(key)),
+        Ok(None) if !make => return Ok(None),
+        Ok(None) => {}
+        Err(why) => {
+            if !make {
+                return Ok(None);
+            }
+            // Not a key of ours (corrupt, a link, another user's): replaced, as a missing one is.
+            store.dir.remove(&name).map_err(|e| {
+                Error::Config(format!(
+                    "the DPoP key {} {why}, and cannot be replaced: {e}",
+                    store.shown(&name)
+                ))
+            })?;
+        }
+    }
+    let (key, pem) = crate::keys::signing::generate(alg)
+        .map_err(|e| Error::Internal(format!("cannot make a DPoP key: {e}")))?;
+    let created = store.dir.create_new(&name, pem.as_bytes()).map_err(|e| {
+        Error::Config(format!(
+            "cannot keep the new DPoP key {}: {e}",
+            store.shown(&name)
+        ))
+    })?;
+    if !created {
+        // Another run made it first: its key is the profile's.
+        return match store.read_key(&name, alg) {
+            Ok(Some(key)) => Ok(Some(key)),
+            _ => Err(Error::Config(format!(
+                "the DPoP key {} was made by another run but cannot be read",
+                store.shown(&name)
+            ))),
+        };
+    }
+    Ok(Some(DpopKey {
+        jkt: key.thumbprint(),
+        key,
+        alg,
+        kept: Kept::Cache(name),
+    }))
+}
+
+/// The cache directory's `dpop/`: the keys oauthctl made, and the latest nonce of each server.
+#[derive(Debug)]
+pub struct Store {
+    dir: Dir,
+}
+
+impl Store {
+    /// The store in `cache`, made if missing; an error says why it cannot be trusted.
+    pub fn open(cache: &Cache) -> std::result::Result<Store, String> {
+        cache
+            .handle()
+            .subdir(DIR)
+            .map(|dir| Store { dir })
+            .map_err(|untrusted| untrusted.to_string())
+    }
+
+    /// The store in `cache` when there is one, without making it.
+    pub fn existing(cache: &Cache) -> std::result::Result<Option<Store>, String> {
+        match cache.handle().existing_subdir(DIR) {
+            Ok(dir) => Ok(dir.map(|dir| Store { dir })),
+            Err(untrusted) => Err(untrusted.to_string()),
+        }
+    }
+
+    fn shown(&self, name: &str) -> String {
+        format!("`{}`", self.dir.path().join(name).display())
+    }
+
+    /// The key called `name`: `Ok(None)` when there is none; an error (why it is not usable)
+    /// when the file is not a private key for `alg` of the user's own.
+    fn read_key(&self, name: &str, alg: Alg) -> std::result::Result<Option<DpopKey>, String> {
+        let bytes = match self.dir.read(name, 64 * 1024) {
+            Ok(bytes) => bytes,
+            Err(Refused::Missing) => return Ok(None),
+            Err(Refused::Unsafe(why)) => return Err(why),
+            Err(Refused::Io(e)) => return Err(format!("cannot be read ({e})")),
+        };
+        let read =
+            PrivateKey::parse(&bytes, name).map_err(|_| "is not a private key".to_string())?;
+        read.key
+            .check_alg(alg)
+            .map_err(|_| format!("is not a key for {alg}"))?;
+        Ok(Some(DpopKey {
+            jkt: read.key.thumbprint(),
+            key: read.key,
+            alg,
+            kept: Kept::Cache(name.to_string()),
+        }))
+    }
+
+    /// Removes the key called `name`: whether it was there; an error names the file.
+    pub fn remove_key(&self, name: &str) -> std::result::Result<bool, String> {
+        self.dir
+            .remove(name)
+            .map_err(|e| format!("cannot remove {}: {e}", self.shown(name)))
+    }
+
+    /// Removes every key and nonce: how many keys there were, and each file that could not be
+    /// removed.
+    pub fn clear(&self) -> (usize, Vec<(PathBuf, String)>) {
+        let mut failures = Vec::new();
+        let mut keys = 0;
+        for name in self.dir.names().unwrap_or_default() {
+            let ours = name.ends_with(".key.pem")
+                || name.ends_with(".nonce")
+                || name.starts_with('.') && name.ends_with(".tmp");
+            if !ours {
+                continue;
+            }
+            match self.dir.remove(&name) {
+                Ok(true) if name.ends_with(".key.pem") => keys += 1,
+                Ok(_) => {}
+                Err(e) => failures.push((self.dir.path().join(&name), e.to_string())),
+            }
+        }
+        (keys, failures)
+    }
+
+    fn nonce_name(origin: &str) -> String {
+        format!(
+            "{}.nonce",
+            crate::cache::sha256_hex(format!("dpop-nonce-1 {origin}").as_bytes())
+        )
+    }
+
+    fn nonce(&self, origin: &str) -> Option<String> {
+        let bytes = self
+            .dir
+            .read(&Store::nonce_name(origin), MAX_NONCE_BYTES as u64 + 1)
+            .ok()?;
+        String::from_utf8(bytes).ok().filter(|n| is_nonce(n))
+    }
+
+    fn keep_nonce(&self, origin: &str, nonce: &str) -> std::io::Result<()> {
+        self.dir
+            .write_atomically(&Store::nonce_name(origin), nonce.as_bytes())
+    }
+}
+
+/// The server a nonce belongs to (RFC 9449 §8: a nonce is the server's): the URL's scheme, host
+/// and port.
+pub fn origin(url: &str) -> String {
+    match url.parse::<ureq::http::Uri>() {
+        Ok(uri) => format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or_default().to_ascii_lowercase(),
+            uri.authority()
+                .map(|a| a
+                    .as_str()
+                    .rsplit('@')
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase())
+                .unwrap_or_default()
+        ),
+        Err(_) => url.to_string(),
+    }
+}
+
+/// A run's DPoP: the profile's key, and the latest nonce of each server, read from the store
+/// on first use and kept there when a server gives a new one.
+#[derive(Debug)]
+pub struct Dpop {
+    pub key: DpopKey,
+    store: Option<Store>,
+    nonces: RefCell<HashMap<String, Option<String>>>,
+}
+
+impl Dpop {
+    pub fn new(key: DpopKey, store: Option<Store>) -> Dpop {
+        Dpop {
+            key,
+            store,
+            nonces: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The latest nonce the server of `url` gave, in this run or an earlier one.
+    pub fn nonce(&self, url: &str) -> Option<String> {
+        let origin = origin(url);
+        self.nonces
+            .borrow_mut()
+            .entry(origin.clone())
+            .or_insert_with(|| self.store.as_ref().and_then(|s| s.nonce(&origin)))
+            .clone()
+    }
+
+    /// Remembers the nonce the server of `url` gave (RFC 9449 §8.2: a server may give a new one
+    /// with any answer); one that is not a nonce is ignored. Whether it is new.
+    pub fn remember_nonce(&self, url: &str, nonce: &str) -> bool {
+        if !is_nonce(nonce) {
+            return false;
+        }
+        if self.nonce(url).as_deref() == Some(nonce) {
+            return false;
+        }
+        let origin = origin(url);
+        if let Some(store) = &self.store {
+            // Only an optimisation across runs: a nonce that cannot be kept is asked for again.
+            let _ = store.keep_nonce(&origin, nonce);
+        }
+        self.nonces
+            .borrow_mut()
+            .insert(origin, Some(nonce.to_string()));
+        true
+    }
+
+    /// A proof for a token request: `POST` to `url`, with the server's latest nonce.
+    pub fn token_request_proof(&self, url: &str) -> Result<Secret> {
+        let nonce = self.nonce(url);
+        self.key.proof(ProofFor {
+            method: "POST",
+            url,
+            nonce: nonce.as_deref(),
+            access_token: None,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -43,6 +43,8 @@ pub struct Settings {
     discovered: Discovered,
     /// The token cache, once opened; `None` when it cannot be used.
     cache: OnceCell<Option<Cache>>,
+    /// The profile's DPoP key and the servers' nonces (DESIGN §12), once needed.
+    dpop: OnceCell<Option<crate::dpop::Dpop>>,
     /// A warning for stderr once the command is done; the first one wins, so a run says at most
     /// one thing about, say, its cache (DESIGN §7).
     warning: RefCell<Option<String>>,
@@ -106,6 +108,7 @@ impl Settings {
             transport: OnceCell::new(),
             discovered: Discovered::default(),
             cache: OnceCell::new(),
+            dpop: OnceCell::new(),
             warning: RefCell::new(None),
         })
     }
@@ -148,6 +151,33 @@ impl Settings {
         }
         let secret = ClientSecret::new(self.profile()?, self.config()?);
         Ok(self.secret.get_or_init(|| secret))
+    }
+
+    /// The profile's DPoP key and the servers' latest nonces (`None` when the profile does not
+    /// use DPoP), on first use: the `dpop_key_file`, else the key oauthctl keeps for the profile
+    /// in the cache directory, made when missing (DESIGN §12).
+    pub fn dpop(&self) -> Result<Option<&crate::dpop::Dpop>> {
+        if let Some(dpop) = self.dpop.get() {
+            return Ok(dpop.as_ref());
+        }
+        let profile = self.profile()?;
+        if !profile.uses_dpop() {
+            return Ok(self.dpop.get_or_init(|| None).as_ref());
+        }
+        let store = match self.cache().map(crate::dpop::Store::open) {
+            Some(Ok(store)) => Some(store),
+            Some(Err(why)) => {
+                self.warn(format!(
+                    "warning: not keeping the DPoP key: {why}; a key made for this run signs its proofs"
+                ));
+                None
+            }
+            None => None,
+        };
+        let key = crate::dpop::profile_key(profile, store.as_ref(), true)?
+            .ok_or_else(|| Error::Internal("a DPoP profile without a key".into()))?;
+        let dpop = crate::dpop::Dpop::new(key, store);
+        Ok(self.dpop.get_or_init(|| Some(dpop)).as_ref())
     }
 
     /// The profile's client: its endpoints, the run's transport and its secret, and what the
@@ -261,6 +291,10 @@ impl crate::oauth::Run for Settings {
 
     fn identity_token(&self) -> Result<Option<crate::secret::Secret>> {
         Settings::identity_token(self).map(Option::<&crate::secret::Secret>::cloned)
+    }
+
+    fn dpop(&self) -> Result<Option<&crate::dpop::Dpop>> {
+        Settings::dpop(self)
     }
 }
 

@@ -73,7 +73,12 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
     if let Some(entry) = &entry
         && !cache_use.force
         && entry.is_fresh(now(), profile.min_ttl_secs)
-        && let Some(token) = TokenResponse::from_cache(entry.response.clone(), entry.expires_at)
+        && bound_to_the_profiles_key(settings, entry)?
+        && let Some(token) = TokenResponse::from_cache(
+            entry.response.clone(),
+            entry.expires_at,
+            entry.dpop_jkt.clone(),
+        )
     {
         return Ok(TokenResult {
             token,
@@ -107,6 +112,16 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
         settings.warn(warning);
     }
     Ok(TokenResult::fresh(token))
+}
+
+/// Whether a cached token can be used with the profile's DPoP key: a token bound to a key is
+/// usable only with that key (DESIGN §12: a generated key that has gone missing is a miss, and
+/// the new key gets a new token); a token bound to none (a Bearer answer) is.
+fn bound_to_the_profiles_key(settings: &Settings, entry: &Entry) -> Result<bool> {
+    let Some(jkt) = &entry.dpop_jkt else {
+        return Ok(true);
+    };
+    Ok(settings.dpop()?.is_some_and(|dpop| dpop.key.jkt == *jkt))
 }
 
 /// A new token without a refresh token: client_credentials, or for a user profile, nothing

@@ -149,6 +149,7 @@ mod tests {
             location: None,
             retry_after: None,
             cache_control: None,
+            dpop_nonce: None,
             attempts: 1,
             body: body.as_bytes().to_vec(),
         }

@@ -157,7 +157,9 @@ fn browser_flow(
         );
     }
     let listener = crate::loopback::Listener::bind(profile.redirect_uri.as_deref())?;
-    let url = authorization_url(profile, &listener, &state, &verifier)?;
+    // RFC 9449 §10: the code is bound to the DPoP key, so that only its holder redeems it.
+    let dpop_jkt = settings.dpop()?.map(|dpop| dpop.key.jkt.as_str());
+    let url = authorization_url(profile, &listener, &state, &verifier, dpop_jkt)?;
     let opened = if input.open_browser {
         crate::browser::open(&url)
     } else {
@@ -194,12 +196,13 @@ fn browser_flow(
     client.token(&grant)
 }
 
-/// The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2).
+/// The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2, RFC 9449 §10).
 fn authorization_url(
     profile: &Profile,
     listener: &Listener,
     state: &str,
     verifier: &Secret,
+    dpop_jkt: Option<&str>,
 ) -> Result<String> {
     let endpoint = Endpoint::Authorization
         .of(profile)
@@ -222,6 +225,9 @@ fn authorization_url(
     }
     if let Some(audience) = &profile.audience {
         query.append_pair("audience", audience);
+    }
+    if let Some(jkt) = dpop_jkt {
+        query.append_pair("dpop_jkt", jkt);
     }
     let separator = if endpoint.contains('?') { '&' } else { '?' };
     Ok(format!("{endpoint}{separator}{}", query.finish()))

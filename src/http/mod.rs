@@ -56,6 +56,8 @@ pub struct Response {
     pub retry_after: Option<String>,
     /// The `Cache-Control` header, as sent (metadata caching).
     pub cache_control: Option<String>,
+    /// The `DPoP-Nonce` header, as sent (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
     pub body: Vec<u8>,
     /// How many requests it took (1 unless retried).
     pub attempts: u32,
@@ -430,6 +432,7 @@ impl Transport {
         let location = header("location");
         let retry_after = header("retry-after");
         let cache_control = header("cache-control");
+        let dpop_nonce = header("dpop-nonce");
         trace.line(&format!(
             "< HTTP {status}{}",
             content_type
@@ -450,6 +453,7 @@ impl Transport {
             location,
             retry_after,
             cache_control,
+            dpop_nonce,
             body,
             attempts,
         })

@@ -37,6 +37,7 @@ pub fn failure(response: &Response, endpoint: &str, trace: &Trace) -> Error {
         location: None,
         retry_after: None,
         cache_control: None,
+        dpop_nonce: None,
         ..*response
     };
     error_from(status, json, &scrubbed, endpoint)

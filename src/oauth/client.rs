@@ -28,6 +28,8 @@ pub trait Run: MetadataCache {
     fn trace(&self) -> Trace;
     /// The profile's identity token, obtained once per run (`None` without a source).
     fn identity_token(&self) -> Result<Option<Secret>>;
+    /// The profile's DPoP key and the servers' nonces (`None` when it does not use DPoP).
+    fn dpop(&self) -> Result<Option<&crate::dpop::Dpop>>;
 }
 
 /// A profile's client for one run.
@@ -161,11 +163,30 @@ impl<'a> Client<'a> {
                 super::s256_challenge(v.expose())
             ));
         }
-        self.send(&build, &[], grant.resend(), |response, trace| {
+        // RFC 9449 §5: a DPoP profile proves its key with every token request.
+        let dpop = self.run.dpop()?;
+        let mut token = self.send(&build, &[], grant.resend(), dpop, |response, trace| {
             let token = parse_token_response(response, &url, crate::timefmt::now(), trace)?;
             grant.check_answer(&token)?;
             Ok(token)
-        })
+        })?;
+        if let Some(dpop) = dpop {
+            if token.is_dpop() {
+                token.dpop_jkt = Some(dpop.key.jkt.clone());
+            } else {
+                // RFC 9449 §5: a server that does not bind the token answers Bearer; the token
+                // still works, as any bearer token does, for whoever holds it.
+                self.run.warn(format!(
+                    "warning: {} answered the DPoP request with a {} token, not bound to the DPoP key: it works for whoever holds it",
+                    host_of(&url),
+                    token
+                        .token_type
+                        .as_ref()
+                        .map_or("Bearer".to_string(), super::TokenType::describe)
+                ));
+            }
+        }
+        Ok(token)
     }
 
     /// A client-authenticated POST of `params` to `endpoint` (device authorization,
@@ -192,32 +213,40 @@ impl<'a> Client<'a> {
         let credential = credential.as_ref();
         let build = || client_request(profile, credential, &url, params.clone());
         let host = host_of(&url);
-        self.send(&build, sent, resend, |response, trace| {
+        self.send(&build, sent, resend, None, |response, trace| {
             parse(response, trace, &host)
         })
     }
 
     /// Sends the request `build` makes and hands the answer to `parse`. A retry sends a request
-    /// built anew, so that a value that must be new on every request (a signed client assertion)
-    /// is. Every secret of each request, every other secret in `sent` and every header the trace
-    /// hides is masked in the trace and scrubbed from any error built from the server's answer,
-    /// since a server may echo the request.
+    /// built anew, so that a value that must be new on every request (a signed client assertion,
+    /// a DPoP proof) is. Every secret of each request, every other secret in `sent` and every
+    /// header the trace hides is masked in the trace and scrubbed from any error built from the
+    /// server's answer, since a server may echo the request. With `dpop`, each request carries a
+    /// proof with the server's latest nonce, and a demand for a nonce is answered by one more
+    /// request with the nonce it gave (RFC 9449 §8).
     fn send<T>(
         &self,
         build: &dyn Fn() -> Result<TokenRequest>,
         sent: &[&Secret],
         resend: Resend,
+        dpop: Option<&crate::dpop::Dpop>,
         parse: impl FnOnce(&Response, &Trace) -> Result<T>,
     ) -> Result<T> {
         let trace = self.run.trace();
         for secret in sent {
             trace.mask(secret.expose());
         }
-        let prepare = |request: TokenRequest| {
+        let prepare = |request: TokenRequest| -> Result<crate::http::FormPost> {
             for secret in request.secrets() {
                 trace.mask(&secret);
             }
-            let headers = request.wire_headers();
+            let mut headers = request.wire_headers();
+            if let Some(dpop) = dpop {
+                let proof = dpop.token_request_proof(&request.url)?;
+                trace.mask(proof.expose());
+                headers.push(("DPoP".into(), proof.expose().to_string()));
+            }
             for (name, value) in &headers {
                 if name.eq_ignore_ascii_case("authorization") {
                     trace.mask_authorization(value);
@@ -227,31 +256,93 @@ impl<'a> Client<'a> {
                     trace.mask(value);
                 }
             }
-            crate::http::FormPost {
+            Ok(crate::http::FormPost {
                 method: crate::http::Method::Post,
                 url: request.url,
                 headers,
                 form: request.form,
-            }
-        };
-        // The first request is made before anything is sent: a request that cannot be made (a
-        // key that cannot sign) fails with nothing on the wire.
-        let first = prepare(build()?);
-        let url = first.url.clone();
-        let mut first = Some(first);
-        let mut next = |_attempt: u32| match first.take() {
-            Some(post) => Ok(post),
-            None => build().map(prepare),
+            })
         };
         let retry = RetryPolicy {
             resend,
             retries: self.profile.retries,
             max_wait: Duration::from_secs(self.profile.retry_max_secs),
         };
-        self.transport
-            .post_form(&url, &mut next, &trace, retry)
-            .and_then(|response| parse(&response, &trace))
-            .map_err(|e| e.scrubbed(|text| trace.scrub(text)))
+        let mut nonce_retried = false;
+        let response = loop {
+            // The first request is made before anything is sent: a request that cannot be made
+            // (a key that cannot sign) fails with nothing on the wire.
+            let first = prepare(build()?)?;
+            let url = first.url.clone();
+            let mut first = Some(first);
+            let mut next = |_attempt: u32| match first.take() {
+                Some(post) => Ok(post),
+                None => build().and_then(prepare),
+            };
+            let response = self
+                .transport
+                .post_form(&url, &mut next, &trace, retry)
+                .map_err(|e| e.scrubbed(|text| trace.scrub(text)))?;
+            let Some(dpop) = dpop else {
+                break response;
+            };
+            let new_nonce = response
+                .dpop_nonce
+                .as_deref()
+                .is_some_and(|nonce| dpop.remember_nonce(&url, nonce));
+            if !asks_for_dpop_nonce(&response) {
+                break response;
+            }
+            if nonce_retried || !new_nonce {
+                // Reported as the refusal it is, saying what was tried.
+                let why = match (nonce_retried, &response.dpop_nonce) {
+                    (true, _) => {
+                        "asked for a DPoP nonce again after oauthctl retried with the one it gave (RFC 9449 §8 allows one retry)"
+                    }
+                    (false, None) => {
+                        "asked for a DPoP nonce without giving one (no DPoP-Nonce header)"
+                    }
+                    (false, Some(_)) => {
+                        "asked for a DPoP nonce, giving one oauthctl had sent already or that is not a nonce (RFC 9449 §8.1)"
+                    }
+                };
+                return Err(parse(&response, &trace)
+                    .err()
+                    .map(|e| dpop_refusal(e, why))
+                    .unwrap_or_else(|| Error::Internal("a use_dpop_nonce answer parsed".into()))
+                    .scrubbed(|text| trace.scrub(text)));
+            }
+            trace.line("retrying with the server's DPoP nonce (RFC 9449 §8)");
+            nonce_retried = true;
+        };
+        parse(&response, &trace).map_err(|e| e.scrubbed(|text| trace.scrub(text)))
+    }
+}
+
+/// RFC 9449 §8: a token endpoint that wants a nonce answers 400 (a resource server 401) with
+/// the error `use_dpop_nonce`.
+fn asks_for_dpop_nonce(response: &Response) -> bool {
+    if !matches!(response.status, 400 | 401) {
+        return false;
+    }
+    serde_json::from_slice::<serde_json::Value>(&response.body)
+        .ok()
+        .and_then(|body| {
+            body.get("error")
+                .and_then(|e| e.as_str())
+                .map(str::to_string)
+        })
+        .is_some_and(|error| error == "use_dpop_nonce")
+}
+
+/// A refusal with what oauthctl did about the server's demand for a nonce.
+fn dpop_refusal(error: Error, why: &str) -> Error {
+    match error {
+        Error::Refused(mut refusal) => {
+            refusal.message = format!("{}; the server {why}", refusal.message);
+            Error::Refused(refusal)
+        }
+        other => other,
     }
 }
 

@@ -86,7 +86,11 @@ impl KeySource {
     /// The key's text. A file must be private to its owner, as ssh requires of its keys.
     fn read(&self, timeout: Duration) -> Result<Secret> {
         let text = match self {
-            KeySource::File(path) => read_key_file(path)?,
+            KeySource::File(path) => {
+                read_key_file(path, &format!("private_key_file `{}`", path.display()))?
+                    .expose()
+                    .to_string()
+            }
             KeySource::Env(var) => match std::env::var(var) {
                 Ok(value) => value,
                 Err(std::env::VarError::NotPresent) => {
@@ -111,9 +115,9 @@ impl KeySource {
     }
 }
 
-fn read_key_file(path: &Path) -> Result<String> {
+/// A private key file's text, `shown` naming it in messages (`private_key_file `/x/k.pem``).
+pub(crate) fn read_key_file(path: &Path, shown: &str) -> Result<Secret> {
     use crate::files::Refused;
-    let shown = format!("private_key_file `{}`", path.display());
     // SECURITY 39: as ssh refuses a private key that others can read; checked on the file read.
     let bytes = crate::files::read_private(path, crate::secret::MAX_SECRET_BYTES as u64 + 1)
         .map_err(|refused| match refused {
@@ -126,7 +130,9 @@ fn read_key_file(path: &Path) -> Result<String> {
     if bytes.len() > crate::secret::MAX_SECRET_BYTES {
         return Err(Error::Config(format!("{shown} is larger than 64 KiB")));
     }
-    String::from_utf8(bytes).map_err(|_| Error::Config(format!("{shown} is not UTF-8 text")))
+    String::from_utf8(bytes)
+        .map(Secret::new)
+        .map_err(|_| Error::Config(format!("{shown} is not UTF-8 text")))
 }
 
 /// The profile's one key source: from the highest layer (flag > env > file) that names one,

@@ -20,6 +20,9 @@ pub struct TokenResponse {
     pub token_type: Option<TokenType>,
     /// Unix seconds, from `expires_in` or else the JWT's own `exp`.
     pub expires_at: Option<i64>,
+    /// The RFC 7638 thumbprint of the DPoP key a `DPoP` token is bound to (RFC 9449 §5), when
+    /// oauthctl asked for it with that key.
+    pub dpop_jkt: Option<String>,
 }
 
 /// RFC 6749 §5.1 `token_type`, sorted by what it may be used for.
@@ -102,6 +105,7 @@ impl TokenResponse {
             token_type: TokenType::from_field(fields.get("token_type")),
             access_token,
             expires_at: None,
+            dpop_jkt: None,
             fields,
         })
     }
@@ -111,12 +115,19 @@ impl TokenResponse {
     pub fn from_cache(
         fields: Map<String, Value>,
         expires_at: Option<i64>,
+        dpop_jkt: Option<String>,
     ) -> Option<TokenResponse> {
         let token = TokenResponse::checked(fields).ok()?;
         Some(TokenResponse {
             expires_at,
+            dpop_jkt,
             ..token
         })
+    }
+
+    /// A DPoP token (RFC 9449 §5: `token_type` `DPoP`, in any case).
+    pub fn is_dpop(&self) -> bool {
+        matches!(&self.token_type, Some(TokenType::Named(name)) if name.eq_ignore_ascii_case("dpop"))
     }
 
     pub fn refresh_token(&self) -> Option<&str> {

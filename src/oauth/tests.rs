@@ -15,6 +15,7 @@ fn response(status: u16, body: &str) -> Response {
         location: None,
         retry_after: None,
         cache_control: None,
+        dpop_nonce: None,
         attempts: 1,
         body: body.as_bytes().to_vec(),
     }
@@ -269,7 +270,7 @@ fn a_cached_token_is_checked_as_a_fresh_one_is() {
             0,
             &Trace::off(crate::oauth::SECRET_NAMES),
         );
-        let cached = TokenResponse::from_cache(fields, Some(60));
+        let cached = TokenResponse::from_cache(fields, Some(60), None);
         assert_eq!(fresh.is_ok(), cached.is_some(), "{body}");
         if let (Ok(fresh), Some(cached)) = (fresh, cached) {
             assert_eq!(fresh.access_token, cached.access_token, "{body}");

@@ -150,6 +150,7 @@ pub(super) mod tests {
                 access_token: "tok'en".into(),
                 token_type: token_type.map(|t| TokenType::Named(t.into())),
                 expires_at,
+                dpop_jkt: None,
             },
             cached: false,
             note: None,

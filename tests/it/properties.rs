@@ -361,6 +361,7 @@ fn token_at(body: &Value, now: i64) -> TokenResponse {
         location: None,
         retry_after: None,
         cache_control: None,
+        dpop_nonce: None,
         body: serde_json::to_vec(body).unwrap(),
         attempts: 1,
     };
