@@ -57,6 +57,10 @@
 //   named this client, in order: how it authenticated, its TLS client certificate, its
 //   client_assertion decoded, and the answer (status, error, oidc-provider's error_detail).
 //   GET /test/client-assertions?client_id=… → those of them with a client_assertion.
+// - GET /test/dpop?client_id=… → every token request of this client with a DPoP header, in order:
+//   {client_id, grant_type, listener, dpop_headers (how many DPoP headers it had), header and
+//   payload (the first proof, decoded), status, error, error_detail, dpop_nonce_header (whether
+//   the answer had a DPoP-Nonce header)}.
 // - GET /test/fail-next?path=/token&status=503&count=1&client_id=… answers the next `count` POSTs
 //   of that client to that path with that status (retry-after: 0) instead of serving them, once
 //   recorded, and spends their assertions' jti, so that the same assertion sent again is refused.
@@ -1078,6 +1082,44 @@ function recordClientAuth(req, res, path, listener, presented) {
   return record;
 }
 
+// Every token request with a DPoP header (RFC 9449 §4.1), by client_id, in order: the proof as
+// sent and what the server answered (/test/dpop). A record: { client_id, grant_type, listener,
+// dpop_headers (how many DPoP header fields the request had: §4.3 wants exactly one, and
+// oidc-provider refuses two with invalid_dpop_proof), header and payload (the first proof's,
+// decoded, unverified; or malformed: why not), status, error and error_detail (from the request's
+// /test/client-auth record), dpop_nonce_header (whether the answer had a DPoP-Nonce header, §8) }.
+const dpopLog = new Map();
+
+function recordDpop(req, res, listener, form, authRecord) {
+  const proofs = req.headersDistinct.dpop;
+  const record = {
+    client_id: authRecord.client_id,
+    grant_type: form.get('grant_type'),
+    listener,
+    dpop_headers: proofs.length,
+    ...decodeJwt(proofs[0]),
+    status: null,
+    error: null,
+    error_detail: null,
+    dpop_nonce_header: false,
+  };
+  const key = authRecord.client_id ?? '';
+  if (!dpopLog.has(key)) dpopLog.set(key, []);
+  const log = dpopLog.get(key);
+  if (log.length >= 1000) log.shift();
+  log.push(record);
+  // Read when the answer is sent: every path that refuses the request (this server's checks,
+  // /test/fail-next, oidc-provider's error events) has set the error of authRecord by then.
+  res.on('finish', () => {
+    Object.assign(record, {
+      status: res.statusCode,
+      error: authRecord.error ?? null,
+      error_detail: authRecord.error_detail ?? null,
+      dpop_nonce_header: res.hasHeader('dpop-nonce'),
+    });
+  });
+}
+
 // GET /test/fail-next: failures to answer in place of the provider, first armed first used:
 // { path, status, error, clientId (or undefined: any client), left }.
 const failures = [];
@@ -1414,6 +1456,9 @@ async function main() {
         const log = clientAuthLog.get(url.searchParams.get('client_id') ?? '') ?? [];
         return sendJson(res, 200, log.filter((r) => r.header || r.malformed));
       }
+      if (req.method === 'GET' && url.pathname === '/test/dpop') {
+        return sendJson(res, 200, dpopLog.get(url.searchParams.get('client_id') ?? '') ?? []);
+      }
       if (req.method === 'GET' && url.pathname === '/test/fail-next') {
         return sendJson(res, ...armFailure(url.searchParams));
       }
@@ -1434,7 +1479,10 @@ async function main() {
         const presented = presentedClientAuth(req, form);
         const record = recordClientAuth(req, res, url.pathname, listener, presented);
         if (implied) record.implied_client = true;
-        if (url.pathname === '/token') record.grant = workloadGrantRecord(form);
+        if (url.pathname === '/token') {
+          record.grant = workloadGrantRecord(form);
+          if (req.headersDistinct.dpop) recordDpop(req, res, listener, form, record);
+        }
         const problem = clientAuthenticationProblem(url.pathname, presented);
         if (problem) {
           Object.assign(record, { error: 'invalid_client', error_detail: problem });
@@ -1465,10 +1513,9 @@ async function main() {
         }
         if (url.pathname === '/token' && form.get('grant_type') === DEVICE_CODE_GRANT
           && devicePollTooSoon(form.get('device_code'))) {
-          return sendJson(res, 400, {
-            error: 'slow_down',
-            error_description: 'polled sooner than the interval; wait 5 s more between polls from now on (RFC 8628 §3.5)',
-          });
+          const description = 'polled sooner than the interval; wait 5 s more between polls from now on (RFC 8628 §3.5)';
+          Object.assign(record, { error: 'slow_down', error_detail: description });
+          return sendJson(res, 400, { error: 'slow_down', error_description: description });
         }
       }
     } catch (err) {
