@@ -23,11 +23,19 @@
 // self_signed_tls_client_auth (RFC 8705, on the HTTPS listener, whose endpoints discovery names in
 // mtls_endpoint_aliases; certificate-bound tokens carry cnf.x5t#S256).
 //
+// DPoP (RFC 9449) at the token endpoint, for every grant (token exchange and jwt-bearer included):
+// a request with a DPoP header gets tokens bound to the proof's key (token_type "DPoP", cnf.jkt),
+// one without is served as before. Every proof must carry this server's nonce (§8): without it,
+// or with a stale one, the answer is 400 use_dpop_nonce with a DPoP-Nonce header. Proofs may be
+// signed ES256, ES384, EdDSA, Ed25519, PS256 or RS256. An authorization request (also through
+// /test/authorize and /test/browse) may carry dpop_jkt (§10), which its code is then bound to.
+//
 // Test-only routes, handled before the provider (never expose this server beyond loopback):
 // - GET /test/authorize?client_id=…&redirect_uri=…&scope=…[&code_challenge=…&code_challenge_method=S256][&state=…]
 //   drives the real authorization code flow against this provider over loopback HTTP, logs in
 //   the fixed account `test-user`, grants what was asked, and answers {"code":"…"}. An error
-//   redirect from the provider is answered 400 {"error":…,"error_description":…}.
+//   redirect from the provider is answered 400 {"error":…,"error_description":…}. Every other
+//   parameter goes into the authorization request as it is (dpop_jkt, resource, prompt, …).
 // - GET /test/browse?url=<authorization URL>[&deny=1] is the user's browser: it walks the flow
 //   of that URL as it is (cookies, login of `test-user`, consent; with deny=1 the user refuses
 //   at the consent prompt, so the redirect carries error=access_denied), then GETs the redirect
@@ -43,11 +51,16 @@
 //   verified against the provider's own keys ({"format":"jwt","header":…,"payload":…}); an opaque
 //   access or refresh token is looked up ({"format":"opaque","kind":…,"clientId":…,…}).
 //   404 {"error":"unknown_token"} otherwise (a revoked token is deleted, so it is unknown).
-//   A certificate-bound opaque token has cnf: {"x5t#S256": …}.
+//   A bound opaque access or refresh token has cnf: {"x5t#S256": …} (a client certificate),
+//   {"jkt": …} (a DPoP key), or both.
 // - GET /test/client-auth?client_id=… → every request to a client-authentication endpoint that
 //   named this client, in order: how it authenticated, its TLS client certificate, its
 //   client_assertion decoded, and the answer (status, error, oidc-provider's error_detail).
 //   GET /test/client-assertions?client_id=… → those of them with a client_assertion.
+// - GET /test/dpop?client_id=… → every token request of this client with a DPoP header, in order:
+//   {client_id, grant_type, listener, dpop_headers (how many DPoP headers it had), header and
+//   payload (the first proof, decoded), status, error, error_detail, dpop_nonce_header (whether
+//   the answer had a DPoP-Nonce header)}.
 // - GET /test/fail-next?path=/token&status=503&count=1&client_id=… answers the next `count` POSTs
 //   of that client to that path with that status (retry-after: 0) instead of serving them, once
 //   recorded, and spends their assertions' jti, so that the same assertion sent again is refused.
@@ -68,6 +81,11 @@ import Provider, { errors } from 'oidc-provider';
 // oidc-provider's version, and these paths with it.
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import LRU from 'oidc-provider/lib/helpers/lru.js';
+// The DPoP steps (RFC 9449 §5) of oidc-provider's own grants (lib/actions/grants/*.js), for the
+// grants this server registers: a handler given to registerGrantType receives only ctx, without
+// the helpers oidc-provider hands its own grants. The same pinning applies.
+import { applyDpopBinding } from 'oidc-provider/lib/helpers/grant_common.js';
+import { checkDpopRequired, validateDpop } from 'oidc-provider/lib/helpers/grants.js';
 
 import { certificateInfo, rfc4514 } from './keys.mjs';
 
@@ -404,8 +422,12 @@ const workloadClaims = new WeakMap();
 // Issues an access token to ctx.oidc.client FOR the workload `subject` (its `sub`, and accountId
 // of the opaque token): a Grant and an AccessToken through the provider's models, as the
 // authorization code grant does, with at most one resource (a JWT for urn:api:*) and the client's
-// scopes. Returns the token response's fields.
-async function issueWorkloadToken(ctx, provider, { subject, identity, gty, scope }) {
+// scopes. With `dPoP` (the request's checked proof, from workloadDpopProof) the token is bound to
+// the proof's key (RFC 9449 §5: cnf.jkt, token_type DPoP), as oidc-provider's client_credentials
+// grant binds its tokens. Returns the token response's fields.
+async function issueWorkloadToken(ctx, provider, {
+  subject, identity, gty, scope, dPoP,
+}) {
   const { client, params } = ctx.oidc;
   const resources = [params.resource].flat().filter(Boolean);
   if (resources.length > 1) throw new errors.InvalidTarget('only one resource indicator is supported for this grant type');
@@ -425,6 +447,9 @@ async function issueWorkloadToken(ctx, provider, { subject, identity, gty, scope
     token.scope = requested.join(' ') || undefined;
     if (token.scope) grant.addOIDCScope(token.scope);
   }
+  // Checks the proof's jti against replay (RFC 9449 §11.1) and sets jkt, as client_credentials.
+  await applyDpopBinding(provider, ctx, dPoP, token);
+  checkDpopRequired(provider, ctx, dPoP);
   token.grantId = await grant.save();
   workloadClaims.set(token, { identity: { iss: identity.iss, sub: identity.sub, aud: identity.aud } });
   ctx.oidc.entity('AccessToken', token);
@@ -437,12 +462,19 @@ async function issueWorkloadToken(ctx, provider, { subject, identity, gty, scope
   };
 }
 
+// The request's DPoP proof (RFC 9449 §4.3) checked as oidc-provider checks it for its own grants,
+// first, as they do: its signature, typ, alg, htm, htu, iat and this server's nonce (§8). Returns
+// { thumbprint, jti, iat }, or undefined without a DPoP header; throws invalid_dpop_proof or
+// use_dpop_nonce (with a DPoP-Nonce header).
+const workloadDpopProof = (provider, ctx) => validateDpop(provider, ctx);
+
 // RFC 8693 token exchange: subject_token = an identity token of the CI platform (aud
 // WORKLOAD_AUDIENCE), subject_token_type jwt or id_token; requested_token_type access_token
 // (the default) or jwt (with a resource: the token is then a JWT); audience accepted and recorded
 // (README.md); issued_token_type in the answer.
 function tokenExchangeHandler(provider, ci) {
   return async (ctx) => {
+    const dPoP = await workloadDpopProof(provider, ctx);
     const { params } = ctx.oidc;
     const invalid = (why) => new errors.InvalidRequest(why);
     if (!params.subject_token) throw invalid('missing required parameter \'subject_token\'');
@@ -462,7 +494,7 @@ function tokenExchangeHandler(provider, ci) {
       throw new errors.CustomOIDCProviderError('invalid_grant', `subject_token rejected: ${whyRefused(err)}`);
     }
     const answer = await issueWorkloadToken(ctx, provider, {
-      subject: identity.sub, identity, gty: 'token_exchange', scope: params.scope,
+      subject: identity.sub, identity, gty: 'token_exchange', scope: params.scope, dPoP,
     });
     ctx.body = { ...answer, issued_token_type: requested };
   };
@@ -472,12 +504,13 @@ function tokenExchangeHandler(provider, ci) {
 // claim (Google's service accounts put it there).
 function jwtBearerHandler(provider, ci, issuer) {
   return async (ctx) => {
+    const dPoP = await workloadDpopProof(provider, ctx);
     const { params } = ctx.oidc;
     if (!params.assertion) throw new errors.InvalidRequest('missing required parameter \'assertion\'');
     const identity = await workloadAssertion(ctx, ci, issuer, params.assertion);
     const scope = params.scope ?? (typeof identity.scope === 'string' ? identity.scope : undefined);
     ctx.body = await issueWorkloadToken(ctx, provider, {
-      subject: identity.sub ?? identity.iss, identity, gty: 'jwt_bearer', scope,
+      subject: identity.sub ?? identity.iss, identity, gty: 'jwt_bearer', scope, dPoP,
     });
   };
 }
@@ -657,7 +690,8 @@ async function walk(issuer, startUrl, { deny = false } = {}) {
   throw new Error('too many redirects in the authorization flow');
 }
 
-// Builds the authorization request from `query` and returns the final redirect's query.
+// Builds the authorization request from `query`, every parameter as given (dpop_jkt included, RFC
+// 9449 §10), and returns the final redirect's query.
 async function authorize(issuer, query) {
   const params = new URLSearchParams(query);
   if (!params.has('response_type')) params.set('response_type', 'code');
@@ -1048,6 +1082,44 @@ function recordClientAuth(req, res, path, listener, presented) {
   return record;
 }
 
+// Every token request with a DPoP header (RFC 9449 §4.1), by client_id, in order: the proof as
+// sent and what the server answered (/test/dpop). A record: { client_id, grant_type, listener,
+// dpop_headers (how many DPoP header fields the request had: §4.3 wants exactly one, and
+// oidc-provider refuses two with invalid_dpop_proof), header and payload (the first proof's,
+// decoded, unverified; or malformed: why not), status, error and error_detail (from the request's
+// /test/client-auth record), dpop_nonce_header (whether the answer had a DPoP-Nonce header, §8) }.
+const dpopLog = new Map();
+
+function recordDpop(req, res, listener, form, authRecord) {
+  const proofs = req.headersDistinct.dpop;
+  const record = {
+    client_id: authRecord.client_id,
+    grant_type: form.get('grant_type'),
+    listener,
+    dpop_headers: proofs.length,
+    ...decodeJwt(proofs[0]),
+    status: null,
+    error: null,
+    error_detail: null,
+    dpop_nonce_header: false,
+  };
+  const key = authRecord.client_id ?? '';
+  if (!dpopLog.has(key)) dpopLog.set(key, []);
+  const log = dpopLog.get(key);
+  if (log.length >= 1000) log.shift();
+  log.push(record);
+  // Read when the answer is sent: every path that refuses the request (this server's checks,
+  // /test/fail-next, oidc-provider's error events) has set the error of authRecord by then.
+  res.on('finish', () => {
+    Object.assign(record, {
+      status: res.statusCode,
+      error: authRecord.error ?? null,
+      error_detail: authRecord.error_detail ?? null,
+      dpop_nonce_header: res.hasHeader('dpop-nonce'),
+    });
+  });
+}
+
 // GET /test/fail-next: failures to answer in place of the provider, first armed first used:
 // { path, status, error, clientId (or undefined: any client), left }.
 const failures = [];
@@ -1123,8 +1195,14 @@ async function tokenInfo(provider, jwks, issuer, token) {
         aud: found.aud,
         // A rotated refresh token (or a used code) is kept, marked consumed, until it expires.
         consumed: Boolean(found.consumed),
-        // RFC 8705 §3.1: bound to this client certificate (a JWT carries its cnf in the payload).
-        ...(found['x5t#S256'] ? { cnf: { 'x5t#S256': found['x5t#S256'] } } : {}),
+        // Bound to a client certificate (RFC 8705 §3.1: x5t#S256), to a DPoP key (RFC 9449 §6.1:
+        // jkt), or both; a JWT carries its cnf in the payload.
+        ...(found['x5t#S256'] || found.jkt ? {
+          cnf: {
+            ...(found['x5t#S256'] ? { 'x5t#S256': found['x5t#S256'] } : {}),
+            ...(found.jkt ? { jkt: found.jkt } : {}),
+          },
+        } : {}),
       };
     }
   }
@@ -1186,12 +1264,15 @@ async function main() {
       'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none',
       'tls_client_auth', 'self_signed_tls_client_auth',
     ],
-    // oidc-provider's default is HS256, RS256, PS256, ES256, Ed25519 and EdDSA.
+    // oidc-provider's default is HS256, RS256, PS256, ES256, Ed25519 and EdDSA for client
+    // assertions, and ES256, Ed25519 and EdDSA for DPoP proofs (dpop_signing_alg_values_supported
+    // in discovery, RFC 9449 §5.1).
     enabledJWA: {
       clientAuthSigningAlgValues: [
         'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
         'ES256', 'ES384', 'Ed25519', 'EdDSA',
       ],
+      dPoPSigningAlgValues: ['ES256', 'ES384', 'Ed25519', 'EdDSA', 'PS256', 'RS256'],
     },
     // RFC 8705 §5: where a client that authenticates with a certificate, or wants
     // certificate-bound tokens, sends its requests.
@@ -1259,6 +1340,21 @@ async function main() {
           return property === 'tls_client_auth_subject_dn' && Boolean(cert)
             && rfc4514(cert.subject) === expected;
         },
+      },
+      // RFC 9449. A token request with a DPoP header gets tokens bound to the proof's key, by every
+      // grant (the registered ones too: workloadDpopProof); one without is unaffected. Every proof
+      // must carry this server's nonce (§8): a proof without one, or with a stale one, is answered
+      // 400 use_dpop_nonce with a DPoP-Nonce header. oidc-provider derives nonces from nonceSecret
+      // and the clock (lib/helpers/challenge.js): a new one every 60 s, each accepted for three to
+      // four minutes after it is sent, and a successful answer carries a DPoP-Nonce header too when
+      // the proof's nonce is no longer the newest. Refresh tokens are bound to the key for public
+      // clients only (§5: a confidential client's refresh token is bound to its authentication). An
+      // authorization request may carry dpop_jkt (§10): the code can then only be redeemed with a
+      // proof of that key.
+      dPoP: {
+        enabled: true,
+        nonceSecret: crypto.randomBytes(32),
+        requireNonce: () => true,
       },
     },
     // PKCE for public clients and native apps (RFC 8252 §6); any other client may still use it.
@@ -1360,6 +1456,9 @@ async function main() {
         const log = clientAuthLog.get(url.searchParams.get('client_id') ?? '') ?? [];
         return sendJson(res, 200, log.filter((r) => r.header || r.malformed));
       }
+      if (req.method === 'GET' && url.pathname === '/test/dpop') {
+        return sendJson(res, 200, dpopLog.get(url.searchParams.get('client_id') ?? '') ?? []);
+      }
       if (req.method === 'GET' && url.pathname === '/test/fail-next') {
         return sendJson(res, ...armFailure(url.searchParams));
       }
@@ -1380,7 +1479,10 @@ async function main() {
         const presented = presentedClientAuth(req, form);
         const record = recordClientAuth(req, res, url.pathname, listener, presented);
         if (implied) record.implied_client = true;
-        if (url.pathname === '/token') record.grant = workloadGrantRecord(form);
+        if (url.pathname === '/token') {
+          record.grant = workloadGrantRecord(form);
+          if (req.headersDistinct.dpop) recordDpop(req, res, listener, form, record);
+        }
         const problem = clientAuthenticationProblem(url.pathname, presented);
         if (problem) {
           Object.assign(record, { error: 'invalid_client', error_detail: problem });
@@ -1411,10 +1513,9 @@ async function main() {
         }
         if (url.pathname === '/token' && form.get('grant_type') === DEVICE_CODE_GRANT
           && devicePollTooSoon(form.get('device_code'))) {
-          return sendJson(res, 400, {
-            error: 'slow_down',
-            error_description: 'polled sooner than the interval; wait 5 s more between polls from now on (RFC 8628 §3.5)',
-          });
+          const description = 'polled sooner than the interval; wait 5 s more between polls from now on (RFC 8628 §3.5)';
+          Object.assign(record, { error: 'slow_down', error_detail: description });
+          return sendJson(res, 400, { error: 'slow_down', error_description: description });
         }
       }
     } catch (err) {

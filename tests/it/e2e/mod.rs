@@ -5,10 +5,11 @@
 //! (`client_auth`: private_key_jwt, client_secret_jwt, mutual TLS), and the server's own clients
 //! without shared secrets, checked without oauthctl (`idp`), and workload identity's CI platform
 //! and grants, checked without oauthctl (`workload`), and oauthctl's workload identity against them
-//! (`workload_identity`). Every test is named `e2e_…`; run
-//! only these with `cargo test --test it e2e`.
+//! (`workload_identity`), and the server's DPoP (RFC 9449), checked without oauthctl's binary
+//! (`dpop_server`). Every test is named `e2e_…`; run only these with `cargo test --test it e2e`.
 
 mod client_auth;
+mod dpop_server;
 mod idp;
 mod tokens;
 mod users;
