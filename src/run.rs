@@ -71,7 +71,14 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
                 bypass: args.no_cache,
                 force: args.force,
             };
-            output::token(format, &commands::fetch::run(settings, cache_use)?, kube)
+            let request = commands::fetch::UseWith {
+                url: args.url,
+                method: args.method,
+                nonce: args.nonce,
+            }
+            .checked(format)?;
+            let result = commands::fetch::run(settings, cache_use, request.as_ref())?;
+            output::token(format, &result, kube)
         }
         Command::ExchangeCode(args) => {
             if args.dry_run {

@@ -24,6 +24,8 @@ pub struct TokenResult {
     pub cached: bool,
     /// A note for stderr (`login`'s "signed in").
     pub note: Option<String>,
+    /// A DPoP proof for the request the token goes with (`fetch --url`).
+    pub dpop_proof: Option<Secret>,
 }
 
 impl TokenResult {
@@ -33,6 +35,7 @@ impl TokenResult {
             token,
             cached: false,
             note: None,
+            dpop_proof: None,
         }
     }
 }
@@ -84,6 +87,7 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
             token,
             cached: true,
             note: None,
+            dpop_proof: None,
         });
     }
     // A client_credentials client can always ask again, so it does (RFC 6749 §4.4.3: its

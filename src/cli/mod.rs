@@ -87,6 +87,9 @@ pub fn parse_fetch_fast(args: &[std::ffi::OsString]) -> Option<Cli> {
             force: false,
             min_ttl: None,
             dry_run: false,
+            url: None,
+            method: None,
+            nonce: None,
             overrides: Overrides::default(),
         }),
     };
@@ -402,6 +405,19 @@ pub struct FetchArgs {
     /// and send nothing (the cache is neither read nor written)
     #[arg(long)]
     pub dry_run: bool,
+
+    /// With a DPoP token: the URL of the request it goes with, for `-o header` (and `-o json`)
+    /// to add a DPoP proof for that request (RFC 9449 §7)
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// The HTTP method of the request the DPoP proof goes with [default: GET]
+    #[arg(long, value_name = "METHOD", requires = "url")]
+    pub method: Option<String>,
+
+    /// The resource server's DPoP nonce, for the proof (RFC 9449 §9)
+    #[arg(long, value_name = "NONCE", requires = "url")]
+    pub nonce: Option<String>,
 
     #[command(flatten)]
     pub overrides: Overrides,

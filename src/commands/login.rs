@@ -123,9 +123,8 @@ pub fn run(settings: &Settings, input: LoginInput) -> Result<TokenResult> {
         ),
     };
     Ok(TokenResult {
-        token,
-        cached: false,
         note: Some(note),
+        ..TokenResult::fresh(token)
     })
 }
 

@@ -20,6 +20,9 @@ struct TokenJson {
     expires_at: Option<Option<i64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cached: Option<bool>,
+    /// A DPoP token's proof for the request `--url` names (DESIGN §12).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dpop_proof: Option<String>,
 }
 
 impl TokenJson {
@@ -39,6 +42,10 @@ impl TokenJson {
             response,
             expires_at: (!expires_at_placed).then_some(expires_at),
             cached: (!cached_placed).then_some(result.cached),
+            dpop_proof: result
+                .dpop_proof
+                .as_ref()
+                .map(|proof| proof.expose().to_string()),
         }
     }
 }
@@ -68,6 +75,19 @@ pub fn token(
     let text = match format {
         OutputFormat::Text => format!("{}\n", access_token()?),
         OutputFormat::Json => to_json(&TokenJson::new(result)),
+        OutputFormat::Header if token.is_dpop() && token.dpop_jkt.is_some() => {
+            // RFC 9449 §7.1: the DPoP scheme, and a proof made for this one request.
+            let Some(proof) = &result.dpop_proof else {
+                return Err(Error::Usage(
+                    "the token is a DPoP token: -o header needs --url (and --method unless GET) to make the DPoP proof of the request it goes with".into(),
+                ));
+            };
+            format!(
+                "Authorization: DPoP {}\nDPoP: {}\n",
+                access_token()?,
+                verbatim("DPoP proof", proof.expose())?
+            )
+        }
         OutputFormat::Header => {
             bearer_only("an Authorization header")?;
             format!("Authorization: Bearer {}\n", access_token()?)
@@ -81,6 +101,7 @@ pub fn token(
                 // SECURITY 25: any case of Bearer is Bearer.
                 None => "Bearer",
                 Some(_) if token.is_bearer() => "Bearer",
+                Some(_) if token.is_dpop() => "DPoP",
                 Some(TokenType::Named(name)) => verbatim("token_type", name)?,
                 Some(malformed) => {
                     return Err(Error::unreachable(format!(
@@ -102,6 +123,12 @@ pub fn token(
             out
         }
         OutputFormat::ExecCredential => {
+            if token.is_dpop() {
+                // DESIGN §12: client-go sends the token as Bearer, with no proof.
+                return Err(Error::Usage(
+                    "the token is a DPoP token, and kubectl cannot send the DPoP proof each request needs (RFC 9449 §7): use a profile without dpop for -o exec-credential".into(),
+                ));
+            }
             bearer_only("a Kubernetes ExecCredential")?;
             to_json(&crate::kube::exec_credential(
                 kube,
@@ -154,6 +181,7 @@ pub(super) mod tests {
             },
             cached: false,
             note: None,
+            dpop_proof: None,
         }
     }
 
