@@ -516,10 +516,11 @@ fn now() -> f64 {
 }
 
 /// The server's own tests: each check is shown to refuse what it must, with its reason, next to a
-/// request that passes.
+/// request that passes, and the whole is driven once by real curl.
 mod tests {
     use std::io::{Read, Write};
     use std::net::TcpStream;
+    use std::process::{Command, Stdio};
     use std::time::Duration;
 
     use oauthctl::dpop::{self, ProofFor};
@@ -930,6 +931,67 @@ mod tests {
         assert_eq!(
             thumbprint.as_deref(),
             Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
+        );
+    }
+
+    /// The intended use, at the HTTP level: the two lines `oauthctl fetch -o header --url URL`
+    /// prints, given to real curl as headers on its standard input (`-H @-`).
+    #[test]
+    fn curl_with_the_two_header_lines_on_stdin_is_accepted() {
+        let version = Command::new("curl").arg("--version").output();
+        let found = version.is_ok_and(|out| out.status.success());
+        assert!(
+            found,
+            "this test runs real curl: install it (the CI machine does)"
+        );
+        let server = ResourceServer::start(jwt_cnf_jkt);
+        let client = Client::new(Alg::ES256);
+        let url = server.url("/orders?page=2");
+        let proof = client.proof("GET", &url, None);
+        let lines = format!("Authorization: DPoP {}\nDPoP: {proof}\n", client.token);
+        let curl = |lines: &str| {
+            // -q first: no ~/.curlrc; no proxy, whatever the environment says.
+            let mut child = Command::new("curl")
+                .args([
+                    "-q",
+                    "-sS",
+                    "--noproxy",
+                    "*",
+                    "-H",
+                    "@-",
+                    "-w",
+                    "\n%{http_code}",
+                    &url,
+                ])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("run curl");
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(lines.as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "curl failed: {stderr}");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let out = curl(&lines);
+        let (body, status) = out.rsplit_once('\n').unwrap();
+        assert_eq!(status, "200", "{body} {:?}", server.verdicts());
+        let body: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(body, json!({"ok": true, "jkt": client.key.thumbprint()}));
+        // The same lines again are a replay, and curl sees the refusal.
+        let out = curl(&lines);
+        assert!(out.ends_with("\n401"), "{out}");
+        let verdicts = server.verdicts();
+        let reasons: Vec<_> = verdicts.iter().map(|v| (v.accepted, &*v.reason)).collect();
+        assert_eq!(
+            reasons,
+            [(true, reason::ACCEPTED), (false, reason::JTI_REPLAYED)]
         );
     }
 }
