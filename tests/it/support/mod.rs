@@ -3,8 +3,10 @@
 //! (`server`), a CI platform that mints workload identity tokens (`ci_platform`), the real
 //! authorization server of the e2e suites (`idp`) and its clients' keys and
 //! certificates (`keys`), loopback relays and a CONNECT proxy (`proxy`), a TLS front with a
-//! private CA (`tls`), and the bounds on text from outside (`untrusted`). `harness` holds the
-//! tests of these helpers themselves.
+//! private CA (`tls`), the bounds on text from outside (`untrusted`), and a DPoP protected
+//! resource that checks proofs and token binding as RFC 9449 asks of one (`resource_server`).
+//! `harness` holds the tests of these helpers themselves, except `resource_server`, whose tests
+//! are in its own file.
 
 pub mod app;
 pub mod ci_platform;
@@ -12,6 +14,7 @@ pub mod common;
 pub mod idp;
 pub mod keys;
 pub mod proxy;
+pub mod resource_server;
 pub mod server;
 pub mod tls;
 pub mod untrusted;
