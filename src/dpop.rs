@@ -170,6 +170,15 @@ pub fn key_name(profile: &Profile, alg: Alg) -> String {
     )
 }
 
+/// The names of every key oauthctl may have made for `profile`, one per algorithm.
+pub fn key_names(profile: &Profile) -> Vec<String> {
+    crate::config::DpopAlg::NAMES
+        .iter()
+        .filter_map(|name| Alg::from_name(name))
+        .map(|alg| key_name(profile, alg))
+        .collect()
+}
+
 /// The algorithm a profile's proofs use: `dpop_alg`, else what the key file says (a JWK's own
 /// `alg`, else the key's kind), else ES256.
 fn alg_for(profile: &Profile, key: Option<&PrivateKey>) -> Result<Alg> {

@@ -29,6 +29,8 @@ pub enum Outcome {
         unreadable: usize,
         /// Temp files of interrupted writers removed: they hold whole entries, tokens included.
         temp_files: usize,
+        /// DPoP keys oauthctl made, removed with the tokens bound to them (DESIGN §12).
+        dpop_keys: usize,
     },
 }
 
@@ -83,6 +85,8 @@ pub fn clear(settings: &Settings) -> Result<Outcome> {
         let (_, failures) = crate::discovery::clear_cache(&cache);
         cleared.failures.extend(failures);
     }
+    // The DPoP keys go with the tokens bound to them: all of them, or the profile's.
+    let dpop_keys = clear_dpop_keys(&cache, &mut cleared.failures, profile);
     if let Some((path, why)) = cleared.failures.first() {
         let more = match cleared.failures.len() {
             1 => String::new(),
@@ -100,5 +104,38 @@ pub fn clear(settings: &Settings) -> Result<Outcome> {
         removed: cleared.entries,
         unreadable: cleared.unreadable,
         temp_files: cleared.temp_files,
+        dpop_keys,
     })
+}
+
+/// Removes the DPoP keys oauthctl made (and with all of them, the servers' nonces): every one,
+/// or `profile`'s, whatever its `dpop_alg` was when it was made. A key the profile's
+/// `dpop_key_file` names is the user's, never removed. Returns how many keys were removed.
+fn clear_dpop_keys(
+    cache: &Cache,
+    failures: &mut Vec<(std::path::PathBuf, String)>,
+    profile: Option<&crate::resolve::Profile>,
+) -> usize {
+    let store = match crate::dpop::Store::existing(cache) {
+        Ok(Some(store)) => store,
+        Ok(None) => return 0,
+        Err(why) => {
+            failures.push((cache.dir().join("dpop"), why));
+            return 0;
+        }
+    };
+    let Some(profile) = profile else {
+        let (removed, failed) = store.clear();
+        failures.extend(failed);
+        return removed;
+    };
+    let mut removed = 0;
+    for name in crate::dpop::key_names(profile) {
+        match store.remove_key(&name) {
+            Ok(true) => removed += 1,
+            Ok(false) => {}
+            Err(why) => failures.push((cache.dir().join("dpop").join(&name), why)),
+        }
+    }
+    removed
 }

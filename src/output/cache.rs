@@ -21,6 +21,9 @@ struct CacheEntryJson<'a> {
     scope: Option<&'a str>,
     expires_at: Option<i64>,
     has_refresh_token: bool,
+    /// The thumbprint of the DPoP key a DPoP token is bound to (public, as the key's `jwk` is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dpop_jkt: Option<&'a str>,
 }
 
 impl<'a> CacheEntryJson<'a> {
@@ -35,6 +38,7 @@ impl<'a> CacheEntryJson<'a> {
             scope: entry.scope.as_deref(),
             expires_at: entry.expires_at,
             has_refresh_token: entry.refresh_token().is_some(),
+            dpop_jkt: entry.dpop_jkt.as_deref(),
         }
     }
 }
@@ -45,6 +49,7 @@ struct ClearedJson<'a> {
     removed: usize,
     unreadable_removed: usize,
     temp_files_removed: usize,
+    dpop_keys_removed: usize,
     dir: Cow<'a, str>,
 }
 
@@ -100,12 +105,14 @@ pub fn cache(format: OutputFormat, outcome: &Outcome) -> Rendered {
             removed,
             unreadable,
             temp_files,
+            dpop_keys,
         } => {
             if json_out {
                 return to_json(&ClearedJson {
                     removed: *removed,
                     unreadable_removed: *unreadable,
                     temp_files_removed: *temp_files,
+                    dpop_keys_removed: *dpop_keys,
                     dir: dir.to_string_lossy(),
                 })
                 .into();
@@ -123,6 +130,9 @@ pub fn cache(format: OutputFormat, outcome: &Outcome) -> Rendered {
                     "{} left by interrupted writers",
                     count(*temp_files, "temp file")
                 ));
+            }
+            if *dpop_keys > 0 {
+                also.push(count(*dpop_keys, "DPoP key"));
             }
             let also = match also.is_empty() {
                 true => String::new(),
