@@ -33,6 +33,8 @@ pub struct Outcome {
     pub revoked: Vec<Revoked>,
     /// A cache entry holding a revoked token was deleted.
     pub forgotten: bool,
+    /// The DPoP key the profile's tokens were bound to was removed (DESIGN §12).
+    pub dpop_key_removed: bool,
 }
 
 /// One token the server accepted to revoke.
@@ -59,11 +61,57 @@ pub fn run(settings: &Settings, input: RevokeInput) -> Result<Outcome> {
         }
         None => None,
     };
-    let revocation = Revocation::new(settings, settings.profile()?);
-    match token {
+    let profile = settings.profile()?;
+    let revocation = Revocation::new(settings, profile);
+    let revoked = match token {
         Some(token) => revoke_given(settings, revocation, Secret::new(token), input.hint),
         None => revoke_cached(settings, revocation),
+    };
+    // DESIGN §12: the DPoP key goes with the profile's tokens, whatever the server answered:
+    // a token it did not revoke is of no use to anyone without the key. A token given on the
+    // command line takes the key only with the cache entry it came from.
+    let takes_key = match &revoked {
+        Ok(outcome) => outcome.forgotten || token_was_cached(outcome),
+        Err(_) => true,
+    };
+    if !takes_key {
+        return revoked;
     }
+    let removed = remove_dpop_key(settings, profile);
+    match (revoked, removed) {
+        (Ok(mut outcome), Ok(removed)) => {
+            outcome.dpop_key_removed = removed;
+            Ok(outcome)
+        }
+        (Ok(outcome), Err(why)) => Err(Error::Config(format!(
+            "revoked what {} had cached, but could not remove its DPoP key: {why}",
+            outcome.profile
+        ))),
+        (Err(e), _) => Err(e),
+    }
+}
+
+fn token_was_cached(outcome: &Outcome) -> bool {
+    outcome.revoked.iter().any(|r| r.cached)
+}
+
+/// Removes the DPoP key oauthctl made for the profile (any `dpop_alg`), if there is one; a
+/// `dpop_key_file` is the user's and stays. Whether a key was removed.
+fn remove_dpop_key(settings: &Settings, profile: &Profile) -> std::result::Result<bool, String> {
+    if profile.dpop_key_file.is_some() {
+        return Ok(false);
+    }
+    let Some(cache) = settings.cache() else {
+        return Ok(false);
+    };
+    let Some(store) = crate::dpop::Store::existing(cache)? else {
+        return Ok(false);
+    };
+    let mut removed = false;
+    for name in crate::dpop::key_names(profile) {
+        removed |= store.remove_key(&name)?;
+    }
+    Ok(removed)
 }
 
 /// Where the profile's tokens are cached: the entries its requests would use now (under its own
@@ -304,6 +352,7 @@ impl<'a> Revocation<'a> {
             endpoint: self.url.clone(),
             revoked: Vec::new(),
             forgotten: false,
+            dpop_key_removed: false,
         }
     }
 

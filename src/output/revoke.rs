@@ -12,6 +12,7 @@ use crate::untrusted::printable;
 struct RevocationJson {
     revoked: Vec<RevokedJson>,
     forgotten: bool,
+    dpop_key_removed: bool,
     endpoint: Option<String>,
 }
 
@@ -34,6 +35,7 @@ impl RevocationJson {
                 })
                 .collect(),
             forgotten: outcome.forgotten,
+            dpop_key_removed: outcome.dpop_key_removed,
             endpoint: outcome
                 .endpoint
                 .as_deref()
@@ -78,6 +80,10 @@ pub fn revocation(format: OutputFormat, outcome: &Outcome) -> Rendered {
             };
             format!("revoked {what} at {host}{forgotten}")
         }
+    };
+    let note = match outcome.dpop_key_removed {
+        true => format!("{note}; its DPoP key is removed"),
+        false => note,
     };
     Rendered {
         stdout: String::new(),

@@ -171,6 +171,7 @@ fn revoke_json_says_what_was_revoked_and_forgotten() {
                 {"token_type_hint": "access_token", "cached": true},
             ],
             "forgotten": true,
+            "dpop_key_removed": false,
             "endpoint": server.url("/revoke"),
         })
     );
