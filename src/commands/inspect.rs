@@ -45,6 +45,24 @@ pub struct Inspection {
     /// With `-p`, a certificate-bound token (RFC 8705 §3.1) and a profile with a certificate:
     /// whether the token is bound to it.
     pub binding: Option<Binding>,
+    /// With `-p`, a DPoP-bound token (RFC 9449 §6): whether it is bound to the profile's key.
+    pub dpop_binding: Option<KeyBinding>,
+}
+
+/// A token's `cnf` `jkt` compared with the thumbprint of the profile's DPoP key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyBinding {
+    /// The token's `cnf` `jkt`.
+    pub token: String,
+    /// The profile's DPoP key's thumbprint, and where the key is; `None` when the profile has
+    /// no key (it does not use DPoP, or the key it had is gone), and why.
+    pub key: std::result::Result<(String, String), String>,
+}
+
+impl KeyBinding {
+    pub fn matches(&self) -> bool {
+        self.key.as_ref().is_ok_and(|(jkt, _)| *jkt == self.token)
+    }
 }
 
 /// A token's `cnf` `x5t#S256` compared with the profile's `client_certificate_file`.
@@ -150,16 +168,20 @@ pub fn run(
         }
     };
     let jwt = decode(&text)?;
-    let binding = if settings.profile_on_command_line {
-        certificate_binding(&jwt, settings.profile()?)?
+    let (binding, dpop_binding) = if settings.profile_on_command_line {
+        (
+            certificate_binding(&jwt, settings.profile()?)?,
+            key_binding(&jwt, settings)?,
+        )
     } else {
-        None
+        (None, None)
     };
     let mut inspection = Inspection {
         jwt,
         now: crate::timefmt::now(),
         verification: None,
         binding,
+        dpop_binding,
     };
     if let Some(verify) = verify {
         inspection.verification = Some(verified(settings, &text, &inspection, verify)?);
@@ -215,6 +237,39 @@ fn certificate_binding(jwt: &Jwt, profile: &Profile) -> Result<Option<Binding>> 
         token: token.to_string(),
         certificate: chain.x5t_s256(),
         file: file.clone(),
+    }))
+}
+
+/// RFC 9449 §6.1: a token bound to a DPoP key carries the key's thumbprint in `cnf.jkt`;
+/// whether it is the profile's key. The key is looked at, never made: a profile whose key is
+/// gone has none.
+fn key_binding(jwt: &Jwt, settings: &Settings) -> Result<Option<KeyBinding>> {
+    let Some(token) = jwt
+        .claims
+        .get("cnf")
+        .and_then(|cnf| cnf.get("jkt"))
+        .and_then(serde_json::Value::as_str)
+    else {
+        return Ok(None);
+    };
+    let profile = settings.profile()?;
+    let key = if !profile.uses_dpop() {
+        Err(format!("{} does not use DPoP", profile.describe()))
+    } else {
+        let store = match settings.cache().map(crate::dpop::Store::existing) {
+            Some(Ok(store)) => store,
+            _ => None,
+        };
+        match crate::dpop::profile_key(profile, store.as_ref(), false)? {
+            Some(key) if key.kept != crate::dpop::Kept::Run => {
+                Ok((key.jkt.clone(), key.describe()))
+            }
+            _ => Err(format!("{} has no DPoP key kept", profile.describe())),
+        }
+    };
+    Ok(Some(KeyBinding {
+        token: token.to_string(),
+        key,
     }))
 }
 
@@ -440,6 +495,7 @@ mod tests {
             now,
             verification: None,
             binding: None,
+            dpop_binding: None,
         }
         .validity()
     }

@@ -30,6 +30,19 @@ struct InspectionJson<'a> {
     /// With `-p`, whether a certificate-bound token is bound to the profile's certificate.
     #[serde(skip_serializing_if = "Option::is_none")]
     certificate_binding: Option<BindingJson<'a>>,
+    /// With `-p`, whether a DPoP-bound token is bound to the profile's DPoP key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dpop_binding: Option<KeyBindingJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct KeyBindingJson<'a> {
+    matches: bool,
+    token_jkt: &'a str,
+    /// The profile's key's thumbprint; null when it has none.
+    key_jkt: Option<&'a str>,
+    /// Where the key is, or why there is none.
+    key: &'a str,
 }
 
 #[derive(Serialize)]
@@ -122,6 +135,15 @@ impl<'a> InspectionJson<'a> {
                 token_x5t_s256: &b.token,
                 certificate_x5t_s256: &b.certificate,
                 client_certificate_file: b.file.display().to_string(),
+            }),
+            dpop_binding: inspection.dpop_binding.as_ref().map(|b| KeyBindingJson {
+                matches: b.matches(),
+                token_jkt: &b.token,
+                key_jkt: b.key.as_ref().ok().map(|(jkt, _)| jkt.as_str()),
+                key: match &b.key {
+                    Ok((_, kept)) => kept,
+                    Err(why) => why,
+                },
             }),
         }
     }
@@ -271,6 +293,34 @@ pub fn inspection_styled(format: OutputFormat, inspection: &Inspection, style: S
         out.push_str(&line);
         out.push('\n');
     }
+    if let Some(binding) = &inspection.dpop_binding {
+        let token = printable(&binding.token, 100);
+        let line = match &binding.key {
+            Ok((_, kept)) if binding.matches() => style.green_bold(&verdict(
+                "Bound",
+                &format!(
+                    "to the profile's DPoP key, {} (cnf jkt)",
+                    printable(kept, 300)
+                ),
+            )),
+            Ok((jkt, kept)) => style.red_bold(&verdict(
+                "Bound",
+                &format!(
+                    "to ANOTHER DPoP key: cnf jkt is {token}, {} has {jkt}",
+                    printable(kept, 300)
+                ),
+            )),
+            Err(why) => style.red_bold(&verdict(
+                "Bound",
+                &format!(
+                    "to a DPoP key (cnf jkt {token}), but {}",
+                    printable(why, 300)
+                ),
+            )),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
     if let Some(v) = &inspection.verification {
         // Every check passed (a failure is an error): what was checked, and what was not.
         for (i, check) in v.checks.iter().enumerate() {
@@ -302,6 +352,7 @@ pub(super) mod tests {
         Inspection {
             verification: None,
             binding: None,
+            dpop_binding: None,
             jwt: crate::jwt::decode(&crate::jwt::tests::make(
                 r#"{"alg":"RS256","kid":"k\u001b[2Jx"}"#,
                 claims,

@@ -600,6 +600,7 @@ fn regression_jwt_decode_relative_overflow() {
                 now,
                 verification: None,
                 binding: None,
+                dpop_binding: None,
             },
         )
         .stdout;
