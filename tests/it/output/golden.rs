@@ -124,7 +124,7 @@ const CASES: &[&str] = &[
     "error-config.json",
     // errors the output side raises itself
     "error-header-not-bearer.txt",
-    "error-exec-credential-not-bearer.txt",
+    "error-exec-credential-dpop.txt",
     "error-env-malformed-token-type.txt",
     "error-view-format.txt",
 ];
@@ -1063,12 +1063,9 @@ fn errors_of_the_token_formats() {
     let fetch = |url: &str, format: &str| {
         case.cmd(&["fetch", "--no-cache", "--token-url", url, "-o", format])
     };
+    let to_kubectl = fetch(&dpop, "exec-credential");
     let cases = [
         ("error-header-not-bearer.txt", fetch(&dpop, "header")),
-        (
-            "error-exec-credential-not-bearer.txt",
-            fetch(&dpop, "exec-credential"),
-        ),
         (
             "error-env-malformed-token-type.txt",
             fetch(&malformed, "env"),
@@ -1077,6 +1074,9 @@ fn errors_of_the_token_formats() {
     for (name, cmd) in cases {
         case.fails(name, 4, cmd);
     }
+    // A DPoP token cannot go to kubectl at all, which sends it as Bearer without a proof: a
+    // usage error (DESIGN §12).
+    case.fails("error-exec-credential-dpop.txt", 2, to_kubectl);
     // And the commands that print no token refuse those formats (a usage error, in text too).
     case.fails(
         "error-view-format.txt",
