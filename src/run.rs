@@ -76,7 +76,7 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
                 method: args.method,
                 nonce: args.nonce,
             }
-            .checked(format)?;
+            .checked_for(format)?;
             let result = commands::fetch::run(settings, cache_use, request.as_ref())?;
             output::token(format, &result, kube)
         }
@@ -181,6 +181,12 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
             let assertion = commands::keys::assertion(settings, grant_assertion)?;
             Ok(output::assertion(format, &assertion))
         }
+        Command::Keys(KeysCommand::DpopProof { url, method, nonce }) => {
+            output::require_view_format(format, "keys dpop-proof")?;
+            let request = commands::fetch::UseWith { url, method, nonce };
+            let proof = commands::keys::dpop_proof(settings, request)?;
+            Ok(output::dpop_proof(format, &proof))
+        }
         Command::Keys(sub) => {
             output::require_view_format(format, "keys")?;
             let outcome = match sub {
@@ -188,8 +194,8 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
                     commands::keys::generate(alg.unwrap_or(crate::keys::Alg::ES256), &out)?
                 }
                 KeysCommand::Public { file, alg } => commands::keys::public(&file, alg)?,
-                KeysCommand::Assertion { .. } => {
-                    return Err(Error::Internal("keys assertion handled above".into()));
+                KeysCommand::Assertion { .. } | KeysCommand::DpopProof { .. } => {
+                    return Err(Error::Internal("handled above".into()));
                 }
             };
             Ok(output::keys(format, &outcome))

@@ -205,6 +205,11 @@ Examples:
   oauthctl keys assertion -p ci | oauthctl inspect
   oauthctl keys assertion -p ci -o json | jq -r .client_assertion";
 
+pub(super) const KEYS_DPOP_PROOF_HELP: &str = "\
+Examples:
+  oauthctl keys dpop-proof -p api | oauthctl inspect
+  oauthctl keys dpop-proof -p api --url https://api.example.com/orders --method GET";
+
 pub(super) const IDENTITY_TOKEN_HELP: &str = "\
 Examples:
   oauthctl identity-token -p ci | oauthctl inspect

@@ -666,6 +666,25 @@ pub enum KeysCommand {
         #[arg(long)]
         grant_assertion: bool,
     },
+    /// Print a new DPoP proof of the profile (-p) for one request
+    ///
+    /// What `--dry-run` leaves to a shell variable for a DPoP profile: a proof (RFC 9449 §4)
+    /// signed now with the profile's DPoP key (made first if it has none), for a POST to its
+    /// token endpoint with the server's latest nonce, or for the request --url names. Good for
+    /// one request: make a new one for each. To call an API with a token, use
+    /// `fetch -o header --url`, whose proof carries the token's hash.
+    #[command(after_help = KEYS_DPOP_PROOF_HELP)]
+    DpopProof {
+        /// The request's URL [default: the profile's token endpoint]
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// The request's method [default: POST to the token endpoint, else GET]
+        #[arg(long, value_name = "METHOD")]
+        method: Option<String>,
+        /// The server's DPoP nonce [default: the latest the token endpoint gave]
+        #[arg(long, value_name = "NONCE")]
+        nonce: Option<String>,
+    },
 }
 
 /// The algorithms a key pair signs with, as `--alg` takes them (the HMAC ones sign with a shared

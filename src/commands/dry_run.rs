@@ -282,7 +282,27 @@ impl<'p> Planner<'p> {
             token_url: Some(token_url),
             ..profile.clone()
         };
-        let request = build_request(&profile, &credential, grant)?;
+        let mut request = build_request(&profile, &credential, grant)?;
+        if profile.uses_dpop() {
+            // DESIGN §12: a proof is made for each request, with the server's latest nonce; the
+            // dry run makes none (and reads no key), but names the command that does.
+            // `keys dpop-proof` takes no --dpop: this run's flag goes to it as its variable.
+            let env = match profile.origins.get("dpop") {
+                Some(crate::resolve::Origin::Flag) => "OAUTHCTL_DPOP=true ",
+                _ => "",
+            };
+            let proof = self.secret(
+                "OAUTHCTL_DPOP_PROOF",
+                &format!(
+                    "a DPoP proof for this request, made anew for each one: OAUTHCTL_DPOP_PROOF=\"$({env}oauthctl keys dpop-proof{})\"",
+                    self.profile_flag()
+                ),
+            );
+            request.headers.push(crate::oauth::Header {
+                name: "DPoP".into(),
+                value: HeaderValue::Text(proof.expose().to_string()),
+            });
+        }
         Ok(self.plan(request, discovery, client_certificate))
     }
 

@@ -16,24 +16,29 @@ pub struct UseWith {
 
 /// The request `--url` names, checked before anything is sent: an absolute http(s) URL, a
 /// method (RFC 9110 §9.1: a token; upper-cased, as methods are written), and a nonce as RFC 9449
-/// §8.1 defines one. `--url` makes a proof only `-o header` and `-o json` print.
+/// §8.1 defines one.
 pub struct Request {
-    url: String,
-    method: String,
-    nonce: Option<String>,
+    pub url: String,
+    pub method: String,
+    pub nonce: Option<String>,
 }
 
 impl UseWith {
-    pub fn checked(self, format: OutputFormat) -> Result<Option<Request>> {
-        let Some(url) = self.url else {
-            return Ok(None);
-        };
-        if !matches!(format, OutputFormat::Header | OutputFormat::Json) {
+    /// For `fetch`: `--url` makes a proof only `-o header` and `-o json` print.
+    pub fn checked_for(self, format: OutputFormat) -> Result<Option<Request>> {
+        if self.url.is_some() && !matches!(format, OutputFormat::Header | OutputFormat::Json) {
             return Err(Error::Usage(format!(
                 "--url makes a DPoP proof for the request, which only -o header and -o json print; -o {} does not",
                 format.name()
             )));
         }
+        self.checked()
+    }
+
+    pub fn checked(self) -> Result<Option<Request>> {
+        let Some(url) = self.url else {
+            return Ok(None);
+        };
         let absolute = url.parse::<ureq::http::Uri>().ok().is_some_and(|uri| {
             matches!(uri.scheme_str(), Some("http" | "https"))
                 && uri.host().is_some_and(|h| !h.is_empty())

@@ -151,3 +151,46 @@ pub fn assertion(
         ))),
     }
 }
+
+/// `keys dpop-proof`: a new proof of the profile's DPoP key for one request (DESIGN §12), by
+/// default the token request: POST to the token endpoint with the server's latest nonce.
+pub fn dpop_proof(
+    settings: &crate::settings::Settings,
+    request: crate::commands::fetch::UseWith,
+) -> Result<crate::secret::Secret> {
+    let profile = settings.profile()?;
+    let Some(dpop) = settings.dpop()? else {
+        return Err(Error::Config(format!(
+            "{} does not use DPoP: set dpop = true (or give --dpop)",
+            profile.describe()
+        )));
+    };
+    let to_token_endpoint = request.url.is_none();
+    let url = match request.url {
+        Some(url) => url,
+        None => settings
+            .client()?
+            .endpoint(crate::discovery::Endpoint::Token)?,
+    };
+    let method = request
+        .method
+        .or_else(|| to_token_endpoint.then(|| "POST".into()));
+    let checked = crate::commands::fetch::UseWith {
+        url: Some(url),
+        method,
+        nonce: request.nonce,
+    }
+    .checked()?
+    .ok_or_else(|| Error::Internal("a checked request without its URL".into()))?;
+    let nonce = match (&checked.nonce, to_token_endpoint) {
+        (Some(nonce), _) => Some(nonce.clone()),
+        (None, true) => dpop.nonce(&checked.url),
+        (None, false) => None,
+    };
+    dpop.key.proof(crate::dpop::ProofFor {
+        method: &checked.method,
+        url: &checked.url,
+        nonce: nonce.as_deref(),
+        access_token: None,
+    })
+}

@@ -93,3 +93,18 @@ pub fn identity_token(format: OutputFormat, token: &crate::secret::Secret) -> Re
     }
     format!("{}\n", token.expose()).into()
 }
+
+/// `keys dpop-proof`: the proof alone (text), or `{"dpop_proof": …}`.
+pub fn dpop_proof(format: OutputFormat, proof: &crate::secret::Secret) -> Rendered {
+    #[derive(Serialize)]
+    struct ProofJson<'a> {
+        dpop_proof: &'a str,
+    }
+    if format == OutputFormat::Json {
+        return to_json(&ProofJson {
+            dpop_proof: proof.expose(),
+        })
+        .into();
+    }
+    format!("{}\n", proof.expose()).into()
+}

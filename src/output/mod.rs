@@ -33,7 +33,7 @@ pub use dry_run::dry_run;
 pub use error::{error, error_styled};
 pub use inspect::{inspection, inspection_styled};
 pub use introspect::{introspection, introspection_styled};
-pub use keys::{assertion, identity_token, keys};
+pub use keys::{assertion, dpop_proof, identity_token, keys};
 pub use profiles::profiles;
 pub use revoke::revocation;
 pub use token::token;
