@@ -208,7 +208,7 @@ Examples:
 pub(super) const KEYS_DPOP_PROOF_HELP: &str = "\
 Examples:
   oauthctl keys dpop-proof -p api | oauthctl inspect
-  oauthctl keys dpop-proof -p api --url https://api.example.com/orders --method GET";
+  oauthctl keys dpop-proof -p api --url https://api.example.com/orders";
 
 pub(super) const IDENTITY_TOKEN_HELP: &str = "\
 Examples:

@@ -179,7 +179,7 @@ fn revoke_json_says_what_was_revoked_and_forgotten() {
     let shown: Value = serde_json::from_str(&stdout_of(&assert)).unwrap();
     assert_eq!(
         shown,
-        json!({"revoked": [], "forgotten": false, "endpoint": null})
+        json!({"revoked": [], "forgotten": false, "dpop_key_removed": false, "endpoint": null})
     );
 }
 
