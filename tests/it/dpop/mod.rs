@@ -13,9 +13,10 @@ mod keys;
 mod output;
 mod requests;
 
+use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -205,6 +206,52 @@ pub fn nonce_demand(nonce: Option<&str>) -> Reply {
 /// The `cnf.jkt` of a token `bound` issued.
 pub fn cnf_jkt(token: &str) -> String {
     resource_server::jwt_cnf_jkt(token).unwrap_or_else(|| panic!("no cnf.jkt in {token}"))
+}
+
+// ---------------------------------------------------------------- using the token
+
+/// The two lines `fetch -o header --url` printed, split into the token and the proof (checked),
+/// the proof shown to be for the token (`ath`).
+pub fn split_header_lines(stdout: &str) -> (String, Proof) {
+    let lines: Vec<&str> = stdout.split_inclusive('\n').collect();
+    assert_eq!(lines.len(), 2, "exactly two lines: {stdout:?}");
+    let token = lines[0]
+        .strip_prefix("Authorization: DPoP ")
+        .and_then(|t| t.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("{stdout:?}"));
+    let proof = lines[1]
+        .strip_prefix("DPoP: ")
+        .and_then(|p| p.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("{stdout:?}"));
+    let proof = Proof::parse(proof);
+    assert_eq!(proof.claims["ath"], ath(token), "{}", proof.claims);
+    (token.to_owned(), proof)
+}
+
+/// `curl -sS -H @- URL` with `lines` on its stdin: (HTTP status, body).
+pub fn curl(url: &str, method: &str, lines: &str) -> (String, String) {
+    common::curl_available();
+    // -q first: no ~/.curlrc; no proxy, whatever the environment says.
+    let mut child = Command::new("curl")
+        .args(["-q", "-sS", "--noproxy", "*", "-X", method, "-H", "@-"])
+        .args(["-w", "\n%{http_code}", url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run curl");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(lines.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = String::from_utf8(out.stdout).unwrap();
+    let (body, status) = out.rsplit_once('\n').unwrap();
+    (status.to_owned(), body.to_owned())
 }
 
 // ---------------------------------------------------------------- profiles and the cache

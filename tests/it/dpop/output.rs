@@ -4,11 +4,10 @@
 //! refuses for any other URL or method; `-o json` and `-o env` say what the token is; the usage
 //! errors are exit 2 with nothing on stdout; and the `-v` trace never shows a proof.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
-use super::{Issuer, Proof, ath, cnf_jkt, dpop_profile, fetch, nonce_demand};
-use crate::support::common::{self, Env, curl_available, fails, json_of, stderr_of, stdout_of};
+use super::{
+    Issuer, Proof, ath, cnf_jkt, curl, dpop_profile, fetch, nonce_demand, split_header_lines,
+};
+use crate::support::common::{self, Env, fails, json_of, stderr_of, stdout_of};
 use crate::support::resource_server::{ResourceServer, jwt_cnf_jkt, reason};
 
 /// The two lines of a successful `fetch -o header ARGS`: the token and the proof, checked to
@@ -18,21 +17,9 @@ fn header_lines(env: &Env, args: &[&str]) -> (String, Proof) {
     all.extend_from_slice(args);
     let assert = fetch(env, &all).assert().success();
     assert_eq!(stderr_of(&assert), "");
-    let stdout = stdout_of(&assert);
-    let lines: Vec<&str> = stdout.split_inclusive('\n').collect();
-    assert_eq!(lines.len(), 2, "exactly two lines: {stdout:?}");
-    let token = lines[0]
-        .strip_prefix("Authorization: DPoP ")
-        .and_then(|t| t.strip_suffix('\n'))
-        .unwrap_or_else(|| panic!("{stdout:?}"));
-    let proof = lines[1]
-        .strip_prefix("DPoP: ")
-        .and_then(|p| p.strip_suffix('\n'))
-        .unwrap_or_else(|| panic!("{stdout:?}"));
-    let proof = Proof::parse(proof);
-    assert_eq!(proof.claims["ath"], ath(token), "{}", proof.claims);
-    assert_eq!(proof.jkt(), cnf_jkt(token), "a proof of the token's key");
-    (token.to_owned(), proof)
+    let (token, proof) = split_header_lines(&stdout_of(&assert));
+    assert_eq!(proof.jkt(), cnf_jkt(&token), "a proof of the token's key");
+    (token, proof)
 }
 
 #[test]
@@ -175,32 +162,6 @@ fn url_method_and_nonce_errors_are_exit_2_before_any_request() {
         );
     }
     assert_eq!(issuer.requests().len(), 0, "nothing sent");
-}
-
-/// `curl -sS -H @- URL` with `lines` on its stdin: (HTTP status, body).
-fn curl(url: &str, method: &str, lines: &str) -> (String, String) {
-    curl_available();
-    // -q first: no ~/.curlrc; no proxy, whatever the environment says.
-    let mut child = Command::new("curl")
-        .args(["-q", "-sS", "--noproxy", "*", "-X", method, "-H", "@-"])
-        .args(["-w", "\n%{http_code}", url])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run curl");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(lines.as_bytes()).unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "curl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = String::from_utf8(out.stdout).unwrap();
-    let (body, status) = out.rsplit_once('\n').unwrap();
-    (status.to_owned(), body.to_owned())
 }
 
 /// The intended use, end to end on loopback: `oauthctl fetch -o header --url URL | curl -H @-
