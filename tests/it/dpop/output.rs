@@ -164,6 +164,42 @@ fn url_method_and_nonce_errors_are_exit_2_before_any_request() {
     assert_eq!(issuer.requests().len(), 0, "nothing sent");
 }
 
+/// RFC 9110 §4.2.4: a sender must not generate userinfo in an http(s) URI it puts in a field
+/// value, and RFC 9449 §4.2's `htu` is the target URI, which has none: a `--url` with a user and
+/// password is refused, or its `htu` leaves them out; the password is never printed.
+#[test]
+fn a_url_with_userinfo_never_puts_it_in_the_proof() {
+    let issuer = Issuer::start(vec![]);
+    let env = Env::new();
+    dpop_profile(&env, &issuer, "");
+    let url = "https://alice:hunter2@rs.example/a?b=1";
+    let assert = fetch(&env, &["-o", "header", "--url", url]).assert();
+    let output = assert.get_output();
+    if output.status.code() == Some(2) {
+        assert_eq!(stdout_of(&assert), "");
+        assert!(
+            stderr_of(&assert).contains("--url"),
+            "{}",
+            stderr_of(&assert)
+        );
+        return;
+    }
+    let stdout = stdout_of(&assert.success());
+    assert!(
+        !stdout.contains("hunter2"),
+        "the password in the output: {stdout}"
+    );
+    let proof = Proof::parse(
+        stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .strip_prefix("DPoP: ")
+            .unwrap(),
+    );
+    assert_eq!(proof.claims["htu"], "https://rs.example/a");
+}
+
 /// The intended use, end to end on loopback: `oauthctl fetch -o header --url URL | curl -H @-
 /// URL` against a resource server that checks everything RFC 9449 §4.3 and §7.1 ask, including
 /// its own nonce (§9).

@@ -458,3 +458,38 @@ fn only_token_requests_carry_proofs() {
     );
     Proof::of_token_request(&requests[1], &server.url("/token"), None);
 }
+
+/// RFC 9449 §8.2: a server may give a nonce with any answer, a transient failure included; the
+/// retry after it and the next run carry it.
+#[test]
+fn a_nonce_given_with_a_transient_failure_is_remembered() {
+    let busy = Reply::json(503, r#"{"error":"temporarily_unavailable"}"#);
+    let issuer = Issuer::start(vec![busy.with_header("DPoP-Nonce", "n-503")]);
+    let env = Env::new();
+    dpop_profile(&env, &issuer, "retries = 2\nretry_max_secs = 0\n");
+    fetched(&env, &["--no-cache"]);
+    fetched(&env, &["--no-cache"]);
+    let nonces: Vec<Option<String>> = issuer
+        .requests()
+        .iter()
+        .map(|r| Proof::of(r).nonce().map(str::to_owned))
+        .collect();
+    let given = Some("n-503".to_owned());
+    assert_eq!(nonces, [None, given.clone(), given]);
+}
+
+/// The dry run renders the request a real run sends (DESIGN §8): for a DPoP profile, that
+/// request has a `DPoP` header (a proof cannot be made ahead, so a placeholder stands for it).
+#[test]
+fn a_dry_run_of_a_dpop_profile_shows_its_dpop_header() {
+    let issuer = Issuer::start(vec![]);
+    let env = Env::new();
+    dpop_profile(&env, &issuer, "");
+    let assert = fetch(&env, &["--dry-run"]).assert().success();
+    let stdout = stdout_of(&assert);
+    assert!(
+        stdout.contains("--header 'DPoP: "),
+        "no DPoP header in the dry run: {stdout}"
+    );
+    assert_eq!(issuer.requests().len(), 0);
+}

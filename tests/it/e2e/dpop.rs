@@ -11,6 +11,8 @@
 //!
 //! Run only these: `cargo test --test it e2e::dpop::`.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::dpop::{curl, split_header_lines};
@@ -227,7 +229,8 @@ fn e2e_dpop_private_key_jwt_signs_a_new_assertion_for_the_nonce_retry() {
 
 /// The device flow with DPoP: every poll carries a proof (the nonce asked for at the first), the
 /// tokens of this public client are bound, access and refresh token alike (RFC 9449 §5); the
-/// refresh with the remembered nonce is one request and keeps the binding.
+/// refresh with the remembered nonce is one request and keeps the binding. The nonce retry is a
+/// poll like any other, and keeps to the polling interval.
 #[test]
 fn e2e_dpop_device_login_then_refresh_are_bound_to_the_key() {
     let idp = idp();
@@ -288,6 +291,23 @@ fn e2e_dpop_device_login_then_refresh_are_bound_to_the_key() {
     assert_eq!(refresh["status"], 200, "{refresh:#}");
     let access_token = renewed["access_token"].as_str().unwrap();
     assert_eq!(server_cnf_jkt(access_token), Some(jkt));
+
+    // RFC 8628 §3.5: polls at least `interval` (1 s here) apart, the nonce retry's included;
+    // this server answers slow_down to an early one, and every poll after it waits 5 s more.
+    let slowed: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["error"] == "slow_down")
+        .collect();
+    assert!(
+        slowed.is_empty(),
+        "polled sooner than the interval: {slowed:#?}"
+    );
+    assert!(
+        done.elapsed < Duration::from_secs(5),
+        "took {:?}: {}",
+        done.elapsed,
+        done.stderr
+    );
 }
 
 /// The browser login with DPoP: the authorization request carries `dpop_jkt` (RFC 9449 §10),
