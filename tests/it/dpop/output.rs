@@ -243,7 +243,7 @@ fn curl_with_the_printed_lines_is_accepted_by_a_strict_resource_server() {
     assert_eq!(issuer.requests().len(), 1, "one token for all of them");
 }
 
-/// SECURITY: a proof made for one URL or method is never good for another. The resource server
+/// SECURITY 45: a proof made for one URL or method is never good for another. The resource server
 /// refuses the printed lines sent elsewhere, or with another method.
 #[test]
 fn a_proof_for_one_url_or_method_is_refused_for_another() {
