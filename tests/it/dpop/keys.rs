@@ -178,3 +178,34 @@ fn a_token_bound_to_another_key_file_is_a_cache_miss() {
     assert_eq!(proof.alg(), "EdDSA");
     assert_eq!(cache_entry(&env)["dpop_jkt"], json!(proof.jkt()));
 }
+
+/// SECURITY 45 and DESIGN §12: the key oauthctl made for a profile is removed with its tokens,
+/// by `cache clear` and by `revoke` (whatever the server answers to the revocation).
+#[test]
+fn the_generated_key_is_removed_with_its_tokens() {
+    let issuer = Issuer::start(vec![]);
+    let env = Env::new();
+    let revocation = issuer.server.url("/revoke");
+    dpop_profile(
+        &env,
+        &issuer,
+        &format!("revocation_url = \"{revocation}\"\n"),
+    );
+    for forget in [&["cache", "clear"][..], &["revoke", "-p", "app"]] {
+        fetch(&env, &[]).assert().success();
+        assert_eq!(dpop_files(&env, ".key.pem").len(), 1);
+        let mut cmd = env.cmd();
+        cmd.args(forget).env("APP_SECRET", "x");
+        cmd.assert().success();
+        assert_eq!(
+            crate::support::common::cache_files(&env).len(),
+            0,
+            "{forget:?}"
+        );
+        assert_eq!(
+            dpop_files(&env, ".key.pem"),
+            Vec::<std::path::PathBuf>::new(),
+            "{forget:?} left the DPoP key"
+        );
+    }
+}
