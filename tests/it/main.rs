@@ -7,6 +7,7 @@ mod cache;
 mod cli;
 mod client_auth;
 mod docs;
+mod dpop;
 mod e2e;
 mod exchange;
 mod fetch;

@@ -6,9 +6,11 @@
 //! without shared secrets, checked without oauthctl (`idp`), and workload identity's CI platform
 //! and grants, checked without oauthctl (`workload`), and oauthctl's workload identity against them
 //! (`workload_identity`), and the server's DPoP (RFC 9449), checked without oauthctl's binary
-//! (`dpop_server`). Every test is named `e2e_…`; run only these with `cargo test --test it e2e`.
+//! (`dpop_server`), and oauthctl's DPoP against it for every grant, its tokens used through curl
+//! (`dpop`). Every test is named `e2e_…`; run only these with `cargo test --test it e2e`.
 
 mod client_auth;
+mod dpop;
 mod dpop_server;
 mod idp;
 mod tokens;

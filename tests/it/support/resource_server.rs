@@ -369,8 +369,9 @@ impl Jws {
     }
 }
 
-/// A proof's key, as ring takes it for the proof's `alg` (RFC 7518 §3, RFC 8037 §3.1).
-enum PublicKey {
+/// A proof's key, as ring takes it for the proof's `alg` (RFC 7518 §3, RFC 8037 §3.1). Public,
+/// so that a suite can check a proof's signature the same independent way.
+pub enum PublicKey {
     Ecdsa(&'static signature::EcdsaVerificationAlgorithm, Vec<u8>),
     Ed25519(Vec<u8>),
     Rsa(&'static signature::RsaParameters, Vec<u8>, Vec<u8>),
@@ -378,7 +379,7 @@ enum PublicKey {
 
 impl PublicKey {
     /// `None` when the JWK is not a key of the type and curve `alg` signs with.
-    fn from_jwk(alg: &str, jwk: &Map<String, Value>) -> Option<PublicKey> {
+    pub fn from_jwk(alg: &str, jwk: &Map<String, Value>) -> Option<PublicKey> {
         let text = |name: &str| jwk.get(name).and_then(Value::as_str);
         let bytes = |name: &str| URL_SAFE_NO_PAD.decode(text(name)?).ok();
         let ec = |crv: &str, size: usize, verify| {
@@ -410,7 +411,7 @@ impl PublicKey {
         }
     }
 
-    fn verifies(&self, message: &[u8], sig: &[u8]) -> bool {
+    pub fn verifies(&self, message: &[u8], sig: &[u8]) -> bool {
         match self {
             PublicKey::Ecdsa(alg, point) => UnparsedPublicKey::new(*alg, point)
                 .verify(message, sig)
@@ -427,7 +428,7 @@ impl PublicKey {
 
 /// RFC 7638: base64url of the SHA-256 of the JSON object of the members `kty` requires (§3.2),
 /// in lexicographic order and without whitespace (§3.3).
-fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
+pub fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
     let required: &[&str] = match jwk.get("kty")?.as_str()? {
         "EC" => &["crv", "kty", "x", "y"],
         "OKP" => &["crv", "kty", "x"],
