@@ -254,7 +254,7 @@ fn github_actions(
         ),
     ];
     trace.mask_authorization(&headers[1].1);
-    let mut request = |_attempt: u32| {
+    let mut request = |_attempt: u32, _previous: Option<&crate::http::Response>| {
         Ok(FormPost {
             method: Method::Get,
             url: url.clone(),

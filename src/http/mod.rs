@@ -251,15 +251,17 @@ impl Transport {
     }
 
     /// POSTs a form (or nothing, when the form is empty) to `url` and reads the whole answer,
-    /// trying again as `retry` allows. `request` makes the request for each attempt (1-based): a
-    /// retry is a new request, so that what must never be sent twice (a signed client assertion's
-    /// `jti`, RFC 7523 §3) is made anew; an error from it ends the run before that attempt. A
+    /// trying again as `retry` allows. `request` makes the request for each attempt (1-based),
+    /// given the answer to the one before when there was one: a retry is a new request, so that
+    /// what must never be sent twice (a signed client assertion's `jti`, RFC 7523 §3; a DPoP
+    /// proof's) is made anew, and may use what that answer said (a DPoP nonce, RFC 9449 §8.2); an
+    /// error from it ends the run before that attempt. A
     /// retryable status that outlives the retries is returned as a response (with its attempt
     /// count) for the caller to report.
     pub fn post_form(
         &self,
         url: &str,
-        request: &mut dyn FnMut(u32) -> Result<FormPost>,
+        request: &mut dyn FnMut(u32, Option<&Response>) -> Result<FormPost>,
         trace: &Trace,
         retry: RetryPolicy,
     ) -> Result<Response> {
@@ -269,8 +271,9 @@ impl Transport {
         let progress = crate::progress::Progress::for_request(url, trace);
         let mut waited = Duration::ZERO;
         let mut attempt = 1;
+        let mut previous: Option<Response> = None;
         loop {
-            let post = request(attempt)?;
+            let post = request(attempt, previous.as_ref())?;
             let remaining = deadline.saturating_duration_since(Instant::now());
             let outcome = self.post_once(&post, trace, remaining, attempt);
             let (why, asked) = match &outcome {
@@ -322,6 +325,7 @@ impl Transport {
             progress.retrying(attempt + 1, retry.retries + 1);
             std::thread::sleep(delay);
             waited += delay;
+            previous = outcome.ok();
             attempt += 1;
         }
     }
