@@ -366,6 +366,8 @@ fn device_flow(
         device_code: &authorization.device_code,
     };
     let mut last_failure: Option<String> = None;
+    // The server asked for a DPoP nonce on the last poll (RFC 9449 §8); the next one carries it.
+    let mut nonce_asked = false;
     loop {
         if Instant::now() + interval >= until {
             let why = if expires.is_some_and(|e| e <= deadline) {
@@ -384,11 +386,15 @@ fn device_flow(
         match client.token(&grant) {
             Ok(token) => return Ok(token),
             Err(Error::Refused(refusal)) => match refusal.code.as_deref() {
+                // RFC 9449 §8: the client remembered the nonce, which the next poll carries; a
+                // second demand in a row is the server refusing it.
+                Some("use_dpop_nonce") if !nonce_asked => nonce_asked = true,
                 // RFC 8628 §3.5: keep polling.
-                Some("authorization_pending") => {}
+                Some("authorization_pending") => nonce_asked = false,
                 // RFC 8628 §3.5: "the interval MUST be increased by 5 seconds for this and all
                 // subsequent requests".
                 Some("slow_down") => {
+                    nonce_asked = false;
                     interval += Duration::from_secs(5);
                     settings.trace().line(&format!(
                         "note: slow_down: polling every {}s from now on (RFC 8628 §3.5)",

@@ -165,11 +165,18 @@ impl<'a> Client<'a> {
         }
         // RFC 9449 §5: a DPoP profile proves its key with every token request.
         let dpop = self.run.dpop()?;
-        let mut token = self.send(&build, &[], grant.resend(), dpop, |response, trace| {
-            let token = parse_token_response(response, &url, crate::timefmt::now(), trace)?;
-            grant.check_answer(&token)?;
-            Ok(token)
-        })?;
+        let dpop_nonce = dpop.map(|dpop| (dpop, grant.answers_nonce_at_once()));
+        let mut token = self.send(
+            &build,
+            &[],
+            grant.resend(),
+            dpop_nonce,
+            |response, trace| {
+                let token = parse_token_response(response, &url, crate::timefmt::now(), trace)?;
+                grant.check_answer(&token)?;
+                Ok(token)
+            },
+        )?;
         if let Some(dpop) = dpop {
             if token.is_dpop() {
                 token.dpop_jkt = Some(dpop.key.jkt.clone());
@@ -223,16 +230,21 @@ impl<'a> Client<'a> {
     /// a DPoP proof) is. Every secret of each request, every other secret in `sent` and every
     /// header the trace hides is masked in the trace and scrubbed from any error built from the
     /// server's answer, since a server may echo the request. With `dpop`, each request carries a
-    /// proof with the server's latest nonce, and a demand for a nonce is answered by one more
-    /// request with the nonce it gave (RFC 9449 §8).
+    /// proof with the server's latest nonce, every nonce an answer gives is remembered, and a
+    /// demand for a nonce is answered by one more request with the nonce it gave (RFC 9449 §8)
+    /// when `at_once`; otherwise it is the caller's to act on.
     fn send<T>(
         &self,
         build: &dyn Fn() -> Result<TokenRequest>,
         sent: &[&Secret],
         resend: Resend,
-        dpop: Option<&crate::dpop::Dpop>,
+        dpop: Option<(&crate::dpop::Dpop, bool)>,
         parse: impl FnOnce(&Response, &Trace) -> Result<T>,
     ) -> Result<T> {
+        let (dpop, nonce_at_once) = match dpop {
+            Some((dpop, at_once)) => (Some(dpop), at_once),
+            None => (None, false),
+        };
         let trace = self.run.trace();
         for secret in sent {
             trace.mask(secret.expose());
@@ -275,9 +287,17 @@ impl<'a> Client<'a> {
             let first = prepare(build()?)?;
             let url = first.url.clone();
             let mut first = Some(first);
-            let mut next = |_attempt: u32| match first.take() {
-                Some(post) => Ok(post),
-                None => build().and_then(prepare),
+            let mut next = |_attempt: u32, previous: Option<&Response>| {
+                // RFC 9449 §8.2: a nonce may come with any answer, a transient failure's too.
+                if let (Some(dpop), Some(nonce)) =
+                    (dpop, previous.and_then(|r| r.dpop_nonce.as_deref()))
+                {
+                    dpop.remember_nonce(&url, nonce);
+                }
+                match first.take() {
+                    Some(post) => Ok(post),
+                    None => build().and_then(prepare),
+                }
             };
             let response = self
                 .transport
@@ -290,7 +310,7 @@ impl<'a> Client<'a> {
                 .dpop_nonce
                 .as_deref()
                 .is_some_and(|nonce| dpop.remember_nonce(&url, nonce));
-            if !asks_for_dpop_nonce(&response) {
+            if !nonce_at_once || !asks_for_dpop_nonce(&response) {
                 break response;
             }
             if nonce_retried || !new_nonce {

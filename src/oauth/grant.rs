@@ -167,6 +167,14 @@ impl Grant<'_> {
             Grant::AuthorizationCode { .. } => Resend::Never,
         }
     }
+
+    /// Whether a demand for a DPoP nonce is answered at once by the same request with the nonce
+    /// (RFC 9449 §8). A device poll is not: the next poll carries the nonce, at the interval
+    /// (RFC 8628 §3.5), as the server counts every request as a poll and answers one too soon
+    /// with `slow_down`.
+    pub fn answers_nonce_at_once(&self) -> bool {
+        !matches!(self, Grant::DeviceCode { .. })
+    }
 }
 
 /// RFC 7636 §4.2 S256: BASE64URL(SHA256(ASCII(code_verifier))), unpadded.
