@@ -93,10 +93,19 @@ pub fn proof(key: &SigningKey, alg: Alg, request: ProofFor<'_>, now: u64) -> Res
     )))
 }
 
-/// RFC 9449 §4.2 `htu`: the target URI without its query and fragment.
+/// RFC 9449 §4.2 `htu`: the target URI without its query and fragment (and without user
+/// information, which an http(s) URI must not carry, RFC 9110 §4.2.4).
 pub fn htu(url: &str) -> String {
     let end = url.find(['?', '#']).unwrap_or(url.len());
-    url[..end].to_string()
+    let url = &url[..end];
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
 }
 
 /// RFC 9449 §4.2 `ath`: base64url(SHA-256(ASCII(access token))).
@@ -490,6 +499,10 @@ mod tests {
             "https://rs.example/a/b"
         );
         assert_eq!(htu("https://rs.example/a#f?x"), "https://rs.example/a");
+        assert_eq!(
+            htu("https://alice:hunter2@rs.example/a/b@c?x"),
+            "https://rs.example/a/b@c"
+        );
         assert_eq!(
             htu("https://rs.example:8443/t"),
             "https://rs.example:8443/t"

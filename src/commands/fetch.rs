@@ -46,8 +46,20 @@ impl UseWith {
         if !absolute {
             return Err(Error::Usage(format!(
                 "--url `{}` is not an absolute http or https URL",
-                crate::untrusted::printable(&url, 300)
+                crate::untrusted::printable(&crate::http::redact_url(&url, &[]), 300)
             )));
+        }
+        // RFC 9110 §4.2.4: a sender must not put user information in an http(s) URI; in a proof,
+        // which is printed and sent, it would be a password handed to the server and its logs.
+        if url
+            .parse::<ureq::http::Uri>()
+            .ok()
+            .and_then(|uri| uri.authority().map(|a| a.as_str().contains('@')))
+            .unwrap_or(false)
+        {
+            return Err(Error::Usage(
+                "--url must not carry user information (`user:password@`, RFC 9110 §4.2.4): the proof names the URL it is for".into(),
+            ));
         }
         let method = self.method.unwrap_or_else(|| "GET".into());
         let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
