@@ -62,6 +62,12 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
     let format = settings.format;
     match command {
         Command::Fetch(args) => {
+            let request = commands::fetch::UseWith {
+                url: args.url,
+                method: args.method,
+                nonce: args.nonce,
+            }
+            .checked_for(format)?;
             if args.dry_run {
                 let plan = commands::dry_run::fetch(settings)?;
                 return Ok(output::dry_run(format, &plan));
@@ -71,12 +77,6 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
                 bypass: args.no_cache,
                 force: args.force,
             };
-            let request = commands::fetch::UseWith {
-                url: args.url,
-                method: args.method,
-                nonce: args.nonce,
-            }
-            .checked_for(format)?;
             let result = commands::fetch::run(settings, cache_use, request.as_ref())?;
             output::token(format, &result, kube)
         }

@@ -79,7 +79,7 @@ pub fn token(
             // RFC 9449 §7.1: the DPoP scheme, and a proof made for this one request.
             let Some(proof) = &result.dpop_proof else {
                 return Err(Error::Usage(
-                    "the token is a DPoP token: -o header needs --url (and --method unless GET) to make the DPoP proof of the request it goes with".into(),
+                    "the token is a DPoP token: -o header needs the request it goes with, to make its DPoP proof: `oauthctl fetch -o header --url URL [--method METHOD]`".into(),
                 ));
             };
             format!(
