@@ -427,7 +427,7 @@ impl PublicKey {
 
 /// RFC 7638: base64url of the SHA-256 of the JSON object of the members `kty` requires (§3.2),
 /// in lexicographic order and without whitespace (§3.3).
-fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
+pub fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
     let required: &[&str] = match jwk.get("kty")?.as_str()? {
         "EC" => &["crv", "kty", "x", "y"],
         "OKP" => &["crv", "kty", "x"],
