@@ -19,6 +19,14 @@
 //! from a variable, a file, a command and a stub of GitHub's endpoint, and for `federated_jwt`.
 //! `identity-token` alone may print the identity token, on stdout.
 //!
+//! DPoP is swept too (SECURITY 45): a profile whose `dpop_key_file` is the sweep's key, and one
+//! whose key oauthctl makes in its cache directory. That key is a canary as soon as it exists, in
+//! every form, and may be in no file but its own (0600). The token endpoint demands a nonce of a
+//! proof without one (RFC 9449 §8), then binds its token to the proof's key. Every proof it
+//! received is a canary (a proof is a credential for its one request, RFC 9449 §11.1), and so is
+//! every proof a command printed: `keys dpop-proof` and `fetch --url` alone print one, on stdout,
+//! and never one that was sent.
+//!
 //! Hostile server text on its way to the terminal is output/hostile.rs.
 
 use std::io::Read;
@@ -27,14 +35,16 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use Prints::{Assertion, IdentityToken, Nothing, Token, TokenResponse};
+use Prints::{Assertion, IdentityToken, Nothing, Proof, Token, TokenAndProof, TokenResponse};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-use serde_json::json;
+use serde_json::{Value, json};
+use sha2::Digest as _;
 
 use crate::keys::private_parts;
 use crate::support::common::form_encode;
 use crate::support::common::{Env, stderr_of, stdout_of};
+use crate::support::resource_server::thumbprint;
 use crate::support::server::{Recorded, Reply, StubServer};
 use crate::support::untrusted::{DESCRIPTION_CHARS, LOCATION_CHARS, SUMMARY_CHARS, TRACE_CHARS};
 
@@ -86,12 +96,54 @@ const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 /// Tells the sweep's token endpoint how to answer (see `canary_server`).
 const MODE_HEADER: &str = "X-Canary-Mode";
 
+/// The nonce the sweep's token endpoint demands of a DPoP proof without one (RFC 9449 §8).
+const DPOP_NONCE: &str = "nonce-9449-Vb7qLw";
+
+/// The resource `fetch --url` makes its DPoP proofs for; nothing is sent there.
+const RESOURCE: &str = "https://rs.example/x";
+
 /// A JWT (so that `inspect` decodes it) whose signature segment is tagged.
 fn access_token() -> String {
+    access_token_bound_to(None)
+}
+
+/// The access token, bound to the DPoP key whose thumbprint is `jkt` when there is one (`cnf.jkt`,
+/// RFC 9449 §6.1): a token of its own, with the same tag.
+fn access_token_bound_to(jkt: Option<&str>) -> String {
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT","kid":"canary"}"#);
-    let claims = json!({"iss": "https://idp.example", "sub": "canary-user", "iat": 1_700_000_000, "exp": 4_102_444_800_i64});
+    let mut claims = json!({"iss": "https://idp.example", "sub": "canary-user", "iat": 1_700_000_000, "exp": 4_102_444_800_i64});
+    if let Some(jkt) = jkt {
+        claims["cnf"] = json!({ "jkt": jkt });
+    }
     let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
     format!("{header}.{claims}.{ACCESS_SIGNATURE}")
+}
+
+/// A JWS's header and claims, decoded; `None` when it is not a JWS of JSON objects.
+fn jws(text: &str) -> Option<(Value, Value)> {
+    let segments: Vec<&str> = text.split('.').collect();
+    let [header, claims, _] = segments[..] else {
+        return None;
+    };
+    let json = |segment: &str| -> Option<Value> {
+        let value: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).ok()?).ok()?;
+        value.is_object().then_some(value)
+    };
+    Some((json(header)?, json(claims)?))
+}
+
+/// The thumbprint (RFC 7638) of the public key in a DPoP proof's header, which is the `jkt` a
+/// token bound to that key names (RFC 9449 §6.1).
+fn proof_jkt(proof: &str) -> Option<String> {
+    let (header, _) = jws(proof)?;
+    thumbprint(header.get("jwk")?.as_object()?)
+}
+
+/// What every DPoP proof oauthctl makes begins with (base64url of `{"typ":"dpop+jwt",`, its
+/// header's first member, RFC 9449 §4.2): a proof no one recorded is still found by it. The
+/// token endpoint checks that every proof it receives begins so, so this cannot go blind.
+fn proof_prefix() -> String {
+    base64_of(&URL_SAFE_NO_PAD, br#"{"typ":"dpop+jwt","#)
 }
 
 /// A workload identity token as a CI platform issues it: a JWT (oauthctl reads its `iss`, `sub`
@@ -125,6 +177,7 @@ fn base64_of(engine: &impl Engine, bytes: &[u8]) -> String {
 }
 
 /// One planted secret and every form in which it must not show up.
+#[derive(Clone)]
 struct Canary {
     what: &'static str,
     forms: Vec<(String, String)>,
@@ -240,6 +293,52 @@ fn assertion_forms(assertion: &str) -> Vec<(&'static str, &str)> {
     forms
 }
 
+/// The DPoP proof a command printed by purpose, checked against the request it is for; else why
+/// stdout holds none. `keys dpop-proof` prints the token request's (POST to the token endpoint);
+/// `fetch --url` prints the resource's (GET of `RESOURCE`) beside the token whose hash it carries
+/// (`ath`, RFC 9449 §4.2): in `-o header` as exactly the two header lines of RFC 9449 §7.1, in
+/// `-o json` as `dpop_proof`. `tokens` are the DPoP-bound tokens the token endpoint issued.
+fn printed_proof(stdout: &str, prints: Prints, tokens: &[&str]) -> Result<String, String> {
+    let (proof, token) = if prints == Proof {
+        (stdout.trim_end_matches('\n').to_string(), None)
+    } else if let Some(rest) = stdout.strip_prefix("Authorization: DPoP ") {
+        let (token, proof) = rest
+            .split_once("\nDPoP: ")
+            .ok_or("no DPoP line after the Authorization line")?;
+        let proof = proof.strip_suffix('\n').ok_or("no newline at the end")?;
+        if proof.contains('\n') {
+            return Err("more than the two header lines".into());
+        }
+        (proof.to_string(), Some(token.to_string()))
+    } else {
+        let json: Value = serde_json::from_str(stdout).map_err(|e| e.to_string())?;
+        let field = |name: &str| json[name].as_str().map(str::to_string);
+        let proof = field("dpop_proof").ok_or("no dpop_proof")?;
+        (proof, Some(field("access_token").ok_or("no access_token")?))
+    };
+    let (header, claims) = jws(&proof).ok_or("not a JWS")?;
+    if header["typ"] != "dpop+jwt" || header["jwk"].get("d").is_some() {
+        return Err(format!("not a proof's header: {header}"));
+    }
+    let right = match &token {
+        None => {
+            let htu = claims["htu"].as_str().unwrap_or_default();
+            claims["htm"] == "POST" && htu.ends_with("/token") && claims.get("ath").is_none()
+        }
+        Some(token) => {
+            if !tokens.contains(&token.as_str()) {
+                return Err(format!("{token} is no token the token endpoint bound"));
+            }
+            let ath = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(token.as_bytes()));
+            claims["htm"] == "GET" && claims["htu"] == RESOURCE && claims["ath"] == ath
+        }
+    };
+    if !right {
+        return Err(format!("a proof for another request: {claims}"));
+    }
+    Ok(proof)
+}
+
 /// The access token is `canaries()[0]`, the refresh token `[1]`: the only two that may be shown.
 /// The identity token is `[IDENTITY]`: `identity-token` alone prints it. The key is the last.
 fn canaries(access_token: &str, key_pem: &str) -> Vec<Canary> {
@@ -282,12 +381,19 @@ const IDENTITY: usize = 7;
 /// should, then issues tokens. With `X-Canary-Mode: KIND:PIECE` it fails as KIND says, echoing
 /// the secret PIECE names in each form it crossed the wire in. Headers are not part of the cache
 /// key, so a refresh of a cached token can meet any mode.
-/// Every client assertion it receives is recorded in `received`.
-fn canary_server(access_token: String, received: Arc<Mutex<Vec<String>>>) -> StubServer {
+/// Every client assertion it receives is recorded in `received`, every DPoP proof in `proofs`.
+fn canary_server(
+    access_token: String,
+    received: Arc<Mutex<Vec<String>>>,
+    proofs: Arc<Mutex<Vec<String>>>,
+) -> StubServer {
     StubServer::start(move |req| {
         // The identity token, as a federated client's assertion, is a canary of its own.
         if let Some(assertion) = param(req, "client_assertion").filter(|a| *a != identity_token()) {
             received.lock().unwrap().push(assertion);
+        }
+        if let Some(proof) = req.header("dpop") {
+            proofs.lock().unwrap().push(proof.to_string());
         }
         respond(req, &access_token)
     })
@@ -347,6 +453,52 @@ fn check_assertion(req: &Recorded, assertion: &str) {
     assert!(iat < exp && exp - iat <= 300, "{claims}");
 }
 
+/// A token request's DPoP proof, checked minimally (RFC 9449 §4.2, §4.3): one `DPoP` header, a
+/// `dpop+jwt` whose header carries a public key and nothing private, a `jti`, `htm` and `htu` of
+/// this request, a recent `iat`, no `ath`, and the sweep's nonce if any. The thumbprint of its
+/// key, or `None` when it has no nonce (which the endpoint then demands).
+fn check_proof(req: &Recorded, proof: &str) -> Option<String> {
+    assert_eq!(
+        req.header_count("dpop"),
+        1,
+        "RFC 9449 §4.3: one DPoP header"
+    );
+    assert!(proof.starts_with(&proof_prefix()), "{proof}");
+    let (header, claims) = jws(proof).unwrap_or_else(|| panic!("not a JWS: {proof}"));
+    assert_eq!(header["typ"], "dpop+jwt", "{header}");
+    assert_eq!(header["alg"], "ES256", "{header}");
+    let jwk = header["jwk"].as_object().expect("a jwk in the header");
+    let private = ["d", "p", "q", "dp", "dq", "qi", "k"];
+    assert!(!private.iter().any(|m| jwk.contains_key(*m)), "{header}");
+    assert!(
+        claims["jti"].as_str().is_some_and(|j| j.len() >= 16),
+        "{claims}"
+    );
+    assert_eq!(claims["htm"], "POST", "{claims}");
+    let host = req.header("host").expect("a Host header");
+    assert_eq!(
+        claims["htu"],
+        format!("http://{host}{}", req.path),
+        "{claims}"
+    );
+    let iat = claims["iat"].as_i64().expect("an iat");
+    assert!(
+        (iat - crate::support::common::now()).abs() < 300,
+        "{claims}"
+    );
+    assert!(
+        claims.get("ath").is_none(),
+        "ath on a token request: {claims}"
+    );
+    match claims.get("nonce") {
+        None => None,
+        Some(nonce) => {
+            assert_eq!(nonce, DPOP_NONCE, "{claims}");
+            Some(thumbprint(jwk).expect("a thumbprint of the proof's key"))
+        }
+    }
+}
+
 /// A request parameter, from the body or the query.
 fn param(req: &Recorded, name: &str) -> Option<String> {
     let query = req.query_pairs().into_iter();
@@ -381,12 +533,29 @@ fn issue(req: &Recorded, access_token: &str) -> Reply {
         ),
         None => assert_eq!(param(req, "client_secret").as_deref(), Some(SECRET)),
     }
-    // RFC 7009 and RFC 7662 authenticate the client as above, and carry a token.
+    // RFC 7009 and RFC 7662 authenticate the client as above, and carry a token. RFC 9449
+    // defines no DPoP proof for either.
     let token = param(req, "token");
+    if req.path != "/token" {
+        assert_eq!(
+            req.header("dpop"),
+            None,
+            "a DPoP proof sent to {}",
+            req.path
+        );
+    }
     match req.path.as_str() {
         "/revoke" | "/revoke-public" => {
             let known = [access_token, REFRESH].map(Some);
-            assert!(known.contains(&token.as_deref()), "revoking {token:?}");
+            let bound = token.as_deref().is_some_and(|t| {
+                let jkt = jws(t)
+                    .and_then(|(_, claims)| claims["cnf"]["jkt"].as_str().map(str::to_string));
+                jkt.is_some_and(|jkt| t == access_token_bound_to(Some(&jkt)))
+            });
+            assert!(
+                known.contains(&token.as_deref()) || bound,
+                "revoking {token:?}"
+            );
             return Reply::new(200, "text/plain", "");
         }
         "/introspect" => {
@@ -398,6 +567,16 @@ fn issue(req: &Recorded, access_token: &str) -> Reply {
     }
     let mut body =
         json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600});
+    if let Some(proof) = req.header("dpop") {
+        let Some(jkt) = check_proof(req, proof) else {
+            // RFC 9449 §8: the nonce to use, in a `DPoP-Nonce` header of a 400 answer.
+            let body = json!({"error": "use_dpop_nonce", "error_description": "Authorization server requires nonce in DPoP proof"});
+            return Reply::json(400, &body.to_string()).with_header("DPoP-Nonce", DPOP_NONCE);
+        };
+        // RFC 9449 §5: a token bound to the proof's key, of type DPoP.
+        body["access_token"] = access_token_bound_to(Some(&jkt)).into();
+        body["token_type"] = "DPoP".into();
+    }
     match param(req, "grant_type").as_deref() {
         Some("client_credentials") => {}
         Some("authorization_code") => {
@@ -649,6 +828,19 @@ enum Prints {
     Assertion,
     /// The identity token: `identity-token`, the one command that prints it.
     IdentityToken,
+    /// A DPoP proof for the token request: `keys dpop-proof`. Like `Assertion`, the proof it
+    /// printed is checked for everywhere else.
+    Proof,
+    /// A DPoP-bound access token and a proof for the resource `fetch --url` names (`-o header`,
+    /// `-o json`).
+    TokenAndProof,
+}
+
+impl Prints {
+    /// Whether stdout holds the access token by purpose.
+    fn token(self) -> bool {
+        matches!(self, Token | TokenResponse | TokenAndProof)
+    }
 }
 
 /// One oauthctl run. Arguments, env values and stdin may hold `{url}` (the token endpoint),
@@ -664,6 +856,8 @@ struct Case {
     prints: Prints,
     /// A text stdout must hold (a key source `profiles show` names).
     shows: Option<String>,
+    /// Texts stderr must hold (a masked trace line, a refusal's reason).
+    traces: Vec<String>,
 }
 
 fn ok(name: &str, args: &[&str], prints: Prints) -> Case {
@@ -675,6 +869,7 @@ fn ok(name: &str, args: &[&str], prints: Prints) -> Case {
         failure: None,
         prints,
         shows: None,
+        traces: Vec::new(),
     }
 }
 
@@ -700,6 +895,11 @@ impl Case {
         self.shows = Some(text.to_string());
         self
     }
+
+    fn traces(mut self, text: &str) -> Case {
+        self.traces.push(text.to_string());
+        self
+    }
 }
 
 /// A HOME, a token endpoint, a server that never answers, a port that refuses, and a directory
@@ -719,13 +919,47 @@ struct Sweep {
     received: Arc<Mutex<Vec<String>>>,
     /// Every client assertion `keys assertion` printed.
     printed: Mutex<Vec<String>>,
+    /// Every DPoP proof the token endpoint received.
+    proofs: Arc<Mutex<Vec<String>>>,
+    /// Every DPoP proof a command printed.
+    printed_proofs: Mutex<Vec<String>>,
+    /// The canaries learnt as the sweep runs (see `learn`).
+    learnt: Mutex<Vec<Learnt>>,
+}
+
+/// A canary the sweep learns as it runs (SECURITY 45): a DPoP-bound access token the token
+/// endpoint issued, shown where the access token may be, or a DPoP key oauthctl made, which may
+/// be in its own file alone.
+#[derive(Clone)]
+struct Learnt {
+    /// The token, or the key's PEM text.
+    value: String,
+    canary: Canary,
+    /// Where the key is; `None` for a token.
+    key_file: Option<PathBuf>,
+}
+
+impl Learnt {
+    /// Whether the file at `path`, holding `bytes`, may hold this canary: the key's own file, or
+    /// for a token, the token cache (DESIGN §7: it stores the provider's response).
+    fn allowed_in(&self, path: &Path, bytes: &[u8], cache: &Path) -> bool {
+        match &self.key_file {
+            Some(file) => path == file && bytes == self.value.as_bytes(),
+            None => path.starts_with(cache),
+        }
+    }
 }
 
 impl Sweep {
     fn new() -> Sweep {
         let access_token = access_token();
         let received = Arc::new(Mutex::new(Vec::new()));
-        let server = canary_server(access_token.clone(), Arc::clone(&received));
+        let proofs = Arc::new(Mutex::new(Vec::new()));
+        let server = canary_server(
+            access_token.clone(),
+            Arc::clone(&received),
+            Arc::clone(&proofs),
+        );
         // Holds the request unanswered until the client hangs up.
         let silent = StubServer::start_raw(|_, stream| drop(stream.read(&mut [0; 1])));
         let refused = {
@@ -752,6 +986,10 @@ impl Sweep {
         let key_at = |file: &str| {
             let path = outside.path().join(file);
             format!("{jwt}\nprivate_key_file = \"{}\"", path.display())
+        };
+        let dpop_key_at = |file: &str| {
+            let path = outside.path().join(file);
+            format!("dpop = true\ndpop_key_file = \"{}\"", path.display())
         };
         let profiles = [
             (
@@ -859,6 +1097,31 @@ impl Sweep {
                 server.url("/token"),
                 format!("auth_method = \"federated_jwt\"\nidentity_token_env = \"{IDENTITY_VAR}\""),
             ),
+            (
+                "dpop-file",
+                server.url("/token"),
+                format!("{}\n{}", key_at(key_file), dpop_key_at(key_file)),
+            ),
+            (
+                "dpop-made",
+                server.url("/token"),
+                format!("{secret}\ndpop = true"),
+            ),
+            (
+                "dpop-readable",
+                server.url("/token"),
+                format!("{secret}\n{}", dpop_key_at("readable.key.pem")),
+            ),
+            (
+                "dpop-garbage-pem",
+                server.url("/token"),
+                format!("{secret}\n{}", dpop_key_at("dpop-garbage.pem")),
+            ),
+            (
+                "dpop-garbage-jwk",
+                server.url("/token"),
+                format!("{secret}\n{}", dpop_key_at("dpop-garbage.jwk")),
+            ),
         ];
         let mut config = String::from("default_profile = \"app\"\n");
         for (name, url, rest) in profiles {
@@ -875,6 +1138,25 @@ impl Sweep {
         };
         write("secret", &format!("{SECRET}\n"), 0o600);
         write("identity.jwt", &format!("{}\n", identity_token()), 0o600);
+        // DPoP keys that are no keys, holding canaries: the client secret before a PEM block of
+        // the sweep's key cut short (DER that ends inside its private scalar), and a JWK whose
+        // `d` is that key's private scalar beside a public point that is no point of the curve.
+        let body: Vec<&str> = key_pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        write(
+            "dpop-garbage.pem",
+            &format!(
+                "{SECRET}\n-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+                body[..2].join("\n")
+            ),
+            0o600,
+        );
+        let scalar = URL_SAFE_NO_PAD.encode(&private_parts(key_pem.as_bytes())[0]);
+        let zero = URL_SAFE_NO_PAD.encode([0; 32]);
+        let jwk = json!({"kty": "EC", "crv": "P-256", "x": zero, "y": zero, "d": scalar});
+        write("dpop-garbage.jwk", &jwk.to_string(), 0o600);
         let literal = |rest: &str| {
             format!(
                 "default_profile = \"app\"\n[profiles.app]\ntoken_url = \"{}\"\nclient_id = \"app\"\n{rest}\n",
@@ -921,6 +1203,9 @@ impl Sweep {
             key_pem,
             received,
             printed: Mutex::new(Vec::new()),
+            proofs,
+            printed_proofs: Mutex::new(Vec::new()),
+            learnt: Mutex::new(Vec::new()),
             env,
             outside,
             server,
@@ -975,13 +1260,31 @@ impl Sweep {
             }
             None => {}
         }
-        for (index, canary) in self.canaries.iter().enumerate() {
-            let shown = matches!(
-                (index, case.prints),
-                (0, Prints::Token | Prints::TokenResponse)
-                    | (1, Prints::TokenResponse)
-                    | (IDENTITY, Prints::IdentityToken)
-            );
+        for problem in self.learn() {
+            violation(problem);
+        }
+        let home = self.home_files();
+        let fixed = self.canaries.iter().enumerate().map(|(index, canary)| {
+            let shown = match index {
+                0 => case.prints.token(),
+                1 => case.prints == TokenResponse,
+                IDENTITY => case.prints == IdentityToken,
+                _ => false,
+            };
+            (canary, shown)
+        });
+        // A copy: the sweep of server failures runs cases in parallel.
+        let learnt: Vec<Learnt> = self.learnt.lock().unwrap().clone();
+        let tokens: Vec<&str> = learnt
+            .iter()
+            .filter(|l| l.key_file.is_none())
+            .map(|l| l.value.as_str())
+            .collect();
+        let learnt_canaries = learnt.iter().map(|l| {
+            let shown = l.key_file.is_none() && case.prints.token();
+            (&l.canary, shown)
+        });
+        for (canary, shown) in fixed.chain(learnt_canaries) {
             for (stream, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
                 if shown && stream == "stdout" {
                     continue;
@@ -1001,6 +1304,11 @@ impl Sweep {
         {
             violation(format!("stdout should show {text:?}: {stdout:?}"));
         }
+        for text in &case.traces {
+            if !stderr.contains(&self.fill(text)) {
+                violation(format!("stderr should show {text:?}: {stderr:?}"));
+            }
+        }
         if case.prints == Prints::Assertion && case.failure.is_none() {
             let printed = stdout.trim();
             if printed.split('.').count() != 3 || !printed.starts_with("eyJ") {
@@ -1008,21 +1316,78 @@ impl Sweep {
             }
             self.printed.lock().unwrap().push(printed.to_string());
         }
-        let outputs = [("stdout", &stdout), ("stderr", &stderr)];
-        let outputs = outputs
-            .iter()
-            .filter(|(s, _)| case.prints != Assertion || *s != "stdout");
-        let home = self.home_texts();
-        let places = outputs.map(|(s, t)| (s.to_string(), t.as_str()));
-        let places = places.chain(
-            home.iter()
-                .map(|(p, t)| (p.display().to_string(), t.as_str())),
-        );
-        let places: Vec<(String, &str)> = places.collect();
+        let printed_proof = match case.prints {
+            Proof | TokenAndProof if case.failure.is_none() => {
+                match printed_proof(&stdout, case.prints, &tokens) {
+                    Ok(proof) => Some(proof),
+                    Err(why) => {
+                        violation(format!(
+                            "stdout should hold a DPoP proof: {why}: {stdout:?}"
+                        ));
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        if let Some(proof) = &printed_proof {
+            // A proof is for one request (RFC 9449 §11.1): the one printed is new.
+            if self.proofs.lock().unwrap().contains(proof) {
+                violation("printed a DPoP proof the token endpoint had received".into());
+            }
+            self.printed_proofs.lock().unwrap().push(proof.clone());
+        }
+        let outputs = [("stdout", stdout.as_str()), ("stderr", stderr.as_str())];
+        let places = outputs.iter().map(|(s, t)| (s.to_string(), t.to_string()));
+        let places = places.chain(home.iter().map(|(p, bytes)| {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            (p.display().to_string(), text)
+        }));
+        let places: Vec<(String, String)> = places.collect();
         for assertion in self.assertions() {
             for (form, value) in assertion_forms(&assertion) {
-                for (place, _) in places.iter().filter(|(_, t)| t.contains(value)) {
+                let leaks = places.iter().filter(|(place, text)| {
+                    (case.prints != Assertion || place != "stdout") && text.contains(value)
+                });
+                for (place, _) in leaks {
                     violation(format!("a client assertion ({form}) leaked in {place}"));
+                }
+            }
+        }
+        for proof in self.proofs() {
+            let by_purpose = printed_proof.as_ref() == Some(&proof);
+            for (form, value) in assertion_forms(&proof) {
+                let leaks = places.iter().filter(|(place, text)| {
+                    !(by_purpose && place == "stdout") && text.contains(value)
+                });
+                for (place, _) in leaks {
+                    violation(format!("a DPoP proof ({form}) leaked in {place}"));
+                }
+            }
+        }
+        // A proof no one recorded (made, neither sent nor meant to be printed) is found by its
+        // beginning: one on the stdout of a command that prints one, none anywhere else.
+        let prefix = proof_prefix();
+        for (place, text) in &places {
+            let expected = usize::from(printed_proof.is_some() && place == "stdout");
+            let found = text.matches(prefix.as_str()).count();
+            if found != expected {
+                violation(format!(
+                    "{found} DPoP proof(s) in {place}, expected {expected}"
+                ));
+            }
+        }
+        let cache = self.cache_dir();
+        for (path, bytes) in &home {
+            for learnt in learnt.iter().filter(|l| l.key_file.is_some()) {
+                let forms = learnt.canary.found_in_bytes(bytes);
+                if !forms.is_empty() && !learnt.allowed_in(path, bytes, &cache) {
+                    violation(format!(
+                        "{} holds the {} as {}",
+                        path.display(),
+                        learnt.canary.what,
+                        forms.join(", ")
+                    ));
                 }
             }
         }
@@ -1032,9 +1397,10 @@ impl Sweep {
         {
             violation(format!("stdout should be the identity token: {stdout:?}"));
         }
-        if matches!(case.prints, Token | TokenResponse) && case.failure.is_none() {
+        if case.prints.token() && case.failure.is_none() {
             // The allowance is not a blind spot: the token is there when it should be.
-            if !stdout.contains(&self.access_token) {
+            let mut known = tokens.iter().copied().chain([self.access_token.as_str()]);
+            if !known.any(|token| stdout.contains(token)) {
                 violation(format!("stdout should hold the access token: {stdout:?}"));
             }
         }
@@ -1048,16 +1414,75 @@ impl Sweep {
         all
     }
 
-    /// The text of every file in HOME (the cache included): no client assertion may be in any.
-    /// A file that goes away while it is read (a lock, a temp file of a concurrent run) is skipped.
-    fn home_texts(&self) -> Vec<(PathBuf, String)> {
-        if self.assertions().is_empty() {
+    /// Every DPoP proof so far: received by the token endpoint or printed.
+    fn proofs(&self) -> Vec<String> {
+        let mut all = self.proofs.lock().unwrap().clone();
+        all.extend(self.printed_proofs.lock().unwrap().iter().cloned());
+        all
+    }
+
+    /// Every file in HOME (the cache included), when there is a one-time credential or a learnt
+    /// canary to look for in them. A file that goes away while it is read (a lock, a temp file of
+    /// a concurrent run) is skipped.
+    fn home_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let nothing = self.assertions().is_empty()
+            && self.proofs.lock().unwrap().is_empty()
+            && self.learnt.lock().unwrap().is_empty();
+        if nothing {
             return Vec::new();
         }
         let files = files_under(self.env.home.path()).into_iter();
-        let read = files.filter_map(|path| Some((std::fs::read(&path).ok()?, path)));
-        read.map(|(bytes, path)| (path, String::from_utf8_lossy(&bytes).into_owned()))
+        files
+            .filter_map(|path| Some((path.clone(), std::fs::read(&path).ok()?)))
             .collect()
+    }
+
+    /// Where oauthctl keeps its cache: `$XDG_CACHE_HOME/oauthctl`, as the sweep sets no
+    /// `OAUTHCTL_CACHE_DIR`.
+    fn cache_dir(&self) -> PathBuf {
+        self.env.home.path().join(".cache/oauthctl")
+    }
+
+    /// Learns the new canaries since the last run: each DPoP-bound token the token endpoint
+    /// issued (one per key it received a proof of), and each key oauthctl made in its cache
+    /// directory's `dpop/`, which must be 0600 (SECURITY 45).
+    fn learn(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut learnt = self.learnt.lock().unwrap();
+        let known = |learnt: &[Learnt], value: &str| learnt.iter().any(|l| l.value == value);
+        let received = self.proofs.lock().unwrap().clone();
+        for jkt in received.iter().filter_map(|proof| proof_jkt(proof)) {
+            let token = access_token_bound_to(Some(&jkt));
+            if !known(&learnt, &token) {
+                learnt.push(Learnt {
+                    canary: Canary::new("DPoP-bound access token", &token),
+                    value: token,
+                    key_file: None,
+                });
+            }
+        }
+        for path in files_under(&self.cache_dir().join("dpop")) {
+            if !path.to_string_lossy().ends_with(".key.pem") {
+                continue;
+            }
+            let Ok(pem_text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if known(&learnt, &pem_text) {
+                continue;
+            }
+            let mode = std::fs::metadata(&path).map_or(0, |m| m.permissions().mode() & 0o777);
+            if mode != 0o600 {
+                let shown = path.display();
+                problems.push(format!("the DPoP key {shown} has mode {mode:o}, not 600"));
+            }
+            learnt.push(Learnt {
+                canary: Canary::private_key("DPoP key oauthctl made", &pem_text),
+                value: pem_text,
+                key_file: Some(path),
+            });
+        }
+        problems
     }
 
     fn run_all(&self, cases: &[Case]) -> Vec<String> {
@@ -1067,16 +1492,29 @@ impl Sweep {
     /// After everything: no file in HOME (config, cache, lock and temp files) holds the client
     /// secret, code, verifier or header secret in any form. The cache holds the access and refresh
     /// tokens by design (DESIGN §7: it stores the provider's response; "the client secret is
-    /// neither part of the key nor stored"); no other file may.
+    /// neither part of the key nor stored"); no other file may. A learnt canary may be where
+    /// `Learnt::allowed_in` says.
     fn home_holds_no_secrets(&self, expect_cached_refresh_token: bool) -> Vec<String> {
         let home = self.env.home.path();
-        let cache = home.join(".cache/oauthctl");
+        let cache = self.cache_dir();
+        let learnt: Vec<Learnt> = self.learnt.lock().unwrap().clone();
         let mut violations = Vec::new();
         let mut cached_refresh_token = false;
         for path in files_under(home) {
             let Ok(bytes) = std::fs::read(&path) else {
                 continue;
             };
+            for learnt in &learnt {
+                let forms = learnt.canary.found_in_bytes(&bytes);
+                if !forms.is_empty() && !learnt.allowed_in(&path, &bytes, &cache) {
+                    violations.push(format!(
+                        "[HOME walk] {} holds the {} as {}",
+                        path.display(),
+                        learnt.canary.what,
+                        forms.join(", ")
+                    ));
+                }
+            }
             for (index, canary) in self.canaries.iter().enumerate() {
                 let forms = canary.found_in_bytes(&bytes);
                 let cached_token = index < 2 && path.starts_with(&cache);
@@ -1403,6 +1841,61 @@ fn identity_cases() -> Vec<Case> {
     cases
 }
 
+/// DPoP (README "Sender-constrained tokens (DPoP)"): a profile whose `dpop_key_file` is the
+/// sweep's key, which also signs its `private_key_jwt` assertions, and one whose key oauthctl
+/// makes in its cache directory, with `client_secret_env`. Every `-v` run that asks for a token
+/// shows its proofs masked. The cases up to `cache clear`, and those after it.
+#[rustfmt::skip] // one case per line
+fn dpop_cases() -> (Vec<Case>, Vec<Case>) {
+    let revoke = ("OAUTHCTL_REVOCATION_URL", "{url}/revoke");
+    let masked = "> DPoP: ***";
+    let retried = "retrying with the server's DPoP nonce";
+    // What `profiles show` says of the key: the file, or nothing of a key oauthctl makes.
+    let sources = [
+        ("dpop-file", Some("{outside}/client-auth.key.pem")),
+        ("dpop-made", None),
+    ];
+    let mut cases = Vec::new();
+    for (p, source) in sources {
+        let name = |what: &str| format!("{what} -p {p}");
+        let cold = ok(&name("fetch -v (cold)"), &["-v", "-p", p, "fetch"], Token).traces(masked);
+        // The first proof of all has no nonce, which the token endpoint demands (RFC 9449 §8);
+        // oauthctl keeps it, so that the next runs' first proofs carry it.
+        cases.push(if cases.is_empty() { cold.traces(retried) } else { cold });
+        cases.extend([
+            ok(&name("fetch -o json (cached)"), &["-o", "json", "-p", p, "fetch"], TokenResponse),
+            ok(&name("fetch -v -o header --url"), &["-v", "-o", "header", "-p", p, "fetch", "--url", RESOURCE], TokenAndProof),
+            ok(&name("fetch -o json --url"), &["-o", "json", "-p", p, "fetch", "--url", RESOURCE], TokenAndProof),
+            ok(&name("fetch -o env"), &["-o", "env", "-p", p, "fetch"], Token).shows("OAUTHCTL_TOKEN_TYPE='DPoP'"),
+            ok(&name("fetch -v --dry-run"), &["-v", "-p", p, "fetch", "--dry-run"], Nothing).shows("$OAUTHCTL_DPOP_PROOF"),
+            ok(&name("keys dpop-proof -v"), &["-v", "keys", "dpop-proof", "-p", p], Proof),
+            ok(&name("inspect -v"), &["-v", "-p", p, "inspect"], Nothing).shows("to the profile's DPoP key"),
+            ok(&name("revoke -v"), &["-v", "-p", p, "revoke"], Nothing).env(revoke.0, revoke.1),
+            ok(&name("fetch -v (after revoke)"), &["-v", "-p", p, "fetch"], Token).traces(masked),
+        ]);
+        let show = ok(&name("profiles show"), &["profiles", "show", p], Nothing);
+        cases.push(match source {
+            Some(file) => show.shows(file),
+            None => show,
+        });
+    }
+    cases.extend([
+        ok("cache list -o json", &["-o", "json", "cache", "list"], Nothing).shows("dpop_jkt"),
+        ok("cache clear", &["cache", "clear"], Nothing).shows("DPoP key"),
+    ]);
+    let after_clear = vec![
+        // A new key, and no nonce kept: the token endpoint demands one again.
+        ok("fetch -v -p dpop-made (after clear)", &["-v", "-p", "dpop-made", "fetch"], Token).traces(masked).traces(retried),
+        ok("profiles show -v -o json -p dpop-file", &["-v", "-o", "json", "profiles", "show", "dpop-file"], Nothing).shows("{outside}/client-auth.key.pem"),
+        fail("a dpop_key_file others can read", &["-v", "-p", "dpop-readable", "fetch", "--no-cache"], 78, "dpop_key_file").traces("readable by you alone"),
+        fail("keys dpop-proof with a dpop_key_file others can read", &["-v", "keys", "dpop-proof", "-p", "dpop-readable"], 78, "dpop_key_file").traces("readable by you alone"),
+        fail("a dpop_key_file of PEM garbage holding canaries", &["-v", "-p", "dpop-garbage-pem", "fetch", "--no-cache"], 78, "dpop_key_file"),
+        fail("a dpop_key_file of a JWK with the key's private scalar", &["-v", "-p", "dpop-garbage-jwk", "fetch", "--no-cache"], 78, "dpop_key_file"),
+        fail("keys dpop-proof with a dpop_key_file of garbage", &["-v", "-o", "json", "keys", "dpop-proof", "-p", "dpop-garbage-pem"], 78, "dpop_key_file"),
+    ];
+    (cases, after_clear)
+}
+
 #[test]
 fn canary_sweep_workload_identity_leaks_no_identity_or_request_token() {
     let sweep = Sweep::new();
@@ -1438,6 +1931,45 @@ fn canary_sweep_key_clients_leak_no_key_or_assertion() {
         received >= 12,
         "the token endpoint saw only {received} assertions"
     );
+    assert_none(violations);
+}
+
+#[test]
+fn canary_sweep_dpop_leaks_no_key_or_proof() {
+    let sweep = Sweep::new();
+    let (until_clear, after_clear) = dpop_cases();
+    let mut violations = sweep.run_all(&until_clear);
+    // DESIGN §12: `cache clear` takes the keys oauthctl made with the tokens bound to them.
+    let dpop_dir = sweep.cache_dir().join("dpop");
+    let keys = files_under(&dpop_dir).into_iter();
+    let keys: Vec<PathBuf> = keys
+        .filter(|p| p.to_string_lossy().ends_with(".key.pem"))
+        .collect();
+    if !keys.is_empty() {
+        violations.push(format!("[cache clear] left the DPoP keys {keys:?}"));
+    }
+    violations.extend(sweep.run_all(&after_clear));
+    violations.extend(sweep.home_holds_no_secrets(false));
+    // The sweep is not blind: proofs went out, a nonce was demanded (at first, and after
+    // `cache clear`), and a key oauthctl made was there to learn (at first, after `revoke` and
+    // after `cache clear`).
+    let claims: Vec<Value> = sweep.proofs().iter().map(|p| jws(p).unwrap().1).collect();
+    let received = sweep.proofs.lock().unwrap().len();
+    assert!(
+        received >= 7,
+        "the token endpoint saw only {received} proofs"
+    );
+    let demanded = claims.iter().filter(|c| c.get("nonce").is_none()).count();
+    assert!(demanded >= 2, "a nonce was demanded {demanded} times");
+    let learnt = sweep.learnt.lock().unwrap().clone();
+    let made = learnt.iter().filter(|l| l.key_file.is_some()).count();
+    assert!(made >= 3, "only {made} DPoP keys oauthctl made were learnt");
+    assert!(sweep.printed_proofs.lock().unwrap().len() >= 6);
+    // SECURITY 45: every proof, sent or printed, has a `jti` of its own.
+    let mut jtis: Vec<&str> = claims.iter().map(|c| c["jti"].as_str().unwrap()).collect();
+    jtis.sort_unstable();
+    jtis.dedup();
+    assert_eq!(jtis.len(), claims.len(), "a jti was used twice");
     assert_none(violations);
 }
 
