@@ -57,6 +57,10 @@ pub struct Entry {
     /// The thumbprint of the DPoP key the token is bound to (DESIGN §12), for a DPoP token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+    /// The file name of that key in the cache directory's `dpop/`, when oauthctl made it: it
+    /// goes with the entry (`cache clear`, `revoke`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<String>,
 }
 
 impl Entry {
@@ -341,6 +345,8 @@ pub struct Cleared {
     pub entries: usize,
     pub unreadable: usize,
     pub temp_files: usize,
+    /// The DPoP keys of the entries removed (`Entry::dpop_key`), for the caller to remove.
+    pub dpop_keys: Vec<String>,
     /// Each file that could not be removed, and why.
     pub failures: Vec<(PathBuf, String)>,
 }
@@ -566,6 +572,16 @@ impl Cache {
             self.remove(lock.key())?;
             return Ok(false);
         }
+        // A token bound to a key no later run will have is of no use to one (DESIGN §12).
+        let dpop_key = match &token.dpop_key {
+            Some(crate::dpop::Kept::Run) => {
+                return Err(
+                    "it is bound to a DPoP key made for this run alone, which was not kept".into(),
+                );
+            }
+            Some(crate::dpop::Kept::Cache(name)) => Some(name.clone()),
+            Some(crate::dpop::Kept::File(_)) | None => None,
+        };
         let entry = Entry {
             version: FORMAT_VERSION,
             profile: profile.name.clone(),
@@ -581,6 +597,7 @@ impl Cache {
             expires_at: token.expires_at,
             response,
             dpop_jkt: token.dpop_jkt.clone(),
+            dpop_key,
         };
         self.store(lock, &entry).map(|()| true)
     }
@@ -632,6 +649,7 @@ impl Cache {
                 && self.remove_file(&key.entry_name(), &mut cleared)
             {
                 cleared.entries += 1;
+                cleared.dpop_keys.extend(entry.dpop_key.clone());
             }
         }
         for key in &listing.unreadable {
@@ -736,6 +754,7 @@ mod tests {
             expires_at,
             response,
             dpop_jkt: None,
+            dpop_key: None,
         }
     }
 

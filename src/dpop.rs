@@ -102,10 +102,11 @@ pub fn htu(url: &str) -> String {
         return url.to_string();
     };
     let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
-        None => url.to_string(),
-    }
+    let (authority, path) = rest.split_at(authority_end);
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    // RFC 3986 §6.2.3: an empty path is `/`, which is what the request line carries.
+    let path = if path.is_empty() { "/" } else { path };
+    format!("{scheme}://{host}{path}")
 }
 
 /// RFC 9449 §4.2 `ath`: base64url(SHA-256(ASCII(access token))).
@@ -125,6 +126,75 @@ pub fn is_nonce(text: &str) -> bool {
             .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e))
 }
 
+/// The request a DPoP proof is to go with, as given (`--url`, `--method`, `--nonce`).
+#[derive(Debug, Clone, Default)]
+pub struct RequestArgs {
+    pub url: Option<String>,
+    pub method: Option<String>,
+    pub nonce: Option<String>,
+}
+
+/// The request `--url` names, checked before anything is sent: an absolute http(s) URL without
+/// user information, a method (RFC 9110 §9.1: a token, case-sensitive, so kept as given), and a
+/// nonce as RFC 9449 §8.1 defines one.
+pub struct Request {
+    pub url: String,
+    pub method: String,
+    pub nonce: Option<String>,
+}
+
+impl RequestArgs {
+    /// The request, checked (`None` without a URL).
+    pub fn checked(self) -> Result<Option<Request>> {
+        let Some(url) = self.url else {
+            return Ok(None);
+        };
+        let absolute = url.parse::<ureq::http::Uri>().ok().is_some_and(|uri| {
+            matches!(uri.scheme_str(), Some("http" | "https"))
+                && uri.host().is_some_and(|h| !h.is_empty())
+        });
+        if !absolute {
+            return Err(Error::Usage(format!(
+                "--url `{}` is not an absolute http or https URL",
+                crate::untrusted::printable(&crate::http::redact_url(&url, &[]), 300)
+            )));
+        }
+        // RFC 9110 §4.2.4: a sender must not put user information in an http(s) URI; in a proof,
+        // which is printed and sent, it would be a password handed to the server and its logs.
+        if url
+            .parse::<ureq::http::Uri>()
+            .ok()
+            .and_then(|uri| uri.authority().map(|a| a.as_str().contains('@')))
+            .unwrap_or(false)
+        {
+            return Err(Error::Usage(
+                "--url must not carry user information (`user:password@`, RFC 9110 §4.2.4): the proof names the URL it is for".into(),
+            ));
+        }
+        let method = self.method.unwrap_or_else(|| "GET".into());
+        let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if method.is_empty() || !method.chars().all(tchar) {
+            return Err(Error::Usage(format!(
+                "--method `{}` is not an HTTP method (RFC 9110 §9.1)",
+                crate::untrusted::printable(&method, 100)
+            )));
+        }
+        if let Some(nonce) = &self.nonce
+            && !crate::dpop::is_nonce(nonce)
+        {
+            return Err(Error::Usage(
+                "--nonce is not a DPoP nonce: printable ASCII without spaces, `\"` or `\\` (RFC 9449 §8.1)"
+                    .into(),
+            ));
+        }
+        Ok(Some(Request {
+            url,
+            method,
+            nonce: self.nonce,
+        }))
+    }
+}
+
 /// Where a profile's DPoP key is kept.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kept {
@@ -132,7 +202,8 @@ pub enum Kept {
     File(PathBuf),
     /// Made by oauthctl, in the cache directory's `dpop/` under this name.
     Cache(String),
-    /// Made for this run only: there is no cache directory to keep it in.
+    /// Made for this run only (`--no-cache`, or no cache directory to keep it in): a token
+    /// bound to it is not cached, as no later run could use it.
     Run,
 }
 
@@ -144,9 +215,21 @@ pub struct DpopKey {
     pub alg: Alg,
     pub jkt: String,
     pub kept: Kept,
+    /// Why a key that should have been kept could not be (a run-only key serves), for a warning.
+    pub not_kept: Option<String>,
 }
 
 impl DpopKey {
+    fn new(key: SigningKey, alg: Alg, kept: Kept) -> DpopKey {
+        DpopKey {
+            jkt: key.thumbprint(),
+            key,
+            alg,
+            kept,
+            not_kept: None,
+        }
+    }
+
     /// A new proof for `request`, issued now.
     pub fn proof(&self, request: ProofFor<'_>) -> Result<Secret> {
         let now = u64::try_from(crate::timefmt::now()).unwrap_or_default();
@@ -158,33 +241,29 @@ impl DpopKey {
         match &self.kept {
             Kept::File(path) => format!("dpop_key_file `{}`", path.display()),
             Kept::Cache(name) => format!("the DPoP key {DIR}/{name} in the cache directory"),
-            Kept::Run => "a DPoP key made for this run (no cache directory to keep it in)".into(),
+            Kept::Run => "a DPoP key made for this run".into(),
         }
     }
 }
 
-/// The name of the key oauthctl makes for `profile`: one per profile (its name, endpoint and
-/// client) and algorithm, so that a changed `dpop_alg` gets a key of its kind.
-pub fn key_name(profile: &Profile, alg: Alg) -> String {
-    let identity = serde_json::json!([
-        "dpop-key-1",
-        profile.name,
-        profile.token_url.as_deref().or(profile.issuer.as_deref()),
-        profile.client_id,
-        alg.name(),
-    ]);
-    format!(
-        "{}.key.pem",
-        crate::cache::sha256_hex(identity.to_string().as_bytes())
-    )
+/// What stands for the grant in the cache key a DPoP key is named by: every grant of a client
+/// proves the same key (a refresh must prove the key its refresh token is bound to, RFC 9449 §5).
+pub const KEY_GRANT: &str = "dpop-key";
+
+/// The name of the key oauthctl makes for the client a cache key names (`Cache::key` with
+/// [`KEY_GRANT`]): one per client, credential, scope and algorithm, whichever profile names
+/// them, as the tokens bound to it are shared the same way.
+pub fn key_name(client: &crate::cache::Key, alg: Alg) -> String {
+    let identity = format!("dpop-key-1 {} {}", client.0, alg.name());
+    format!("{}.key.pem", crate::cache::sha256_hex(identity.as_bytes()))
 }
 
-/// The names of every key oauthctl may have made for `profile`, one per algorithm.
-pub fn key_names(profile: &Profile) -> Vec<String> {
+/// The names of every key oauthctl may have made for a client, one per algorithm.
+pub fn key_names(client: &crate::cache::Key) -> Vec<String> {
     crate::config::DpopAlg::NAMES
         .iter()
         .filter_map(|name| Alg::from_name(name))
-        .map(|alg| key_name(profile, alg))
+        .map(|alg| key_name(client, alg))
         .collect()
 }
 
@@ -209,13 +288,21 @@ fn alg_for(profile: &Profile, key: Option<&PrivateKey>) -> Result<Alg> {
     Ok(alg)
 }
 
+/// Where oauthctl keeps the key it makes for a profile: the store, and the cache key of the
+/// client (`Cache::key` with [`KEY_GRANT`]).
+pub struct KeyPlace<'a> {
+    pub store: &'a Store,
+    pub client: &'a crate::cache::Key,
+}
+
 /// The profile's key (`None` when the profile does not use DPoP). A `dpop_key_file` must be
-/// there, private and of a kind that signs with `dpop_alg` (exit 78 otherwise); a key of
-/// oauthctl's own is read from `store`, or made there when it is missing (`make`) or unusable.
-/// Without a store, a new key serves the run alone.
+/// there, private and of a kind that signs with `dpop_alg` (exit 78 otherwise). Else the key
+/// oauthctl keeps at `place`: read, or when `make`, made if missing or not a key of ours (a key
+/// that cannot be written serves this run alone, saying why in `not_kept`). Without a place, a
+/// new key serves the run alone when `make`; nothing otherwise.
 pub fn profile_key(
     profile: &Profile,
-    store: Option<&Store>,
+    place: Option<KeyPlace<'_>>,
     make: bool,
 ) -> Result<Option<DpopKey>> {
     if !profile.uses_dpop() {
@@ -229,69 +316,68 @@ pub fn profile_key(
         read.key
             .check_alg(alg)
             .map_err(|e| Error::Config(format!("{shown}: dpop_alg {e}")))?;
-        return Ok(Some(DpopKey {
-            jkt: read.key.thumbprint(),
-            key: read.key,
-            alg,
-            kept: Kept::File(path.clone()),
-        }));
+        return Ok(Some(DpopKey::new(read.key, alg, Kept::File(path.clone()))));
     }
     let alg = alg_for(profile, None)?;
-    let name = key_name(profile, alg);
-    let made = |kept: Kept| -> Result<DpopKey> {
-        let (key, _) = crate::keys::signing::generate(alg)
-            .map_err(|e| Error::Internal(format!("cannot make a DPoP key: {e}")))?;
-        Ok(DpopKey {
-            jkt: key.thumbprint(),
-            key,
-            alg,
-            kept,
-        })
+    let new_key = || -> Result<(SigningKey, String)> {
+        crate::keys::signing::generate(alg)
+            .map_err(|e| Error::Internal(format!("cannot make a DPoP key: {e}")))
     };
-    let Some(store) = store else {
-        return made(Kept::Run).map(Some);
+    let Some(place) = place else {
+        return match make {
+            true => Ok(Some(DpopKey::new(new_key()?.0, alg, Kept::Run))),
+            false => Ok(None),
+        };
+    };
+    let name = key_name(place.client, alg);
+    let store = place.store;
+    let run_only = |why: String| -> Result<Option<DpopKey>> {
+        let mut key = DpopKey::new(new_key()?.0, alg, Kept::Run);
+        key.not_kept = Some(why);
+        Ok(Some(key))
     };
     match store.read_key(&name, alg) {
         Ok(Some(key)) => return Ok(Some(key)),
-        Ok(None) if !make => return Ok(None),
+        Ok(None) | Err(_) if !make => return Ok(None),
         Ok(None) => {}
-        Err(why) => {
-            if !make {
-                return Ok(None);
-            }
-            // Not a key of ours (corrupt, a link, another user's): replaced, as a missing one is.
-            store.dir.remove(&name).map_err(|e| {
-                Error::Config(format!(
+        Err(Unusable::Io(why)) => {
+            return run_only(format!("the DPoP key {} {why}", store.shown(&name)));
+        }
+        Err(Unusable::NotOurs(why)) => {
+            // A file there that is not a private key of ours (corrupt, a link, another user's):
+            // replaced, as a missing one is.
+            if let Err(e) = store.dir.remove(&name) {
+                return run_only(format!(
                     "the DPoP key {} {why}, and cannot be replaced: {e}",
                     store.shown(&name)
-                ))
-            })?;
+                ));
+            }
         }
     }
-    let (key, pem) = crate::keys::signing::generate(alg)
-        .map_err(|e| Error::Internal(format!("cannot make a DPoP key: {e}")))?;
-    let created = store.dir.create_new(&name, pem.as_bytes()).map_err(|e| {
-        Error::Config(format!(
+    let (key, pem) = new_key()?;
+    match store.dir.create_new(&name, pem.as_bytes()) {
+        Ok(true) => Ok(Some(DpopKey::new(key, alg, Kept::Cache(name)))),
+        // Another run made it first: its key is the profile's.
+        Ok(false) => match store.read_key(&name, alg) {
+            Ok(Some(key)) => Ok(Some(key)),
+            _ => run_only(format!(
+                "the DPoP key {} made by another run cannot be read",
+                store.shown(&name)
+            )),
+        },
+        Err(e) => run_only(format!(
             "cannot keep the new DPoP key {}: {e}",
             store.shown(&name)
-        ))
-    })?;
-    if !created {
-        // Another run made it first: its key is the profile's.
-        return match store.read_key(&name, alg) {
-            Ok(Some(key)) => Ok(Some(key)),
-            _ => Err(Error::Config(format!(
-                "the DPoP key {} was made by another run but cannot be read",
-                store.shown(&name)
-            ))),
-        };
+        )),
     }
-    Ok(Some(DpopKey {
-        jkt: key.thumbprint(),
-        key,
-        alg,
-        kept: Kept::Cache(name),
-    }))
+}
+
+/// Why a key file in the store cannot be used.
+enum Unusable {
+    /// Not a private key of ours for the algorithm: to be replaced.
+    NotOurs(String),
+    /// It could not be read: left alone.
+    Io(String),
 }
 
 /// The cache directory's `dpop/`: the keys oauthctl made, and the latest nonce of each server.
@@ -322,26 +408,25 @@ impl Store {
         format!("`{}`", self.dir.path().join(name).display())
     }
 
-    /// The key called `name`: `Ok(None)` when there is none; an error (why it is not usable)
-    /// when the file is not a private key for `alg` of the user's own.
-    fn read_key(&self, name: &str, alg: Alg) -> std::result::Result<Option<DpopKey>, String> {
+    /// The key called `name`: `Ok(None)` when there is none; why not, when the file is not a
+    /// private key for `alg` of the user's own.
+    fn read_key(&self, name: &str, alg: Alg) -> std::result::Result<Option<DpopKey>, Unusable> {
         let bytes = match self.dir.read(name, 64 * 1024) {
             Ok(bytes) => bytes,
             Err(Refused::Missing) => return Ok(None),
-            Err(Refused::Unsafe(why)) => return Err(why),
-            Err(Refused::Io(e)) => return Err(format!("cannot be read ({e})")),
+            Err(Refused::Unsafe(why)) => return Err(Unusable::NotOurs(why)),
+            Err(Refused::Io(e)) => return Err(Unusable::Io(format!("cannot be read ({e})"))),
         };
-        let read =
-            PrivateKey::parse(&bytes, name).map_err(|_| "is not a private key".to_string())?;
+        let read = PrivateKey::parse(&bytes, name)
+            .map_err(|_| Unusable::NotOurs("is not a private key".into()))?;
         read.key
             .check_alg(alg)
-            .map_err(|_| format!("is not a key for {alg}"))?;
-        Ok(Some(DpopKey {
-            jkt: read.key.thumbprint(),
-            key: read.key,
+            .map_err(|_| Unusable::NotOurs(format!("is not a key for {alg}")))?;
+        Ok(Some(DpopKey::new(
+            read.key,
             alg,
-            kept: Kept::Cache(name.to_string()),
-        }))
+            Kept::Cache(name.to_string()),
+        )))
     }
 
     /// Removes the key called `name`: whether it was there; an error names the file.
@@ -507,6 +592,7 @@ mod tests {
             htu("https://rs.example:8443/t"),
             "https://rs.example:8443/t"
         );
+        assert_eq!(htu("https://rs.example?x=1"), "https://rs.example/");
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub struct Settings {
     cache: OnceCell<Option<Cache>>,
     /// The profile's DPoP key and the servers' nonces (DESIGN §12), once needed.
     dpop: OnceCell<Option<crate::dpop::Dpop>>,
+    /// The command neither reads nor writes the cache (`--no-cache`): nor the DPoP key store.
+    cache_bypassed: std::cell::Cell<bool>,
     /// A warning for stderr once the command is done; the first one wins, so a run says at most
     /// one thing about, say, its cache (DESIGN §7).
     warning: RefCell<Option<String>>,
@@ -109,6 +111,7 @@ impl Settings {
             discovered: Discovered::default(),
             cache: OnceCell::new(),
             dpop: OnceCell::new(),
+            cache_bypassed: std::cell::Cell::new(false),
             warning: RefCell::new(None),
         })
     }
@@ -153,9 +156,16 @@ impl Settings {
         Ok(self.secret.get_or_init(|| secret))
     }
 
+    /// Says that this command neither reads nor writes the cache (`--no-cache`): a DPoP key is
+    /// then made for the run alone, and nonces are not kept.
+    pub fn bypass_cache(&self) {
+        self.cache_bypassed.set(true);
+    }
+
     /// The profile's DPoP key and the servers' latest nonces (`None` when the profile does not
-    /// use DPoP), on first use: the `dpop_key_file`, else the key oauthctl keeps for the profile
-    /// in the cache directory, made when missing (DESIGN §12).
+    /// use DPoP), on first use: the `dpop_key_file`, else the key oauthctl keeps for the
+    /// profile's client in the cache directory, made when missing, else a key for this run alone
+    /// (DESIGN §12).
     pub fn dpop(&self) -> Result<Option<&crate::dpop::Dpop>> {
         if let Some(dpop) = self.dpop.get() {
             return Ok(dpop.as_ref());
@@ -164,20 +174,59 @@ impl Settings {
         if !profile.uses_dpop() {
             return Ok(self.dpop.get_or_init(|| None).as_ref());
         }
-        let store = match self.cache().map(crate::dpop::Store::open) {
-            Some(Ok(store)) => Some(store),
-            Some(Err(why)) => {
+        let place = self.dpop_place()?;
+        let key = crate::dpop::profile_key(
+            profile,
+            place
+                .as_ref()
+                .map(|(store, client)| crate::dpop::KeyPlace { store, client }),
+            true,
+        )?
+        .ok_or_else(|| Error::Internal("a DPoP profile without a key".into()))?;
+        if let Some(why) = &key.not_kept {
+            self.warn(format!(
+                "warning: {why}; a DPoP key made for this run signs its proofs, and its token is not cached"
+            ));
+        }
+        let dpop = crate::dpop::Dpop::new(key, place.map(|(store, _)| store));
+        Ok(self.dpop.get_or_init(|| Some(dpop)).as_ref())
+    }
+
+    /// The run's DPoP, if it was opened already.
+    pub fn dpop_if_opened(&self) -> Option<&crate::dpop::Dpop> {
+        self.dpop.get().and_then(Option::as_ref)
+    }
+
+    /// Where the profile's DPoP key is kept when oauthctl makes it: the store, and the cache key
+    /// of the profile's client that names it (`dpop::key_name`). `None` for `--no-cache` and when
+    /// there is no cache to keep it in (the warning says why).
+    pub fn dpop_place(&self) -> Result<Option<(crate::dpop::Store, crate::cache::Key)>> {
+        if self.cache_bypassed.get() {
+            return Ok(None);
+        }
+        let Some(cache) = self.cache() else {
+            return Ok(None);
+        };
+        let profile = self.profile()?;
+        let credential = crate::cache::Credential::for_run(self)?;
+        let client = match cache.key(profile, crate::dpop::KEY_GRANT, &credential) {
+            Ok(client) => client,
+            Err(why) => {
                 self.warn(format!(
                     "warning: not keeping the DPoP key: {why}; a key made for this run signs its proofs"
                 ));
-                None
+                return Ok(None);
             }
-            None => None,
         };
-        let key = crate::dpop::profile_key(profile, store.as_ref(), true)?
-            .ok_or_else(|| Error::Internal("a DPoP profile without a key".into()))?;
-        let dpop = crate::dpop::Dpop::new(key, store);
-        Ok(self.dpop.get_or_init(|| Some(dpop)).as_ref())
+        match crate::dpop::Store::open(cache) {
+            Ok(store) => Ok(Some((store, client))),
+            Err(why) => {
+                self.warn(format!(
+                    "warning: not keeping the DPoP key: {why}; a key made for this run signs its proofs"
+                ));
+                Ok(None)
+            }
+        }
     }
 
     /// The profile's client: its endpoints, the run's transport and its secret, and what the

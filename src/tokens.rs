@@ -58,6 +58,9 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
         false => settings.cache(),
     };
     let Some(cache) = cache else {
+        if cache_use.bypass {
+            settings.bypass_cache();
+        }
         return fetch_new(settings, profile).map(TokenResult::fresh);
     };
     let credential = Credential::for_run(settings)?;
@@ -76,12 +79,9 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
     if let Some(entry) = &entry
         && !cache_use.force
         && entry.is_fresh(now(), profile.min_ttl_secs)
-        && bound_to_the_profiles_key(settings, entry)?
-        && let Some(token) = TokenResponse::from_cache(
-            entry.response.clone(),
-            entry.expires_at,
-            entry.dpop_jkt.clone(),
-        )
+        && let Some(binding) = binding_with_the_profiles_key(settings, entry)?
+        && let Some(token) =
+            TokenResponse::from_cache(entry.response.clone(), entry.expires_at, binding)
     {
         return Ok(TokenResult {
             token,
@@ -118,14 +118,22 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
     Ok(TokenResult::fresh(token))
 }
 
-/// Whether a cached token can be used with the profile's DPoP key: a token bound to a key is
-/// usable only with that key (DESIGN §12: a generated key that has gone missing is a miss, and
-/// the new key gets a new token); a token bound to none (a Bearer answer) is.
-fn bound_to_the_profiles_key(settings: &Settings, entry: &Entry) -> Result<bool> {
+/// A cached token's DPoP binding, when it can be used with the profile's key: `Some(None)` for a
+/// token bound to no key (a Bearer answer), `Some(Some(…))` for one bound to the profile's key,
+/// `None` for one bound to another (DESIGN §12: a generated key that has gone missing is a miss,
+/// and the new key gets a new token).
+#[allow(clippy::option_option)]
+fn binding_with_the_profiles_key(
+    settings: &Settings,
+    entry: &Entry,
+) -> Result<Option<Option<(String, crate::dpop::Kept)>>> {
     let Some(jkt) = &entry.dpop_jkt else {
-        return Ok(true);
+        return Ok(Some(None));
     };
-    Ok(settings.dpop()?.is_some_and(|dpop| dpop.key.jkt == *jkt))
+    Ok(settings
+        .dpop()?
+        .filter(|dpop| dpop.key.jkt == *jkt)
+        .map(|dpop| Some((jkt.clone(), dpop.key.kept.clone()))))
 }
 
 /// A new token without a refresh token: client_credentials, or for a user profile, nothing

@@ -85,8 +85,20 @@ pub fn clear(settings: &Settings) -> Result<Outcome> {
         let (_, failures) = crate::discovery::clear_cache(&cache);
         cleared.failures.extend(failures);
     }
-    // The DPoP keys go with the tokens bound to them: all of them, or the profile's.
-    let dpop_keys = clear_dpop_keys(&cache, &mut cleared.failures, profile);
+    // The DPoP keys go with the tokens bound to them: all of them, or those of the entries
+    // removed and the one the profile's client has now.
+    let dpop_keys = match profile {
+        None => clear_dpop_keys(&cache, &mut cleared.failures, None),
+        Some(profile) => {
+            let mut names = std::mem::take(&mut cleared.dpop_keys);
+            if let Ok(credential) = settings.secret().and_then(Credential::of)
+                && let Ok(client) = cache.key(profile, crate::dpop::KEY_GRANT, &credential)
+            {
+                names.extend(crate::dpop::key_names(&client));
+            }
+            clear_dpop_keys(&cache, &mut cleared.failures, Some(&names))
+        }
+    };
     if let Some((path, why)) = cleared.failures.first() {
         let more = match cleared.failures.len() {
             1 => String::new(),
@@ -108,13 +120,13 @@ pub fn clear(settings: &Settings) -> Result<Outcome> {
     })
 }
 
-/// Removes the DPoP keys oauthctl made (and with all of them, the servers' nonces): every one,
-/// or `profile`'s, whatever its `dpop_alg` was when it was made. A key the profile's
-/// `dpop_key_file` names is the user's, never removed. Returns how many keys were removed.
+/// Removes the DPoP keys oauthctl made: every one (and with them the servers' nonces), or
+/// those `names`. A `dpop_key_file` is the user's, never removed. Returns how many keys were
+/// removed.
 fn clear_dpop_keys(
     cache: &Cache,
     failures: &mut Vec<(std::path::PathBuf, String)>,
-    profile: Option<&crate::resolve::Profile>,
+    names: Option<&[String]>,
 ) -> usize {
     let store = match crate::dpop::Store::existing(cache) {
         Ok(Some(store)) => store,
@@ -124,17 +136,17 @@ fn clear_dpop_keys(
             return 0;
         }
     };
-    let Some(profile) = profile else {
+    let Some(names) = names else {
         let (removed, failed) = store.clear();
         failures.extend(failed);
         return removed;
     };
     let mut removed = 0;
-    for name in crate::dpop::key_names(profile) {
-        match store.remove_key(&name) {
+    for name in names {
+        match store.remove_key(name) {
             Ok(true) => removed += 1,
             Ok(false) => {}
-            Err(why) => failures.push((cache.dir().join("dpop").join(&name), why)),
+            Err(why) => failures.push((cache.dir().join("dpop").join(name), why)),
         }
     }
     removed

@@ -35,6 +35,9 @@ pub fn run(settings: &Settings, input: ExchangeInput) -> Result<TokenResult> {
         crate::input::check_verifier(v.expose())?;
     }
     profile.check_endpoints()?;
+    if input.no_cache {
+        settings.bypass_cache();
+    }
     let grant = Grant::AuthorizationCode {
         code: &code,
         redirect_uri: profile.redirect_uri.as_deref(),

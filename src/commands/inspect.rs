@@ -253,18 +253,23 @@ fn key_binding(jwt: &Jwt, settings: &Settings) -> Result<Option<KeyBinding>> {
         return Ok(None);
     };
     let profile = settings.profile()?;
+    let kept = |key: &crate::dpop::DpopKey| match key.kept {
+        crate::dpop::Kept::Run => Err(format!("{} has no DPoP key kept", profile.describe())),
+        _ => Ok((key.jkt.clone(), key.describe())),
+    };
     let key = if !profile.uses_dpop() {
         Err(format!("{} does not use DPoP", profile.describe()))
+    } else if let Some(dpop) = settings.dpop_if_opened() {
+        kept(&dpop.key)
     } else {
-        let store = match settings.cache().map(crate::dpop::Store::existing) {
-            Some(Ok(store)) => store,
-            _ => None,
-        };
-        match crate::dpop::profile_key(profile, store.as_ref(), false)? {
-            Some(key) if key.kept != crate::dpop::Kept::Run => {
-                Ok((key.jkt.clone(), key.describe()))
-            }
-            _ => Err(format!("{} has no DPoP key kept", profile.describe())),
+        // Looked at, never made: inspecting a token changes nothing.
+        let place = settings.dpop_place()?;
+        let place = place
+            .as_ref()
+            .map(|(store, client)| crate::dpop::KeyPlace { store, client });
+        match crate::dpop::profile_key(profile, place, false)? {
+            Some(key) => kept(&key),
+            None => Err(format!("{} has no DPoP key kept", profile.describe())),
         }
     };
     Ok(Some(KeyBinding {

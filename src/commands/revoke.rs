@@ -61,57 +61,57 @@ pub fn run(settings: &Settings, input: RevokeInput) -> Result<Outcome> {
         }
         None => None,
     };
-    let profile = settings.profile()?;
-    let revocation = Revocation::new(settings, profile);
-    let revoked = match token {
+    let revocation = Revocation::new(settings, settings.profile()?);
+    match token {
         Some(token) => revoke_given(settings, revocation, Secret::new(token), input.hint),
         None => revoke_cached(settings, revocation),
-    };
-    // DESIGN §12: the DPoP key goes with the profile's tokens, whatever the server answered:
-    // a token it did not revoke is of no use to anyone without the key. A token given on the
-    // command line takes the key only with the cache entry it came from.
-    let takes_key = match &revoked {
-        Ok(outcome) => outcome.forgotten || token_was_cached(outcome),
-        Err(_) => true,
-    };
-    if !takes_key {
-        return revoked;
     }
-    let removed = remove_dpop_key(settings, profile);
-    match (revoked, removed) {
-        (Ok(mut outcome), Ok(removed)) => {
-            outcome.dpop_key_removed = removed;
-            Ok(outcome)
+}
+
+/// DESIGN §12: the DPoP key oauthctl made for an entry's tokens goes with them once the server
+/// was asked to revoke them, whatever it answered: a token it did not revoke is of no use to
+/// anyone without the key. A `dpop_key_file` is the user's and stays. Whether a key was removed.
+fn remove_entry_key(cache: &Cache, entry: &Entry) -> std::result::Result<bool, String> {
+    let Some(name) = &entry.dpop_key else {
+        return Ok(false);
+    };
+    match crate::dpop::Store::existing(cache)? {
+        Some(store) => store.remove_key(name),
+        None => Ok(false),
+    }
+}
+
+/// Whether the server answered the revocation (rather than the request not being made or not
+/// arriving).
+fn server_answered(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Refused(_)
+            | Error::Unreachable {
+                status: Some(_),
+                ..
+            }
+    )
+}
+
+/// `error`, saying what became of the DPoP key of the entry whose revocation it ended.
+fn with_key_note(error: Error, removed: std::result::Result<bool, String>) -> Error {
+    let note = match removed {
+        Ok(true) => "; the DPoP key the tokens are bound to is removed".to_string(),
+        Ok(false) => return error,
+        Err(why) => format!("; the DPoP key the tokens are bound to could not be removed: {why}"),
+    };
+    match error {
+        Error::Refused(mut refusal) => {
+            refusal.message.push_str(&note);
+            Error::Refused(refusal)
         }
-        (Ok(outcome), Err(why)) => Err(Error::Config(format!(
-            "revoked what {} had cached, but could not remove its DPoP key: {why}",
-            outcome.profile
-        ))),
-        (Err(e), _) => Err(e),
+        Error::Unreachable { message, status } => Error::Unreachable {
+            message: message + &note,
+            status,
+        },
+        other => other,
     }
-}
-
-fn token_was_cached(outcome: &Outcome) -> bool {
-    outcome.revoked.iter().any(|r| r.cached)
-}
-
-/// Removes the DPoP key oauthctl made for the profile (any `dpop_alg`), if there is one; a
-/// `dpop_key_file` is the user's and stays. Whether a key was removed.
-fn remove_dpop_key(settings: &Settings, profile: &Profile) -> std::result::Result<bool, String> {
-    if profile.dpop_key_file.is_some() {
-        return Ok(false);
-    }
-    let Some(cache) = settings.cache() else {
-        return Ok(false);
-    };
-    let Some(store) = crate::dpop::Store::existing(cache)? else {
-        return Ok(false);
-    };
-    let mut removed = false;
-    for name in crate::dpop::key_names(profile) {
-        removed |= store.remove_key(&name)?;
-    }
-    Ok(removed)
 }
 
 /// Where the profile's tokens are cached: the entries its requests would use now (under its own
@@ -203,6 +203,10 @@ fn revoke_cached(settings: &Settings, mut revocation: Revocation<'_>) -> Result<
                     entry.response.remove(REFRESH_TOKEN);
                     left = cache.store(&lock, &entry);
                 }
+                let e = match index > 0 || server_answered(&e) {
+                    true => with_key_note(e, remove_entry_key(cache, &entry)),
+                    false => e,
+                };
                 return Err(after_partial(e, &outcome.revoked, left.err()));
             }
             outcome.revoked.push(Revoked {
@@ -215,6 +219,8 @@ fn revoke_cached(settings: &Settings, mut revocation: Revocation<'_>) -> Result<
             .remove(&key)
             .map_err(|why| not_forgotten(&outcome, &why))?;
         outcome.forgotten = true;
+        outcome.dpop_key_removed |= remove_entry_key(cache, &entry)
+            .map_err(|why| not_forgotten(&outcome, &format!("its DPoP key: {why}")))?;
     }
     if outcome.revoked.is_empty() {
         // Nothing to send, but a profile that could never revoke is still misconfigured. Without
@@ -247,18 +253,27 @@ fn revoke_given(
                 .into_iter()
                 .find(|(_, t)| t.expose() == token.expose())?
                 .0;
-            Some((key, kind))
+            Some((key, kind, entry))
         })
     });
     // The user's hint, else what the cache knows the token to be.
-    let hint = hint.or(cached.as_ref().map(|(_, kind)| *kind));
-    revocation.revoke(&token, hint, &[&token])?;
+    let hint = hint.or(cached.as_ref().map(|(_, kind, _)| *kind));
+    if let Err(e) = revocation.revoke(&token, hint, &[&token]) {
+        return Err(match (cache, &cached) {
+            (Some(cache), Some((_, _, entry))) if server_answered(&e) => {
+                with_key_note(e, remove_entry_key(cache, entry))
+            }
+            _ => e,
+        });
+    }
     let mut outcome = revocation.outcome();
     outcome.revoked.push(Revoked {
         hint,
         cached: cached.is_some(),
     });
-    if let (Some(cache), Some((key, _))) = (cache, &cached) {
+    if let (Some(cache), Some((key, _, entry))) = (cache, &cached) {
+        outcome.dpop_key_removed = remove_entry_key(cache, entry)
+            .map_err(|why| not_forgotten(&outcome, &format!("its DPoP key: {why}")))?;
         // The token is revoked already: a lock that cannot be had must not turn that into a
         // failure.
         let _lock = cache.lock(key, profile.timeout() + Duration::from_secs(5));

@@ -180,6 +180,7 @@ impl<'a> Client<'a> {
         if let Some(dpop) = dpop {
             if token.is_dpop() {
                 token.dpop_jkt = Some(dpop.key.jkt.clone());
+                token.dpop_key = Some(dpop.key.kept.clone());
             } else {
                 // RFC 9449 §5: a server that does not bind the token answers Bearer; the token
                 // still works, as any bearer token does, for whoever holds it.

@@ -23,6 +23,8 @@ pub struct TokenResponse {
     /// The RFC 7638 thumbprint of the DPoP key a `DPoP` token is bound to (RFC 9449 §5), when
     /// oauthctl asked for it with that key.
     pub dpop_jkt: Option<String>,
+    /// Where the DPoP key it is bound to is kept (with `dpop_jkt`).
+    pub dpop_key: Option<crate::dpop::Kept>,
 }
 
 /// RFC 6749 §5.1 `token_type`, sorted by what it may be used for.
@@ -106,6 +108,7 @@ impl TokenResponse {
             access_token,
             expires_at: None,
             dpop_jkt: None,
+            dpop_key: None,
             fields,
         })
     }
@@ -115,12 +118,14 @@ impl TokenResponse {
     pub fn from_cache(
         fields: Map<String, Value>,
         expires_at: Option<i64>,
-        dpop_jkt: Option<String>,
+        dpop: Option<(String, crate::dpop::Kept)>,
     ) -> Option<TokenResponse> {
         let token = TokenResponse::checked(fields).ok()?;
+        let (dpop_jkt, dpop_key) = dpop.unzip();
         Some(TokenResponse {
             expires_at,
             dpop_jkt,
+            dpop_key,
             ..token
         })
     }

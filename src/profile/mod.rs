@@ -767,12 +767,12 @@ fn env_secret(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<SecretSo
 }
 
 impl Profile {
-    /// `exp - iat` of each client assertion, in seconds.
     /// Whether the profile asks for sender-constrained tokens (DESIGN §12).
     pub fn uses_dpop(&self) -> bool {
         self.dpop == Some(true)
     }
 
+    /// `exp - iat` of each client assertion, in seconds.
     pub fn assertion_lifetime(&self) -> u64 {
         self.assertion_lifetime_secs
             .unwrap_or(DEFAULT_ASSERTION_LIFETIME_SECS)

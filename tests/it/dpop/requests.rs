@@ -29,7 +29,7 @@ fn a_client_credentials_request_carries_one_proof_that_its_own_key_verifies() {
     // RFC 9449 §4.2: htu is the endpoint without its query (and fragment).
     let token_url = issuer.server.url("/token?api-version=2");
     app::profile(&env, &token_url, DPOP);
-    let token = fetched(&env, &["--no-cache"]);
+    let token = fetched(&env, &["--force"]);
 
     let requests = issuer.requests();
     assert_eq!(requests.len(), 1);
@@ -49,15 +49,15 @@ fn dpop_is_turned_on_by_the_flag_and_the_env_var_and_off_by_the_flag() {
     let issuer = Issuer::start(vec![]);
     let env = Env::new();
     app::profile(&env, &issuer.token_url(), "");
-    fetched(&env, &["--no-cache"]);
-    fetched(&env, &["--no-cache", "--dpop"]);
-    let mut with_env = fetch(&env, &["--no-cache"]);
+    fetched(&env, &["--force"]);
+    fetched(&env, &["--force", "--dpop"]);
+    let mut with_env = fetch(&env, &["--force"]);
     with_env.env("OAUTHCTL_DPOP", "true").assert().success();
     dpop_profile(&env, &issuer, "");
-    fetched(&env, &["--no-cache", "--dpop=false"]);
-    let mut off_by_env = fetch(&env, &["--no-cache"]);
+    fetched(&env, &["--force", "--dpop=false"]);
+    let mut off_by_env = fetch(&env, &["--force"]);
     off_by_env.env("OAUTHCTL_DPOP", "0").assert().success();
-    fetched(&env, &["--no-cache"]);
+    fetched(&env, &["--force"]);
 
     let sent: Vec<bool> = issuer
         .requests()
@@ -82,11 +82,11 @@ fn dpop_alg_chooses_the_key_and_the_proofs_algorithm() {
         let mut cmd = match how {
             "profile" => {
                 dpop_profile(&env, &issuer, &format!("dpop_alg = \"{alg}\"\n"));
-                fetch(&env, &["--no-cache"])
+                fetch(&env, &["--force"])
             }
             _ => {
                 dpop_profile(&env, &issuer, "");
-                let mut cmd = fetch(&env, &["--no-cache"]);
+                let mut cmd = fetch(&env, &["--force"]);
                 cmd.env("OAUTHCTL_DPOP_ALG", alg);
                 cmd
             }
@@ -125,7 +125,7 @@ fn every_request_sent_has_a_new_proof_transient_retries_and_the_nonce_retry_incl
         let issuer = Issuer::start(script);
         let env = Env::new();
         dpop_profile(&env, &issuer, "retries = 2\nretry_max_secs = 0\n");
-        fetched(&env, &["--no-cache"]);
+        fetched(&env, &["--force"]);
         let requests = issuer.requests();
         assert_eq!(requests.len(), 3);
         let proofs: Vec<Proof> = requests
@@ -145,7 +145,7 @@ fn the_nonce_is_asked_for_once_and_remembered_for_the_next_run() {
     let issuer = Issuer::start(vec![nonce_demand(Some("n-1"))]);
     let env = Env::new();
     dpop_profile(&env, &issuer, "");
-    fetched(&env, &["--no-cache"]);
+    fetched(&env, &["--force"]);
     let requests = issuer.requests();
     assert_eq!(requests.len(), 2);
     let url = issuer.token_url();
@@ -166,7 +166,7 @@ fn the_nonce_is_asked_for_once_and_remembered_for_the_next_run() {
     assert_eq!(mode(&nonces[0]), 0o600);
 
     // The next run's first proof carries it: one request.
-    fetched(&env, &["--no-cache"]);
+    fetched(&env, &["--force"]);
     let requests = issuer.requests();
     assert_eq!(requests.len(), 3);
     Proof::of_token_request(&requests[2], &url, Some("n-1"));
@@ -184,9 +184,9 @@ fn a_stale_remembered_nonce_is_replaced_by_the_servers_new_one() {
     let env = Env::new();
     dpop_profile(&env, &issuer, "");
     // The first run's answer after its retry is not a token: the nonce is kept all the same.
-    fetch(&env, &["--no-cache"]).assert().failure().code(4);
-    fetched(&env, &["--no-cache"]);
-    fetched(&env, &["--no-cache"]);
+    fetch(&env, &["--force"]).assert().failure().code(4);
+    fetched(&env, &["--force"]);
+    fetched(&env, &["--force"]);
     let requests = issuer.requests();
     let expected = [None, Some("n-1"), Some("n-1"), Some("n-2"), Some("n-2")];
     assert_eq!(requests.len(), expected.len());
@@ -208,7 +208,7 @@ fn the_nonce_retry_of_a_private_key_jwt_client_has_a_new_assertion() {
         issuer.token_url(),
         key.display()
     ));
-    fetched(&env, &["--no-cache"]);
+    fetched(&env, &["--force"]);
     let requests = issuer.requests();
     assert_eq!(requests.len(), 2);
     let url = issuer.token_url();
@@ -243,8 +243,8 @@ fn a_nonce_given_with_a_token_is_used_next_time() {
     });
     let env = Env::new();
     app::profile(&env, &server.url("/token"), DPOP);
-    fetched(&env, &["--no-cache"]);
-    fetched(&env, &["--no-cache"]);
+    fetched(&env, &["--force"]);
+    fetched(&env, &["--force"]);
     let requests = server.requests();
     let url = server.url("/token");
     Proof::of_token_request(&requests[0], &url, None);
@@ -263,9 +263,9 @@ fn a_nonce_is_sent_only_to_the_server_that_gave_it() {
         app::app_profile(app::APP, &one.token_url(), DPOP),
         two.token_url()
     ));
-    fetched(&env, &["--no-cache"]);
-    fetched(&env, &["--no-cache", "-p", "two"]);
-    fetched(&env, &["--no-cache"]);
+    fetched(&env, &["--force"]);
+    fetched(&env, &["--force", "-p", "two"]);
+    fetched(&env, &["--force"]);
     assert_eq!(one.requests().len(), 3);
     Proof::of_token_request(&one.requests()[2], &one.token_url(), Some("n-of-one"));
     assert_eq!(two.requests().len(), 1);
@@ -467,8 +467,8 @@ fn a_nonce_given_with_a_transient_failure_is_remembered() {
     let issuer = Issuer::start(vec![busy.with_header("DPoP-Nonce", "n-503")]);
     let env = Env::new();
     dpop_profile(&env, &issuer, "retries = 2\nretry_max_secs = 0\n");
-    fetched(&env, &["--no-cache"]);
-    fetched(&env, &["--no-cache"]);
+    fetched(&env, &["--force"]);
+    fetched(&env, &["--force"]);
     let nonces: Vec<Option<String>> = issuer
         .requests()
         .iter()

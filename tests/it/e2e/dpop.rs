@@ -411,7 +411,7 @@ fn e2e_dpop_token_exchange_and_jwt_bearer_tokens_are_bound() {
     curl_with_printed_lines(&env, "sts", &rs, &vars);
 
     // Another profile, the same server: the nonce the exchange was given is remembered.
-    let granted = fetch_json(&env, "jwtb", &["--no-cache"], &vars);
+    let granted = fetch_json(&env, "jwtb", &["--force"], &vars);
     let records = dpop_records(&bearer);
     assert_eq!(records.len(), 1, "{records:#?}");
     assert_eq!(records[0]["grant_type"], JWT_BEARER);
