@@ -62,12 +62,14 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
     let format = settings.format;
     match command {
         Command::Fetch(args) => {
-            let request = commands::fetch::UseWith {
+            let request = crate::dpop::RequestArgs {
                 url: args.url,
                 method: args.method,
                 nonce: args.nonce,
             }
-            .checked_for(format)?;
+            .checked()?;
+            output::check_url_format(format, request.is_some())?;
+            dpop_formats(settings, format, request.is_some())?;
             if args.dry_run {
                 let plan = commands::dry_run::fetch(settings)?;
                 return Ok(output::dry_run(format, &plan));
@@ -81,6 +83,9 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
             output::token(format, &result, kube)
         }
         Command::ExchangeCode(args) => {
+            if !args.dry_run {
+                dpop_formats(settings, format, false)?;
+            }
             if args.dry_run {
                 let plan = commands::dry_run::exchange(settings, args.code_verifier.as_deref())?;
                 return Ok(output::dry_run(format, &plan));
@@ -94,6 +99,7 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
             output::token(format, &commands::exchange::run(settings, input)?, kube)
         }
         Command::Login(args) => {
+            dpop_formats(settings, format, false)?;
             let kube = kube_api(format)?;
             let input = commands::login::LoginInput {
                 device: args.device,
@@ -183,7 +189,7 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
         }
         Command::Keys(KeysCommand::DpopProof { url, method, nonce }) => {
             output::require_view_format(format, "keys dpop-proof")?;
-            let request = commands::fetch::UseWith { url, method, nonce };
+            let request = crate::dpop::RequestArgs { url, method, nonce };
             let proof = commands::keys::dpop_proof(settings, request)?;
             Ok(output::dpop_proof(format, &proof))
         }
@@ -215,6 +221,15 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
             Ok(output::profiles(format, &outcome))
         }
     }
+}
+
+/// For a DPoP profile, before anything is sent (a code is spent by its exchange): the formats
+/// that cannot carry its token (DESIGN §12).
+fn dpop_formats(settings: &Settings, format: OutputFormat, has_url: bool) -> Result<()> {
+    if settings.profile()?.uses_dpop() {
+        output::check_dpop_format(format, has_url)?;
+    }
+    Ok(())
 }
 
 /// The ExecCredential version kubectl asked for, read (and checked, before any request) only

@@ -156,7 +156,7 @@ pub fn assertion(
 /// default the token request: POST to the token endpoint with the server's latest nonce.
 pub fn dpop_proof(
     settings: &crate::settings::Settings,
-    request: crate::commands::fetch::UseWith,
+    request: crate::dpop::RequestArgs,
 ) -> Result<crate::secret::Secret> {
     let profile = settings.profile()?;
     let Some(dpop) = settings.dpop()? else {
@@ -175,7 +175,7 @@ pub fn dpop_proof(
     let method = request
         .method
         .or_else(|| to_token_endpoint.then(|| "POST".into()));
-    let checked = crate::commands::fetch::UseWith {
+    let checked = crate::dpop::RequestArgs {
         url: Some(url),
         method,
         nonce: request.nonce,

@@ -36,7 +36,7 @@ pub use introspect::{introspection, introspection_styled};
 pub use keys::{assertion, dpop_proof, identity_token, keys};
 pub use profiles::profiles;
 pub use revoke::revocation;
-pub use token::token;
+pub use token::{check_dpop_format, check_url_format, token};
 
 /// What `-o` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

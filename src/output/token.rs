@@ -9,9 +9,10 @@ use crate::oauth::TokenType;
 use crate::tokens::TokenResult;
 
 /// `-o json`: the token response member for member as the server sent it, then `expires_at`
-/// (unix seconds, or null when the server gave no lifetime) and `cached`. Where the server sent a
-/// member of either name, that member keeps its place and holds ours, and the trailing one is
-/// left out: the document never names a member twice.
+/// (unix seconds, or null when the server gave no lifetime), `cached` and, with `--url`,
+/// `dpop_proof`. Where the server sent a member of one of these names, that member keeps its
+/// place and holds ours, and the trailing one is left out: the document never names a member
+/// twice.
 #[derive(Serialize)]
 struct TokenJson {
     #[serde(flatten)]
@@ -38,14 +39,18 @@ impl TokenJson {
         };
         let expires_at_placed = in_place("expires_at", expires_at.map_or(Value::Null, Value::from));
         let cached_placed = in_place("cached", Value::Bool(result.cached));
+        let proof = result
+            .dpop_proof
+            .as_ref()
+            .map(|proof| proof.expose().to_string());
+        let proof_placed = proof
+            .as_ref()
+            .is_some_and(|proof| in_place("dpop_proof", Value::String(proof.clone())));
         TokenJson {
             response,
             expires_at: (!expires_at_placed).then_some(expires_at),
             cached: (!cached_placed).then_some(result.cached),
-            dpop_proof: result
-                .dpop_proof
-                .as_ref()
-                .map(|proof| proof.expose().to_string()),
+            dpop_proof: proof.filter(|_| !proof_placed),
         }
     }
 }
@@ -78,9 +83,7 @@ pub fn token(
         OutputFormat::Header if token.is_dpop() && token.dpop_jkt.is_some() => {
             // RFC 9449 §7.1: the DPoP scheme, and a proof made for this one request.
             let Some(proof) = &result.dpop_proof else {
-                return Err(Error::Usage(
-                    "the token is a DPoP token: -o header needs the request it goes with, to make its DPoP proof: `oauthctl fetch -o header --url URL [--method METHOD]`".into(),
-                ));
+                return Err(no_url_for_header());
             };
             format!(
                 "Authorization: DPoP {}\nDPoP: {}\n",
@@ -125,9 +128,7 @@ pub fn token(
         OutputFormat::ExecCredential => {
             if token.is_dpop() {
                 // DESIGN §12: client-go sends the token as Bearer, with no proof.
-                return Err(Error::Usage(
-                    "the token is a DPoP token, and kubectl cannot send the DPoP proof each request needs (RFC 9449 §7): use a profile without dpop for -o exec-credential".into(),
-                ));
+                return Err(not_for_kubectl());
             }
             bearer_only("a Kubernetes ExecCredential")?;
             to_json(&crate::kube::exec_credential(
@@ -141,6 +142,39 @@ pub fn token(
         stdout: text,
         note: result.note.clone(),
     })
+}
+
+/// `--url` makes a DPoP proof only `-o header` and `-o json` print.
+pub fn check_url_format(format: OutputFormat, has_url: bool) -> Result<()> {
+    if has_url && !matches!(format, OutputFormat::Header | OutputFormat::Json) {
+        return Err(Error::Usage(format!(
+            "--url makes a DPoP proof for the request, which only -o header and -o json print; -o {} does not",
+            format.name()
+        )));
+    }
+    Ok(())
+}
+
+/// DESIGN §12: a DPoP token goes in a header only with the proof of the request it goes with
+/// (`has_url`), and never to kubectl, which sends it as Bearer without one.
+pub fn check_dpop_format(format: OutputFormat, has_url: bool) -> Result<()> {
+    match format {
+        OutputFormat::Header if !has_url => Err(no_url_for_header()),
+        OutputFormat::ExecCredential => Err(not_for_kubectl()),
+        _ => Ok(()),
+    }
+}
+
+fn no_url_for_header() -> Error {
+    Error::Usage(
+        "the token is a DPoP token: -o header needs the request it goes with, to make its DPoP proof: `oauthctl fetch -o header --url URL [--method METHOD]`".into(),
+    )
+}
+
+fn not_for_kubectl() -> Error {
+    Error::Usage(
+        "the token is a DPoP token, and kubectl cannot send the DPoP proof each request needs (RFC 9449 §7): use a profile without dpop for -o exec-credential".into(),
+    )
 }
 
 /// POSIX single quotes: the only character needing care inside them is `'` itself.
@@ -178,6 +212,7 @@ pub(super) mod tests {
                 token_type: token_type.map(|t| TokenType::Named(t.into())),
                 expires_at,
                 dpop_jkt: None,
+                dpop_key: None,
             },
             cached: false,
             note: None,

@@ -38,15 +38,16 @@ fn header_with_url_prints_the_dpop_scheme_and_a_proof_for_that_request() {
     assert_eq!(requested.jkt(), proof.jkt());
     assert_ne!(requested.jti(), proof.jti());
 
-    // From the cache: the same token, a new proof for the new request. The method is upper-cased
-    // (RFC 9110 §9.1: methods are written so), the nonce is the resource server's.
+    // From the cache: the same token, a new proof for the new request. The method is as given
+    // (RFC 9110 §9.1: methods are case-sensitive, and curl sends `-X` as given), the nonce is the
+    // resource server's.
     let (cached, again) = header_lines(
         &env,
         &[
             "--url",
             "http://127.0.0.1:9/v1/items",
             "--method",
-            "delete",
+            "DELETE",
             "--nonce",
             "rs-nonce_1.~",
         ],
