@@ -352,6 +352,30 @@ macro_rules! profile_fields {
                         #[arg(long, value_name = "PATH")]
                     ],
                 },
+                credential_url: Url as Option<String> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// The URL this profile answers git and docker for (scheme, host, path prefix)
+                        #[arg(long, value_name = "URL")]
+                    ],
+                },
+                credential_username: Text as Option<String> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// The username given to git and docker [default: oauth2; docker: oauth2accesstoken]
+                        #[arg(long, value_name = "NAME")]
+                    ],
+                },
+                credential_authtype: Text as Option<String> {
+                    default: [],
+                    flag: [#[arg(skip)]],
+                    add: [
+                        /// git's authtype (Bearer) where git and the server take it, instead of Basic
+                        #[arg(long, value_name = "SCHEME")]
+                    ],
+                },
                 grant_params: Keyword<GrantParams> as Option<GrantParams> {
                     default: [GrantParams::Body],
                     flag: [
@@ -827,6 +851,9 @@ mod tests {
         ("dpop", "true"),
         ("dpop_alg", "EdDSA"),
         ("dpop_key_file", "/etc/oauthctl/dpop.key.pem"),
+        ("credential_url", "https://git.example.com/team"),
+        ("credential_username", "ci-bot"),
+        ("credential_authtype", "Bearer"),
         ("grant_params", "query"),
         ("scope", "a b"),
         ("audience", "https://api.example"),
