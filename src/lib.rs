@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod dpop;
 pub mod error;
 pub mod files;
+pub mod helper;
 pub mod http;
 pub mod identity;
 pub mod input;

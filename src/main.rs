@@ -95,7 +95,10 @@ fn run_cli(cli: Cli) -> Exit {
             {
                 eprintln!("oauthctl: {note}");
             }
-            write_stdout(&screened)
+            match write_stdout(&screened) {
+                Exit::Success if screened.failed() => Exit::Internal,
+                exit => exit,
+            }
         }
         Err(e) => fail(finished.format, &e, finished.warning),
     }

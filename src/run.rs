@@ -112,6 +112,7 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
                 return Ok(Rendered {
                     stdout: String::new(),
                     note: result.note,
+                    failed: false,
                 });
             }
             output::token(format, &result, kube)
@@ -205,6 +206,55 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
                 }
             };
             Ok(output::keys(format, &outcome))
+        }
+        Command::GitCredential { action } => {
+            use commands::git_credential::{Action, Outcome, run};
+            let action = match action {
+                cli::GitAction::Get => Action::Get,
+                cli::GitAction::Store => Action::Store,
+                cli::GitAction::Erase => Action::Erase,
+            };
+            let request = crate::helper::GitRequest::parse(&crate::helper::read_git_request(
+                std::io::stdin().lock(),
+            )?)?;
+            let outcome = match run(settings, action, &request)? {
+                // A user who is at the terminal signs in, then gets the answer.
+                Outcome::SignInFirst(name) => {
+                    let chosen = settings.for_profile(&name);
+                    let input = commands::login::LoginInput {
+                        device: false,
+                        open_browser: true,
+                        wait: None,
+                    };
+                    let signed_in = commands::login::run(&chosen, input);
+                    if let Some(warning) = chosen.take_warning() {
+                        settings.warn(warning);
+                    }
+                    if let Some(note) = signed_in?.note {
+                        settings.tell(&format!("oauthctl: {note}"));
+                    }
+                    match run(settings, action, &request)? {
+                        Outcome::SignInFirst(_) => Outcome::Nothing,
+                        answered => answered,
+                    }
+                }
+                outcome => outcome,
+            };
+            Ok(output::git_credential(&outcome))
+        }
+        Command::DockerCredential { action } => {
+            use commands::docker_credential::{Action, run};
+            let action = match action {
+                cli::DockerAction::Get => Action::Get,
+                cli::DockerAction::Store => Action::Store,
+                cli::DockerAction::Erase => Action::Erase,
+                cli::DockerAction::List => Action::List,
+            };
+            let input = match action {
+                Action::List => String::new(),
+                _ => crate::helper::read_docker_input(std::io::stdin().lock())?,
+            };
+            Ok(output::docker_credential(&run(settings, action, &input)?))
         }
         Command::Completions { shell } => cli::completion_script(shell)
             .map(Rendered::from)

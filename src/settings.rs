@@ -116,6 +116,32 @@ impl Settings {
         })
     }
 
+    /// The same run's settings for profile `name` (a credential helper's, chosen by URL), as if
+    /// `-p NAME` had been given: its own profile, secret, cache and DPoP key; the config file
+    /// read once between them.
+    pub fn for_profile(&self, name: &str) -> Settings {
+        Settings {
+            format: self.format,
+            config_path: self.config_path.clone(),
+            config_explicit: self.config_explicit,
+            profile_on_command_line: true,
+            profile_name: Some(name.to_string()),
+            verbose: self.verbose,
+            sink: self.sink.clone(),
+            flags: self.flags.clone(),
+            config: self.config.clone(),
+            profile: OnceCell::new(),
+            secret: OnceCell::new(),
+            identity: OnceCell::new(),
+            transport: OnceCell::new(),
+            discovered: Discovered::default(),
+            cache: OnceCell::new(),
+            dpop: OnceCell::new(),
+            cache_bypassed: std::cell::Cell::new(false),
+            warning: RefCell::new(None),
+        }
+    }
+
     /// The config file, loaded on first use.
     pub fn config(&self) -> Result<&Config> {
         if let Some(config) = self.config.get() {

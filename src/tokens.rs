@@ -136,6 +136,59 @@ fn binding_with_the_profiles_key(
         .map(|dpop| Some((jkt.clone(), dpop.key.kept.clone()))))
 }
 
+/// The profile's cached access token, if there is one (fresh or not).
+pub fn cached_access_token(settings: &Settings) -> Result<Option<String>> {
+    let profile = settings.profile()?;
+    let Some(cache) = settings.cache() else {
+        return Ok(None);
+    };
+    let credential = Credential::for_run(settings)?;
+    let Ok(key) = cache.key(profile, profile.grant.as_str(), &credential) else {
+        return Ok(None);
+    };
+    Ok(cache
+        .load(&key)
+        .and_then(|entry| entry.access_token().map(str::to_string)))
+}
+
+/// Forgets the profile's cached access token when it is `presented` (a credential helper's
+/// caller saw it rejected), so that the next run gets a new one; a refresh token in the entry is
+/// kept, to renew with. Whether it was forgotten. Another token (not ours, or already renewed by
+/// a parallel run) is left alone.
+pub fn forget(settings: &Settings, presented: &str) -> Result<bool> {
+    let profile = settings.profile()?;
+    let Some(cache) = settings.cache() else {
+        return Ok(false);
+    };
+    let credential = Credential::for_run(settings)?;
+    let Ok(key) = cache.key(profile, profile.grant.as_str(), &credential) else {
+        return Ok(false);
+    };
+    let lock = cache.lock(&key, profile.timeout() + Duration::from_secs(5));
+    let Some(mut entry) = cache.load(&key) else {
+        return Ok(false);
+    };
+    if entry.access_token() != Some(presented) {
+        return Ok(false);
+    }
+    let forgotten = match entry.refresh_token() {
+        // Kept for its refresh token alone, as an entry without an expiry is.
+        Some(_) => {
+            entry.response.remove("access_token");
+            entry.expires_at = None;
+            cache.store(&lock, &entry)
+        }
+        None => cache.remove(&key).map(|_| ()),
+    };
+    forgotten.map_err(|why| {
+        Error::Config(format!(
+            "cannot forget the rejected token of {}: {why}",
+            profile.describe()
+        ))
+    })?;
+    Ok(true)
+}
+
 /// A new token without a refresh token: client_credentials, or for a user profile, nothing
 /// (fetch never opens a browser or prompts in CI).
 fn fetch_new(settings: &Settings, profile: &Profile) -> Result<TokenResponse> {

@@ -215,6 +215,17 @@ Examples:
   oauthctl identity-token -p ci | oauthctl inspect
   oauthctl identity-token -p ci -o json | jq -r .identity_token";
 
+pub(super) const GIT_CREDENTIAL_HELP: &str = "\
+Examples:
+  printf 'protocol=https\\nhost=gitlab.example.com\\n' \\
+      | oauthctl git-credential get
+  echo url=https://dev.azure.com/org/repo | oauthctl -p azdo git-credential get";
+
+pub(super) const DOCKER_CREDENTIAL_HELP: &str = "\
+Examples:
+  echo europe-docker.pkg.dev | oauthctl docker-credential get
+  oauthctl docker-credential list";
+
 pub(super) const COMPLETIONS_HELP: &str = "\
 Examples:
   oauthctl completions bash \\

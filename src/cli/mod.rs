@@ -227,6 +227,36 @@ pub enum Command {
     #[command(after_help = IDENTITY_TOKEN_HELP)]
     IdentityToken(IdentityTokenArgs),
 
+    /// Answer git as its credential helper, with the token of the profile for the URL
+    ///
+    /// git-credential(1): `get` answers username and password (the access token from `fetch`'s
+    /// logic and cache) for the profile whose credential_url covers the URL git asks about (or
+    /// -p NAME), with password_expiry_utc; with git 2.46+ and credential_authtype, authtype and
+    /// credential instead. No profile: no answer, so git asks its next helper. `erase` (git saw
+    /// the token rejected) forgets the cached token; `store` does nothing. A user profile with
+    /// no usable refresh token signs in first when a terminal is attached. Set it up with
+    /// `git config --global credential.https://HOST.helper '!oauthctl git-credential'`.
+    #[command(after_help = GIT_CREDENTIAL_HELP)]
+    GitCredential {
+        /// What git asks
+        #[arg(value_enum)]
+        action: GitAction,
+    },
+
+    /// Answer docker as its credential helper (also installed as docker-credential-oauthctl)
+    ///
+    /// The docker-credential-helpers protocol: `get` reads a registry's URL on stdin and answers
+    /// {"ServerURL","Username","Secret"} with the token of the profile whose credential_url covers
+    /// it (a bare host means https://HOST); an unknown registry is exit 1 with "credentials not
+    /// found in native keychain" on stdout. `list` names each credential_url and its username;
+    /// `store` does nothing; `erase` forgets the cached token.
+    #[command(after_help = DOCKER_CREDENTIAL_HELP)]
+    DockerCredential {
+        /// What docker asks
+        #[arg(value_enum)]
+        action: DockerAction,
+    },
+
     /// Print a shell completion script (the same files are committed under completions/)
     ///
     /// The script asks `oauthctl` (found on PATH) for candidates as you type, so subcommands,
@@ -257,6 +287,8 @@ impl Command {
             Command::Profiles(_)
             | Command::Cache(_)
             | Command::Keys(_)
+            | Command::GitCredential { .. }
+            | Command::DockerCredential { .. }
             | Command::Completions { .. } => ProfileLayer::default(),
         }
     }
@@ -613,6 +645,23 @@ pub enum CacheCommand {
     /// Forget cached tokens: all of them, or with -p those of one profile
     #[command(after_help = CACHE_CLEAR_HELP)]
     Clear,
+}
+
+/// git's credential helper actions (git-credential(1)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GitAction {
+    Get,
+    Store,
+    Erase,
+}
+
+/// docker's credential helper actions (docker-credential-helpers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DockerAction {
+    Get,
+    Store,
+    Erase,
+    List,
 }
 
 #[derive(Debug, Subcommand)]

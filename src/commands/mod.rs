@@ -3,9 +3,11 @@
 //! them (`tokens`, `input`, `oauth::Client`).
 
 pub mod cache;
+pub mod docker_credential;
 pub mod dry_run;
 pub mod exchange;
 pub mod fetch;
+pub mod git_credential;
 pub mod inspect;
 pub mod introspect;
 pub mod keys;

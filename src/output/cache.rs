@@ -98,6 +98,7 @@ pub fn cache(format: OutputFormat, outcome: &Outcome) -> Rendered {
             Rendered {
                 stdout: aligned(&rows, ""),
                 note,
+                failed: false,
             }
         }
         Outcome::Cleared {

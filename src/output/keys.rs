@@ -59,6 +59,7 @@ pub fn keys(format: OutputFormat, outcome: &Outcome) -> Rendered {
     Rendered {
         stdout: to_json(&jwk),
         note,
+        failed: false,
     }
 }
 

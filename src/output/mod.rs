@@ -21,6 +21,7 @@ use crate::untrusted::{is_unsafe, printable};
 mod cache;
 mod dry_run;
 mod error;
+mod helper;
 mod inspect;
 mod introspect;
 mod keys;
@@ -31,6 +32,7 @@ mod token;
 pub use cache::cache;
 pub use dry_run::dry_run;
 pub use error::{error, error_styled};
+pub use helper::{docker_credential, git_credential};
 pub use inspect::{inspection, inspection_styled};
 pub use introspect::{introspection, introspection_styled};
 pub use keys::{assertion, dpop_proof, identity_token, keys};
@@ -99,6 +101,9 @@ impl std::str::FromStr for OutputFormat {
 pub struct Rendered {
     pub stdout: String,
     pub note: Option<String>,
+    /// The command failed, and what it says is on stdout (a protocol that answers "not found"
+    /// there, docker's): exit 1 after writing it.
+    pub failed: bool,
 }
 
 /// Rendered output that passed the last gate: what `main` writes, and all it writes. Its fields
@@ -107,6 +112,7 @@ pub struct Rendered {
 pub struct Screened {
     stdout: String,
     note: Option<String>,
+    failed: bool,
 }
 
 impl Screened {
@@ -116,6 +122,11 @@ impl Screened {
 
     pub fn note(&self) -> Option<&str> {
         self.note.as_deref()
+    }
+
+    /// Whether the run failed though it answered on stdout (`Rendered::failed`).
+    pub fn failed(&self) -> bool {
+        self.failed
     }
 }
 
@@ -135,6 +146,7 @@ impl Rendered {
         Ok(Screened {
             stdout: self.stdout,
             note: self.note.map(|note| printable(&note, 2000)),
+            failed: self.failed,
         })
     }
 }
@@ -157,7 +169,11 @@ fn first_unscreened(text: &str) -> Option<(usize, char)> {
 
 impl From<String> for Rendered {
     fn from(stdout: String) -> Rendered {
-        Rendered { stdout, note: None }
+        Rendered {
+            stdout,
+            note: None,
+            failed: false,
+        }
     }
 }
 
@@ -375,6 +391,7 @@ mod tests {
         let noted = Rendered {
             stdout: String::new(),
             note: Some("no cached tokens in `a\u{1b}[31m`\nb".into()),
+            failed: false,
         }
         .screened()
         .unwrap();

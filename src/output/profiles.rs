@@ -117,6 +117,7 @@ fn profiles_styled(format: OutputFormat, outcome: &Outcome, style: Style) -> Ren
             Rendered {
                 stdout: aligned(&rows, ""),
                 note,
+                failed: false,
             }
         }
         Outcome::Show { profile, secret } => {

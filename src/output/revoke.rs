@@ -88,5 +88,6 @@ pub fn revocation(format: OutputFormat, outcome: &Outcome) -> Rendered {
     Rendered {
         stdout: String::new(),
         note: Some(note),
+        failed: false,
     }
 }

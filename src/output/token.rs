@@ -141,6 +141,7 @@ pub fn token(
     Ok(Rendered {
         stdout: text,
         note: result.note.clone(),
+        failed: false,
     })
 }
 
