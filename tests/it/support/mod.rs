@@ -4,13 +4,16 @@
 //! authorization server of the e2e suites (`idp`) and its clients' keys and
 //! certificates (`keys`), loopback relays and a CONNECT proxy (`proxy`), a TLS front with a
 //! private CA (`tls`), the bounds on text from outside (`untrusted`), and a DPoP protected
-//! resource that checks proofs and token binding as RFC 9449 asks of one (`resource_server`).
-//! `harness` holds the tests of these helpers themselves, except `resource_server`, whose tests
-//! are in its own file.
+//! resource that checks proofs and token binding as RFC 9449 asks of one (`resource_server`), and
+//! a git smart-HTTP server that asks for credentials on every request and serves real
+//! repositories through `git http-backend`, for the real git as a credential helper's client
+//! (`git_server`). `harness` holds the tests of these helpers themselves, except
+//! `resource_server` and `git_server`, whose tests are in their own files.
 
 pub mod app;
 pub mod ci_platform;
 pub mod common;
+pub mod git_server;
 pub mod idp;
 pub mod keys;
 pub mod proxy;
