@@ -1,0 +1,212 @@
+//! Where the key oauthctl makes for a DPoP profile lives and when it goes (DESIGN §12): it is
+//! named by the client its tokens belong to, so profiles that share a token share it; it is
+//! recorded in the cache entry and removed with it by `cache clear` and by `revoke` once the
+//! server was asked; `--no-cache` and a store that cannot be written keep nothing. Then what
+//! the commands that use the key without fetching show: `inspect -p`, `keys dpop-proof`, and
+//! the refusals and checks made before anything is sent.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::json;
+
+use super::{DPOP, bound, cache_entry, dpop_files, generated_key, genpkey};
+use crate::support::app::{self, APP, SECRET, SECRET_ENV};
+use crate::support::common::{Env, fails, json_of, stdout_of};
+use crate::support::server::{Reply, StubServer};
+
+// ---------------------------------------------------------------- revoke
+
+/// A token endpoint (`/token`) that binds what it issues to the proof's key (`bound`), and a
+/// revocation endpoint (`/revoke`) that answers `revocation` to every request.
+fn token_and_revocation(revocation: Reply) -> StubServer {
+    let n = AtomicUsize::new(0);
+    StubServer::start(move |request| match request.path.as_str() {
+        "/token" => bound(request, n.fetch_add(1, Ordering::SeqCst)),
+        "/revoke" => revocation.clone(),
+        _ => Reply::json(404, r#"{"error":"not_found"}"#),
+    })
+}
+
+/// Profile `app` with DPoP on and `server`'s revocation endpoint, then `extra`.
+fn revocable_profile(env: &Env, server: &StubServer, extra: &str) {
+    let revoke = server.url("/revoke");
+    app::profile(
+        env,
+        &server.url("/token"),
+        &format!("{DPOP}revocation_url = \"{revoke}\"\n{extra}"),
+    );
+}
+
+/// `oauthctl ARGS` with the client secret set.
+fn oauthctl(env: &Env, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = env.cmd();
+    cmd.args(args).env(SECRET_ENV, SECRET);
+    cmd
+}
+
+/// The profiles of the entries `cache list -o json` shows.
+fn listed(env: &Env) -> Vec<String> {
+    let assert = env
+        .cmd()
+        .args(["-o", "json", "cache", "list"])
+        .assert()
+        .success();
+    json_of(&assert)
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|e| e["profile"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The revocation requests `server` received: each sent the token (RFC 7009 §2.1) as the
+/// client, with no DPoP proof (RFC 9449 §5 defines them for token requests only).
+fn revocations(server: &StubServer, token: &str) -> usize {
+    let sent: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/revoke")
+        .collect();
+    for request in &sent {
+        assert_eq!(request.form_value("token").as_deref(), Some(token));
+        assert_eq!(
+            request.basic_credentials(),
+            Some((APP.to_owned(), SECRET.to_owned()))
+        );
+        assert_eq!(request.header_count("dpop"), 0, "{request:?}");
+    }
+    sent.len()
+}
+
+/// DESIGN §12: the server was asked to revoke the cached token and refused (400): the token it
+/// did not revoke is of no use without the key, so the key goes and the message says so; the
+/// entry stays, for a later `revoke` to send again.
+#[test]
+fn revoke_refused_by_the_server_removes_the_key_and_keeps_the_entry() {
+    let refusal = Reply::json(400, r#"{"error":"invalid_request"}"#);
+    let server = token_and_revocation(refusal);
+    let env = Env::new();
+    revocable_profile(&env, &server, "");
+    let token = stdout_of(&oauthctl(&env, &["fetch"]).assert().success());
+    let key = generated_key(&env);
+    assert_eq!(cache_entry(&env)["dpop_key"], json!(key_name(&key)));
+
+    let stderr = fails(
+        oauthctl(&env, &["revoke", "-p", APP]).assert(),
+        3,
+        "invalid_request",
+    );
+    assert!(
+        stderr.contains("the DPoP key the tokens are bound to is removed"),
+        "{stderr}"
+    );
+    assert_eq!(revocations(&server, token.trim_end()), 1);
+    assert!(!key.exists(), "{} kept", key.display());
+    assert_eq!(listed(&env), [APP], "the entry is kept");
+}
+
+/// A revocation never sent (the client secret's env var unset: exit 78) asked the server
+/// nothing: the key and the entry stay.
+#[test]
+fn revoke_that_sends_nothing_keeps_the_key_and_the_entry() {
+    let server = token_and_revocation(Reply::json(200, "{}"));
+    let env = Env::new();
+    revocable_profile(&env, &server, "");
+    oauthctl(&env, &["fetch"]).assert().success();
+    let key = generated_key(&env);
+
+    let mut cmd = env.cmd();
+    cmd.args(["revoke", "-p", APP]).env_remove(SECRET_ENV);
+    fails(cmd.assert(), 78, SECRET_ENV);
+    assert_eq!(revocations(&server, ""), 0, "nothing sent");
+    assert!(key.exists(), "{} removed", key.display());
+    assert_eq!(listed(&env), [APP]);
+}
+
+/// `revoke TOKEN` for a token no cache entry holds: the server's refusal says nothing about the
+/// profile's cached token, whose key stays.
+#[test]
+fn revoke_of_a_token_that_is_not_cached_keeps_the_key() {
+    let refusal = Reply::json(400, r#"{"error":"invalid_request"}"#);
+    let server = token_and_revocation(refusal);
+    let env = Env::new();
+    revocable_profile(&env, &server, "");
+    oauthctl(&env, &["fetch"]).assert().success();
+    let key = generated_key(&env);
+
+    let stderr = fails(
+        oauthctl(&env, &["revoke", "-p", APP, "some-other-token"]).assert(),
+        3,
+        "invalid_request",
+    );
+    assert!(!stderr.contains("DPoP key"), "{stderr}");
+    assert_eq!(revocations(&server, "some-other-token"), 1);
+    assert!(key.exists(), "{} removed", key.display());
+    assert_eq!(listed(&env), [APP]);
+}
+
+/// Revoked (RFC 7009 §2.2: 200): the entry and its key go, and `-o json` says so.
+#[test]
+fn revoke_that_succeeds_removes_the_key_and_says_so() {
+    let server = token_and_revocation(Reply::json(200, "{}"));
+    let env = Env::new();
+    revocable_profile(&env, &server, "");
+    let token = stdout_of(&oauthctl(&env, &["fetch"]).assert().success());
+    let key = generated_key(&env);
+
+    let assert = oauthctl(&env, &["-o", "json", "revoke", "-p", APP])
+        .assert()
+        .success();
+    let outcome = json_of(&assert);
+    assert_eq!(outcome["dpop_key_removed"], true, "{outcome}");
+    assert_eq!(outcome["forgotten"], true, "{outcome}");
+    assert_eq!(revocations(&server, token.trim_end()), 1);
+    assert!(!key.exists(), "{} kept", key.display());
+    assert_eq!(listed(&env), Vec::<String>::new());
+}
+
+/// A `dpop_key_file` is the user's: no revocation, whatever the server answers, and no
+/// `cache clear` removes it.
+#[test]
+fn a_dpop_key_file_survives_revoke_and_cache_clear() {
+    for status in [200, 400] {
+        let server = token_and_revocation(Reply::json(status, r#"{"error":"invalid_request"}"#));
+        let env = Env::new();
+        let file = genpkey(&env, "mine.pem", "EC", &["ec_paramgen_curve:P-256"]);
+        let text = std::fs::read(&file).unwrap();
+        revocable_profile(
+            &env,
+            &server,
+            &format!("dpop_key_file = \"{}\"\n", file.display()),
+        );
+        let forget: [&[&str]; 4] = [
+            &["revoke", "-p", APP],
+            &["revoke", "-p", APP, "some-other-token"],
+            &["cache", "clear", "-p", APP],
+            &["cache", "clear"],
+        ];
+        for args in forget {
+            oauthctl(&env, &["fetch"]).assert().success();
+            assert!(cache_entry(&env)["dpop_key"].is_null());
+            let code = oauthctl(&env, args).assert().get_output().status.code();
+            let expected = match (args[0], status) {
+                ("revoke", 400) => Some(3),
+                _ => Some(0),
+            };
+            assert_eq!(code, expected, "{status} {args:?}");
+            assert_eq!(
+                std::fs::read(&file).ok().as_ref(),
+                Some(&text),
+                "{status} {args:?} removed the dpop_key_file"
+            );
+            assert_eq!(dpop_files(&env, ".key.pem"), Vec::<PathBuf>::new());
+            oauthctl(&env, &["cache", "clear"]).assert().success();
+        }
+    }
+}
+
+/// The file name of a key in `dpop/`, as the entry records it.
+fn key_name(key: &std::path::Path) -> String {
+    key.file_name().unwrap().to_string_lossy().into_owned()
+}
