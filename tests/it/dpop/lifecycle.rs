@@ -8,11 +8,14 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::{DPOP, bound, cache_entry, dpop_files, generated_key, genpkey};
+use super::{
+    DPOP, Issuer, Proof, bound, cache_entry, cnf_jkt, dpop_files, generated_key, genpkey,
+    nonce_demand,
+};
 use crate::support::app::{self, APP, SECRET, SECRET_ENV};
-use crate::support::common::{Env, fails, json_of, stdout_of};
+use crate::support::common::{self, Env, fails, json_of, stdout_of};
 use crate::support::server::{Reply, StubServer};
 
 // ---------------------------------------------------------------- revoke
@@ -204,6 +207,113 @@ fn a_dpop_key_file_survives_revoke_and_cache_clear() {
             oauthctl(&env, &["cache", "clear"]).assert().success();
         }
     }
+}
+
+// ---------------------------------------------------------------- cache clear and sharing
+
+/// A config of DPoP client_credentials profiles for `token_url`, each (name, client_id), all
+/// with the secret in `$APP_SECRET` and `extra`; the first is the default.
+fn dpop_profiles(env: &Env, token_url: &str, profiles: &[(&str, &str)], extra: &str) {
+    let mut toml = format!("default_profile = \"{}\"\n", profiles[0].0);
+    for (name, client_id) in profiles {
+        toml.push_str(&format!(
+            "\n[profiles.{name}]\ntoken_url = \"{token_url}\"\nclient_id = \"{client_id}\"\n\
+             client_secret_env = \"{SECRET_ENV}\"\n{DPOP}{extra}"
+        ));
+    }
+    env.write_config(&toml);
+}
+
+/// The cache entry stored for `profile`.
+fn entry_of(env: &Env, profile: &str) -> Value {
+    let entries: Vec<Value> = common::cache_files(env)
+        .iter()
+        .map(|f| serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap())
+        .filter(|e: &Value| e["profile"] == profile)
+        .collect();
+    assert_eq!(entries.len(), 1, "{profile}: {entries:#?}");
+    entries[0].clone()
+}
+
+/// `cache clear -p NAME` removes the key its entry records (`dpop_key`), though the profile's
+/// client has changed since and would name another; another client's key stays. `cache clear`
+/// removes every key and every remembered nonce, and both say how many keys went.
+#[test]
+fn cache_clear_removes_the_keys_the_entries_record_and_every_nonce() {
+    let issuer = Issuer::start(vec![nonce_demand(Some("n-1"))]);
+    let env = Env::new();
+    let url = issuer.token_url();
+    dpop_profiles(&env, &url, &[(APP, APP), ("other", "other")], "");
+    oauthctl(&env, &["fetch", "-p", APP]).assert().success();
+    oauthctl(&env, &["fetch", "-p", "other"]).assert().success();
+    let dir = super::dpop_dir(&env);
+    let app_key = dir.join(entry_of(&env, APP)["dpop_key"].as_str().expect("dpop_key"));
+    let other_key = dir.join(entry_of(&env, "other")["dpop_key"].as_str().unwrap());
+    assert_eq!(dpop_files(&env, ".key.pem"), sorted([&app_key, &other_key]));
+    assert_eq!(dpop_files(&env, ".nonce").len(), 1, "the server's nonce");
+
+    dpop_profiles(&env, &url, &[(APP, "renamed"), ("other", "other")], "");
+    let assert = oauthctl(&env, &["cache", "clear", "-p", APP])
+        .assert()
+        .success();
+    let stdout = stdout_of(&assert);
+    assert!(
+        stdout.starts_with("removed 1 cached token (and 1 DPoP key) from "),
+        "{stdout}"
+    );
+    assert!(!app_key.exists(), "the entry's key is kept");
+    assert!(other_key.exists(), "another client's key is removed");
+    assert_eq!(listed(&env), ["other"]);
+
+    oauthctl(&env, &["fetch", "-p", APP]).assert().success();
+    assert_eq!(dpop_files(&env, ".key.pem").len(), 2);
+    let assert = oauthctl(&env, &["-o", "json", "cache", "clear"])
+        .assert()
+        .success();
+    let cleared = json_of(&assert);
+    assert_eq!(cleared["removed"], 2, "{cleared}");
+    assert_eq!(cleared["dpop_keys_removed"], 2, "{cleared}");
+    let left: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(left, Vec::<PathBuf>::new(), "no key or nonce is left");
+}
+
+fn sorted<'a>(paths: impl IntoIterator<Item = &'a PathBuf>) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
+    paths.sort();
+    paths
+}
+
+/// Two profiles with the same endpoint, client, secret and scope share one cached token, so
+/// they share the one key it is bound to: one token request between three runs, one key.
+#[test]
+fn profiles_of_one_client_share_one_token_and_one_key() {
+    let issuer = Issuer::start(vec![]);
+    let env = Env::new();
+    let scope = "scope = \"orders:read\"\n";
+    dpop_profiles(&env, &issuer.token_url(), &[("a", APP), ("b", APP)], scope);
+    let tokens: Vec<String> = ["a", "b", "a"]
+        .iter()
+        .map(|name| {
+            let assert = oauthctl(&env, &["fetch", "-p", name]).assert().success();
+            assert_eq!(common::stderr_of(&assert), "", "{name}");
+            stdout_of(&assert)
+        })
+        .collect();
+    assert_eq!(tokens[1], tokens[0]);
+    assert_eq!(tokens[2], tokens[0]);
+    let requests = issuer.requests();
+    assert_eq!(requests.len(), 1, "one token request");
+    assert_eq!(
+        requests[0].form_value("scope").as_deref(),
+        Some("orders:read")
+    );
+    let proof = Proof::of_token_request(&requests[0], &issuer.token_url(), None);
+    assert_eq!(cnf_jkt(tokens[0].trim_end()), proof.jkt());
+    let key = generated_key(&env);
+    assert_eq!(cache_entry(&env)["dpop_key"], json!(key_name(&key)));
 }
 
 /// The file name of a key in `dpop/`, as the entry records it.
