@@ -3,8 +3,10 @@
 //! (`server`), a CI platform that mints workload identity tokens (`ci_platform`), the real
 //! authorization server of the e2e suites (`idp`) and its clients' keys and
 //! certificates (`keys`), loopback relays and a CONNECT proxy (`proxy`), a TLS front with a
-//! private CA (`tls`), the bounds on text from outside (`untrusted`), and a DPoP protected
-//! resource that checks proofs and token binding as RFC 9449 asks of one (`resource_server`).
+//! private CA (`tls`), the bounds on text from outside (`untrusted`), a DPoP protected
+//! resource that checks proofs and token binding as RFC 9449 asks of one (`resource_server`),
+//! and `oauthctl` as a user file modes bind, `nobody` when the suite runs as root
+//! (`unprivileged`).
 //! `harness` holds the tests of these helpers themselves, except `resource_server`, whose tests
 //! are in its own file.
 
@@ -17,6 +19,7 @@ pub mod proxy;
 pub mod resource_server;
 pub mod server;
 pub mod tls;
+pub mod unprivileged;
 pub mod untrusted;
 
 mod harness;
