@@ -5,18 +5,20 @@
 //! the commands that use the key without fetching show: `inspect -p`, `keys dpop-proof`, and
 //! the refusals and checks made before anything is sent.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 
 use super::{
-    DPOP, Issuer, Proof, bound, cache_entry, cnf_jkt, dpop_files, generated_key, genpkey,
-    nonce_demand,
+    DPOP, Issuer, Proof, bound, cache_entry, cnf_jkt, dpop_files, dpop_profile, fetch,
+    generated_key, genpkey, nonce_demand,
 };
 use crate::support::app::{self, APP, SECRET, SECRET_ENV};
 use crate::support::common::{self, Env, fails, json_of, stdout_of};
 use crate::support::server::{Reply, StubServer};
+use crate::support::unprivileged;
 
 // ---------------------------------------------------------------- revoke
 
@@ -314,6 +316,110 @@ fn profiles_of_one_client_share_one_token_and_one_key() {
     assert_eq!(cnf_jkt(tokens[0].trim_end()), proof.jkt());
     let key = generated_key(&env);
     assert_eq!(cache_entry(&env)["dpop_key"], json!(key_name(&key)));
+}
+
+// ---------------------------------------------------------------- nothing kept
+
+/// `--no-cache` writes nothing: no cache directory is made (`OAUTHCTL_CACHE_DIR` names one
+/// that does not exist), and the nonce the server gave one run (RFC 9449 §8) is used within it
+/// but not remembered for the next.
+#[test]
+fn no_cache_writes_no_key_and_no_nonce() {
+    let issuer = Issuer::start(vec![nonce_demand(Some("n-1"))]);
+    let env = Env::new();
+    dpop_profile(&env, &issuer, "");
+    let fresh = env.home.path().join("fresh");
+    for _ in 0..2 {
+        let mut cmd = fetch(&env, &["--no-cache"]);
+        let assert = cmd
+            .env("OAUTHCTL_CACHE_DIR", fresh.join("cache"))
+            .assert()
+            .success();
+        assert_eq!(common::stderr_of(&assert), "");
+    }
+    let url = issuer.token_url();
+    let requests = issuer.requests();
+    assert_eq!(requests.len(), 3);
+    Proof::of_token_request(&requests[0], &url, None);
+    Proof::of_token_request(&requests[1], &url, Some("n-1"));
+    Proof::of_token_request(&requests[2], &url, None);
+    assert!(!fresh.exists(), "{} was made", fresh.display());
+    assert!(!common::cache_dir(&env).exists());
+}
+
+/// The cache directory, made private as oauthctl makes it.
+fn make_cache_dir(env: &Env) -> PathBuf {
+    let dir = common::cache_dir(env);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    dir
+}
+
+/// `oauthctl fetch` as a user file modes bind (`nobody` when the tests run as root).
+fn fetch_unprivileged(env: &Env) -> assert_cmd::Command {
+    app::fetch(unprivileged::oauthctl(env), &[])
+}
+
+/// DESIGN §12: a key that cannot be kept signs this run's proofs alone, so its token is not
+/// cached (no later run could prove the key): `fetch` works, says so in one line, and the next
+/// run asks for a token again. Whatever keeps the key from being written: `dpop/` read-only, a
+/// file where `dpop/` goes, a directory where the key file goes.
+#[test]
+fn a_key_that_cannot_be_kept_serves_the_run_and_its_token_is_not_cached() {
+    type Spoil = fn(&Env);
+    let cases: [(&str, Spoil); 3] = [
+        ("dpop/ read-only", |env| {
+            let dir = make_cache_dir(env).join("dpop");
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o500)).unwrap();
+        }),
+        ("a file named dpop", |env| {
+            std::fs::write(make_cache_dir(env).join("dpop"), "not a directory").unwrap();
+        }),
+        ("a directory where the key goes", |env| {
+            unprivileged::hand_over(env);
+            fetch_unprivileged(env).assert().success();
+            let key = generated_key(env);
+            let mut clear = unprivileged::oauthctl(env);
+            clear.args(["cache", "clear"]).assert().success();
+            std::fs::create_dir(&key).unwrap();
+        }),
+    ];
+    for (case, spoil) in cases {
+        let issuer = Issuer::start(vec![]);
+        let env = Env::new();
+        dpop_profile(&env, &issuer, "");
+        spoil(&env);
+        unprivileged::hand_over(&env);
+        let before = issuer.requests().len();
+        let mut tokens = Vec::new();
+        for _ in 0..2 {
+            let assert = fetch_unprivileged(&env).assert().success();
+            let stderr = common::stderr_of(&assert);
+            assert_eq!(stderr.lines().count(), 1, "{case}: {stderr}");
+            assert!(
+                stderr.starts_with("oauthctl: warning: ")
+                    && stderr.contains("DPoP key")
+                    && stderr.contains("made for this run signs its proofs"),
+                "{case}: {stderr}"
+            );
+            tokens.push(stdout_of(&assert).trim_end().to_owned());
+        }
+        let requests = issuer.requests();
+        assert_eq!(requests.len(), before + 2, "{case}: the token was cached");
+        assert_eq!(common::cache_files(&env), Vec::<PathBuf>::new(), "{case}");
+        let proofs: Vec<Proof> = requests[before..]
+            .iter()
+            .map(|r| Proof::of_token_request(r, &issuer.token_url(), None))
+            .collect();
+        assert_ne!(proofs[0].jkt(), proofs[1].jkt(), "{case}: a key per run");
+        assert_eq!(cnf_jkt(&tokens[1]), proofs[1].jkt(), "{case}");
+        let kept: Vec<PathBuf> = dpop_files(&env, ".key.pem")
+            .into_iter()
+            .filter(|p| p.is_file())
+            .collect();
+        assert_eq!(kept, Vec::<PathBuf>::new(), "{case}");
+    }
 }
 
 /// The file name of a key in `dpop/`, as the entry records it.
