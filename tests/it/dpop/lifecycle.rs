@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::{Value, json};
 
 use super::{
-    DPOP, Issuer, Proof, bound, cache_entry, cnf_jkt, dpop_files, dpop_profile, fetch,
+    DPOP, Issuer, Proof, ath, bound, cache_entry, cnf_jkt, dpop_files, dpop_profile, fetch,
     generated_key, genpkey, nonce_demand,
 };
 use crate::support::app::{self, APP, SECRET, SECRET_ENV};
@@ -420,6 +420,91 @@ fn a_key_that_cannot_be_kept_serves_the_run_and_its_token_is_not_cached() {
             .collect();
         assert_eq!(kept, Vec::<PathBuf>::new(), "{case}");
     }
+}
+
+// ---------------------------------------------------------------- checked before sending
+
+/// DESIGN §12: the formats that cannot carry a DPoP token (`-o header` without the request its
+/// proof is for, `-o exec-credential`, as kubectl sends no proof) are refused before anything is
+/// sent, so no code is spent and no token asked for that could not be printed.
+#[test]
+fn formats_that_cannot_carry_a_dpop_token_are_refused_before_any_request() {
+    let server = StubServer::start(|request| match request.path.as_str() {
+        "/device" => Reply::json(
+            200,
+            &json!({"device_code": "dc", "user_code": "WDJB-MJHT", "interval": 0,
+                    "verification_uri": "https://idp.example/device", "expires_in": 600})
+            .to_string(),
+        ),
+        _ => bound(request, 0),
+    });
+    let env = Env::new();
+    let token_url = server.url("/token");
+    env.write_config(&format!(
+        "default_profile = \"{APP}\"\n\
+         [profiles.{APP}]\ntoken_url = \"{token_url}\"\nclient_id = \"{APP}\"\n\
+         client_secret_env = \"{SECRET_ENV}\"\n{DPOP}\n\
+         [profiles.web]\ntoken_url = \"{token_url}\"\nclient_id = \"web\"\n\
+         client_secret_env = \"{SECRET_ENV}\"\ngrant = \"authorization_code\"\n\
+         redirect_uri = \"http://127.0.0.1:9/cb\"\n{DPOP}\n\
+         [profiles.tv]\ngrant = \"device_code\"\ndevice_authorization_url = \"{}\"\n\
+         token_url = \"{token_url}\"\nclient_id = \"tv\"\nauth_method = \"none\"\n{DPOP}",
+        server.url("/device"),
+    ));
+    let header = "-o header needs the request it goes with";
+    let kubectl = "kubectl cannot send the DPoP proof";
+    let cases: [(&[&str], &str); 5] = [
+        (&["fetch", "-o", "header"], header),
+        (&["fetch", "-o", "exec-credential"], kubectl),
+        (
+            &["exchange-code", "-p", "web", "-o", "header", "the-code"],
+            header,
+        ),
+        (&["login", "-p", "tv", "-o", "exec-credential"], kubectl),
+        (&["login", "-p", "tv", "-o", "header"], header),
+    ];
+    for (args, message) in cases {
+        fails(oauthctl(&env, args).assert(), 2, message);
+        assert_eq!(server.requests().len(), 0, "{args:?} sent a request");
+        assert_eq!(
+            dpop_files(&env, ".key.pem"),
+            Vec::<PathBuf>::new(),
+            "{args:?}"
+        );
+    }
+}
+
+/// The request `--url` names, as the proof names it: the method as given (RFC 9110 §9.1: method
+/// names are case-sensitive), `htu` with the `/` an empty path stands for (RFC 3986 §6.2.3),
+/// and a URL with user information refused before anything is sent (RFC 9110 §4.2.4).
+#[test]
+fn the_proof_names_the_method_as_given_and_the_root_path_and_userinfo_is_refused() {
+    let issuer = Issuer::start(vec![]);
+    let env = Env::new();
+    dpop_profile(&env, &issuer, "");
+    let url = "https://alice:hunter2@rs.example/a";
+    let stderr = fails(
+        fetch(&env, &["-o", "header", "--url", url]).assert(),
+        2,
+        "--url must not carry user information",
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert_eq!(issuer.requests().len(), 0, "nothing sent");
+
+    let args = [
+        "-o",
+        "header",
+        "--url",
+        "https://rs.example",
+        "--method",
+        "patch",
+    ];
+    let assert = fetch(&env, &args).assert().success();
+    let (token, proof) = super::split_header_lines(&stdout_of(&assert));
+    assert_eq!(proof.claims["htm"], "patch");
+    assert_eq!(proof.claims["htu"], "https://rs.example/");
+    assert_eq!(proof.claims["ath"], ath(&token));
+    assert_eq!(issuer.requests().len(), 1);
 }
 
 /// The file name of a key in `dpop/`, as the entry records it.
