@@ -507,6 +507,68 @@ fn the_proof_names_the_method_as_given_and_the_root_path_and_userinfo_is_refused
     assert_eq!(issuer.requests().len(), 1);
 }
 
+// ---------------------------------------------------------------- inspect -p
+
+/// RFC 9449 §6.1: `inspect -p NAME` compares a token's `cnf.jkt` with the profile's DPoP key:
+/// its own key, another profile's, and a profile that has none yet, for which inspecting makes
+/// none.
+#[test]
+fn inspect_compares_cnf_jkt_with_the_profiles_key_without_making_one() {
+    let issuer = Issuer::start(vec![]);
+    let env = Env::new();
+    let profiles = [(APP, APP), ("other", "other"), ("third", "third")];
+    dpop_profiles(&env, &issuer.token_url(), &profiles, "");
+    let inspect = |args: &[&str]| {
+        let text = stdout_of(
+            &oauthctl(&env, &[&["inspect"], args].concat())
+                .assert()
+                .success(),
+        );
+        let json = json_of(
+            &oauthctl(&env, &[&["-o", "json", "inspect"], args].concat())
+                .assert()
+                .success(),
+        );
+        let bound: Vec<String> = text
+            .lines()
+            .filter(|l| l.starts_with("Bound"))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(bound.len(), 1, "{text}");
+        (bound[0].clone(), json["dpop_binding"].clone())
+    };
+
+    let (line, binding) = inspect(&["-p", APP]);
+    let token = stdout_of(&oauthctl(&env, &["fetch", "-p", APP]).assert().success());
+    let token = token.trim_end();
+    let jkt = cnf_jkt(token);
+    assert!(line.contains("to the profile's DPoP key"), "{line}");
+    assert_eq!(binding["matches"], true, "{binding}");
+    assert_eq!(binding["token_jkt"], jkt.as_str());
+    assert_eq!(binding["key_jkt"], jkt.as_str());
+    assert_eq!(
+        issuer.requests().len(),
+        1,
+        "inspect -p fetched the token once"
+    );
+
+    oauthctl(&env, &["fetch", "-p", "other"]).assert().success();
+    let other_jkt = Proof::of(&issuer.requests()[1]).jkt();
+    let (line, binding) = inspect(&["-p", "other", token]);
+    assert!(line.contains("to ANOTHER DPoP key"), "{line}");
+    assert_eq!(binding["matches"], false, "{binding}");
+    assert_eq!(binding["key_jkt"], other_jkt.as_str());
+
+    let keys = dpop_files(&env, ".key.pem");
+    assert_eq!(keys.len(), 2);
+    let (line, binding) = inspect(&["-p", "third", token]);
+    assert!(line.contains("has no DPoP key kept"), "{line}");
+    assert_eq!(binding["matches"], false, "{binding}");
+    assert!(binding["key_jkt"].is_null(), "{binding}");
+    assert_eq!(dpop_files(&env, ".key.pem"), keys, "inspect made a key");
+    assert_eq!(issuer.requests().len(), 2);
+}
+
 /// The file name of a key in `dpop/`, as the entry records it.
 fn key_name(key: &std::path::Path) -> String {
     key.file_name().unwrap().to_string_lossy().into_owned()
