@@ -569,6 +569,71 @@ fn inspect_compares_cnf_jkt_with_the_profiles_key_without_making_one() {
     assert_eq!(issuer.requests().len(), 2);
 }
 
+// ---------------------------------------------------------------- keys dpop-proof
+
+/// `keys dpop-proof` signs with the key the profile's token is bound to: by default for its
+/// token request (POST to the token endpoint, with the nonce the server gave, RFC 9449 §8), else
+/// for the request `--url` and `--method` name, with no nonce but `--nonce`. A profile without
+/// DPoP has no key to sign with (exit 78). Nothing is sent.
+#[test]
+fn keys_dpop_proof_signs_for_the_token_endpoint_or_the_url_given() {
+    let issuer = Issuer::start(vec![nonce_demand(Some("n-1"))]);
+    let env = Env::new();
+    dpop_profile(
+        &env,
+        &issuer,
+        &format!(
+            "\n[profiles.plain]\ntoken_url = \"{}\"\nclient_id = \"{APP}\"\n\
+             client_secret_env = \"{SECRET_ENV}\"\n",
+            issuer.token_url()
+        ),
+    );
+    let token = stdout_of(&oauthctl(&env, &["fetch"]).assert().success());
+    let jkt = cnf_jkt(token.trim_end());
+    let sent = issuer.requests().len();
+    let proof_of = |args: &[&str]| {
+        let assert = oauthctl(&env, &[&["keys", "dpop-proof", "-p", APP], args].concat())
+            .assert()
+            .success();
+        let stdout = stdout_of(&assert);
+        let proof = Proof::parse(stdout.strip_suffix('\n').expect("one line"));
+        assert_eq!(proof.jkt(), jkt, "the key the token is bound to");
+        assert!(proof.claims.get("ath").is_none(), "{}", proof.claims);
+        proof
+    };
+
+    let proof = proof_of(&[]);
+    assert_eq!(proof.claims["htm"], "POST");
+    assert_eq!(proof.claims["htu"], issuer.token_url());
+    assert_eq!(proof.nonce(), Some("n-1"));
+
+    let url = "https://rs.example/orders?page=2";
+    let proof = proof_of(&["--url", url, "--method", "GET"]);
+    assert_eq!(proof.claims["htm"], "GET");
+    assert_eq!(proof.claims["htu"], "https://rs.example/orders");
+    assert_eq!(proof.nonce(), None);
+    let proof = proof_of(&["--url", url, "--method", "GET", "--nonce", "rs-1"]);
+    assert_eq!(proof.nonce(), Some("rs-1"));
+
+    let assert = oauthctl(&env, &["-o", "json", "keys", "dpop-proof", "-p", APP])
+        .assert()
+        .success();
+    let json = json_of(&assert);
+    let members: Vec<&String> = json.as_object().expect("an object").keys().collect();
+    assert_eq!(members, ["dpop_proof"], "{json}");
+    assert_eq!(
+        Proof::parse(json["dpop_proof"].as_str().unwrap()).jkt(),
+        jkt
+    );
+
+    fails(
+        oauthctl(&env, &["keys", "dpop-proof", "-p", "plain"]).assert(),
+        78,
+        "does not use DPoP",
+    );
+    assert_eq!(issuer.requests().len(), sent, "nothing sent");
+}
+
 /// The file name of a key in `dpop/`, as the entry records it.
 fn key_name(key: &std::path::Path) -> String {
     key.file_name().unwrap().to_string_lossy().into_owned()
