@@ -634,6 +634,42 @@ fn keys_dpop_proof_signs_for_the_token_endpoint_or_the_url_given() {
     assert_eq!(issuer.requests().len(), sent, "nothing sent");
 }
 
+// ---------------------------------------------------------------- -o json
+
+/// A token response that has a `dpop_proof` member of its own: `fetch -o json --url` prints
+/// one `dpop_proof`, ours, for the request `--url` names, fresh and from the cache.
+#[test]
+fn json_names_dpop_proof_once_when_the_server_sent_one_too() {
+    let n = AtomicUsize::new(0);
+    let server = StubServer::start(move |request| {
+        let mut reply = bound(request, n.fetch_add(1, Ordering::SeqCst));
+        let mut body: Value = serde_json::from_slice(&reply.body).unwrap();
+        body["dpop_proof"] = "the-servers-own".into();
+        reply.body = body.to_string().into_bytes();
+        reply
+    });
+    let env = Env::new();
+    app::profile(&env, &server.url("/token"), DPOP);
+    let url = "https://rs.example/orders";
+    for cached in [false, true] {
+        let assert = fetch(&env, &["-o", "json", "--url", url])
+            .assert()
+            .success();
+        let stdout = stdout_of(&assert);
+        assert_eq!(stdout.matches("\"dpop_proof\"").count(), 1, "{stdout}");
+        assert!(!stdout.contains("the-servers-own"), "{stdout}");
+        let json: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(json["cached"], cached, "{json}");
+        let token = json["access_token"].as_str().unwrap();
+        let proof = Proof::parse(json["dpop_proof"].as_str().unwrap());
+        assert_eq!(proof.claims["htm"], "GET");
+        assert_eq!(proof.claims["htu"], url);
+        assert_eq!(proof.claims["ath"], ath(token));
+        assert_eq!(proof.jkt(), cnf_jkt(token));
+    }
+    assert_eq!(server.requests().len(), 1);
+}
+
 /// The file name of a key in `dpop/`, as the entry records it.
 fn key_name(key: &std::path::Path) -> String {
     key.file_name().unwrap().to_string_lossy().into_owned()
