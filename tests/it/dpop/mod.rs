@@ -1,8 +1,10 @@
 //! DPoP (RFC 9449, DESIGN §12) through the real binary, against loopback token endpoints that
 //! record exactly what was sent: the proof on every token request and its nonce handling
 //! (`requests`), the profile's key, generated or configured (`keys`), what `fetch` prints for a
-//! DPoP token and how real curl and a strict resource server take it (`output`), and the
-//! failures, each with its exit code and nothing on stdout (`failures`).
+//! DPoP token and how real curl and a strict resource server take it (`output`), the failures,
+//! each with its exit code and nothing on stdout (`failures`), and where a generated key lives
+//! and when it goes, with what `revoke`, `cache clear`, `inspect -p` and `keys dpop-proof` do
+//! with it (`lifecycle`).
 //!
 //! Every proof a stub receives is checked here independently of oauthctl's code: its signature
 //! with ring and the key in its own header, its thumbprint as RFC 7638 computes it
@@ -10,6 +12,7 @@
 
 mod failures;
 mod keys;
+mod lifecycle;
 mod output;
 mod requests;
 

@@ -100,7 +100,8 @@ fn json_text_and_env_say_what_the_token_is() {
 }
 
 /// A DPoP token cannot be printed where it would be sent without its proof: `-o header` without
-/// `--url` and `-o exec-credential` are usage errors, after the token is fetched.
+/// `--url` and `-o exec-credential` are usage errors (made before any request, which
+/// `lifecycle` shows).
 #[test]
 fn a_dpop_token_without_its_proof_is_a_usage_error() {
     let issuer = Issuer::start(vec![]);

@@ -3,11 +3,12 @@
 //! (`server`), a CI platform that mints workload identity tokens (`ci_platform`), the real
 //! authorization server of the e2e suites (`idp`) and its clients' keys and
 //! certificates (`keys`), loopback relays and a CONNECT proxy (`proxy`), a TLS front with a
-//! private CA (`tls`), the bounds on text from outside (`untrusted`), and a DPoP protected
-//! resource that checks proofs and token binding as RFC 9449 asks of one (`resource_server`), and
-//! a git smart-HTTP server that asks for credentials on every request and serves real
+//! private CA (`tls`), the bounds on text from outside (`untrusted`), a DPoP protected
+//! resource that checks proofs and token binding as RFC 9449 asks of one (`resource_server`), a
+//! git smart-HTTP server that asks for credentials on every request and serves real
 //! repositories through `git http-backend`, for the real git as a credential helper's client
-//! (`git_server`). `harness` holds the tests of these helpers themselves, except
+//! (`git_server`), and `oauthctl` as a user file modes bind, `nobody` when the suite runs as root
+//! (`unprivileged`). `harness` holds the tests of these helpers themselves, except
 //! `resource_server` and `git_server`, whose tests are in their own files.
 
 pub mod app;
@@ -20,6 +21,7 @@ pub mod proxy;
 pub mod resource_server;
 pub mod server;
 pub mod tls;
+pub mod unprivileged;
 pub mod untrusted;
 
 mod harness;
