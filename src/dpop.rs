@@ -341,14 +341,14 @@ pub fn profile_key(
         Ok(None) | Err(_) if !make => return Ok(None),
         Ok(None) => {}
         Err(Unusable::Io(why)) => {
-            return run_only(format!("the DPoP key {} {why}", store.shown(&name)));
+            return run_only(format!("the DPoP key {}: {why}", store.shown(&name)));
         }
         Err(Unusable::NotOurs(why)) => {
             // A file there that is not a private key of ours (corrupt, a link, another user's):
             // replaced, as a missing one is.
             if let Err(e) = store.dir.remove(&name) {
                 return run_only(format!(
-                    "the DPoP key {} {why}, and cannot be replaced: {e}",
+                    "the DPoP key {}: {why}, and cannot be replaced: {e}",
                     store.shown(&name)
                 ));
             }
@@ -415,13 +415,13 @@ impl Store {
             Ok(bytes) => bytes,
             Err(Refused::Missing) => return Ok(None),
             Err(Refused::Unsafe(why)) => return Err(Unusable::NotOurs(why)),
-            Err(Refused::Io(e)) => return Err(Unusable::Io(format!("cannot be read ({e})"))),
+            Err(Refused::Io(e)) => return Err(Unusable::Io(format!("it cannot be read ({e})"))),
         };
         let read = PrivateKey::parse(&bytes, name)
-            .map_err(|_| Unusable::NotOurs("is not a private key".into()))?;
+            .map_err(|_| Unusable::NotOurs("it is not a private key".into()))?;
         read.key
             .check_alg(alg)
-            .map_err(|_| Unusable::NotOurs(format!("is not a key for {alg}")))?;
+            .map_err(|_| Unusable::NotOurs(format!("it is not a key for {alg}")))?;
         Ok(Some(DpopKey::new(
             read.key,
             alg,

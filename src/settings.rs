@@ -239,7 +239,7 @@ impl Settings {
             Ok(client) => client,
             Err(why) => {
                 self.warn(format!(
-                    "warning: not keeping the DPoP key: {why}; a key made for this run signs its proofs"
+                    "warning: not keeping the DPoP key: {why}; a key made for this run signs its proofs, and its token is not cached"
                 ));
                 return Ok(None);
             }
@@ -248,7 +248,7 @@ impl Settings {
             Ok(store) => Ok(Some((store, client))),
             Err(why) => {
                 self.warn(format!(
-                    "warning: not keeping the DPoP key: {why}; a key made for this run signs its proofs"
+                    "warning: not keeping the DPoP key: {why}; a key made for this run signs its proofs, and its token is not cached"
                 ));
                 Ok(None)
             }
