@@ -324,3 +324,30 @@ fn fetch_id_token_for_a_client_credentials_profile_is_a_usage_error() {
         .code(2)
         .stdout("");
 }
+
+/// An `id_token` that is not a JWT with an `exp` is not an ID token to print: exit 4 (a response
+/// that is not what was asked for), its value never quoted.
+#[test]
+fn fetch_id_token_refuses_an_id_token_that_is_not_a_jwt() {
+    let server = StubServer::start(|_: &Recorded| {
+        Reply::json(
+            200,
+            &json!({"access_token": "at", "token_type": "Bearer", "expires_in": 3600,
+                    "refresh_token": "rt", "id_token": "opaque-secret-id"})
+            .to_string(),
+        )
+    });
+    let env = Env::new();
+    let oidc = Oidc {
+        server,
+        issued: Default::default(),
+    };
+    signed_in(&env, &oidc, OPENID);
+    let stderr = fails(
+        fetch(&env, &["--id-token"]),
+        4,
+        "the ID token the server sent for profile `user` cannot be used: it is not a signed JWT",
+    );
+    assert!(!stderr.contains("opaque-secret-id"), "{stderr}");
+    assert_eq!(oidc.refreshes(), ["rt"], "the cached one was no better");
+}
