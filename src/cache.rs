@@ -79,13 +79,17 @@ impl Entry {
     /// answer could have given it (SECURITY 26), so that an entry claiming a century is a miss.
     pub fn is_fresh(&self, now: i64, min_ttl: u64) -> bool {
         match (self.access_token(), self.expires_at) {
-            (Some(_), Some(at)) => {
-                let left = at.saturating_sub(now);
-                left > min_ttl as i64 && left <= crate::oauth::MAX_EXPIRES_IN as i64
-            }
+            (Some(_), Some(at)) => lives_past(at, now, min_ttl),
             _ => false,
         }
     }
+}
+
+/// Whether a cached token expiring `at` can be served `now`: more than `min_ttl` seconds of life
+/// left (SECURITY 14), and no more than a fresh answer could have given it (SECURITY 26).
+pub fn lives_past(at: i64, now: i64, min_ttl: u64) -> bool {
+    let left = at.saturating_sub(now);
+    left > min_ttl as i64 && left <= crate::oauth::MAX_EXPIRES_IN as i64
 }
 
 /// A cache key: the hex SHA-256 of the request's identity.

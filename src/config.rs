@@ -135,6 +135,18 @@ keyword_enum! {
         JwtBearer = "jwt_bearer",
     }
 }
+impl GrantKind {
+    /// A grant by which a user signs in (`login`), and so the only kind an ID token is issued
+    /// for (OpenID Connect Core §2: it is about the authentication of an end-user); the others
+    /// are a client or a workload acting on its own behalf.
+    pub fn signs_in_a_user(self) -> bool {
+        match self {
+            GrantKind::AuthorizationCode | GrantKind::DeviceCode => true,
+            GrantKind::ClientCredentials | GrantKind::TokenExchange | GrantKind::JwtBearer => false,
+        }
+    }
+}
+
 keyword_enum! {
     /// The CI platform or orchestrator a workload identity token comes from (DESIGN §11).
     IdentityPlatform {

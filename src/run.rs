@@ -10,7 +10,7 @@ use crate::kube;
 use crate::output::{self, Rendered, Screened};
 use crate::settings::{GlobalFlags, Settings, output_format};
 use crate::sink::Shared;
-use crate::tokens::CacheUse;
+use crate::tokens::{self, CacheUse, Wanted};
 use crate::untrusted::printable;
 
 /// What a run leaves for `main` to write.
@@ -69,7 +69,15 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
             }
             .checked()?;
             output::check_url_format(format, request.is_some())?;
-            dpop_formats(settings, format, request.is_some())?;
+            let wanted = if args.id_token {
+                // An ID token is never sender-constrained (RFC 9449 binds access tokens): any
+                // format can carry it, but only a user profile has one.
+                tokens::check_id_token_profile(settings.profile()?)?;
+                Wanted::IdToken
+            } else {
+                dpop_formats(settings, format, request.is_some())?;
+                Wanted::AccessToken
+            };
             if args.dry_run {
                 let plan = commands::dry_run::fetch(settings)?;
                 return Ok(output::dry_run(format, &plan));
@@ -78,6 +86,7 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
             let cache_use = CacheUse {
                 bypass: args.no_cache,
                 force: args.force,
+                wanted,
             };
             let result = commands::fetch::run(settings, cache_use, request.as_ref())?;
             output::token(format, &result, kube)

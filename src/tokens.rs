@@ -3,8 +3,14 @@
 //! `min_ttl_secs` left; else renewed with the cached refresh token (RFC 6749 §6); else, for a
 //! client_credentials profile, a new one (RFC 6749 §4.4). The per-key lock makes parallel runs
 //! send one request between them (DESIGN §7).
+//!
+//! `fetch --id-token` asks for a user profile's ID token (OpenID Connect Core §2) instead, by
+//! the same steps: served from the cache while its own `exp` is more than `min_ttl_secs` away,
+//! else renewed with the refresh token, whose answer carries the new one (§12.2).
 
 use std::time::Duration;
+
+use serde_json::{Map, Value};
 
 use crate::cache::{Cache, Credential, Entry, Key};
 use crate::config::GrantKind;
@@ -26,6 +32,9 @@ pub struct TokenResult {
     pub note: Option<String>,
     /// A DPoP proof for the request the token goes with (`fetch --url`).
     pub dpop_proof: Option<Secret>,
+    /// The ID token, when the run asked for it (`Wanted::IdToken`): what the output prints in
+    /// place of the access token.
+    pub id_token: Option<IdToken>,
 }
 
 impl TokenResult {
@@ -36,8 +45,146 @@ impl TokenResult {
             cached: false,
             note: None,
             dpop_proof: None,
+            id_token: None,
         }
     }
+
+    /// `token` as the run wants it: with its ID token, when that is what it asked for, or the
+    /// error that says why there is none.
+    fn wanted(
+        token: TokenResponse,
+        cached: bool,
+        wanted: Wanted,
+        profile: &Profile,
+    ) -> Result<TokenResult> {
+        let id_token = match wanted {
+            Wanted::AccessToken => None,
+            Wanted::IdToken => Some(match IdToken::of(&token.fields) {
+                Ok(id_token) => id_token,
+                Err(NoIdToken::Absent) => return Err(no_id_token(profile)),
+                Err(NoIdToken::Unreadable(why)) => {
+                    return Err(Error::unreachable(format!(
+                        "the ID token the server sent for {} cannot be used: {why}",
+                        profile.describe()
+                    )));
+                }
+            }),
+        };
+        Ok(TokenResult {
+            cached,
+            id_token,
+            ..TokenResult::fresh(token)
+        })
+    }
+}
+
+/// Which of a profile's tokens a run is after: its life decides whether a cached entry is fresh,
+/// and the result carries it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Wanted {
+    /// The access token, fresh by the entry's `expires_at`.
+    #[default]
+    AccessToken,
+    /// The signed-in user's ID token (OpenID Connect Core §2), fresh by its own `exp`: `fetch
+    /// --id-token`, for kubectl's OIDC sign-in.
+    IdToken,
+}
+
+impl Wanted {
+    /// Whether `entry` can be served as it is.
+    fn is_fresh_in(self, entry: &Entry, now: i64, min_ttl: u64) -> bool {
+        match self {
+            Wanted::AccessToken => entry.is_fresh(now, min_ttl),
+            Wanted::IdToken => IdToken::of(&entry.response)
+                .is_ok_and(|id_token| crate::cache::lives_past(id_token.exp, now, min_ttl)),
+        }
+    }
+}
+
+/// A user's ID token (OpenID Connect Core §2) and its `exp`, read from the JWT's payload without
+/// verifying it: oauthctl only passes the token on, to a relying party that verifies it, and uses
+/// `exp` only to decide when to renew it and to tell kubectl when to ask again. Nothing else in
+/// it is read, let alone trusted.
+#[derive(Debug, Clone)]
+pub struct IdToken {
+    pub token: Secret,
+    /// The `exp` claim, Unix seconds.
+    pub exp: i64,
+}
+
+/// Why a token response has no ID token to give.
+enum NoIdToken {
+    /// The server sent none.
+    Absent,
+    /// It sent something that is not a JWT with an `exp`; why, without quoting it.
+    Unreadable(&'static str),
+}
+
+impl IdToken {
+    /// The `id_token` member of a token response (OpenID Connect Core §3.1.3.3), as a compact
+    /// JWS with a NumericDate `exp` (§2 requires one; RFC 7519 §2).
+    fn of(response: &Map<String, Value>) -> std::result::Result<IdToken, NoIdToken> {
+        let token = match response.get("id_token") {
+            None | Some(Value::Null) => return Err(NoIdToken::Absent),
+            Some(Value::String(token)) if token.is_empty() => return Err(NoIdToken::Absent),
+            Some(Value::String(token)) => token,
+            Some(_) => return Err(NoIdToken::Unreadable("it is not a string")),
+        };
+        // Only the characters of a compact JWS (base64url and dots, RFC 7515 §7.1), so that
+        // what is printed is the token byte for byte and nothing else: the decoder would take
+        // a `Bearer ` prefix or surrounding spaces too.
+        let compact = token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        let jwt =
+            crate::jwt::decode(token)
+                .ok()
+                .filter(|_| compact)
+                .ok_or(NoIdToken::Unreadable(
+                    "it is not a signed JWT (OpenID Connect Core §2)",
+                ))?;
+        match jwt.time("exp") {
+            crate::jwt::TimeClaim::At(exp) => Ok(IdToken {
+                token: Secret::new(token.clone()),
+                exp,
+            }),
+            _ => Err(NoIdToken::Unreadable(
+                "its `exp` is missing or not a NumericDate (OpenID Connect Core §2 requires one)",
+            )),
+        }
+    }
+}
+
+/// `fetch --id-token` is for user profiles: an ID token is about a signed-in user (OpenID
+/// Connect Core §2), and a client or workload acting on its own behalf never gets one. Asking
+/// for it there is a mistake in the command line, refused before anything is sent (exit 2).
+pub fn check_id_token_profile(profile: &Profile) -> Result<()> {
+    if profile.grant.signs_in_a_user() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "--id-token: {} has grant = \"{}\", and an ID token is only ever issued to a user's \
+         sign-in (OpenID Connect Core §2), never to a client acting on its own: use a user profile \
+         (grant = \"authorization_code\" or \"device_code\", signed in with `oauthctl login`)",
+        profile.describe(),
+        profile.grant.as_str()
+    )))
+}
+
+/// The error of a user profile with no ID token to give (exit 6): what to change, then sign in.
+fn no_id_token(profile: &Profile) -> Error {
+    let asks_openid = profile
+        .scope
+        .as_deref()
+        .is_some_and(|scope| scope.split(' ').any(|s| s == "openid"));
+    let why = if asks_openid {
+        "has no ID token: the server sent none, neither at sign-in nor with the refreshed tokens \
+         (OpenID Connect Core §12.2 lets a refresh leave it out); sign in again for a new one"
+    } else {
+        "has no ID token: a server issues one only to a sign-in that asks for the `openid` scope \
+         (OpenID Connect Core §3.1.2.1); add openid to the profile's scope and sign in again"
+    };
+    login_required(profile, why)
 }
 
 /// The cache controls of `fetch`.
@@ -47,12 +194,18 @@ pub struct CacheUse {
     pub bypass: bool,
     /// Ignore a cached access token (a refresh token may still be used).
     pub force: bool,
+    /// Which token the run is after, and so whose life decides freshness.
+    pub wanted: Wanted,
 }
 
-/// The profile's access token.
+/// The profile's access token, or with `Wanted::IdToken` its ID token.
 pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> {
     let profile = settings.profile()?;
     profile.check_endpoints()?;
+    let wanted = cache_use.wanted;
+    if wanted == Wanted::IdToken {
+        check_id_token_profile(profile)?;
+    }
     let cache = match cache_use.bypass {
         true => None,
         false => settings.cache(),
@@ -61,7 +214,7 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
         if cache_use.bypass {
             settings.bypass_cache();
         }
-        return fetch_new(settings, profile).map(TokenResult::fresh);
+        return TokenResult::wanted(fetch_new(settings, profile)?, false, wanted, profile);
     };
     let credential = Credential::for_run(settings)?;
     let key = match cache.key(profile, profile.grant.as_str(), &credential) {
@@ -70,7 +223,7 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
             settings.warn(format!(
                 "warning: not using the token cache: {why}; working uncached"
             ));
-            return fetch_new(settings, profile).map(TokenResult::fresh);
+            return TokenResult::wanted(fetch_new(settings, profile)?, false, wanted, profile);
         }
     };
     // Wait for a holder at most as long as its own request may take.
@@ -78,17 +231,12 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
     let entry = cache.load(&key);
     if let Some(entry) = &entry
         && !cache_use.force
-        && entry.is_fresh(now(), profile.min_ttl_secs)
+        && wanted.is_fresh_in(entry, now(), profile.min_ttl_secs)
         && let Some(binding) = binding_with_the_profiles_key(settings, entry)?
         && let Some(token) =
             TokenResponse::from_cache(entry.response.clone(), entry.expires_at, binding)
     {
-        return Ok(TokenResult {
-            token,
-            cached: true,
-            note: None,
-            dpop_proof: None,
-        });
+        return TokenResult::wanted(token, true, wanted, profile);
     }
     // A client_credentials client can always ask again, so it does (RFC 6749 §4.4.3: its
     // refresh tokens are not to be relied on); only user profiles renew with the refresh token.
@@ -115,7 +263,8 @@ pub fn current(settings: &Settings, cache_use: CacheUse) -> Result<TokenResult> 
     if let Some(warning) = lock.warning(stored.err()) {
         settings.warn(warning);
     }
-    Ok(TokenResult::fresh(token))
+    // Stored first, whatever it lacks: a rotated refresh token must not be lost (SECURITY 30).
+    TokenResult::wanted(token, false, wanted, profile)
 }
 
 /// A cached token's DPoP binding, when it can be used with the profile's key: `Some(None)` for a
@@ -318,5 +467,83 @@ fn refresh(
             ))
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn jwt(claims: Value) -> String {
+        use base64::Engine;
+        let b64 =
+            |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        format!("{}.{}.c2ln", b64(&json!({"alg": "RS256"})), b64(&claims))
+    }
+
+    fn id_token_of(id_token: Value) -> std::result::Result<IdToken, NoIdToken> {
+        let mut response = Map::new();
+        response.insert("access_token".into(), "at".into());
+        response.insert("id_token".into(), id_token);
+        IdToken::of(&response)
+    }
+
+    #[test]
+    fn an_id_token_is_a_compact_jws_with_a_numeric_exp() {
+        let token = jwt(json!({"sub": "alice", "exp": 1_700_000_000}));
+        let id_token = id_token_of(token.clone().into()).ok().unwrap();
+        assert_eq!(
+            (id_token.token.expose(), id_token.exp),
+            (token.as_str(), 1_700_000_000)
+        );
+        for absent in [Value::Null, "".into()] {
+            assert!(matches!(id_token_of(absent), Err(NoIdToken::Absent)));
+        }
+        assert!(matches!(IdToken::of(&Map::new()), Err(NoIdToken::Absent)));
+        for unreadable in [
+            json!(7),
+            "opaque".into(),
+            format!("Bearer {token}").into(),
+            format!(" {token}").into(),
+            jwt(json!({"sub": "alice"})).into(),
+            jwt(json!({"exp": "1700000000"})).into(),
+        ] {
+            assert!(
+                matches!(
+                    id_token_of(unreadable.clone()),
+                    Err(NoIdToken::Unreadable(_))
+                ),
+                "{unreadable}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_entry_is_fresh_by_the_wanted_tokens_own_expiry() {
+        let now = 1_000_000;
+        let mut response = Map::new();
+        response.insert("access_token".into(), "at".into());
+        response.insert("id_token".into(), jwt(json!({"exp": now + 100})).into());
+        let entry = Entry {
+            version: crate::cache::FORMAT_VERSION,
+            profile: None,
+            endpoint: String::new(),
+            client_id: String::new(),
+            grant: "device_code".into(),
+            scope: None,
+            stored_at: now,
+            expires_at: Some(now + 3600),
+            response,
+            dpop_jkt: None,
+            dpop_key: None,
+        };
+        assert!(Wanted::AccessToken.is_fresh_in(&entry, now, 600));
+        assert!(!Wanted::IdToken.is_fresh_in(&entry, now, 600));
+        assert!(Wanted::IdToken.is_fresh_in(&entry, now, 60));
+        assert!(
+            !Wanted::IdToken.is_fresh_in(&entry, now + 100, 0),
+            "expired"
+        );
     }
 }

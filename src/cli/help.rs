@@ -54,7 +54,7 @@ Examples:
   OAUTHCTL_CLIENT_SECRET=\"$CI_CLIENT_SECRET\" oauthctl fetch -o json \\
       --token-url https://login.example.com/oauth2/token --client-id ci-deploy \\
       --scope 'orders:read'
-  oauthctl fetch -p watson --dry-run"
+  oauthctl fetch -p k8s --id-token -o exec-credential"
 );
 
 pub(super) const EXCHANGE_HELP: &str = concat!(

@@ -72,28 +72,13 @@ pub struct Cli {
 /// -p NAME)` in scripts), read without clap: building clap's command tree is the largest part of
 /// a cached fetch's time (BENCHMARKS.md). It takes `fetch` with `-p`/`--profile NAME`,
 /// `-o`/`--output FORMAT`, `-c`/`--config FILE` and `-v`/`--verbose`, each at most once, before
-/// or after `fetch`, as separate words; anything else, even a spelling clap would take
-/// (`--profile=NAME`, `-pNAME`, `--`), is `None`, for clap to read. A test holds clap's reading
-/// of every line this takes to be the same.
+/// or after `fetch`, and `--id-token` (kubectl's OIDC sign-in) once after it, as separate words;
+/// anything else, even a spelling clap would take (`--profile=NAME`, `-pNAME`, `--`), is `None`,
+/// for clap to read. A test holds clap's reading of every line this takes to be the same.
 pub fn parse_fetch_fast(args: &[std::ffi::OsString]) -> Option<Cli> {
     let mut words = args.iter().map(|a| a.to_str());
-    let mut cli = Cli {
-        config: None,
-        profile: None,
-        output: None,
-        verbose: false,
-        command: Command::Fetch(FetchArgs {
-            no_cache: false,
-            force: false,
-            min_ttl: None,
-            dry_run: false,
-            url: None,
-            method: None,
-            nonce: None,
-            overrides: Overrides::default(),
-        }),
-    };
-    let mut fetch = false;
+    let (mut config, mut profile, mut output) = (None, None, None);
+    let (mut verbose, mut fetch, mut id_token) = (false, false, false);
     // A value: a word of its own, not empty, not one clap could take for an option.
     let value = |word: Option<Option<&str>>| match word {
         Some(Some(v)) if !v.is_empty() && !v.starts_with('-') => Some(v.to_string()),
@@ -102,20 +87,36 @@ pub fn parse_fetch_fast(args: &[std::ffi::OsString]) -> Option<Cli> {
     while let Some(word) = words.next() {
         match word? {
             "fetch" if !fetch => fetch = true,
-            "-p" | "--profile" if cli.profile.is_none() => {
-                cli.profile = Some(value(words.next())?);
+            "-p" | "--profile" if profile.is_none() => profile = Some(value(words.next())?),
+            "-c" | "--config" if config.is_none() => {
+                config = Some(PathBuf::from(value(words.next())?));
             }
-            "-c" | "--config" if cli.config.is_none() => {
-                cli.config = Some(PathBuf::from(value(words.next())?));
+            "-o" | "--output" if output.is_none() => {
+                output = Some(value(words.next())?.parse().ok()?);
             }
-            "-o" | "--output" if cli.output.is_none() => {
-                cli.output = Some(value(words.next())?.parse().ok()?);
-            }
-            "-v" | "--verbose" if !cli.verbose => cli.verbose = true,
+            "-v" | "--verbose" if !verbose => verbose = true,
+            // A flag of `fetch`'s own, which clap takes only after the subcommand.
+            "--id-token" if fetch && !id_token => id_token = true,
             _ => return None,
         }
     }
-    fetch.then_some(cli)
+    fetch.then(|| Cli {
+        config,
+        profile,
+        output,
+        verbose,
+        command: Command::Fetch(FetchArgs {
+            no_cache: false,
+            force: false,
+            min_ttl: None,
+            dry_run: false,
+            url: None,
+            method: None,
+            nonce: None,
+            id_token,
+            overrides: Overrides::default(),
+        }),
+    })
 }
 
 /// `-o`'s parser: the values of `OutputFormat::ALL`, with their help. Zero-sized, and the
@@ -450,6 +451,12 @@ pub struct FetchArgs {
     /// The resource server's DPoP nonce, for the proof (RFC 9449 §9)
     #[arg(long, value_name = "NONCE", requires = "url")]
     pub nonce: Option<String>,
+
+    /// Print the signed-in user's ID token (OpenID Connect), not the access token: what kubectl
+    /// takes for OIDC sign-in. Renewed with the refresh token when its own exp is within the
+    /// min TTL. User profiles only
+    #[arg(long, conflicts_with = "url")]
+    pub id_token: bool,
 
     #[command(flatten)]
     pub overrides: Overrides,

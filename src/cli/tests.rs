@@ -106,6 +106,8 @@ fn the_fast_path_reads_the_common_fetch_lines_as_clap_does() {
             "--output",
             "env",
         ],
+        &["-p", "k8s", "fetch", "--id-token", "-o", "exec-credential"],
+        &["fetch", "--id-token"],
     ] {
         let fast = fast_reads(words);
         assert!(fast.is_some(), "{words:?} should take the fast path");
@@ -128,6 +130,9 @@ fn the_fast_path_reads_the_common_fetch_lines_as_clap_does() {
         &["fetch", "-p", ""],
         &["--help"],
         &["fetch", "--dry-run"],
+        &["--id-token", "fetch"],
+        &["fetch", "--id-token", "--id-token"],
+        &["fetch", "--id-token=true"],
     ] {
         assert_eq!(fast_reads(words), None, "{words:?}");
     }
@@ -141,7 +146,7 @@ proptest::proptest! {
             proptest::sample::select(vec![
                 "fetch", "-p", "--profile", "w", "fetch", "-o", "--output", "json", "text",
                 "exec-credential", "-c", "--config", "c.toml", "-v", "--verbose", "--force",
-                "-x", "--", "-pw", "--profile=w", "",
+                "-x", "--", "-pw", "--profile=w", "", "--id-token",
             ]),
             0..8,
         )

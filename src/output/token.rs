@@ -1,4 +1,5 @@
-//! `fetch`, `exchange-code` and `login` output: the token in each of the five formats.
+//! `fetch`, `exchange-code` and `login` output: the token in each of the five formats, the
+//! access token or, for `fetch --id-token`, the ID token.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -6,7 +7,7 @@ use serde_json::{Map, Value};
 use super::{OutputFormat, Rendered, to_json};
 use crate::error::{Error, Result};
 use crate::oauth::TokenType;
-use crate::tokens::TokenResult;
+use crate::tokens::{IdToken, TokenResult};
 
 /// `-o json`: the token response member for member as the server sent it, then `expires_at`
 /// (unix seconds, or null when the server gave no lifetime), `cached` and, with `--url`,
@@ -62,6 +63,13 @@ pub fn token(
     result: &TokenResult,
     kube: crate::kube::ApiVersion,
 ) -> Result<Rendered> {
+    if let Some(id_token) = &result.id_token {
+        return Ok(Rendered {
+            stdout: id_token_text(format, result, id_token, kube)?,
+            note: result.note.clone(),
+            failed: false,
+        });
+    }
     let token = &result.token;
     let bearer_only = |what: &str| -> Result<()> {
         if token.is_bearer() {
@@ -145,6 +153,35 @@ pub fn token(
     })
 }
 
+/// `fetch --id-token` output: the ID token where the other formats put the access token, with its
+/// own `exp` as the expiry. Whoever takes it (kubectl, for the Kubernetes API server's OIDC
+/// authenticator) sends it as a bearer token, whatever the access token's type. `-o json` is the
+/// token response as without the flag: it holds the ID token as `id_token` already.
+fn id_token_text(
+    format: OutputFormat,
+    result: &TokenResult,
+    id_token: &IdToken,
+    kube: crate::kube::ApiVersion,
+) -> Result<String> {
+    let token = || verbatim("id_token", id_token.token.expose());
+    Ok(match format {
+        OutputFormat::Text => format!("{}\n", token()?),
+        OutputFormat::Json => to_json(&TokenJson::new(result)),
+        OutputFormat::Header => format!("Authorization: Bearer {}\n", token()?),
+        // A number oauthctl formats itself, as for the access token.
+        OutputFormat::Env => format!(
+            "export OAUTHCTL_ID_TOKEN={}\nexport OAUTHCTL_EXPIRES_AT={}\n",
+            shell_quote(token()?),
+            id_token.exp
+        ),
+        OutputFormat::ExecCredential => to_json(&crate::kube::exec_credential(
+            kube,
+            token()?,
+            Some(id_token.exp),
+        )),
+    })
+}
+
 /// `--url` makes a DPoP proof only `-o header` and `-o json` print.
 pub fn check_url_format(format: OutputFormat, has_url: bool) -> Result<()> {
     if has_url && !matches!(format, OutputFormat::Header | OutputFormat::Json) {
@@ -218,6 +255,7 @@ pub(super) mod tests {
             cached: false,
             note: None,
             dpop_proof: None,
+            id_token: None,
         }
     }
 
@@ -265,6 +303,33 @@ pub(super) mod tests {
             exec["status"]["expirationTimestamp"],
             "2021-12-27T07:12:08Z"
         );
+    }
+
+    #[test]
+    fn id_token_formats_print_the_id_token_and_its_exp() {
+        // Even beside a DPoP access token: the ID token is a bearer JWT of its own.
+        let mut r = result(Some("DPoP"), Some(1));
+        r.id_token = Some(IdToken {
+            token: crate::secret::Secret::new("h.p.s".into()),
+            exp: 1_640_589_128,
+        });
+        let out = |format| token(format, &r, Default::default()).unwrap().stdout;
+        assert_eq!(out(OutputFormat::Text), "h.p.s\n");
+        assert_eq!(out(OutputFormat::Header), "Authorization: Bearer h.p.s\n");
+        assert_eq!(
+            out(OutputFormat::Env),
+            "export OAUTHCTL_ID_TOKEN='h.p.s'\nexport OAUTHCTL_EXPIRES_AT=1640589128\n"
+        );
+        let exec: Value = serde_json::from_str(&out(OutputFormat::ExecCredential)).unwrap();
+        assert_eq!(exec["status"]["token"], "h.p.s");
+        assert_eq!(
+            exec["status"]["expirationTimestamp"],
+            "2021-12-27T07:12:08Z"
+        );
+        // -o json is the response, as without --id-token.
+        let json: Value = serde_json::from_str(&out(OutputFormat::Json)).unwrap();
+        assert_eq!(json["access_token"], "tok'en");
+        assert_eq!(json["expires_at"], 1);
     }
 
     #[test]
