@@ -6,6 +6,7 @@
 //! server is e2e/git.rs.
 
 mod git;
+mod matching;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
