@@ -5,6 +5,7 @@
 //! docker-credential-helpers protocol (`docker`). The real git against a real authorization
 //! server is e2e/git.rs.
 
+mod docker;
 mod git;
 mod matching;
 
