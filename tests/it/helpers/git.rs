@@ -256,6 +256,24 @@ fn git_get_for_a_dpop_profile_is_exit_2() {
     assert!(!stderr.contains("tok-dpop-1"), "{stderr:?}");
 }
 
+/// README: "A DPoP profile cannot serve git or docker (they send no proofs): exit 2". That is
+/// the profile's setting, known before any request, as `fetch` refuses the formats that cannot
+/// carry a DPoP token before it sends anything. Decided from the token instead, a server that
+/// answers the DPoP request with a Bearer token makes the DPoP profile serve git.
+#[test]
+fn git_get_for_a_dpop_profile_is_refused_before_any_token_request() {
+    let server = numbering_server();
+    let env = Env::new();
+    one_profile(&env, &server, "dpop = true\n");
+    let assert = git_credential(&env, &[], "get", &get_request(false))
+        .assert()
+        .failure()
+        .code(2)
+        .stdout("");
+    assert!(stderr_of(&assert).contains("DPoP"));
+    assert_eq!(server.request_count(), 0, "{:?}", server.requests());
+}
+
 #[test]
 fn git_get_with_the_secret_unset_is_exit_78_in_one_line() {
     let server = numbering_server();
