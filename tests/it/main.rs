@@ -11,6 +11,7 @@ mod dpop;
 mod e2e;
 mod exchange;
 mod fetch;
+mod helpers;
 mod inspect;
 mod keys;
 mod login;

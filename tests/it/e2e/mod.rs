@@ -7,13 +7,15 @@
 //! and grants, checked without oauthctl (`workload`), and oauthctl's workload identity against them
 //! (`workload_identity`), and the server's DPoP (RFC 9449), checked without oauthctl's binary
 //! (`dpop_server`), and oauthctl's DPoP against it for every grant, its tokens used through curl
-//! (`dpop`), and kubectl's OIDC sign-in with the ID token of `fetch --id-token`, through a
-//! kubeconfig exec entry (`kubectl_oidc`). Every test is named `e2e_…`; run only these with
-//! `cargo test --test it e2e`.
+//! (`dpop`), kubectl's OIDC sign-in with the ID token of `fetch --id-token`, through a
+//! kubeconfig exec entry (`kubectl_oidc`), and `oauthctl git-credential` as the real git's
+//! credential helper against a git server that asks the authorization server about each token
+//! (`git`). Every test is named `e2e_…`; run only these with `cargo test --test it e2e`.
 
 mod client_auth;
 mod dpop;
 mod dpop_server;
+mod git;
 mod idp;
 mod kubectl_oidc;
 mod tokens;
