@@ -61,12 +61,23 @@ impl Target {
         if host.is_empty() || !host.chars().all(valid) {
             return None;
         }
-        let path = path
-            .split('/')
-            .filter(|segment| !segment.is_empty())
-            .map(str::to_string)
-            .collect();
-        Some(Target { scheme, host, path })
+        // RFC 3986 §5.2.4: `.` and `..` segments (percent-encoded too, §6.2.2.2) are resolved
+        // before comparing, so that `/team/../other` is not taken for a path below `/team`.
+        let mut resolved: Vec<String> = Vec::new();
+        for segment in path.split('/').filter(|segment| !segment.is_empty()) {
+            match segment.to_ascii_lowercase().replace("%2e", ".").as_str() {
+                "." => {}
+                ".." => {
+                    resolved.pop();
+                }
+                _ => resolved.push(segment.to_string()),
+            }
+        }
+        Some(Target {
+            scheme,
+            host,
+            path: resolved,
+        })
     }
 
     /// Whether this (a profile's `credential_url`) answers for `request`: the same scheme and
@@ -262,6 +273,9 @@ mod tests {
         assert!(!host.covers(&t("https://git.example.com.evil.net/any")));
         assert!(!host.covers(&t("https://evil.net/git.example.com")));
         assert!(!host.covers(&t("https://user@evil.net/")));
+        assert!(!profile.covers(&t("https://git.example.com/team/../other/x.git")));
+        assert!(!profile.covers(&t("https://git.example.com/team/%2E%2e/other/x.git")));
+        assert!(profile.covers(&t("https://git.example.com/other/../team/./x.git")));
     }
 
     #[test]

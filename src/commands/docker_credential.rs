@@ -82,12 +82,13 @@ fn answer(settings: &Settings, action: Action, server_url: &str, name: &str) -> 
         }
         return Ok(Outcome::Done);
     }
-    let token = crate::tokens::current(settings, Default::default())?.token;
-    if token.is_dpop() {
+    // Before any token request: docker sends no proofs (RFC 9449 §7).
+    if settings.profile()?.uses_dpop() {
         return Err(Error::Usage(format!(
-            "the token of profile `{name}` is a DPoP token, and docker cannot send the DPoP proof each request needs (RFC 9449 §7): use a profile without dpop for docker"
+            "profile `{name}` uses DPoP, and docker cannot send the DPoP proof each request needs (RFC 9449 §7): use a profile without dpop for docker"
         )));
     }
+    let token = crate::tokens::current(settings, Default::default())?.token;
     let profile = settings.profile()?;
     Ok(Outcome::Credentials {
         server_url: server_url.to_string(),

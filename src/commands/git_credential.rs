@@ -71,6 +71,13 @@ fn answer(
         }
         return Ok(Outcome::Nothing);
     }
+    // Before any token request: git sends no proofs, so a DPoP token is of no use to it, and a
+    // Bearer answer to a DPoP request is not to be handed out either.
+    if settings.profile()?.uses_dpop() {
+        return Err(Error::Usage(format!(
+            "profile `{name}` uses DPoP, and git cannot send the DPoP proof each request needs (RFC 9449 §7): use a profile without dpop for git"
+        )));
+    }
     let token = match crate::tokens::current(settings, Default::default()) {
         Ok(result) => result.token,
         // DESIGN §13: a user who is there signs in; a job or a GUI that runs git gets no answer.
@@ -83,11 +90,6 @@ fn answer(
         }
         Err(e) => return Err(e),
     };
-    if token.is_dpop() {
-        return Err(Error::Usage(format!(
-            "the token of profile `{name}` is a DPoP token, and git cannot send the DPoP proof each request needs (RFC 9449 §7): use a profile without dpop for git"
-        )));
-    }
     let profile = settings.profile()?;
     let mut out = String::new();
     let authtype = profile
