@@ -3,12 +3,14 @@
 //! Docker Engine API on loopback (support/docker_daemon.rs) and a client_credentials token
 //! endpoint (RFC 6749 §4.4). No daemon runs and nothing leaves the machine: the stub daemon
 //! dials no registry, the CLI's proxies and `DOCKER_*` settings are cleared, and the registries
-//! are names under `.invalid` (RFC 6761 §6.4) that login and logout never resolve.
+//! are names under `.invalid` (RFC 6761 §6.4) that login and logout never resolve, or, for a
+//! pull, an address of TEST-NET-1 (RFC 5737): `docker pull` looks the registry's host up in DNS
+//! before it calls the daemon (strace shows the A and AAAA queries), which an IP literal spares.
 //!
 //! What docker 28 does, as these tests pin it: `docker login REGISTRY` with no credentials given
-//! runs `get`, sends the answer to `POST /auth` and then runs `store` with it; `docker logout
-//! REGISTRY` runs `erase` and never calls the daemon. A registry no profile covers is `get`'s
-//! "not found", and docker, with no terminal to prompt on, fails before the daemon.
+//! runs `get`, sends the answer to `POST /auth` and then runs `store` with it; `docker logout REGISTRY` runs `erase` and never calls the daemon; `docker
+//! pull` runs `get` and sends the answer in `X-Registry-Auth`. A registry no profile covers is
+//! `get`'s "not found", and docker, with no terminal to prompt on, fails before the daemon.
 //!
 //! Without `docker` on PATH these tests fail, saying to install its CLI.
 //!
@@ -19,12 +21,14 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 
 use crate::support::app::{APP, SECRET, SECRET_ENV, app_profile, assert_token_request};
-use crate::support::common::{Env, stderr_of, stdout_of, token_reply};
+use crate::support::common::{Env, form, stderr_of, stdout_of, token_reply};
 use crate::support::docker_daemon::{API_VERSION, DockerCli, DockerDaemon, HelperCall};
 use crate::support::server::StubServer;
 
 /// The registry profile `app` answers for (its `credential_url` is `https://REGISTRY`).
 const REGISTRY: &str = "registry.test.invalid";
+/// The registry of the pull, which docker would otherwise look up in DNS.
+const PULL_REGISTRY: &str = "192.0.2.1:5000";
 /// A registry no profile covers.
 const OTHER: &str = "other.test.invalid";
 /// The username docker gets from a profile that names none.
@@ -206,6 +210,34 @@ fn docker_logout_erases_the_token_so_the_next_login_gets_a_new_one() {
     let requests = setup.tokens.requests();
     assert_eq!(requests.len(), 2, "the erased token was not used again");
     assert_token_request(&requests[1], "/token");
+}
+
+#[test]
+fn docker_pull_sends_the_helpers_token_to_the_daemon_in_x_registry_auth() {
+    let setup = Setup::with_registry(cred_helpers(PULL_REGISTRY), PULL_REGISTRY, true);
+    let image = format!("{PULL_REGISTRY}/team/app:1");
+    let assert = setup.docker(&["pull", &image]).success();
+    let stdout = stdout_of(&assert);
+    assert_eq!(stdout.lines().last(), Some(image.as_str()), "{stdout}");
+    assert!(!stdout.contains("docker-token"), "{stdout}");
+    assert!(!stderr_of(&assert).contains("docker-token"));
+
+    let calls = setup.docker.take_helper_calls();
+    assert_eq!(actions(&calls), [("get", 0)], "a pull stores nothing");
+    assert_eq!(calls[0].stdin, PULL_REGISTRY);
+    let answer = setup.helper_answer("docker-token-1");
+    assert_eq!(json_of(&calls[0].stdout), answer);
+
+    let calls = setup.daemon.calls();
+    let lines: Vec<String> = calls.iter().map(|c| c.line()).collect();
+    let create = format!("POST /v{API_VERSION}/images/create");
+    assert_eq!(lines, ["HEAD /_ping", create.as_str()]);
+    let repository = format!("{PULL_REGISTRY}/team/app");
+    let query = form(&[("fromImage", &repository), ("tag", "1")]);
+    assert_eq!(calls[1].query, query);
+    let auth = auth_config(PULL_REGISTRY, "docker-token-1");
+    assert_eq!(calls[1].registry_auth, Some(auth));
+    assert_eq!(setup.tokens.request_count(), 1);
 }
 
 #[test]
