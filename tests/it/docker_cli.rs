@@ -8,7 +8,8 @@
 //! before it calls the daemon (strace shows the A and AAAA queries), which an IP literal spares.
 //!
 //! What docker 28 does, as these tests pin it: `docker login REGISTRY` with no credentials given
-//! runs `get`, sends the answer to `POST /auth` and then runs `store` with it; `docker logout REGISTRY` runs `erase` and never calls the daemon; `docker
+//! runs `get`, sends the answer to `POST /auth` and then runs `store` with it, whether the login
+//! succeeded or not; `docker logout REGISTRY` runs `erase` and never calls the daemon; `docker
 //! pull` runs `get` and sends the answer in `X-Registry-Auth`. A registry no profile covers is
 //! `get`'s "not found", and docker, with no terminal to prompt on, fails before the daemon.
 //!
@@ -57,6 +58,11 @@ impl Setup {
     /// `REGISTRY`, which takes the last token the endpoint issued from `oauth2accesstoken`.
     fn new(config: Value) -> Setup {
         Setup::with_registry(config, REGISTRY, true)
+    }
+
+    /// `REGISTRY`, which refuses every credential.
+    fn refusing(config: Value) -> Setup {
+        Setup::with_registry(config, REGISTRY, false)
     }
 
     /// Profile `app` answers for `registry`, with the tokens the endpoint issues in order:
@@ -259,4 +265,41 @@ fn docker_login_to_a_registry_no_profile_covers_fails_without_sending_a_secret()
     );
     assert_eq!(setup.daemon.call_lines(), Vec::<String>::new());
     assert_eq!(setup.tokens.request_count(), 0);
+}
+
+#[test]
+fn docker_login_with_a_refused_token_fails_and_keeps_it_until_docker_logout() {
+    let setup = Setup::refusing(cred_helpers(REGISTRY));
+    let assert = setup.docker(&["login", REGISTRY]).failure().code(1);
+    let stderr = stderr_of(&assert);
+    assert!(
+        stderr.contains("Stored credentials invalid or expired"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("docker-token"), "{stderr}");
+    // docker stores even the refused answer and erases nothing: the token stays cached.
+    let calls = setup.docker.take_helper_calls();
+    assert_eq!(actions(&calls), [("get", 0), ("store", 0)]);
+    assert_eq!(
+        login_calls(&setup, 0),
+        auth_config(REGISTRY, "docker-token-1")
+    );
+
+    setup.docker(&["login", REGISTRY]).failure().code(1);
+    setup.docker.take_helper_calls();
+    assert_eq!(
+        login_calls(&setup, 2),
+        auth_config(REGISTRY, "docker-token-1")
+    );
+    assert_eq!(setup.tokens.request_count(), 1);
+
+    // `docker logout` is the way to a new token.
+    setup.docker(&["logout", REGISTRY]).success();
+    setup.docker.take_helper_calls();
+    setup.docker(&["login", REGISTRY]).failure().code(1);
+    assert_eq!(
+        login_calls(&setup, 4),
+        auth_config(REGISTRY, "docker-token-2")
+    );
+    assert_eq!(setup.tokens.request_count(), 2);
 }
