@@ -6,6 +6,7 @@ mod support;
 mod cache;
 mod cli;
 mod client_auth;
+mod docker_cli;
 mod docs;
 mod dpop;
 mod e2e;

@@ -7,13 +7,16 @@
 //! resource that checks proofs and token binding as RFC 9449 asks of one (`resource_server`), a
 //! git smart-HTTP server that asks for credentials on every request and serves real
 //! repositories through `git http-backend`, for the real git as a credential helper's client
-//! (`git_server`), and `oauthctl` as a user file modes bind, `nobody` when the suite runs as root
-//! (`unprivileged`). `harness` holds the tests of these helpers themselves, except
-//! `resource_server` and `git_server`, whose tests are in their own files.
+//! (`git_server`), a Docker Engine API stub and the real docker CLI set up to use it with
+//! oauthctl as its credential helper (`docker_daemon`), and `oauthctl` as a user file modes
+//! bind, `nobody` when the suite runs as root (`unprivileged`). `harness` holds the tests of these
+//! helpers themselves, except `resource_server` and `git_server`, whose tests are in their own
+//! files, and `docker_daemon`, whose peer is the real docker CLI of the `docker_cli` suite.
 
 pub mod app;
 pub mod ci_platform;
 pub mod common;
+pub mod docker_daemon;
 pub mod git_server;
 pub mod idp;
 pub mod keys;
