@@ -16,6 +16,12 @@ pub enum Exit {
     Config = 78,
 }
 
+impl Exit {
+    /// A credential helper's "not found" (docker-credential-helpers): exit 1, its message on
+    /// stdout, as docker reads it.
+    pub const HELPER_NOT_FOUND: Exit = Exit::Internal;
+}
+
 /// What the authorization server said when it refused a request (RFC 6749 §5.2), plus the
 /// provider-specific fields some servers send instead (`message`, `status`, `path`, `timestamp`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -96,7 +96,7 @@ fn run_cli(cli: Cli) -> Exit {
                 eprintln!("oauthctl: {note}");
             }
             match write_stdout(&screened) {
-                Exit::Success if screened.failed() => Exit::Internal,
+                Exit::Success if screened.failed() => Exit::HELPER_NOT_FOUND,
                 exit => exit,
             }
         }

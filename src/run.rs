@@ -216,16 +216,17 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
             };
             Ok(output::keys(format, &outcome))
         }
-        Command::GitCredential { action } => {
+        Command::GitCredential { action, .. } => {
             use commands::git_credential::{Action, Outcome, run};
-            let action = match action {
-                cli::GitAction::Get => Action::Get,
-                cli::GitAction::Store => Action::Store,
-                cli::GitAction::Erase => Action::Erase,
+            let action = match action.as_str() {
+                "get" => Action::Get,
+                "store" => Action::Store,
+                "erase" => Action::Erase,
+                _ => Action::Other,
             };
-            let request = crate::helper::GitRequest::parse(&crate::helper::read_git_request(
-                std::io::stdin().lock(),
-            )?)?;
+            let request = crate::credential_helper::GitRequest::parse(
+                &crate::credential_helper::read_git_request(std::io::stdin().lock())?,
+            )?;
             let outcome = match run(settings, action, &request)? {
                 // A user who is at the terminal signs in, then gets the answer.
                 Outcome::SignInFirst(name) => {
@@ -261,7 +262,7 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
             };
             let input = match action {
                 Action::List => String::new(),
-                _ => crate::helper::read_docker_input(std::io::stdin().lock())?,
+                _ => crate::credential_helper::read_docker_input(std::io::stdin().lock())?,
             };
             Ok(output::docker_credential(&run(settings, action, &input)?))
         }

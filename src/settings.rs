@@ -47,6 +47,9 @@ pub struct Settings {
     dpop: OnceCell<Option<crate::dpop::Dpop>>,
     /// The command neither reads nor writes the cache (`--no-cache`): nor the DPoP key store.
     cache_bypassed: std::cell::Cell<bool>,
+    /// The profile is the config file's alone, no `OAUTHCTL_*` variable applied: a credential
+    /// helper's (`for_profile`), whose caller's environment was set for something else.
+    file_only: bool,
     /// A warning for stderr once the command is done; the first one wins, so a run says at most
     /// one thing about, say, its cache (DESIGN §7).
     warning: RefCell<Option<String>>,
@@ -112,13 +115,16 @@ impl Settings {
             cache: OnceCell::new(),
             dpop: OnceCell::new(),
             cache_bypassed: std::cell::Cell::new(false),
+            file_only: false,
             warning: RefCell::new(None),
         })
     }
 
     /// The same run's settings for profile `name` (a credential helper's, chosen by URL), as if
     /// `-p NAME` had been given: its own profile, secret, cache and DPoP key; the config file
-    /// read once between them.
+    /// read once between them. The profile is the file's alone: `OAUTHCTL_*` variables exported
+    /// for a `fetch` in the same shell must not send git's request to another server, client or
+    /// scope (SECURITY 46).
     pub fn for_profile(&self, name: &str) -> Settings {
         Settings {
             format: self.format,
@@ -138,6 +144,7 @@ impl Settings {
             cache: OnceCell::new(),
             dpop: OnceCell::new(),
             cache_bypassed: std::cell::Cell::new(false),
+            file_only: true,
             warning: RefCell::new(None),
         }
     }
@@ -164,6 +171,9 @@ impl Settings {
     /// Profile `name` (else the default), with `flags` and the env overrides applied: for
     /// `profiles show NAME`, which looks at another profile than the run's.
     pub fn resolve_named(&self, name: Option<&str>, flags: ProfileLayer) -> Result<Profile> {
+        if self.file_only {
+            return resolve(name, self.config()?, flags, &|_| None);
+        }
         resolve(name, self.config()?, flags, &|key| std::env::var(key).ok())
     }
 

@@ -60,6 +60,14 @@ impl TokenResult {
         let id_token = match wanted {
             Wanted::AccessToken => None,
             Wanted::IdToken => Some(match IdToken::of(&token.fields) {
+                // A server may hand the sign-in's ID token back with the refreshed tokens; one
+                // that has expired is of use to no API server (OpenID Connect Core §3.1.3.7).
+                Ok(id_token) if id_token.exp <= now() => {
+                    return Err(login_required(
+                        profile,
+                        "has only an expired ID token: the server sent it back with the refreshed tokens; sign in again for a new one",
+                    ));
+                }
                 Ok(id_token) => id_token,
                 Err(NoIdToken::Absent) => return Err(no_id_token(profile)),
                 Err(NoIdToken::Unreadable(why)) => {

@@ -6,9 +6,10 @@
 use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
+    let name = format!("oauthctl{}", std::env::consts::EXE_SUFFIX);
     let Some(oauthctl) = std::env::current_exe()
         .ok()
-        .and_then(|me| me.parent().map(|dir| dir.join("oauthctl")))
+        .and_then(|me| me.parent().map(|dir| dir.join(&name)))
         .filter(|path| path.is_file())
     else {
         eprintln!(
@@ -21,7 +22,7 @@ fn main() -> ExitCode {
         .args(std::env::args_os().skip(1))
         .status()
     {
-        Ok(status) => ExitCode::from(status.code().map_or(1, |code| code as u8)),
+        Ok(status) => ExitCode::from(exit_code(&status)),
         Err(e) => {
             eprintln!(
                 "docker-credential-oauthctl: error: cannot run `{}`: {e}",
@@ -30,4 +31,20 @@ fn main() -> ExitCode {
             ExitCode::from(78)
         }
     }
+}
+
+/// oauthctl's exit code; killed by a signal, 128 and the signal's number as a shell says it (never
+/// 1, which is docker's "not found").
+fn exit_code(status: &std::process::ExitStatus) -> u8 {
+    if let Some(code) = status.code() {
+        return u8::try_from(code).unwrap_or(1);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return u8::try_from(128 + signal).unwrap_or(255);
+        }
+    }
+    255
 }

@@ -239,9 +239,12 @@ pub enum Command {
     /// `git config --global credential.https://HOST.helper '!oauthctl git-credential'`.
     #[command(after_help = GIT_CREDENTIAL_HELP)]
     GitCredential {
-        /// What git asks
-        #[arg(value_enum)]
-        action: GitAction,
+        /// What git asks: get, store or erase (git-credential(1): any other is ignored)
+        #[arg(value_name = "ACTION")]
+        action: String,
+        /// What else git may pass, ignored
+        #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        rest: Vec<String>,
     },
 
     /// Answer docker as its credential helper (also installed as docker-credential-oauthctl)
@@ -652,14 +655,6 @@ pub enum CacheCommand {
     /// Forget cached tokens: all of them, or with -p those of one profile
     #[command(after_help = CACHE_CLEAR_HELP)]
     Clear,
-}
-
-/// git's credential helper actions (git-credential(1)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GitAction {
-    Get,
-    Store,
-    Erase,
 }
 
 /// docker's credential helper actions (docker-credential-helpers).

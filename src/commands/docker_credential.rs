@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::credential_helper::Target;
 use crate::error::{Error, Result};
-use crate::helper::Target;
 use crate::settings::Settings;
 
 /// docker's action.
@@ -32,7 +32,7 @@ pub enum Outcome {
     Credentials {
         server_url: String,
         username: String,
-        secret: String,
+        secret: crate::secret::Secret,
     },
     /// `get` of a registry no profile covers: the protocol's "not found".
     NotFound,
@@ -55,7 +55,7 @@ pub fn run(settings: &Settings, action: Action, input: &str) -> Result<Outcome> 
                     _ => Outcome::Done,
                 });
             };
-            let name = match profile_for(settings, &target)? {
+            let name = match crate::credential_helper::choose_profile(settings, &target)? {
                 Some(name) if !target.is_cleartext_remote() => name,
                 _ => {
                     return Ok(match action {
@@ -96,24 +96,8 @@ fn answer(settings: &Settings, action: Action, server_url: &str, name: &str) -> 
             .credential_username
             .clone()
             .unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
-        secret: token.access_token,
+        secret: crate::secret::Secret::new(token.access_token),
     })
-}
-
-/// `-p NAME` when given on the command line (if it covers the registry, when it names a
-/// `credential_url`), else the profile whose `credential_url` covers it.
-fn profile_for(settings: &Settings, target: &Target) -> Result<Option<String>> {
-    if settings.profile_on_command_line
-        && let Some(name) = &settings.profile_name
-    {
-        let profile = settings.profile()?;
-        let covers = match profile.credential_url.as_deref() {
-            None => true,
-            Some(url) => Target::parse(url).is_some_and(|own| own.covers(target)),
-        };
-        return Ok(covers.then(|| name.clone()));
-    }
-    crate::helper::profile_for(settings.config()?, target)
 }
 
 fn list(settings: &Settings) -> Result<Outcome> {

@@ -6,8 +6,8 @@
 
 use std::io::IsTerminal;
 
+use crate::credential_helper::{GitRequest, git_line};
 use crate::error::{Error, Result};
-use crate::helper::{GitRequest, Target, git_line};
 use crate::settings::Settings;
 
 /// git's action.
@@ -16,13 +16,15 @@ pub enum Action {
     Get,
     Store,
     Erase,
+    /// One this helper does not know: git-credential(1) asks a helper to ignore it silently.
+    Other,
 }
 
 /// What the helper does.
 #[derive(Debug)]
 pub enum Outcome {
-    /// The answer's lines, for stdout.
-    Answer(String),
+    /// The answer's lines, for stdout (they hold the token).
+    Answer(crate::secret::Secret),
     /// Nothing to say: git goes on without this helper.
     Nothing,
     /// The user must sign in to this profile first, and a terminal is there to do it.
@@ -33,7 +35,7 @@ pub enum Outcome {
 pub const DEFAULT_USERNAME: &str = "oauth2";
 
 pub fn run(settings: &Settings, action: Action, request: &GitRequest) -> Result<Outcome> {
-    if action == Action::Store {
+    if matches!(action, Action::Store | Action::Other) {
         return Ok(Outcome::Nothing);
     }
     let Some(target) = request.target() else {
@@ -46,7 +48,7 @@ pub fn run(settings: &Settings, action: Action, request: &GitRequest) -> Result<
         ));
         return Ok(Outcome::Nothing);
     }
-    let Some(name) = profile_for(settings, &target)? else {
+    let Some(name) = crate::credential_helper::choose_profile(settings, &target)? else {
         return Ok(Outcome::Nothing);
     };
     let chosen = settings.for_profile(&name);
@@ -82,7 +84,9 @@ fn answer(
         Ok(result) => result.token,
         // DESIGN §13: a user who is there signs in; a job or a GUI that runs git gets no answer.
         Err(Error::LoginRequired(why)) => {
-            if std::io::stderr().is_terminal() {
+            // git's own rule for asking anyone: a terminal, and GIT_TERMINAL_PROMPT not 0.
+            let prompts_allowed = std::env::var_os("GIT_TERMINAL_PROMPT").is_none_or(|v| v != "0");
+            if prompts_allowed && std::io::stderr().is_terminal() {
                 return Ok(Outcome::SignInFirst(name.to_string()));
             }
             settings.warn(format!("{why} (no terminal to sign in from)"));
@@ -116,22 +120,5 @@ fn answer(
     if let Some(at) = token.expires_at {
         out.push_str(&git_line("password_expiry_utc", &at.to_string())?);
     }
-    Ok(Outcome::Answer(out))
-}
-
-/// The profile that answers for `target`: `-p NAME` when given on the command line (and it
-/// covers the target, when it names a `credential_url`: a token never goes to another server),
-/// else the one whose `credential_url` covers it.
-fn profile_for(settings: &Settings, target: &Target) -> Result<Option<String>> {
-    if settings.profile_on_command_line
-        && let Some(name) = &settings.profile_name
-    {
-        let profile = settings.profile()?;
-        let covers = match profile.credential_url.as_deref() {
-            None => true,
-            Some(url) => Target::parse(url).is_some_and(|own| own.covers(target)),
-        };
-        return Ok(covers.then(|| name.clone()));
-    }
-    crate::helper::profile_for(settings.config()?, target)
+    Ok(Outcome::Answer(crate::secret::Secret::new(out)))
 }

@@ -19,9 +19,9 @@ use crate::timefmt::{relative, rfc3339, rfc3339_local};
 use crate::untrusted::{is_unsafe, printable};
 
 mod cache;
+mod credential_helper;
 mod dry_run;
 mod error;
-mod helper;
 mod inspect;
 mod introspect;
 mod keys;
@@ -30,9 +30,9 @@ mod revoke;
 mod token;
 
 pub use cache::cache;
+pub use credential_helper::{docker_credential, git_credential};
 pub use dry_run::dry_run;
 pub use error::{error, error_styled};
-pub use helper::{docker_credential, git_credential};
 pub use inspect::{inspection, inspection_styled};
 pub use introspect::{introspection, introspection_styled};
 pub use keys::{assertion, dpop_proof, identity_token, keys};

@@ -351,3 +351,26 @@ fn fetch_id_token_refuses_an_id_token_that_is_not_a_jwt() {
     assert!(!stderr.contains("opaque-secret-id"), "{stderr}");
     assert_eq!(oidc.refreshes(), ["rt"], "the cached one was no better");
 }
+
+/// A server that hands the sign-in's ID token back with the refreshed tokens, expired by then:
+/// exit 6, never the expired token (OpenID Connect Core §3.1.3.7).
+#[test]
+fn fetch_id_token_when_the_refresh_answer_carries_an_expired_one_is_login_required() {
+    let oidc = Oidc::start(Lives {
+        access: 3600,
+        code_id: Some(120),
+        refresh_id: Some(-30),
+    });
+    let env = Env::new();
+    signed_in(&env, &oidc, OPENID);
+    let stderr = fails(
+        fetch(
+            &env,
+            &["--id-token", "--min-ttl", "300", "-o", "exec-credential"],
+        ),
+        6,
+        "has only an expired ID token",
+    );
+    assert!(stderr.contains("sign in again"), "{stderr}");
+    assert_eq!(oidc.refreshes(), ["rt-0"]);
+}

@@ -332,3 +332,49 @@ fn git_get_for_a_request_that_names_no_url_answers_nothing() {
     }
     assert_eq!(server.request_count(), 0);
 }
+
+/// The helpers read the config file alone: variables exported for a `fetch` in the same shell
+/// (another token endpoint, scope, secret) never change what git gets, nor where it is asked.
+#[test]
+fn git_get_ignores_the_oauthctl_variables_that_override_profiles_for_fetch() {
+    let server = numbering_server();
+    let other = numbering_server();
+    let env = Env::new();
+    one_profile(&env, &server, "");
+    let assert = git_credential(&env, &[], "get", &get_request(false))
+        .env("OAUTHCTL_TOKEN_URL", other.url("/other"))
+        .env("OAUTHCTL_SCOPE", "payments:write")
+        .env("OAUTHCTL_CLIENT_SECRET", "not-this-one")
+        .assert()
+        .success();
+    assert_basic_answer(&stdout_of(&assert), "oauth2");
+    assert_eq!(other.request_count(), 0);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].form_value("scope"), None);
+    let (_, secret) = requests[0].basic_credentials().expect("Basic credentials");
+    assert_ne!(secret, "not-this-one");
+}
+
+/// git-credential(1): "If a helper receives any other operation, it should silently ignore the
+/// request"; words after a known one are ignored too.
+#[test]
+fn git_credential_ignores_an_action_it_does_not_know_and_words_after_one_it_knows() {
+    let server = numbering_server();
+    let env = Env::new();
+    one_profile(&env, &server, "");
+    let assert = git_credential(&env, &[], "capabilities", &get_request(false))
+        .assert()
+        .success();
+    assert_eq!(stdout_of(&assert), "");
+    assert_eq!(stderr_of(&assert), "");
+    assert_eq!(server.request_count(), 0);
+
+    let mut cmd = env.cmd();
+    cmd.args(["git-credential", "get", "--later-option", "x"])
+        .env(SECRET_ENV, super::SECRET)
+        .write_stdin(get_request(false));
+    let assert = cmd.assert().success();
+    assert_basic_answer(&stdout_of(&assert), "oauth2");
+    assert_eq!(server.request_count(), 1);
+}

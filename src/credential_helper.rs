@@ -30,7 +30,8 @@ impl Target {
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         // User information names no server: it is not part of what is matched.
         let host = authority.rsplit('@').next().unwrap_or_default();
-        Target::new(scheme, host, path)
+        // A URL's path is percent-encoded (RFC 3986 §2.1); git hands its `path` decoded.
+        Target::new(scheme, host, &percent_decoded(path))
     }
 
     /// What git asks about: `protocol`, `host` (with its port) and, with
@@ -61,11 +62,11 @@ impl Target {
         if host.is_empty() || !host.chars().all(valid) {
             return None;
         }
-        // RFC 3986 §5.2.4: `.` and `..` segments (percent-encoded too, §6.2.2.2) are resolved
-        // before comparing, so that `/team/../other` is not taken for a path below `/team`.
+        // RFC 3986 §5.2.4: `.` and `..` segments of the decoded path are resolved before
+        // comparing, so that `/team/../other` is not taken for a path below `/team`.
         let mut resolved: Vec<String> = Vec::new();
         for segment in path.split('/').filter(|segment| !segment.is_empty()) {
-            match segment.to_ascii_lowercase().replace("%2e", ".").as_str() {
+            match segment {
                 "." => {}
                 ".." => {
                     resolved.pop();
@@ -105,6 +106,53 @@ impl Target {
     pub fn url(&self) -> String {
         format!("{}://{}/{}", self.scheme, self.host, self.path.join("/"))
     }
+}
+
+/// `path` with its `%XX` escapes decoded (RFC 3986 §2.1); unchanged when an escape is malformed
+/// or the result is not UTF-8.
+fn percent_decoded(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match hex {
+                Some(byte) => {
+                    out.push(byte);
+                    i += 3;
+                    continue;
+                }
+                None => return path.to_string(),
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| path.to_string())
+}
+
+/// The profile that answers for `target`: `-p NAME` when given on the command line (and it
+/// covers the target, when it names a `credential_url`: a token never goes to another server),
+/// else the one whose `credential_url` covers it.
+pub fn choose_profile(
+    settings: &crate::settings::Settings,
+    target: &Target,
+) -> Result<Option<String>> {
+    if settings.profile_on_command_line
+        && let Some(name) = &settings.profile_name
+    {
+        let profile = settings.profile()?;
+        let covers = match profile.credential_url.as_deref() {
+            None => true,
+            Some(url) => Target::parse(url).is_some_and(|own| own.covers(target)),
+        };
+        return Ok(covers.then(|| name.clone()));
+    }
+    profile_for(settings.config()?, target)
 }
 
 /// The profile of `config` whose `credential_url` covers `request`, the longest path winning
@@ -148,10 +196,20 @@ pub fn profile_for(config: &Config, request: &Target) -> Result<Option<String>> 
 
 /// A request of git's credential protocol (git-credential(1)): `key=value` lines until a blank
 /// line or the end of input. Keys that end in `[]` may repeat; any other key keeps its last value.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct GitRequest {
     pub attributes: BTreeMap<String, String>,
     pub capabilities: Vec<String>,
+}
+
+/// By hand: the attributes' names only, never a value (git sends the password it erases).
+impl std::fmt::Debug for GitRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitRequest")
+            .field("attributes", &self.attributes.keys().collect::<Vec<_>>())
+            .field("capabilities", &self.capabilities)
+            .finish()
+    }
 }
 
 impl GitRequest {
@@ -275,6 +333,13 @@ mod tests {
         assert!(!host.covers(&t("https://user@evil.net/")));
         assert!(!profile.covers(&t("https://git.example.com/team/../other/x.git")));
         assert!(!profile.covers(&t("https://git.example.com/team/%2E%2e/other/x.git")));
+        // git decodes its path once: a `%2e%2e` left in it is a literal segment, not `..`.
+        let once = Target::from_git("https", "git.example.com", Some("team/%2e%2e/x.git"));
+        assert!(profile.covers(&once.unwrap()));
+        assert!(
+            t("https://h/My%20Org")
+                .covers(&Target::from_git("https", "h", Some("My Org/r")).unwrap())
+        );
         assert!(profile.covers(&t("https://git.example.com/other/../team/./x.git")));
     }
 

@@ -7,7 +7,7 @@ use crate::commands::{docker_credential, git_credential};
 /// `git-credential`: the answer's lines, or nothing.
 pub fn git_credential(outcome: &git_credential::Outcome) -> Rendered {
     match outcome {
-        git_credential::Outcome::Answer(lines) => Rendered::from(lines.clone()),
+        git_credential::Outcome::Answer(lines) => Rendered::from(lines.expose().to_string()),
         _ => Rendered::from(String::new()),
     }
 }
@@ -27,9 +27,11 @@ pub fn docker_credential(outcome: &docker_credential::Outcome) -> Rendered {
         } => line(json!({
             "ServerURL": server_url,
             "Username": username,
-            "Secret": secret,
+            "Secret": secret.expose(),
         })),
         docker_credential::Outcome::List(listed) => line(json!(listed)),
+        // The protocol's "not found": its message on stdout, and exit 1
+        // (`Exit::HELPER_NOT_FOUND`).
         docker_credential::Outcome::NotFound => Rendered {
             stdout: format!("{NOT_FOUND}\n"),
             note: None,
