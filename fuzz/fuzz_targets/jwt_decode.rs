@@ -191,6 +191,7 @@ fn render(jwt: &Jwt, now: i64) {
         now,
         verification: None,
         binding: None,
+        dpop_binding: None,
     };
     let validity = inspection.validity();
     assert_validity(jwt, now, &validity);

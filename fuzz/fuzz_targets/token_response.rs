@@ -77,6 +77,7 @@ fuzz_target!(|data: &[u8]| {
         location,
         retry_after: None,
         cache_control: None,
+        dpop_nonce: None,
         body,
         attempts,
     };
@@ -183,11 +184,7 @@ fn accepted(response: &Response, now: i64, token: TokenResponse) {
             }),
     };
     assert_eq!(token.expires_at, expected);
-    render(TokenResult {
-        token,
-        cached: false,
-        note: None,
-    });
+    render(TokenResult::fresh(token));
 }
 
 fn render(result: TokenResult) {
