@@ -576,15 +576,20 @@ impl Cache {
             self.remove(lock.key())?;
             return Ok(false);
         }
-        // A token bound to a key no later run will have is of no use to one (DESIGN §12).
-        let dpop_key = match &token.dpop_key {
-            Some(crate::dpop::Kept::Run) => {
+        // A token bound to a key no later run will have is of no use to one (DESIGN §12); its
+        // refresh token is, and a rotated one must not be lost (SECURITY 30): it alone is kept.
+        let run_only = matches!(token.dpop_key, Some(crate::dpop::Kept::Run));
+        if run_only {
+            if !has_refresh {
                 return Err(
                     "it is bound to a DPoP key made for this run alone, which was not kept".into(),
                 );
             }
+            response.retain(|name, _| name == "refresh_token");
+        }
+        let dpop_key = match &token.dpop_key {
             Some(crate::dpop::Kept::Cache(name)) => Some(name.clone()),
-            Some(crate::dpop::Kept::File(_)) | None => None,
+            _ => None,
         };
         let entry = Entry {
             version: FORMAT_VERSION,
@@ -598,12 +603,30 @@ impl Cache {
             grant: grant.to_string(),
             scope: profile.scope.clone(),
             stored_at: crate::timefmt::now(),
-            expires_at: token.expires_at,
+            expires_at: token.expires_at.filter(|_| !run_only),
             response,
-            dpop_jkt: token.dpop_jkt.clone(),
+            dpop_jkt: token.dpop_jkt.clone().filter(|_| !run_only),
             dpop_key,
         };
-        self.store(lock, &entry).map(|()| true)
+        self.store(lock, &entry)?;
+        match run_only {
+            true => Err("it is bound to a DPoP key made for this run alone, which was not kept (its refresh token was)".into()),
+            false => Ok(true),
+        }
+    }
+
+    /// The DPoP key files the entries left in the cache are bound to (`Entry::dpop_key`): a key
+    /// one of them needs is not removed with another's tokens.
+    pub fn dpop_keys_in_use(&self) -> std::collections::HashSet<String> {
+        self.listing()
+            .map(|listing| {
+                listing
+                    .entries
+                    .into_iter()
+                    .filter_map(|(_, entry)| entry.dpop_key)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Forgets the entry for `key`. `Ok(false)` when there was none; an error names the file.

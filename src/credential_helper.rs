@@ -108,31 +108,27 @@ impl Target {
     }
 }
 
-/// `path` with its `%XX` escapes decoded (RFC 3986 §2.1); unchanged when an escape is malformed
-/// or the result is not UTF-8.
+/// `path` with each valid `%XX` escape decoded (RFC 3986 §2.1; a `%` that starts none stays as
+/// it is); bytes that do not make UTF-8 are replaced, never a reason to keep `%2e%2e` undecoded.
 fn percent_decoded(path: &str) -> String {
     let bytes = path.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
+        if bytes[i] == b'%'
+            && let Some(byte) = bytes
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            match hex {
-                Some(byte) => {
-                    out.push(byte);
-                    i += 3;
-                    continue;
-                }
-                None => return path.to_string(),
-            }
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8(out).unwrap_or_else(|_| path.to_string())
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The profile that answers for `target`: `-p NAME` when given on the command line (and it
@@ -145,8 +141,10 @@ pub fn choose_profile(
     if settings.profile_on_command_line
         && let Some(name) = &settings.profile_name
     {
-        let profile = settings.profile()?;
-        let covers = match profile.credential_url.as_deref() {
+        // The profile as the answer will use it: the file's alone (`Settings::for_profile`), so
+        // that no variable widens what it covers.
+        let chosen = settings.for_profile(name);
+        let covers = match chosen.profile()?.credential_url.as_deref() {
             None => true,
             Some(url) => Target::parse(url).is_some_and(|own| own.covers(target)),
         };
@@ -333,6 +331,7 @@ mod tests {
         assert!(!host.covers(&t("https://user@evil.net/")));
         assert!(!profile.covers(&t("https://git.example.com/team/../other/x.git")));
         assert!(!profile.covers(&t("https://git.example.com/team/%2E%2e/other/x.git")));
+        assert!(!profile.covers(&t("https://git.example.com/team/%2e%2e/other/%zz")));
         // git decodes its path once: a `%2e%2e` left in it is a literal segment, not `..`.
         let once = Target::from_git("https", "git.example.com", Some("team/%2e%2e/x.git"));
         assert!(profile.covers(&once.unwrap()));

@@ -222,7 +222,8 @@ fn dispatch(settings: &Settings, command: Command) -> Result<Rendered> {
                 "get" => Action::Get,
                 "store" => Action::Store,
                 "erase" => Action::Erase,
-                _ => Action::Other,
+                // git-credential(1): ignored, whatever comes on stdin.
+                _ => return Ok(output::git_credential(&Outcome::Nothing)),
             };
             let request = crate::credential_helper::GitRequest::parse(
                 &crate::credential_helper::read_git_request(std::io::stdin().lock())?,

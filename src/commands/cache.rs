@@ -141,8 +141,10 @@ fn clear_dpop_keys(
         failures.extend(failed);
         return removed;
     };
+    // A key shared with an entry that stays (another grant of the same client) stays too.
+    let in_use = cache.dpop_keys_in_use();
     let mut removed = 0;
-    for name in names {
+    for name in names.iter().filter(|name| !in_use.contains(*name)) {
         match store.remove_key(name) {
             Ok(true) => removed += 1,
             Ok(false) => {}

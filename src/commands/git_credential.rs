@@ -84,12 +84,24 @@ fn answer(
         Ok(result) => result.token,
         // DESIGN §13: a user who is there signs in; a job or a GUI that runs git gets no answer.
         Err(Error::LoginRequired(why)) => {
-            // git's own rule for asking anyone: a terminal, and GIT_TERMINAL_PROMPT not 0.
-            let prompts_allowed = std::env::var_os("GIT_TERMINAL_PROMPT").is_none_or(|v| v != "0");
-            if prompts_allowed && std::io::stderr().is_terminal() {
+            // git's own rule for asking anyone: a terminal, and GIT_TERMINAL_PROMPT not false
+            // (git reads it as a boolean: 0, false, no, off, or empty).
+            let prompt = std::env::var("GIT_TERMINAL_PROMPT").ok();
+            let forbidden = prompt.as_deref().is_some_and(|v| {
+                matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "0" | "false" | "no" | "off" | ""
+                )
+            });
+            if !forbidden && std::io::stderr().is_terminal() {
                 return Ok(Outcome::SignInFirst(name.to_string()));
             }
-            settings.warn(format!("{why} (no terminal to sign in from)"));
+            let because = if forbidden {
+                "GIT_TERMINAL_PROMPT says nobody may be asked"
+            } else {
+                "no terminal to sign in from"
+            };
+            settings.warn(format!("{why} ({because})"));
             return Ok(Outcome::Nothing);
         }
         Err(e) => return Err(e),

@@ -71,10 +71,27 @@ pub fn run(settings: &Settings, input: RevokeInput) -> Result<Outcome> {
 /// DESIGN §12: the DPoP key oauthctl made for an entry's tokens goes with them once the server
 /// was asked to revoke them, whatever it answered: a token it did not revoke is of no use to
 /// anyone without the key. A `dpop_key_file` is the user's and stays. Whether a key was removed.
-fn remove_entry_key(cache: &Cache, entry: &Entry) -> std::result::Result<bool, String> {
+fn remove_entry_key(cache: &Cache, key: &Key, entry: &Entry) -> std::result::Result<bool, String> {
     let Some(name) = &entry.dpop_key else {
         return Ok(false);
     };
+    // A key shared with an entry that stays (another grant of the same client) stays too; an
+    // entry being revoked is still listed when its revocation failed, and then keeps it.
+    let others = cache
+        .listing()
+        .map(|listing| {
+            listing
+                .entries
+                .iter()
+                .filter(|(other_key, other)| {
+                    other_key != key && other.dpop_key.as_ref() == Some(name)
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    if others > 0 {
+        return Ok(false);
+    }
     match crate::dpop::Store::existing(cache)? {
         Some(store) => store.remove_key(name),
         None => Ok(false),
@@ -204,7 +221,7 @@ fn revoke_cached(settings: &Settings, mut revocation: Revocation<'_>) -> Result<
                     left = cache.store(&lock, &entry);
                 }
                 let e = match index > 0 || server_answered(&e) {
-                    true => with_key_note(e, remove_entry_key(cache, &entry)),
+                    true => with_key_note(e, remove_entry_key(cache, &key, &entry)),
                     false => e,
                 };
                 return Err(after_partial(e, &outcome.revoked, left.err()));
@@ -219,7 +236,7 @@ fn revoke_cached(settings: &Settings, mut revocation: Revocation<'_>) -> Result<
             .remove(&key)
             .map_err(|why| not_forgotten(&outcome, &why))?;
         outcome.forgotten = true;
-        outcome.dpop_key_removed |= remove_entry_key(cache, &entry)
+        outcome.dpop_key_removed |= remove_entry_key(cache, &key, &entry)
             .map_err(|why| not_forgotten(&outcome, &format!("its DPoP key: {why}")))?;
     }
     if outcome.revoked.is_empty() {
@@ -260,8 +277,8 @@ fn revoke_given(
     let hint = hint.or(cached.as_ref().map(|(_, kind, _)| *kind));
     if let Err(e) = revocation.revoke(&token, hint, &[&token]) {
         return Err(match (cache, &cached) {
-            (Some(cache), Some((_, _, entry))) if server_answered(&e) => {
-                with_key_note(e, remove_entry_key(cache, entry))
+            (Some(cache), Some((key, _, entry))) if server_answered(&e) => {
+                with_key_note(e, remove_entry_key(cache, key, entry))
             }
             _ => e,
         });
@@ -272,7 +289,7 @@ fn revoke_given(
         cached: cached.is_some(),
     });
     if let (Some(cache), Some((key, _, entry))) = (cache, &cached) {
-        outcome.dpop_key_removed = remove_entry_key(cache, entry)
+        outcome.dpop_key_removed = remove_entry_key(cache, key, entry)
             .map_err(|why| not_forgotten(&outcome, &format!("its DPoP key: {why}")))?;
         // The token is revoked already: a lock that cannot be had must not turn that into a
         // failure.
