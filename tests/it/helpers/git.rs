@@ -378,3 +378,34 @@ fn git_credential_ignores_an_action_it_does_not_know_and_words_after_one_it_know
     assert_basic_answer(&stdout_of(&assert), "oauth2");
     assert_eq!(server.request_count(), 1);
 }
+
+/// `-p NAME` answers only within the profile's own `credential_url`, as the config file says it:
+/// an `OAUTHCTL_CREDENTIAL_URL` in the environment never widens it (SECURITY 46).
+#[test]
+fn git_get_with_p_checks_the_files_credential_url_not_the_environments() {
+    let server = numbering_server();
+    let env = Env::new();
+    one_profile(&env, &server, "");
+    let request = git_request("https", "evil.example", None);
+    let assert = git_credential(&env, &["-p", "git"], "get", &request)
+        .env("OAUTHCTL_CREDENTIAL_URL", "https://evil.example/")
+        .assert()
+        .success();
+    assert_eq!(stdout_of(&assert), "");
+    assert_eq!(server.request_count(), 0);
+}
+
+/// An action git-credential(1) does not define is ignored before its input is read: whatever
+/// comes on stdin, no error.
+#[test]
+fn git_credential_ignores_an_unknown_action_whatever_its_input() {
+    let server = numbering_server();
+    let env = Env::new();
+    one_profile(&env, &server, "");
+    let assert = git_credential(&env, &[], "frobnicate", "not a key=value\nline\0\n")
+        .assert()
+        .success();
+    assert_eq!(stdout_of(&assert), "");
+    assert_eq!(stderr_of(&assert), "");
+    assert_eq!(server.request_count(), 0);
+}
