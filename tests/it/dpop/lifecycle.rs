@@ -674,3 +674,149 @@ fn json_names_dpop_proof_once_when_the_server_sent_one_too() {
 fn key_name(key: &std::path::Path) -> String {
     key.file_name().unwrap().to_string_lossy().into_owned()
 }
+
+// ---------------------------------------------------------------- review fixes
+
+/// A token endpoint for a user profile that binds what it issues (`bound`) and rotates refresh
+/// tokens (RFC 6749 §6): the code gets `RT0` with a token inside the 60 s margin, `RT0` gets
+/// `RT1`, `RT1` gets `RT2`; any other refresh token is refused.
+fn rotating_issuer() -> StubServer {
+    let n = AtomicUsize::new(0);
+    StubServer::start(move |request| {
+        let refresh = match request.form_value("grant_type").as_deref() {
+            Some("authorization_code") => "RT0",
+            Some("refresh_token") => match request.form_value("refresh_token").as_deref() {
+                Some("RT0") => "RT1",
+                Some("RT1") => "RT2",
+                _ => return Reply::json(400, r#"{"error":"invalid_grant"}"#),
+            },
+            _ => return Reply::json(400, r#"{"error":"unsupported_grant_type"}"#),
+        };
+        let mut reply = bound(request, n.fetch_add(1, Ordering::SeqCst));
+        let mut body: Value = serde_json::from_slice(&reply.body).unwrap();
+        body["refresh_token"] = refresh.into();
+        body["expires_in"] = 30.into();
+        reply.body = body.to_string().into_bytes();
+        reply
+    })
+}
+
+/// SECURITY 30 with a key that cannot be kept: the token bound to it is not cached, but the
+/// rotated refresh token is (the old one is spent), so the next run refreshes with `RT1`, not
+/// `RT0`; the entry holds neither an access token nor the run's `dpop_jkt`, and each run says so
+/// in one line.
+#[test]
+fn a_run_only_dpop_key_keeps_the_rotated_refresh_token() {
+    let server = rotating_issuer();
+    let env = Env::new();
+    app::profile(
+        &env,
+        &server.url("/token"),
+        &format!(
+            "{DPOP}grant = \"authorization_code\"\nredirect_uri = \"http://127.0.0.1:9/cb\"\n"
+        ),
+    );
+    oauthctl(&env, &["exchange-code", "the-code"])
+        .assert()
+        .success();
+    assert_eq!(cache_entry(&env)["response"]["refresh_token"], "RT0");
+    // Now the key cannot be kept: a file where `dpop/` goes.
+    let dir = super::dpop_dir(&env);
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::write(&dir, "not a directory").unwrap();
+
+    for _ in 0..2 {
+        let assert = oauthctl(&env, &["fetch"]).assert().success();
+        let stderr = common::stderr_of(&assert);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("oauthctl: warning: ")
+                && stderr.contains("made for this run signs its proofs"),
+            "{stderr}"
+        );
+    }
+    let presented: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .filter(|r| r.form_value("grant_type").as_deref() == Some("refresh_token"))
+        .map(|r| r.form_value("refresh_token"))
+        .collect();
+    assert_eq!(
+        presented,
+        [Some("RT0".to_owned()), Some("RT1".to_owned())],
+        "the rotated refresh token was lost"
+    );
+    let entry = cache_entry(&env);
+    assert_eq!(entry["response"]["refresh_token"], "RT2", "{entry:#}");
+    assert!(entry["response"].get("access_token").is_none(), "{entry:#}");
+    assert!(entry["dpop_jkt"].is_null(), "{entry:#}");
+    assert!(entry["dpop_key"].is_null(), "{entry:#}");
+}
+
+/// Two grants of one client (same endpoint, client, secret and scope) share its DPoP key while
+/// their entries differ: `cache clear -p laptop` and `revoke -p laptop` forget laptop's entry but
+/// keep the key ssh's entry records; forgetting ssh last removes it.
+#[test]
+fn a_dpop_key_another_entry_records_outlives_cache_clear_and_revoke() {
+    let n = AtomicUsize::new(0);
+    let server = StubServer::start(move |request| match request.path.as_str() {
+        "/device" => Reply::json(
+            200,
+            &json!({"device_code": "dc", "user_code": "WDJB-MJHT", "interval": 0,
+                    "verification_uri": "https://idp.example/device", "expires_in": 600})
+            .to_string(),
+        ),
+        "/token" => bound(request, n.fetch_add(1, Ordering::SeqCst)),
+        "/revoke" => Reply::json(200, "{}"),
+        _ => Reply::json(404, r#"{"error":"not_found"}"#),
+    });
+    let env = Env::new();
+    let client = format!(
+        "token_url = \"{}\"\nclient_id = \"{APP}\"\nclient_secret_env = \"{SECRET_ENV}\"\n\
+         scope = \"repo\"\nrevocation_url = \"{}\"\n{DPOP}",
+        server.url("/token"),
+        server.url("/revoke"),
+    );
+    env.write_config(&format!(
+        "default_profile = \"laptop\"\n\
+         [profiles.laptop]\n{client}grant = \"authorization_code\"\n\
+         redirect_uri = \"http://127.0.0.1:9/cb\"\n\
+         [profiles.ssh]\n{client}grant = \"device_code\"\ndevice_authorization_url = \"{}\"\n",
+        server.url("/device"),
+    ));
+    let forgets: [&[&str]; 2] = [&["cache", "clear", "-p"], &["revoke", "-p"]];
+    for forget in forgets {
+        oauthctl(&env, &["exchange-code", "-p", "laptop", "the-code"])
+            .assert()
+            .success();
+        oauthctl(&env, &["login", "-p", "ssh", "--device"])
+            .assert()
+            .success();
+        let key = generated_key(&env);
+        for profile in ["laptop", "ssh"] {
+            let recorded = &entry_of(&env, profile)["dpop_key"];
+            assert_eq!(*recorded, json!(key_name(&key)), "{forget:?} {profile}");
+        }
+
+        oauthctl(&env, &[forget, &["laptop"]].concat())
+            .assert()
+            .success();
+        assert_eq!(listed(&env), ["ssh"], "{forget:?}");
+        assert!(
+            key.is_file(),
+            "{forget:?} laptop removed the key ssh records"
+        );
+
+        oauthctl(&env, &[forget, &["ssh"]].concat())
+            .assert()
+            .success();
+        assert_eq!(listed(&env), Vec::<String>::new(), "{forget:?}");
+        assert!(!key.exists(), "{forget:?} ssh kept the key");
+    }
+    let revoked = server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/revoke")
+        .count();
+    assert_eq!(revoked, 2, "one revocation per profile");
+}
