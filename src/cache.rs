@@ -616,17 +616,17 @@ impl Cache {
     }
 
     /// The DPoP key files the entries left in the cache are bound to (`Entry::dpop_key`): a key
-    /// one of them needs is not removed with another's tokens.
-    pub fn dpop_keys_in_use(&self) -> std::collections::HashSet<String> {
-        self.listing()
-            .map(|listing| {
-                listing
-                    .entries
-                    .into_iter()
-                    .filter_map(|(_, entry)| entry.dpop_key)
-                    .collect()
-            })
-            .unwrap_or_default()
+    /// one of them needs is not removed with another's tokens. `None` when the cache cannot be
+    /// listed: then no key is known to be free.
+    pub fn dpop_keys_in_use(&self) -> Option<std::collections::HashSet<String>> {
+        let listing = self.listing().ok()?;
+        Some(
+            listing
+                .entries
+                .into_iter()
+                .filter_map(|(_, entry)| entry.dpop_key)
+                .collect(),
+        )
     }
 
     /// Forgets the entry for `key`. `Ok(false)` when there was none; an error names the file.

@@ -249,7 +249,7 @@ impl Settings {
             Ok(client) => client,
             Err(why) => {
                 self.warn(format!(
-                    "warning: not keeping the DPoP key: {why}; a key made for this run signs its proofs, and its token is not cached"
+                    "warning: not keeping the DPoP key: {why}; a key made for this run signs its proofs, and its access token is not cached"
                 ));
                 return Ok(None);
             }
@@ -258,7 +258,7 @@ impl Settings {
             Ok(store) => Ok(Some((store, client))),
             Err(why) => {
                 self.warn(format!(
-                    "warning: not keeping the DPoP key: {why}; a key made for this run signs its proofs, and its token is not cached"
+                    "warning: not keeping the DPoP key: {why}; a key made for this run signs its proofs, and its access token is not cached"
                 ));
                 Ok(None)
             }

@@ -142,7 +142,9 @@ fn clear_dpop_keys(
         return removed;
     };
     // A key shared with an entry that stays (another grant of the same client) stays too.
-    let in_use = cache.dpop_keys_in_use();
+    let Some(in_use) = cache.dpop_keys_in_use() else {
+        return 0;
+    };
     let mut removed = 0;
     for name in names.iter().filter(|name| !in_use.contains(*name)) {
         match store.remove_key(name) {

@@ -77,19 +77,15 @@ fn remove_entry_key(cache: &Cache, key: &Key, entry: &Entry) -> std::result::Res
     };
     // A key shared with an entry that stays (another grant of the same client) stays too; an
     // entry being revoked is still listed when its revocation failed, and then keeps it.
-    let others = cache
-        .listing()
-        .map(|listing| {
-            listing
-                .entries
-                .iter()
-                .filter(|(other_key, other)| {
-                    other_key != key && other.dpop_key.as_ref() == Some(name)
-                })
-                .count()
-        })
-        .unwrap_or(0);
-    if others > 0 {
+    // A cache that cannot be listed may hold such an entry: the key stays.
+    let Ok(listing) = cache.listing() else {
+        return Ok(false);
+    };
+    let shared = listing
+        .entries
+        .iter()
+        .any(|(other_key, other)| other_key != key && other.dpop_key.as_ref() == Some(name));
+    if shared {
         return Ok(false);
     }
     match crate::dpop::Store::existing(cache)? {
