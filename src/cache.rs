@@ -615,15 +615,19 @@ impl Cache {
         }
     }
 
-    /// The DPoP key files the entries left in the cache are bound to (`Entry::dpop_key`): a key
-    /// one of them needs is not removed with another's tokens. `None` when the cache cannot be
-    /// listed: then no key is known to be free.
-    pub fn dpop_keys_in_use(&self) -> Option<std::collections::HashSet<String>> {
+    /// The DPoP key files the cache's entries but `except` are bound to (`Entry::dpop_key`): a
+    /// key one of them needs is not removed with another's tokens. `None` when the cache cannot
+    /// be listed: then no key is known to be free.
+    pub fn dpop_keys_in_use(
+        &self,
+        except: Option<&Key>,
+    ) -> Option<std::collections::HashSet<String>> {
         let listing = self.listing().ok()?;
         Some(
             listing
                 .entries
                 .into_iter()
+                .filter(|(key, _)| Some(key) != except)
                 .filter_map(|(_, entry)| entry.dpop_key)
                 .collect(),
         )

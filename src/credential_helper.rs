@@ -7,6 +7,7 @@ use std::io::{BufRead, Read};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::settings::Settings;
 
 /// The most a helper reads from its caller: git sends a few short lines, docker one URL.
 pub const MAX_REQUEST_BYTES: u64 = 64 * 1024;
@@ -131,26 +132,49 @@ fn percent_decoded(path: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The profile that answers for `target`: `-p NAME` when given on the command line (and it
-/// covers the target, when it names a `credential_url`: a token never goes to another server),
-/// else the one whose `credential_url` covers it.
-pub fn choose_profile(
-    settings: &crate::settings::Settings,
+/// Answers with the profile that answers for `target`, if one does (`None` otherwise): `-p NAME`
+/// when given on the command line (and it covers the target, when it names a `credential_url`:
+/// a token never goes to another server), else the one whose `credential_url` covers it. `answer`
+/// runs with that profile's own settings, the file's alone (`Settings::for_profile`), given its
+/// name; what they warn about is the run's to say.
+pub fn answer_as_profile<T>(
+    settings: &Settings,
     target: &Target,
-) -> Result<Option<String>> {
-    if settings.profile_on_command_line
-        && let Some(name) = &settings.profile_name
-    {
-        // The profile as the answer will use it: the file's alone (`Settings::for_profile`), so
-        // that no variable widens what it covers.
-        let chosen = settings.for_profile(name);
-        let covers = match chosen.profile()?.credential_url.as_deref() {
-            None => true,
-            Some(url) => Target::parse(url).is_some_and(|own| own.covers(target)),
-        };
-        return Ok(covers.then(|| name.clone()));
+    answer: impl FnOnce(&Settings, &str) -> Result<T>,
+) -> Result<Option<T>> {
+    let name = match (settings.profile_on_command_line, &settings.profile_name) {
+        (true, Some(name)) => name.clone(),
+        _ => match profile_for(settings.config()?, target)? {
+            Some(name) => name,
+            None => return Ok(None),
+        },
+    };
+    let chosen = settings.for_profile(&name);
+    // `-p NAME` answers only within what the file says it covers: no variable widens it.
+    let covers = match chosen.profile()?.credential_url.as_deref() {
+        None => true,
+        Some(url) => Target::parse(url).is_some_and(|own| own.covers(target)),
+    };
+    let answered = match covers {
+        true => answer(&chosen, &name).map(Some),
+        false => Ok(None),
+    };
+    if let Some(warning) = chosen.take_warning() {
+        settings.warn(warning);
     }
-    profile_for(settings.config()?, target)
+    answered
+}
+
+/// Refuses a DPoP profile to a caller that sends no proofs (`program`: git, docker), before any
+/// token request: a DPoP token is of no use to it, and a Bearer answer to a DPoP request is not
+/// to be handed out either (RFC 9449 §7).
+pub fn refuse_dpop(settings: &Settings, name: &str, program: &str) -> Result<()> {
+    if settings.profile()?.uses_dpop() {
+        return Err(Error::Usage(format!(
+            "profile `{name}` uses DPoP, and {program} cannot send the DPoP proof each request needs (RFC 9449 §7): use a profile without dpop for {program}"
+        )));
+    }
+    Ok(())
 }
 
 /// The profile of `config` whose `credential_url` covers `request`, the longest path winning

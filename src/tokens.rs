@@ -293,26 +293,11 @@ fn binding_with_the_profiles_key(
         .map(|dpop| Some((jkt.clone(), dpop.key.kept.clone()))))
 }
 
-/// The profile's cached access token, if there is one (fresh or not).
-pub fn cached_access_token(settings: &Settings) -> Result<Option<String>> {
-    let profile = settings.profile()?;
-    let Some(cache) = settings.cache() else {
-        return Ok(None);
-    };
-    let credential = Credential::for_run(settings)?;
-    let Ok(key) = cache.key(profile, profile.grant.as_str(), &credential) else {
-        return Ok(None);
-    };
-    Ok(cache
-        .load(&key)
-        .and_then(|entry| entry.access_token().map(str::to_string)))
-}
-
-/// Forgets the profile's cached access token when it is `presented` (a credential helper's
-/// caller saw it rejected), so that the next run gets a new one; a refresh token in the entry is
-/// kept, to renew with. Whether it was forgotten. Another token (not ours, or already renewed by
-/// a parallel run) is left alone.
-pub fn forget(settings: &Settings, presented: &str) -> Result<bool> {
+/// Forgets the profile's cached access token (a credential helper's caller saw it rejected, or
+/// logged out), so that the next run gets a new one; a refresh token in the entry is kept, to
+/// renew with. With `presented`, only if it is that token: another (not ours, or already renewed
+/// by a parallel run) is left alone. Whether a token was forgotten.
+pub fn forget(settings: &Settings, presented: Option<&str>) -> Result<bool> {
     let profile = settings.profile()?;
     let Some(cache) = settings.cache() else {
         return Ok(false);
@@ -325,8 +310,10 @@ pub fn forget(settings: &Settings, presented: &str) -> Result<bool> {
     let Some(mut entry) = cache.load(&key) else {
         return Ok(false);
     };
-    if entry.access_token() != Some(presented) {
-        return Ok(false);
+    match (entry.access_token(), presented) {
+        (None, _) => return Ok(false),
+        (Some(cached), Some(presented)) if cached != presented => return Ok(false),
+        _ => {}
     }
     let forgotten = match entry.refresh_token() {
         // Kept for its refresh token alone, as an entry without an expiry is.
@@ -339,7 +326,7 @@ pub fn forget(settings: &Settings, presented: &str) -> Result<bool> {
     };
     forgotten.map_err(|why| {
         Error::Config(format!(
-            "cannot forget the rejected token of {}: {why}",
+            "cannot forget the cached token of {}: {why}",
             profile.describe()
         ))
     })?;

@@ -142,7 +142,7 @@ fn clear_dpop_keys(
         return removed;
     };
     // A key shared with an entry that stays (another grant of the same client) stays too.
-    let Some(in_use) = cache.dpop_keys_in_use() else {
+    let Some(in_use) = cache.dpop_keys_in_use(None) else {
         return 0;
     };
     let mut removed = 0;

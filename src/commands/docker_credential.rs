@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::credential_helper::Target;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::settings::Settings;
 
 /// docker's action.
@@ -49,27 +49,20 @@ pub fn run(settings: &Settings, action: Action, input: &str) -> Result<Outcome> 
         Action::List => list(settings),
         Action::Get | Action::Erase => {
             let server_url = input.trim();
-            let Some(target) = Target::from_docker(server_url) else {
-                return Ok(match action {
-                    Action::Get => Outcome::NotFound,
-                    _ => Outcome::Done,
-                });
-            };
-            let name = match crate::credential_helper::choose_profile(settings, &target)? {
-                Some(name) if !target.is_cleartext_remote() => name,
-                _ => {
-                    return Ok(match action {
-                        Action::Get => Outcome::NotFound,
-                        _ => Outcome::Done,
-                    });
+            let answered = match Target::from_docker(server_url) {
+                Some(target) if !target.is_cleartext_remote() => {
+                    crate::credential_helper::answer_as_profile(
+                        settings,
+                        &target,
+                        |chosen, name| answer(chosen, action, server_url, name),
+                    )?
                 }
+                _ => None,
             };
-            let chosen = settings.for_profile(&name);
-            let outcome = answer(&chosen, action, server_url, &name);
-            if let Some(warning) = chosen.take_warning() {
-                settings.warn(warning);
-            }
-            outcome
+            Ok(answered.unwrap_or(match action {
+                Action::Get => Outcome::NotFound,
+                _ => Outcome::Done,
+            }))
         }
     }
 }
@@ -77,17 +70,10 @@ pub fn run(settings: &Settings, action: Action, input: &str) -> Result<Outcome> 
 fn answer(settings: &Settings, action: Action, server_url: &str, name: &str) -> Result<Outcome> {
     if action == Action::Erase {
         // docker logs out: the cached token goes, whatever it is.
-        if let Some(token) = crate::tokens::cached_access_token(settings)? {
-            crate::tokens::forget(settings, &token)?;
-        }
+        crate::tokens::forget(settings, None)?;
         return Ok(Outcome::Done);
     }
-    // Before any token request: docker sends no proofs (RFC 9449 §7).
-    if settings.profile()?.uses_dpop() {
-        return Err(Error::Usage(format!(
-            "profile `{name}` uses DPoP, and docker cannot send the DPoP proof each request needs (RFC 9449 §7): use a profile without dpop for docker"
-        )));
-    }
+    crate::credential_helper::refuse_dpop(settings, name, "docker")?;
     let token = crate::tokens::current(settings, Default::default())?.token;
     let profile = settings.profile()?;
     Ok(Outcome::Credentials {

@@ -48,15 +48,11 @@ pub fn run(settings: &Settings, action: Action, request: &GitRequest) -> Result<
         ));
         return Ok(Outcome::Nothing);
     }
-    let Some(name) = crate::credential_helper::choose_profile(settings, &target)? else {
-        return Ok(Outcome::Nothing);
-    };
-    let chosen = settings.for_profile(&name);
-    let outcome = answer(&chosen, action, request, &name);
-    if let Some(warning) = chosen.take_warning() {
-        settings.warn(warning);
-    }
-    outcome
+    let answered =
+        crate::credential_helper::answer_as_profile(settings, &target, |chosen, name| {
+            answer(chosen, action, request, name)
+        })?;
+    Ok(answered.unwrap_or(Outcome::Nothing))
 }
 
 fn answer(
@@ -69,17 +65,11 @@ fn answer(
         // git says the server rejected this credential: forget it if it is the cached one, so
         // that the next `get` gets a new token. Another helper's credential is not ours to touch.
         if let Some(presented) = request.get("password").or(request.get("credential")) {
-            crate::tokens::forget(settings, presented)?;
+            crate::tokens::forget(settings, Some(presented))?;
         }
         return Ok(Outcome::Nothing);
     }
-    // Before any token request: git sends no proofs, so a DPoP token is of no use to it, and a
-    // Bearer answer to a DPoP request is not to be handed out either.
-    if settings.profile()?.uses_dpop() {
-        return Err(Error::Usage(format!(
-            "profile `{name}` uses DPoP, and git cannot send the DPoP proof each request needs (RFC 9449 §7): use a profile without dpop for git"
-        )));
-    }
+    crate::credential_helper::refuse_dpop(settings, name, "git")?;
     let token = match crate::tokens::current(settings, Default::default()) {
         Ok(result) => result.token,
         // DESIGN §13: a user who is there signs in; a job or a GUI that runs git gets no answer.

@@ -78,15 +78,9 @@ fn remove_entry_key(cache: &Cache, key: &Key, entry: &Entry) -> std::result::Res
     // A key shared with an entry that stays (another grant of the same client) stays too; an
     // entry being revoked is still listed when its revocation failed, and then keeps it.
     // A cache that cannot be listed may hold such an entry: the key stays.
-    let Ok(listing) = cache.listing() else {
-        return Ok(false);
-    };
-    let shared = listing
-        .entries
-        .iter()
-        .any(|(other_key, other)| other_key != key && other.dpop_key.as_ref() == Some(name));
-    if shared {
-        return Ok(false);
+    match cache.dpop_keys_in_use(Some(key)) {
+        Some(in_use) if !in_use.contains(name) => {}
+        _ => return Ok(false),
     }
     match crate::dpop::Store::existing(cache)? {
         Some(store) => store.remove_key(name),
