@@ -197,6 +197,11 @@ enum OnTerminal {
 /// Runs `cmd` (its program, arguments and environment) with one stream on a pseudo-terminal and
 /// the other piped, stdin empty.
 fn run_on_terminal(cmd: &assert_cmd::Command, on: OnTerminal) -> Run {
+    run_on_terminal_with_input(cmd, on, Stdio::null())
+}
+
+/// `run_on_terminal` with `stdin` as the child's input.
+fn run_on_terminal_with_input(cmd: &assert_cmd::Command, on: OnTerminal, stdin: Stdio) -> Run {
     let mut command = std::process::Command::new(cmd.get_program());
     command.args(cmd.get_args());
     for (name, value) in cmd.get_envs() {
@@ -207,7 +212,7 @@ fn run_on_terminal(cmd: &assert_cmd::Command, on: OnTerminal) -> Run {
     }
     let pty = pty();
     let terminal = || Stdio::from(pty.slave.try_clone().expect("dup the pty slave"));
-    command.stdin(Stdio::null());
+    command.stdin(stdin);
     if on == OnTerminal::Stdout {
         command.stdout(terminal()).stderr(Stdio::piped());
     } else {
@@ -652,4 +657,57 @@ fn one_note_lasts_across_retries_and_says_so() {
         run.terminal
     );
     assert!(run.terminal.ends_with(ERASE));
+}
+
+// ---------------------------------------------------------------- credential helpers
+
+/// DESIGN §13: git's helper for a user profile with no usable refresh token signs the user in
+/// first when a terminal is there (here the device flow, on stderr, which is git's user's
+/// terminal), then answers git on stdout, which holds nothing but the answer.
+#[test]
+fn git_credential_signs_a_user_in_on_the_terminal_then_answers_git() {
+    let server = StubServer::start(|r| match r.path.as_str() {
+        "/device" => Reply::json(
+            200,
+            &json!({
+                "device_code": "DEVICE-CODE-SECRET",
+                "user_code": "WDJB-MJHT",
+                "verification_uri": "https://idp.example/device",
+                "expires_in": 600,
+                "interval": 0,
+            })
+            .to_string(),
+        ),
+        _ => Reply::json(
+            200,
+            r#"{"access_token":"at-git","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-git"}"#,
+        ),
+    });
+    let env = Env::new();
+    env.write_config(&format!(
+        "[profiles.forge]\ngrant = \"device_code\"\ndevice_authorization_url = \"{}\"\ntoken_url = \"{}\"\nclient_id = \"git-app\"\nauth_method = \"none\"\ncredential_url = \"https://git.example.com\"\n",
+        server.url("/device"),
+        server.url("/token")
+    ));
+    let request = env.home.path().join("git-request");
+    std::fs::write(&request, "protocol=https\nhost=git.example.com\n\n").unwrap();
+    let mut git = cmd(&env);
+    git.args(["git-credential", "get"]);
+    let run = run_on_terminal_with_input(
+        &git,
+        OnTerminal::Stderr,
+        Stdio::from(File::open(&request).unwrap()),
+    );
+    assert!(run.status.success(), "{}", run.terminal);
+    assert!(run.terminal.contains("WDJB-MJHT"), "{}", run.terminal);
+    assert!(!run.terminal.contains("at-git"), "{}", run.terminal);
+    let expiry = run
+        .stdout
+        .strip_prefix("username=oauth2\npassword=at-git\npassword_expiry_utc=")
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("not git's answer: {:?}", run.stdout));
+    let expiry: i64 = expiry.parse().expect("password_expiry_utc in Unix seconds");
+    assert!((expiry - now() - 3600).abs() < 60, "{expiry}");
+    let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/device", "/token"]);
 }
