@@ -1,6 +1,6 @@
 //! Terminal manners (DESIGN §4): colour only where it belongs, an `inspect` view that is easy to
-//! scan (aligned claims, UTC and local times, one status line), and a progress note for slow
-//! requests on a terminal's stderr only.
+//! scan (aligned claims, UTC and local times, one status line), a progress note for slow
+//! requests on a terminal's stderr only, and git's credential helper signing a user in there.
 //!
 //! Pipes are what assert_cmd gives; terminals are real pseudo-terminals from `openpty`, put
 //! in raw mode so that the bytes read from the master side are exactly the bytes written.
